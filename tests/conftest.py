@@ -1,0 +1,48 @@
+"""Shared fixtures. Area-specific fixtures live beside their tests."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from notary_env import NotaryServer, have_notary, notary_server  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test reads the developer's real home, keyring or passphrase variables."""
+    for var in ("TRUSTKEEP_HOME", "TRUSTKEEP_PASSPHRASE", "TRUSTKEEP_PIN"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+
+
+@pytest.fixture(scope="session")
+def notary(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NotaryServer]:
+    """A real notary-server on 127.0.0.1 for the whole session (CI installs it)."""
+    if not have_notary():
+        if os.environ.get("CI"):
+            raise RuntimeError("notary / notary-server not installed: tests/run.sh installs them")
+        pytest.skip("notary binaries not installed (run tests/run.sh)")
+    with notary_server(tmp_path_factory.mktemp("notary-server")) as server:
+        yield server
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    """Invoke ``trustkeep.cli.main(argv)``; returns (exit_code, stdout, stderr)."""
+    from trustkeep.cli import main
+
+    def _run(*argv: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main(list(argv))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return _run

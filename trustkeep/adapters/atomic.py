@@ -1,0 +1,61 @@
+"""Atomic file writes: temporary file in the same directory, fsync, rename."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import tempfile
+from pathlib import Path
+
+from trustkeep.errors import StorageError
+
+__all__ = ["atomic_write", "ensure_private_dir"]
+
+
+def ensure_private_dir(path: Path) -> None:
+    """Create ``path`` (and parents) as a 0700 directory; tighten it if it exists."""
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o700)
+    except OSError as e:
+        raise StorageError(f"{path}: cannot create directory: {e.strerror}") from e
+
+
+def atomic_write(path: Path, data: bytes, *, mode: int = 0o644) -> None:
+    """Write ``data`` to ``path`` so the file is either as it was or as intended.
+
+    The temporary file is created with ``mode`` from the start (never wider), so a
+    key file is 0600 before its first byte is written.
+    """
+    directory = path.parent
+    fd = -1
+    tmp = ""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+        os.fchmod(fd, mode)
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+        os.close(fd)
+        fd = -1
+        os.replace(tmp, path)
+        tmp = ""
+        with contextlib.suppress(OSError):
+            dir_fd = os.open(directory, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+    except OSError as e:
+        reason = "disk full" if e.errno == errno.ENOSPC else (e.strerror or str(e))
+        raise StorageError(f"{path}: cannot write: {reason}") from e
+    finally:
+        if fd >= 0:
+            os.close(fd)
+        if tmp:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)

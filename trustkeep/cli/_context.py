@@ -1,0 +1,57 @@
+"""State shared by every CLI command: global options and the lazily built service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TypeVar
+
+import click
+
+from trustkeep.adapters.home import resolve_home
+from trustkeep.cli._secrets import cli_secrets_handler
+from trustkeep.service import Service
+
+__all__ = ["AppContext", "get_app", "json_option"]
+
+F = TypeVar("F")
+
+
+@dataclass
+class AppContext:
+    home_option: str | None = None
+    json: bool = False
+    verbose: bool = False
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @cached_property
+    def service(self) -> Service:
+        return Service(resolve_home(self.home_option), cli_secrets_handler())
+
+
+def get_app() -> AppContext:
+    ctx = click.get_current_context()
+    obj = ctx.find_object(AppContext)
+    if obj is None:  # pragma: no cover - the root group always sets it
+        obj = ctx.ensure_object(AppContext)
+    return obj
+
+
+def _set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    if value:
+        app = ctx.find_object(AppContext)
+        if app is not None:
+            app.json = True
+    return value
+
+
+def json_option(func: F) -> F:
+    """``--json`` on a command: one JSON document with ``"schema": 1`` on stdout."""
+    return click.option(  # type: ignore[no-any-return]
+        "--json",
+        "json_flag",
+        is_flag=True,
+        expose_value=False,
+        callback=_set_json,
+        help="Print one JSON document on stdout.",
+    )(func)  # type: ignore[arg-type]

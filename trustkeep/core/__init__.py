@@ -1,0 +1,1 @@
+"""The pure core: data model, rules, formats. No I/O, no clock, no front-end imports."""

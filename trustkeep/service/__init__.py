@@ -1,0 +1,53 @@
+"""The one service API over the core and the adapters; the only thing front ends call.
+
+``Service`` is a facade: each area lives in its own module and is built lazily,
+so a command only imports what it uses.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from trustkeep.core.secrets import SecretsHandler
+
+if TYPE_CHECKING:
+    from trustkeep.service.keys import KeyService
+    from trustkeep.service.pins import PinService
+    from trustkeep.service.repo import RepoService
+    from trustkeep.service.verify import VerifyService
+
+__all__ = ["Service"]
+
+
+class Service:
+    """Entry point for the CLI and the TUI: ``Service(home, secrets_handler)``."""
+
+    def __init__(self, home: Path, secrets_handler: SecretsHandler) -> None:
+        self.home = home
+        self.secrets_handler = secrets_handler
+
+    @cached_property
+    def keys(self) -> KeyService:
+        from trustkeep.service.keys import KeyService
+
+        return KeyService(self.home, self.secrets_handler)
+
+    @cached_property
+    def repo(self) -> RepoService:
+        from trustkeep.service.repo import RepoService
+
+        return RepoService(self.keys)
+
+    @cached_property
+    def verify(self) -> VerifyService:
+        from trustkeep.service.verify import VerifyService
+
+        return VerifyService()
+
+    @cached_property
+    def pins(self) -> PinService:
+        from trustkeep.service.pins import PinService
+
+        return PinService(self.keys, self.verify)

@@ -1,0 +1,1 @@
+"""trustkeep's Textual TUI for key ceremonies (installed as ``trustkeep_tui``)."""
