@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from notary_env import NotaryServer, have_notary, notary_server  # noqa: E402
+from notary_env import NotaryServer, have_notary, notary_server
 
 
 @pytest.fixture(autouse=True)

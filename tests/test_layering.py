@@ -12,9 +12,7 @@ FORBIDDEN = ("textual", "rich", "click", "keyring", "pkcs11")
 
 
 def test_core_imports_without_front_end_libraries() -> None:
-    modules = [
-        f"trustkeep.core.{m.name}" for m in pkgutil.iter_modules(trustkeep.core.__path__)
-    ]
+    modules = [f"trustkeep.core.{m.name}" for m in pkgutil.iter_modules(trustkeep.core.__path__)]
     assert modules, "no core modules found"
     code = (
         "import importlib, sys\n"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 
@@ -14,7 +15,7 @@ from trustkeep.service import Service
 
 __all__ = ["AppContext", "get_app", "json_option"]
 
-F = TypeVar("F")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass
@@ -47,11 +48,11 @@ def _set_json(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
 
 def json_option(func: F) -> F:
     """``--json`` on a command: one JSON document with ``"schema": 1`` on stdout."""
-    return click.option(  # type: ignore[no-any-return]
+    return click.option(
         "--json",
         "json_flag",
         is_flag=True,
         expose_value=False,
         callback=_set_json,
         help="Print one JSON document on stdout.",
-    )(func)  # type: ignore[arg-type]
+    )(func)

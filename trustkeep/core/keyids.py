@@ -28,7 +28,8 @@ PublicKeyTypes = ec.EllipticCurvePublicKey | rsa.RSAPublicKey | ed25519.Ed25519P
 
 def canonical_json(obj: Any) -> bytes:
     """OLPC canonical JSON as signed by TUF and Notary (only `"` and `\\` escaped)."""
-    encoded: str = encode_canonical(obj)
+    encoded = encode_canonical(obj)
+    assert encoded is not None  # without an output callback it returns the text
     return encoded.encode("utf-8")
 
 

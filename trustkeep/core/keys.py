@@ -1,0 +1,70 @@
+"""The persisted description of a key: never private material, only where it lives."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal
+
+from securesystemslib.signer import Key, SSlibKey
+
+__all__ = ["BACKENDS", "KEY_TYPES", "Backend", "KeyEntry"]
+
+#: CLI key type names -> (securesystemslib keytype, scheme)
+KEY_TYPES: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "ed25519": ("ed25519", "ed25519"),
+        "ecdsa-p256": ("ecdsa", "ecdsa-sha2-nistp256"),
+        "ecdsa-p384": ("ecdsa", "ecdsa-sha2-nistp384"),
+        "rsa-3072": ("rsa", "rsassa-pss-sha256"),
+        "rsa-4096": ("rsa", "rsassa-pss-sha256"),
+    }
+)
+
+Backend = Literal["file", "keyring", "pkcs11", "public"]
+BACKENDS: tuple[Backend, ...] = ("file", "keyring", "pkcs11", "public")
+
+
+@dataclass(frozen=True, kw_only=True)
+class KeyEntry:
+    """One key in the store: (keyid, public key, private-key URI, labels).
+
+    ``uri`` is ``None`` for a public-only entry (a key held by someone else).
+    ``labels`` carry free-form metadata such as Notary ``role`` and ``gun``.
+    """
+
+    keyid: str
+    name: str | None
+    keytype: str
+    scheme: str
+    keyval: Mapping[str, str]
+    uri: str | None
+    backend: Backend
+    notary_canonical_id: str | None = None
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def has_private(self) -> bool:
+        return self.uri is not None
+
+    def sslib_key(self) -> Key:
+        return SSlibKey(self.keyid, self.keytype, self.scheme, dict(self.keyval))
+
+    def label(self) -> str:
+        """Short human label: ``1a2b3c4d (alice)``."""
+        short = self.keyid[:8]
+        return f"{short} ({self.name})" if self.name else short
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "keyid": self.keyid,
+            "name": self.name,
+            "keytype": self.keytype,
+            "scheme": self.scheme,
+            "notary_canonical_id": self.notary_canonical_id,
+            "backend": self.backend,
+            "has_private": self.has_private,
+            "labels": dict(self.labels),
+            "keyval": dict(self.keyval),
+        }
