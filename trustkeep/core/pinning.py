@@ -1,0 +1,498 @@
+"""Trust pins: parse Docker / Notary pin documents, decide which pin applies, check a root.
+
+Pure: documents and certificates in, values and problem lists out; the reference
+time is a parameter. Precedence follows what the real Notary client does
+(NOTARY.md §2): an exact ``certs`` key, else the longest ``prefix*`` key, else the
+longest ``ca`` prefix, else trust on first use unless ``disable_tofu``. Docker's
+``content-trust`` block adds ``root-keys`` (canonical IDs, globs) below
+``cert-ids`` (exact names only, which win).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from trustkeep.errors import InputError
+
+__all__ = [
+    "MECHANISMS",
+    "MODES",
+    "PinDecision",
+    "PinEntry",
+    "PinSet",
+    "certificate_problems",
+    "check_root",
+    "decide",
+    "docker_block",
+    "gun_matches_pattern",
+    "notary_block",
+    "parse_pins",
+]
+
+MECHANISMS = ("cert-ids", "cert-ids-wildcard", "root-keys", "ca", "tofu", "none")
+MODES = ("enforced", "permissive", "disabled")
+_ID_RE = re.compile(r"^[0-9a-f]{64}$")
+_DOCKER_PINNING_KEYS = ("root-keys", "cert-ids", "official-library-images")
+_OFFICIAL_PREFIX = "docker.io/library/"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PinSet:
+    """Pins from one document, whatever its dialect.
+
+    ``cert_ids``: GUN (or Notary ``prefix*``) -> root certificate IDs;
+    ``root_keys``: repository or glob -> canonical root key IDs (Docker only);
+    ``ca``: GUN prefix -> CA bundle path (Notary only).
+    """
+
+    cert_ids: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    root_keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    ca: Mapping[str, str] = field(default_factory=dict)
+    disable_tofu: bool = False
+    official_library_images: bool | None = None
+    mode: str | None = None
+    source_format: str = "notary"  # "docker" | "notary"
+    source: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PinDecision:
+    """Which single mechanism decides for one GUN, and with what."""
+
+    mechanism: str
+    entry: str | None = None
+    ids: tuple[str, ...] = ()
+    ca_path: str | None = None
+    gun: str = ""
+
+    def describe(self) -> str:
+        if self.mechanism in ("tofu", "none"):
+            return self.mechanism
+        return f"{self.mechanism} entry {self.entry!r}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PinEntry:
+    """One repository (or glob) to pin, with the IDs computed for it."""
+
+    gun: str
+    cert_ids: tuple[str, ...] = ()
+    canonical_ids: tuple[str, ...] = ()
+    source: str = ""
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def _fail(source: str, message: str, hint: str | None = None) -> InputError:
+    return InputError(f"{source}: {message}", hint=hint)
+
+
+def _id_list(value: Any, *, source: str, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value:
+        raise _fail(source, f"{where} must be a non-empty list of IDs")
+    for item in value:
+        if not isinstance(item, str) or not _ID_RE.match(item):
+            raise _fail(source, f"{where}: {item!r} is not a 64-character lowercase hex ID")
+    return tuple(value)
+
+
+def _id_map(value: Any, *, source: str, where: str) -> dict[str, tuple[str, ...]]:
+    if not isinstance(value, dict):
+        raise _fail(source, f"{where} must be an object")
+    out: dict[str, tuple[str, ...]] = {}
+    for name, ids in value.items():
+        if not name:
+            raise _fail(source, f"{where} has an empty repository name")
+        out[name] = _id_list(ids, source=source, where=f"{where}[{name!r}]")
+    return out
+
+
+def _parse_docker(content_trust: Any, *, source: str) -> PinSet:
+    if not isinstance(content_trust, dict):
+        raise _fail(source, '"content-trust" must be an object')
+    mode = content_trust.get("mode")
+    if mode is not None and mode not in MODES:
+        raise _fail(source, f'"content-trust.mode" {mode!r} is not one of {", ".join(MODES)}')
+    pinning = content_trust.get("trust-pinning")
+    if pinning is None:
+        return PinSet(mode=mode, source_format="docker", source=source)
+    if not isinstance(pinning, dict):
+        raise _fail(source, '"trust-pinning" must be an object')
+    for key in pinning:
+        if key not in _DOCKER_PINNING_KEYS:
+            hint = 'the key is "official-library-images"' if key == "library-images" else None
+            raise _fail(source, f'unknown key "trust-pinning.{key}"', hint)
+    if not any(key in pinning for key in _DOCKER_PINNING_KEYS):
+        raise _fail(
+            source,
+            '"trust-pinning" sets no pinning option '
+            "(root-keys, cert-ids or official-library-images)",
+        )
+    root_keys = _id_map(pinning.get("root-keys", {}), source=source, where="root-keys")
+    for pattern in root_keys:
+        _check_glob(pattern, source=source)
+    cert_ids = _id_map(pinning.get("cert-ids", {}), source=source, where="cert-ids")
+    for name in cert_ids:
+        if "*" in name:
+            raise _fail(
+                source,
+                f"cert-ids[{name!r}]: cert-ids take exact repository names only",
+                hint="pin a glob with root-keys (canonical root key IDs)",
+            )
+    official = pinning.get("official-library-images")
+    if official is not None and not isinstance(official, bool):
+        raise _fail(source, '"official-library-images" must be true or false')
+    return PinSet(
+        cert_ids=cert_ids,
+        root_keys=root_keys,
+        official_library_images=official,
+        mode=mode,
+        source_format="docker",
+        source=source,
+    )
+
+
+def _check_glob(pattern: str, *, source: str) -> None:
+    if "*" in pattern[:-1]:
+        raise _fail(source, f"root-keys[{pattern!r}]: only a trailing * glob is supported")
+
+
+def _parse_notary(pinning: Any, *, source: str) -> PinSet:
+    if not isinstance(pinning, dict):
+        raise _fail(source, '"trust_pinning" must be an object')
+    for key in pinning:
+        if key not in ("certs", "ca", "disable_tofu"):
+            raise _fail(source, f'unknown key "trust_pinning.{key}"')
+    certs = _id_map(pinning.get("certs", {}), source=source, where="certs")
+    ca_raw = pinning.get("ca", {})
+    if not isinstance(ca_raw, dict) or not all(isinstance(v, str) and v for v in ca_raw.values()):
+        raise _fail(source, '"ca" must map GUN prefixes to CA bundle paths')
+    disable_tofu = pinning.get("disable_tofu", False)
+    if not isinstance(disable_tofu, bool):
+        raise _fail(source, '"disable_tofu" must be true or false')
+    return PinSet(
+        cert_ids=certs,
+        ca=dict(ca_raw),
+        disable_tofu=disable_tofu,
+        source_format="notary",
+        source=source,
+    )
+
+
+def parse_pins(document: Mapping[str, Any], *, source: str, expect: str | None = None) -> PinSet:
+    """Pins from a daemon.json, a Notary client config or a trustkeep pin file.
+
+    The dialect is auto-detected unless ``expect`` ("docker" / "notary") is given;
+    a daemon.json without ``content-trust`` or a config without ``trust_pinning``
+    is then an empty pin set (trust on first use).
+    """
+    if not isinstance(document, Mapping):
+        raise _fail(source, "not a JSON object")
+    if "block" in document and isinstance(document.get("block"), Mapping):
+        return parse_pins(document["block"], source=source, expect=expect)
+    if expect == "docker" or (expect is None and "content-trust" in document):
+        return _parse_docker(document.get("content-trust", {}), source=source)
+    if expect == "notary" or (expect is None and "trust_pinning" in document):
+        return _parse_notary(document.get("trust_pinning", {}), source=source)
+    if expect is None and "trust-pinning" in document:
+        return _parse_docker(document, source=source)
+    raise _fail(
+        source,
+        'no pins found (expected "content-trust" of a daemon.json, '
+        '"trust_pinning" of a Notary config, or a trustkeep pin file)',
+    )
+
+
+# ---------------------------------------------------------------- precedence
+
+
+def gun_matches_pattern(pattern: str, gun: str) -> bool:
+    """A trailing ``*`` matches by prefix (``*`` alone matches all); else exact."""
+    if pattern.endswith("*"):
+        return gun.startswith(pattern[:-1])
+    return pattern == gun
+
+
+def _longest_prefix(keys: Iterable[str], gun: str, *, star: bool) -> str | None:
+    best: str | None = None
+    for key in keys:
+        if star and not key.endswith("*"):
+            continue
+        prefix = key[:-1] if star else key
+        if gun.startswith(prefix) and (best is None or len(key) > len(best)):
+            best = key
+    return best
+
+
+def decide(pins: PinSet, gun: str) -> PinDecision:
+    """The one mechanism that decides for ``gun`` (exact beats wildcard even if wrong)."""
+    if gun in pins.cert_ids:
+        return PinDecision(mechanism="cert-ids", entry=gun, ids=pins.cert_ids[gun], gun=gun)
+    wildcard = _longest_prefix(pins.cert_ids, gun, star=True)
+    if wildcard is not None:
+        ids = pins.cert_ids[wildcard]
+        return PinDecision(mechanism="cert-ids-wildcard", entry=wildcard, ids=ids, gun=gun)
+    if gun in pins.root_keys:
+        return PinDecision(mechanism="root-keys", entry=gun, ids=pins.root_keys[gun], gun=gun)
+    glob = _longest_prefix(pins.root_keys, gun, star=True)
+    if glob is not None:
+        return PinDecision(mechanism="root-keys", entry=glob, ids=pins.root_keys[glob], gun=gun)
+    if pins.official_library_images and gun.startswith(_OFFICIAL_PREFIX):
+        return PinDecision(mechanism="root-keys", entry="official-library-images", gun=gun)
+    prefix = _longest_prefix(pins.ca, gun, star=False)
+    if prefix is not None:
+        return PinDecision(mechanism="ca", entry=prefix, ca_path=pins.ca[prefix], gun=gun)
+    if pins.disable_tofu:
+        return PinDecision(mechanism="none", gun=gun)
+    return PinDecision(mechanism="tofu", gun=gun)
+
+
+# ---------------------------------------------------------------- checking
+
+
+def _common_name(cert: x509.Certificate) -> str | None:
+    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    value = names[0].value if names else None
+    return value if isinstance(value, str) else None
+
+
+def _cn_matches(common_name: str | None, gun: str) -> bool:
+    if common_name is None:
+        return False
+    if common_name.endswith("*"):
+        return gun.startswith(common_name[:-1])
+    return common_name == gun
+
+
+def certificate_problems(cert: x509.Certificate, gun: str, at: datetime) -> list[str]:
+    """Why Notary would not accept ``cert`` as a root certificate of ``gun`` at ``at``."""
+    problems: list[str] = []
+    cn = _common_name(cert)
+    if gun and not _cn_matches(cn, gun):
+        problems.append(f"root certificate CN {cn!r} does not match GUN {gun!r}")
+    if at < cert.not_valid_before_utc or at > cert.not_valid_after_utc:
+        problems.append(
+            f"root certificate for {cn!r} is not valid at {at.isoformat()} "
+            f"(valid {cert.not_valid_before_utc.isoformat()} to "
+            f"{cert.not_valid_after_utc.isoformat()})"
+        )
+    algorithm = cert.signature_hash_algorithm
+    if algorithm is not None and isinstance(algorithm, hashes.SHA1 | hashes.MD5):
+        problems.append(f"root certificate for {cn!r} is signed with {algorithm.name}")
+    key = cert.public_key()
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size < 2048:
+        problems.append(f"root certificate for {cn!r} has a {key.key_size}-bit RSA key")
+    elif not isinstance(key, rsa.RSAPublicKey | ec.EllipticCurvePublicKey):
+        problems.append(f"root certificate for {cn!r} holds neither an ECDSA nor an RSA key")
+    return problems
+
+
+def _short(ids: Iterable[str]) -> str:
+    listed = sorted({i[:12] for i in ids})
+    return ", ".join(listed) if listed else "none"
+
+
+def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    if cert.issuer != issuer.subject:
+        return False
+    try:
+        cert.verify_directly_issued_by(issuer)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def _is_ca(cert: x509.Certificate) -> bool:
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except x509.ExtensionNotFound:
+        return False
+
+
+def _server_auth_allowed(cert: x509.Certificate) -> bool:
+    """Go's x509 Verify (what Notary calls) requires serverAuth or any EKU when present."""
+    try:
+        usages = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        return True
+    return any(
+        u in (ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE)
+        for u in usages
+    )
+
+
+def _ca_chain_problem(
+    leaf: x509.Certificate,
+    intermediates: Sequence[x509.Certificate],
+    anchors: Sequence[x509.Certificate],
+    at: datetime,
+) -> str | None:
+    """None when ``leaf`` chains to one of ``anchors`` (depth <= 5) valid at ``at``."""
+    cn = _common_name(leaf)
+    if not _server_auth_allowed(leaf):
+        return (
+            f"root certificate for {cn!r} has an extended key usage without serverAuth; "
+            "Notary's CA pinning rejects it"
+        )
+    current = leaf
+    for _depth in range(6):
+        for anchor in anchors:
+            if _issued_by(current, anchor):
+                if at < anchor.not_valid_before_utc or at > anchor.not_valid_after_utc:
+                    return f"the pinned CA {anchor.subject.rfc4514_string()} is not valid at {at}"
+                return None
+        parent = next(
+            (c for c in intermediates if _is_ca(c) and _issued_by(current, c)),
+            None,
+        )
+        if parent is None:
+            break
+        if at < parent.not_valid_before_utc or at > parent.not_valid_after_utc:
+            return f"intermediate {parent.subject.rfc4514_string()} is not valid at {at}"
+        current = parent
+    return f"root certificate for {cn!r} does not chain to the pinned CA bundle"
+
+
+def check_root(
+    decision: PinDecision,
+    *,
+    cert_ids: Collection[str],
+    canonical_ids: Collection[str],
+    certificates: Sequence[x509.Certificate],
+    ca_bundle: bytes | None,
+    at: datetime,
+) -> list[str]:
+    """Problems that make the pin reject this root; ``[]`` means accepted.
+
+    ``cert_ids`` are the root role's certificate IDs (root.json keyids),
+    ``canonical_ids`` the canonical IDs of their public keys, ``certificates`` the
+    root role's leaf certificates (any intermediates follow each leaf's chain).
+    """
+    gun = decision.gun
+    problems: list[str] = []
+    cert_issues = [p for c in certificates for p in certificate_problems(c, gun, at)]
+    valid = [c for c in certificates if not certificate_problems(c, gun, at)]
+    if certificates and not valid:
+        problems.extend(cert_issues)
+    mechanism, entry = decision.mechanism, decision.entry
+    if mechanism in ("cert-ids", "cert-ids-wildcard"):
+        if not set(decision.ids) & set(cert_ids):
+            problems.append(
+                f"{gun}: root certificate IDs ({_short(cert_ids)}) are not pinned by "
+                f"{mechanism} entry {entry!r} ({_short(decision.ids)})"
+            )
+    elif mechanism == "root-keys":
+        if not decision.ids:
+            problems.append(
+                f"{gun}: pinned by {entry!r} to keys trustkeep does not know; cannot check"
+            )
+        elif not set(decision.ids) & set(canonical_ids):
+            problems.append(
+                f"{gun}: canonical root key IDs ({_short(canonical_ids)}) are not pinned by "
+                f"root-keys entry {entry!r} ({_short(decision.ids)})"
+            )
+    elif mechanism == "ca":
+        problems.extend(_check_ca(decision, valid, ca_bundle, at))
+    elif mechanism == "none":
+        problems.append(f"{gun}: no pin applies and trust on first use is disabled")
+    return problems
+
+
+def _check_ca(
+    decision: PinDecision,
+    leaves: Sequence[x509.Certificate],
+    ca_bundle: bytes | None,
+    at: datetime,
+) -> list[str]:
+    if ca_bundle is None:
+        return [f"{decision.gun}: CA bundle {decision.ca_path} could not be read"]
+    try:
+        anchors = x509.load_pem_x509_certificates(ca_bundle)
+    except ValueError:
+        return [f"{decision.gun}: CA bundle {decision.ca_path} holds no PEM certificate"]
+    if not leaves:
+        return [f"{decision.gun}: no valid root certificate to check against the CA"]
+    reasons = [_ca_chain_problem(leaf, [], anchors, at) for leaf in leaves]
+    if any(r is None for r in reasons):
+        return []
+    return [f"{decision.gun}: {r}" for r in reasons if r is not None]
+
+
+# ---------------------------------------------------------------- blocks
+
+
+def _merge(entries: Iterable[PinEntry], attr: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for entry in entries:
+        ids: tuple[str, ...] = getattr(entry, attr)
+        if ids:
+            bucket = out.setdefault(entry.gun, [])
+            bucket.extend(i for i in ids if i not in bucket)
+    return {gun: sorted(ids) for gun, ids in sorted(out.items())}
+
+
+def docker_block(
+    entries: Sequence[PinEntry],
+    *,
+    mode: str = "enforced",
+    official_library_images: bool | None = None,
+) -> dict[str, Any]:
+    """``{"content-trust": ...}``: canonical IDs under root-keys, cert IDs for exact names."""
+    if mode not in MODES:
+        raise InputError(f"mode {mode!r} is not one of {', '.join(MODES)}")
+    for entry in entries:
+        _check_glob(entry.gun, source="--gun")
+    exact = [e for e in entries if "*" not in e.gun]
+    pinning: dict[str, Any] = {}
+    root_keys = _merge(entries, "canonical_ids")
+    cert_ids = _merge(exact, "cert_ids")
+    if root_keys:
+        pinning["root-keys"] = root_keys
+    if cert_ids:
+        pinning["cert-ids"] = cert_ids
+    if official_library_images is not None:
+        pinning["official-library-images"] = official_library_images
+    if not pinning:
+        raise InputError("no pins to export: the sources gave no root key or certificate ID")
+    block: dict[str, Any] = {"content-trust": {"trust-pinning": pinning, "mode": mode}}
+    parse_pins(block, source="exported block")  # Docker's own validation rules
+    return block
+
+
+def notary_block(
+    entries: Sequence[PinEntry],
+    *,
+    ca: Mapping[str, str] | None = None,
+    disable_tofu: bool = True,
+) -> dict[str, Any]:
+    """``{"trust_pinning": ...}`` for the Notary client: certificate IDs only."""
+    for entry in entries:
+        if "*" in entry.gun[:-1]:
+            raise InputError(f"GUN pattern {entry.gun!r}: Notary takes only a trailing *")
+        if not entry.cert_ids:
+            raise InputError(
+                f"{entry.gun}: no root certificate ID (Notary pins certificates, not keys)",
+                hint="create the certificate with `trustkeep notary cert KEY --gun GUN` "
+                "and pin from it, or use --format docker",
+            )
+    pinning: dict[str, Any] = {}
+    certs = _merge(entries, "cert_ids")
+    if certs:
+        pinning["certs"] = certs
+    if ca:
+        pinning["ca"] = dict(sorted(ca.items()))
+    pinning["disable_tofu"] = disable_tofu
+    block: dict[str, Any] = {"trust_pinning": pinning}
+    parse_pins(block, source="exported block")
+    return block
