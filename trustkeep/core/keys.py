@@ -32,6 +32,7 @@ class KeyEntry:
 
     ``uri`` is ``None`` for a public-only entry (a key held by someone else).
     ``labels`` carry free-form metadata such as Notary ``role`` and ``gun``.
+    ``remembered`` says the key's passphrase is kept in the OS keyring.
     """
 
     keyid: str
@@ -43,6 +44,8 @@ class KeyEntry:
     backend: Backend
     notary_canonical_id: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
+    #: the passphrase of this key is remembered in the OS keyring
+    remembered: bool = False
 
     @property
     def has_private(self) -> bool:
@@ -66,5 +69,6 @@ class KeyEntry:
             "backend": self.backend,
             "has_private": self.has_private,
             "labels": dict(self.labels),
+            "remembered": self.remembered,
             "keyval": dict(self.keyval),
         }

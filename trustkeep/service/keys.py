@@ -1,12 +1,409 @@
-"""Service API for this area (placeholder until implemented)."""
+"""The key store service: generate, look up, unlock, import, export, re-encrypt, remove keys.
+
+Backends are picked by the private-key URI scheme of each entry:
+
+* ``tkfile:<keyid>``   encrypted PKCS#8 file ``<home>/keys/private/<keyid>.pem``
+* ``tkkeyring:<keyid>`` the same encrypted PEM text kept in the OS keyring
+  (service ``trustkeep-private-key``); kept encrypted because file-based keyring
+  backends store values in clear and the non-negotiable is "never plaintext"
+* ``hsm:<id>?label=<token>`` a key on a PKCS#11 token (securesystemslib HSMSigner)
+* no URI: a public-only entry (the private half is held elsewhere)
+
+Secrets come through ``secrets_handler(name)``; a passphrase remembered in the
+OS keyring (service ``trustkeep``, user = keyid) is tried first.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+import re
+from collections.abc import Mapping
+from pathlib import Path
 
-__all__ = ["KeyService"]
+from securesystemslib.signer import CryptoSigner, Key, Signer, SSlibKey
+
+from trustkeep.adapters import keyring_store
+from trustkeep.adapters.keystore import KeyStore
+from trustkeep.core.keys import KEY_TYPES, KeyEntry
+from trustkeep.core.pbes2 import DEFAULT_ITERATIONS
+from trustkeep.core.secrets import SecretsHandler
+from trustkeep.errors import InputError, KeyAccessError, StorageError
+from trustkeep.service import _keymaterial as km
+from trustkeep.service._keymaterial import PrivateKey, PublicKey
+
+__all__ = ["FILE_SCHEME", "KEYRING_SCHEME", "KeyService", "validate_name"]
+
+FILE_SCHEME = "tkfile"
+KEYRING_SCHEME = "tkkeyring"
+HSM_SCHEME = "hsm"
+
+_HEX_RE = re.compile(r"^[0-9a-f]+$")
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
+_MIN_PREFIX = 8
+
+
+def validate_name(name: str) -> str:
+    """Key names: 1-64 of ``A-Za-z0-9._@+-``, not something that reads as a keyid prefix."""
+    if not _NAME_RE.match(name):
+        raise InputError(
+            f"invalid key name {name!r}: use 1-64 letters, digits and . _ @ + - "
+            "(starting with a letter or digit)"
+        )
+    if len(name) >= _MIN_PREFIX and _HEX_RE.match(name):
+        raise InputError(f"invalid key name {name!r}: it would read as a keyid prefix")
+    return name
 
 
 class KeyService:
-    def __init__(self, *args: Any) -> None:
-        self._args = args
+    """Key store API used by the CLI, the TUI and the other services."""
+
+    def __init__(
+        self,
+        home: Path,
+        secrets_handler: SecretsHandler,
+        *,
+        kdf_iterations: int = DEFAULT_ITERATIONS,
+    ) -> None:
+        self.home = home
+        self.store = KeyStore(home)
+        self.secrets_handler = secrets_handler
+        self.kdf_iterations = kdf_iterations
+
+    # -- lookup ---------------------------------------------------------------
+
+    def list(self) -> list[KeyEntry]:
+        """All entries, sorted by name (unnamed last), then keyid."""
+        entries = self.store.entries()
+        return sorted(entries, key=lambda e: (e.name is None, e.name or "", e.keyid))
+
+    def get(self, keyid: str) -> KeyEntry | None:
+        """The entry with exactly this keyid, or None."""
+        if not re.match(r"^[0-9a-f]{64}$", keyid):
+            return None
+        return self.store.get(keyid)
+
+    def resolve(self, ref: str | KeyEntry) -> KeyEntry:
+        """A full keyid, an unambiguous keyid prefix (>= 8 hex digits) or a name."""
+        if isinstance(ref, KeyEntry):
+            return ref
+        ref = ref.strip()
+        entries = self.store.entries()
+        exact = [e for e in entries if ref in (e.keyid, e.name, e.notary_canonical_id)]
+        if len(exact) == 1:
+            return exact[0]
+        lowered = ref.lower()
+        if not exact and _HEX_RE.match(lowered):
+            if len(lowered) < _MIN_PREFIX:
+                raise InputError(
+                    f"key prefix {ref!r} is too short: give at least {_MIN_PREFIX} hex digits"
+                )
+            exact = [e for e in entries if e.keyid.startswith(lowered)]
+            if len(exact) == 1:
+                return exact[0]
+        if not exact:
+            raise InputError(
+                f"unknown key {ref!r}", hint="'trustkeep key list' shows the keys in the store"
+            )
+        matches = ", ".join(e.label() for e in exact)
+        raise InputError(f"ambiguous key {ref!r}: matches {matches}; give more hex digits")
+
+    # -- creation -------------------------------------------------------------
+
+    def generate(
+        self,
+        key_type: str,
+        *,
+        name: str | None = None,
+        backend: str = "file",
+        remember: bool = False,
+        labels: Mapping[str, str] | None = None,
+    ) -> KeyEntry:
+        """A new key; its private half encrypted with a new passphrase."""
+        if key_type not in KEY_TYPES:
+            raise InputError(
+                f"unknown key type {key_type!r}", hint=f"choose one of: {', '.join(KEY_TYPES)}"
+            )
+        self._check_new(name=name, backend=backend)
+        private_key = km.generate_private_key(key_type)
+        return self.add_private(
+            private_key, name=name, backend=backend, remember=remember, labels=labels
+        )
+
+    def add_private(
+        self,
+        private_key: PrivateKey,
+        *,
+        name: str | None = None,
+        backend: str = "file",
+        remember: bool = False,
+        labels: Mapping[str, str] | None = None,
+    ) -> KeyEntry:
+        """Store a private key (generated or imported) under a new passphrase."""
+        self._check_new(name=name, backend=backend)
+        sslib, canonical = km.public_identity(private_key.public_key())
+        existing = self.store.get(sslib.keyid)
+        if existing is not None and existing.has_private:
+            raise InputError(f"key {existing.label()} is already in the store")
+        if existing is not None and name is None:
+            name = existing.name
+        scheme = KEYRING_SCHEME if backend == "keyring" else FILE_SCHEME
+        entry = KeyEntry(
+            keyid=sslib.keyid,
+            name=name,
+            keytype=sslib.keytype,
+            scheme=sslib.scheme,
+            keyval=dict(sslib.keyval),
+            uri=f"{scheme}:{sslib.keyid}",
+            backend="keyring" if backend == "keyring" else "file",
+            notary_canonical_id=canonical,
+            labels={**(dict(existing.labels) if existing else {}), **(labels or {})},
+            remembered=remember,
+        )
+        passphrase = self._new_passphrase(entry)
+        pem = km.encrypt_store_pem(private_key, passphrase, iterations=self.kdf_iterations)
+        self._write_private(entry, pem)
+        try:
+            self.store.put(entry)
+            if remember:
+                keyring_store.set_secret(keyring_store.PASSPHRASE_SERVICE, entry.keyid, passphrase)
+        except (StorageError, KeyAccessError):
+            self._undo_add(entry, existing)
+            raise
+        return entry
+
+    def add_public(
+        self,
+        key: Key,
+        *,
+        name: str | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> KeyEntry:
+        """A public-only entry (the private half is held elsewhere); idempotent per keyid."""
+        if not isinstance(key, SSlibKey):
+            raise InputError(f"key {key.keyid}: unsupported key class {type(key).__name__}")
+        crypto_key = km.check_public_key(_crypto_public(key), f"key {key.keyid}")
+        sslib, canonical = km.public_identity(crypto_key)
+        if sslib.scheme != key.scheme:
+            sslib = SSlibKey(key.keyid, key.keytype, key.scheme, dict(key.keyval))
+        existing = self.store.get(sslib.keyid)
+        if existing is not None:
+            if name is None and not labels:
+                return existing
+            name = name if name is not None else existing.name
+            if name is not None and name != existing.name:
+                validate_name(name)
+                self._check_name_free(name, except_keyid=existing.keyid)
+            merged = {**dict(existing.labels), **(labels or {})}
+            updated = dataclasses.replace(existing, name=name, labels=merged)
+            self.store.put(updated)
+            return updated
+        if name is not None:
+            validate_name(name)
+            self._check_name_free(name)
+        entry = KeyEntry(
+            keyid=sslib.keyid,
+            name=name,
+            keytype=sslib.keytype,
+            scheme=sslib.scheme,
+            keyval=dict(sslib.keyval),
+            uri=None,
+            backend="public",
+            notary_canonical_id=canonical,
+            labels=dict(labels or {}),
+        )
+        self.store.put(entry)
+        return entry
+
+    def add_token_key(
+        self,
+        uri: str,
+        key: SSlibKey,
+        *,
+        name: str | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> KeyEntry:
+        """Register a key that lives on a PKCS#11 token (``hsm:`` URI)."""
+        self._check_new(name=name, backend="pkcs11")
+        crypto_key = km.check_public_key(_crypto_public(key), uri)
+        sslib, canonical = km.public_identity(crypto_key)
+        existing = self.store.get(sslib.keyid)
+        if existing is not None and existing.has_private:
+            raise InputError(f"key {existing.label()} is already in the store")
+        entry = KeyEntry(
+            keyid=sslib.keyid,
+            name=name if name is not None else (existing.name if existing else None),
+            keytype=sslib.keytype,
+            scheme=key.scheme,
+            keyval=dict(sslib.keyval),
+            uri=uri,
+            backend="pkcs11",
+            notary_canonical_id=canonical,
+            labels={**(dict(existing.labels) if existing else {}), **(labels or {})},
+        )
+        self.store.put(entry)
+        return entry
+
+    # -- use ------------------------------------------------------------------
+
+    def signer(self, ref: str | KeyEntry) -> Signer:
+        """A securesystemslib Signer for the key (asks its passphrase or PIN)."""
+        entry = self.resolve(ref)
+        if entry.backend == "pkcs11" and entry.uri is not None:
+            from trustkeep.adapters.pkcs11 import TokenSigner
+
+            return TokenSigner(entry.uri, entry.sslib_key(), self.secrets_handler)
+        private_key = self.private_key(entry)
+        public = entry.sslib_key()
+        assert isinstance(public, SSlibKey)
+        return CryptoSigner(private_key, public)
+
+    def private_key(self, ref: str | KeyEntry) -> PrivateKey:
+        """The decrypted private key (file and keyring keys only)."""
+        entry = self.resolve(ref)
+        key, _ = self._unlock(entry)
+        return key
+
+    def public_key(self, ref: str | KeyEntry) -> PublicKey:
+        entry = self.resolve(ref)
+        return _crypto_public(entry.sslib_key())
+
+    # -- maintenance ----------------------------------------------------------
+
+    def passwd(self, ref: str | KeyEntry, *, remember: bool | None = None) -> KeyEntry:
+        """Re-encrypt the private half under a new passphrase (atomic replace)."""
+        entry = self.resolve(ref)
+        private_key, _ = self._unlock(entry)
+        passphrase = self._new_passphrase(entry)
+        pem = km.encrypt_store_pem(private_key, passphrase, iterations=self.kdf_iterations)
+        keep = entry.remembered if remember is None else remember
+        self._write_private(entry, pem)
+        if keep:
+            keyring_store.set_secret(keyring_store.PASSPHRASE_SERVICE, entry.keyid, passphrase)
+        elif entry.remembered:
+            keyring_store.delete_secret(keyring_store.PASSPHRASE_SERVICE, entry.keyid)
+        if keep != entry.remembered:
+            entry = dataclasses.replace(entry, remembered=keep)
+            self.store.put(entry)
+        return entry
+
+    def remove(self, ref: str | KeyEntry) -> KeyEntry:
+        """Delete the entry, then its private half and keyring secrets."""
+        entry = self.resolve(ref)
+        self.store.delete_entry(entry.keyid)
+        if entry.backend == "file":
+            self.store.delete_private(entry.keyid)
+        elif entry.backend == "keyring":
+            keyring_store.delete_secret(keyring_store.KEY_SERVICE, entry.keyid)
+        if entry.remembered:
+            keyring_store.delete_secret(keyring_store.PASSPHRASE_SERVICE, entry.keyid)
+        return entry
+
+    def rename(self, ref: str | KeyEntry, name: str | None) -> KeyEntry:
+        entry = self.resolve(ref)
+        if name is not None:
+            validate_name(name)
+            self._check_name_free(name, except_keyid=entry.keyid)
+        updated = dataclasses.replace(entry, name=name)
+        self.store.put(updated)
+        return updated
+
+    # -- internals ------------------------------------------------------------
+
+    def _check_new(self, *, name: str | None, backend: str) -> None:
+        if backend not in ("file", "keyring", "pkcs11"):
+            raise InputError(f"unknown backend {backend!r}: choose file or keyring")
+        if name is not None:
+            validate_name(name)
+            self._check_name_free(name)
+
+    def _check_name_free(self, name: str, *, except_keyid: str | None = None) -> None:
+        for e in self.store.entries():
+            if e.name == name and e.keyid != except_keyid:
+                raise InputError(f"key name {name!r} is already used by key {e.keyid[:8]}")
+
+    def _new_passphrase(self, entry: KeyEntry) -> str:
+        passphrase = self.secrets_handler(f"new passphrase for key {entry.label()}")
+        if not passphrase:
+            raise InputError(f"empty passphrase for key {entry.label()}: refusing to store it")
+        return passphrase
+
+    def _write_private(self, entry: KeyEntry, pem: bytes) -> None:
+        if entry.backend == "keyring":
+            keyring_store.set_secret(keyring_store.KEY_SERVICE, entry.keyid, pem.decode("ascii"))
+        else:
+            self.store.write_private(entry.keyid, pem)
+
+    def _undo_add(self, entry: KeyEntry, existing: KeyEntry | None) -> None:
+        """Best effort: put the store back as it was after a failed add."""
+        try:
+            if entry.backend == "keyring":
+                keyring_store.delete_secret(keyring_store.KEY_SERVICE, entry.keyid)
+            else:
+                self.store.delete_private(entry.keyid)
+            if existing is None:
+                self.store.delete_entry(entry.keyid)
+        except (StorageError, KeyAccessError):
+            pass
+
+    def _read_encrypted(self, entry: KeyEntry) -> bytes:
+        if entry.backend == "file":
+            return self.store.read_private(entry.keyid)
+        if entry.backend == "keyring":
+            text = keyring_store.get_secret(keyring_store.KEY_SERVICE, entry.keyid)
+            if text is None:
+                raise KeyAccessError(
+                    f"private key {entry.keyid} is missing from the OS keyring "
+                    f"(service {keyring_store.KEY_SERVICE})"
+                )
+            return text.encode("ascii", errors="replace")
+        if entry.backend == "pkcs11":
+            raise KeyAccessError(
+                f"key {entry.keyid} lives on a PKCS#11 token: its private key cannot be read"
+            )
+        raise KeyAccessError(f"key {entry.keyid} is public only: no private key in the store")
+
+    def _unlock(self, entry: KeyEntry) -> tuple[PrivateKey, str]:
+        pem = self._read_encrypted(entry)
+        if entry.remembered:
+            remembered = keyring_store.get_secret(keyring_store.PASSPHRASE_SERVICE, entry.keyid)
+            if remembered is not None:
+                key = self._decrypt(entry, pem, remembered)
+                if key is not None:
+                    return key, remembered
+        passphrase = self.secrets_handler(f"passphrase for key {entry.label()}")
+        key = self._decrypt(entry, pem, passphrase)
+        if key is None:
+            named = f" ({entry.name})" if entry.name else ""
+            raise KeyAccessError(f"wrong passphrase for key {entry.keyid}{named}")
+        return key, passphrase
+
+    def _decrypt(self, entry: KeyEntry, pem: bytes, passphrase: str) -> PrivateKey | None:
+        where = (
+            str(self.store.private_path(entry.keyid))
+            if entry.backend == "file"
+            else f"OS keyring entry {keyring_store.KEY_SERVICE}/{entry.keyid}"
+        )
+        try:
+            obj = km.decrypt_store_pem(pem, passphrase)
+        except ValueError as e:
+            raise StorageError(f"{where}: corrupt private key of key {entry.keyid}") from e
+        if obj is None:
+            return None
+        try:
+            key = km.check_private_key(obj, where)
+        except InputError as e:
+            raise StorageError(e.message) from e
+        sslib, _ = km.public_identity(key.public_key())
+        if sslib.keyid != entry.keyid:
+            raise StorageError(f"{where}: private key does not belong to key {entry.keyid}")
+        return key
+
+
+def _crypto_public(key: Key) -> PublicKey:
+    if not isinstance(key, SSlibKey):
+        raise InputError(f"key {key.keyid}: unsupported key class {type(key).__name__}")
+    try:
+        crypto_key = key._crypto_key()
+    except (ValueError, TypeError) as e:
+        raise InputError(f"key {key.keyid}: malformed public key value") from e
+    return km.check_public_key(crypto_key, f"key {key.keyid}")

@@ -1,0 +1,70 @@
+"""The OS keyring (the ``keyring`` package): remembered passphrases and keyring-held keys.
+
+The backend is whatever ``keyring`` selects: ``PYTHON_KEYRING_BACKEND`` (e.g.
+``keyrings.alt.file.PlaintextKeyring``), the keyring config file, or the best
+available OS backend. Every keyring failure becomes a ``KeyAccessError``.
+"""
+
+from __future__ import annotations
+
+from trustkeep.errors import KeyAccessError
+
+__all__ = [
+    "KEY_SERVICE",
+    "PASSPHRASE_SERVICE",
+    "delete_secret",
+    "get_secret",
+    "set_secret",
+]
+
+#: service name of remembered passphrases (user = keyid)
+PASSPHRASE_SERVICE = "trustkeep"
+#: service name of private keys held in the keyring (user = keyid); values are
+#: encrypted PKCS#8 PEM text, never a plaintext key
+KEY_SERVICE = "trustkeep-private-key"
+
+_HINT = (
+    "choose a keyring backend with PYTHON_KEYRING_BACKEND "
+    "(e.g. keyrings.alt.file.PlaintextKeyring) or install an OS keyring"
+)
+
+
+def _keyring_error(action: str, service: str, user: str, e: Exception) -> KeyAccessError:
+    return KeyAccessError(
+        f"OS keyring: cannot {action} {service}/{user}: {type(e).__name__}", hint=_HINT
+    )
+
+
+def get_secret(service: str, user: str) -> str | None:
+    """The stored value, or None when there is none."""
+    import keyring
+    import keyring.errors
+
+    try:
+        value = keyring.get_password(service, user)
+    except keyring.errors.KeyringError as e:
+        raise _keyring_error("read", service, user, e) from e
+    return value if isinstance(value, str) else None
+
+
+def set_secret(service: str, user: str, value: str) -> None:
+    import keyring
+    import keyring.errors
+
+    try:
+        keyring.set_password(service, user, value)
+    except keyring.errors.KeyringError as e:
+        raise _keyring_error("store", service, user, e) from e
+
+
+def delete_secret(service: str, user: str) -> None:
+    """Delete a value; a value that is not there is not an error."""
+    import keyring
+    import keyring.errors
+
+    try:
+        keyring.delete_password(service, user)
+    except keyring.errors.PasswordDeleteError:
+        return
+    except keyring.errors.KeyringError as e:
+        raise _keyring_error("delete", service, user, e) from e
