@@ -1,0 +1,164 @@
+"""The working set of a TUF repository's metadata, and the rules for changing a role.
+
+Pure: no I/O, no clock. The adapter loads a :class:`RepoState` from a directory and
+writes back the roles listed in ``changed``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from securesystemslib.signer import Signer
+from tuf.api.metadata import (
+    TOP_LEVEL_ROLE_NAMES,
+    Metadata,
+    Root,
+    Snapshot,
+    Targets,
+    Timestamp,
+)
+
+from trustkeep.core.tuf_repo.expiry import ExpiryPolicy
+from trustkeep.errors import InputError
+
+__all__ = [
+    "RepoState",
+    "apply_signatures",
+    "walk_delegations",
+]
+
+
+@dataclass
+class RepoState:
+    """Top-level roles, delegated targets roles, and the previous root version (if any)."""
+
+    root: Metadata[Root]
+    targets: Metadata[Targets]
+    snapshot: Metadata[Snapshot]
+    timestamp: Metadata[Timestamp]
+    delegated: dict[str, Metadata[Targets]] = field(default_factory=dict)
+    previous_root: Metadata[Root] | None = None
+    #: delegated roles named in the tree whose metadata file is absent
+    missing: list[str] = field(default_factory=list)
+    #: roles to write, in the order they were changed
+    changed: list[str] = field(default_factory=list)
+
+    def mark(self, role: str) -> None:
+        if role not in self.changed:
+            self.changed.append(role)
+
+    def role(self, name: str) -> Metadata[Any]:
+        top: dict[str, Metadata[Any]] = {
+            "root": self.root,
+            "targets": self.targets,
+            "snapshot": self.snapshot,
+            "timestamp": self.timestamp,
+        }
+        if name in top:
+            return top[name]
+        if name in self.delegated:
+            return self.delegated[name]
+        raise InputError(f"role {name!r} is not in this repository")
+
+    def targets_role(self, name: str) -> Metadata[Targets]:
+        if name == "targets":
+            return self.targets
+        if name in self.delegated:
+            return self.delegated[name]
+        if name in self.missing:
+            raise InputError(f"role {name!r} is delegated but its metadata file is missing")
+        raise InputError(f"role {name!r} is not a targets role of this repository")
+
+    def delegator_of(self, role: str) -> str:
+        """The role that delegates ``role`` (``root`` for top-level roles)."""
+        if role in TOP_LEVEL_ROLE_NAMES:
+            return "root"
+        for parent, child in walk_delegations(self):
+            if child == role:
+                return parent
+        raise InputError(f"role {role!r} is not delegated by any role of this repository")
+
+    def all_roles(self) -> list[str]:
+        """Every role with metadata, top-level first, then the delegation tree in order."""
+        names = ["root", "targets"]
+        names += [child for _, child in walk_delegations(self) if child in self.delegated]
+        return [*names, "snapshot", "timestamp"]
+
+    # -- changing a role -------------------------------------------------------------
+
+    def is_pending(self, role: str) -> bool:
+        """Whether ``role``'s current version was never published, so it may be amended.
+
+        A targets role is pending when snapshot does not record its version yet; snapshot
+        when timestamp does not; root when it is not yet signed by its thresholds.
+        Timestamp is never pending.
+        """
+        if role == "timestamp":
+            return False
+        if role == "snapshot":
+            return self.snapshot.signed.version > self.timestamp.signed.snapshot_meta.version
+        if role == "root":
+            return not root_is_verified(self.root, self.previous_root)
+        meta = self.snapshot.signed.meta.get(f"{role}.json")
+        return meta is None or self.role(role).signed.version > meta.version
+
+    def touch(self, role: str, now: datetime, policy: ExpiryPolicy) -> None:
+        """Start a change of ``role``: new version (unless pending), new expiry, no signatures."""
+        md = self.role(role)
+        if not self.is_pending(role):
+            if role == "root":
+                self.previous_root = copy.deepcopy(self.root)
+            md.signed.version += 1
+        md.signed.expires = policy.expires(role, now)
+        md.signatures.clear()
+        self.mark(role)
+
+
+def root_is_verified(root: Metadata[Root], previous: Metadata[Root] | None) -> bool:
+    prev = previous.signed if previous is not None else None
+    if prev is not None and root.signed.version != prev.version + 1:
+        return False
+    result = root.signed.get_root_verification_result(prev, root.signed_bytes, root.signatures)
+    return result.verified
+
+
+def walk_delegations(state: RepoState) -> Iterator[tuple[str, str]]:
+    """(delegator, delegated role) pairs in the order a client visits them (pre-order).
+
+    Succinct hashed bins yield every bin name. Cycles are not followed twice.
+    """
+    seen = {"targets"}
+    stack: list[str] = ["targets"]
+    while stack:
+        parent = stack.pop()
+        md = state.targets if parent == "targets" else state.delegated.get(parent)
+        if md is None or md.signed.delegations is None:
+            continue
+        children: list[str] = []
+        delegations = md.signed.delegations
+        if delegations.succinct_roles is not None:
+            children = list(delegations.succinct_roles.get_roles())
+        elif delegations.roles is not None:
+            children = list(delegations.roles)
+        pushed: list[str] = []
+        for child in children:
+            yield parent, child
+            if child not in seen:
+                seen.add(child)
+                pushed.append(child)
+        stack.extend(reversed(pushed))
+
+
+def apply_signatures(md: Metadata[Any], signers: Sequence[Signer]) -> list[str]:
+    """Add one signature per signer (keeping the others); returns the keyids that signed."""
+    payload = md.signed_bytes
+    signed: list[str] = []
+    for signer in signers:
+        signature = signer.sign(payload)
+        md.signatures[signature.keyid] = signature
+        signed.append(signature.keyid)
+    return signed

@@ -1,0 +1,123 @@
+"""Targets: add and remove target files, each in the role the delegation tree assigns."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from tuf.api.metadata import TargetFile
+
+from trustkeep.core.tuf_repo.delegation import find_role_for_path, role_accepts_path
+from trustkeep.core.tuf_repo.expiry import ExpiryPolicy
+from trustkeep.core.tuf_repo.state import RepoState
+from trustkeep.errors import InputError
+
+__all__ = [
+    "TargetEntry",
+    "add_targets",
+    "list_targets",
+    "remove_targets",
+    "target_file",
+    "validate_target_path",
+]
+
+
+@dataclass(frozen=True)
+class TargetEntry:
+    path: str
+    role: str
+    length: int
+    hashes: tuple[tuple[str, str], ...]
+
+
+def validate_target_path(path: str) -> str:
+    """A target path is a relative URL path: no empty, ``.`` or ``..`` segment, no ``\\``."""
+    if not path or path.startswith("/") or "\\" in path:
+        raise InputError(f"target path {path!r} must be relative and use '/' separators")
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in path):
+        raise InputError(f"target path {path!r} contains NUL or control characters")
+    if any(seg in ("", ".", "..") for seg in path.split("/")):
+        raise InputError(f"target path {path!r} has an empty, '.' or '..' segment")
+    return path
+
+
+def target_file(path: str, data: bytes) -> TargetFile:
+    """Length and sha256 / sha512 of ``data`` for target ``path``."""
+    return TargetFile(
+        length=len(data),
+        hashes={
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "sha512": hashlib.sha512(data).hexdigest(),
+        },
+        path=validate_target_path(path),
+    )
+
+
+def add_targets(
+    state: RepoState,
+    files: Iterable[TargetFile],
+    *,
+    role: str | None,
+    now: datetime,
+    policy: ExpiryPolicy,
+) -> dict[str, list[str]]:
+    """Add (or replace) targets; returns role -> paths added. Refuses undelegated paths."""
+    placed: dict[str, list[TargetFile]] = {}
+    for tf in files:
+        validate_target_path(tf.path)
+        if role is not None:
+            state.targets_role(role)
+            if not role_accepts_path(state, role, tf.path):
+                raise InputError(f"target {tf.path!r} is not delegated to role {role!r}")
+            owner = role
+        else:
+            owner = find_role_for_path(state, tf.path)
+        placed.setdefault(owner, []).append(tf)
+    for owner, tfs in placed.items():
+        state.touch(owner, now, policy)
+        table = state.targets_role(owner).signed.targets
+        for tf in tfs:
+            table[tf.path] = tf
+    return {owner: [tf.path for tf in tfs] for owner, tfs in placed.items()}
+
+
+def _owners(state: RepoState, path: str) -> list[str]:
+    names = ["targets", *state.delegated]
+    return [n for n in names if path in state.targets_role(n).signed.targets]
+
+
+def remove_targets(
+    state: RepoState,
+    paths: Sequence[str],
+    *,
+    role: str | None,
+    now: datetime,
+    policy: ExpiryPolicy,
+) -> dict[str, list[str]]:
+    """Remove targets from the role that lists them; returns role -> paths removed."""
+    removed: dict[str, list[str]] = {}
+    for path in paths:
+        owners = [role] if role is not None else _owners(state, path)
+        owners = [o for o in owners if path in state.targets_role(o).signed.targets]
+        if not owners:
+            where = f"role {role!r}" if role is not None else "any role"
+            raise InputError(f"target {path!r} is not listed in {where}")
+        for owner in owners:
+            removed.setdefault(owner, []).append(path)
+    for owner, owned in removed.items():
+        state.touch(owner, now, policy)
+        table = state.targets_role(owner).signed.targets
+        for path in owned:
+            del table[path]
+    return removed
+
+
+def list_targets(state: RepoState, role: str | None = None) -> list[TargetEntry]:
+    names = [role] if role is not None else ["targets", *state.delegated]
+    out: list[TargetEntry] = []
+    for name in names:
+        for path, tf in sorted(state.targets_role(name).signed.targets.items()):
+            out.append(TargetEntry(path, name, tf.length, tuple(sorted(tf.hashes.items()))))
+    return out
