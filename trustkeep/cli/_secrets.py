@@ -1,4 +1,16 @@
-"""The CLI's secrets handler: environment variable, OS keyring, or a no-echo prompt."""
+"""The CLI's secrets handler: environment variables, else a no-echo prompt; never hangs.
+
+A passphrase remembered in the OS keyring is looked up by the key service before
+this handler is asked.
+
+* ``TRUSTKEEP_PASSPHRASE``: the passphrase of an existing key or key file.
+* ``TRUSTKEEP_NEW_PASSPHRASE``: a passphrase being set (``generate``, ``import``,
+  ``passwd``, ``export``); falls back to ``TRUSTKEEP_PASSPHRASE`` when unset.
+* ``TRUSTKEEP_PIN``: the PIN of a PKCS#11 token.
+
+Without a variable, a terminal prompt (no echo; a new secret is asked twice). With
+neither: ``KeyAccessError`` (exit 3) saying how to provide the secret.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +22,10 @@ import click
 from trustkeep.core.secrets import SecretsHandler
 from trustkeep.errors import KeyAccessError
 
-__all__ = ["PASSPHRASE_ENV", "PIN_ENV", "cli_secrets_handler"]
+__all__ = ["NEW_PASSPHRASE_ENV", "PASSPHRASE_ENV", "PIN_ENV", "cli_secrets_handler", "env_for"]
 
 PASSPHRASE_ENV = "TRUSTKEEP_PASSPHRASE"
+NEW_PASSPHRASE_ENV = "TRUSTKEEP_NEW_PASSPHRASE"
 PIN_ENV = "TRUSTKEEP_PIN"
 
 
@@ -23,6 +36,15 @@ def _stdin_is_tty() -> bool:
         return False
 
 
+def env_for(name: str) -> tuple[str, ...]:
+    """The environment variables consulted, in order, for the secret called ``name``."""
+    if name.startswith("PIN") or " PIN " in f" {name} ":
+        return (PIN_ENV,)
+    if name.startswith("new "):
+        return (NEW_PASSPHRASE_ENV, PASSPHRASE_ENV)
+    return (PASSPHRASE_ENV,)
+
+
 def cli_secrets_handler() -> SecretsHandler:
     """Ask for a secret: the environment first, then the terminal, never hang.
 
@@ -30,14 +52,15 @@ def cli_secrets_handler() -> SecretsHandler:
     """
 
     def handler(name: str) -> str:
-        env = PIN_ENV if "PIN" in name else PASSPHRASE_ENV
-        value = os.environ.get(env)
-        if value is not None:
-            return value
+        variables = env_for(name)
+        for env in variables:
+            value = os.environ.get(env)
+            if value is not None:
+                return value
         if not _stdin_is_tty():
             raise KeyAccessError(
-                f"no {name}: no terminal to ask on and {env} is not set",
-                hint=f"set {env} in the environment, or run in a terminal",
+                f"no {name}: no terminal to ask on and {variables[0]} is not set",
+                hint=f"set {' or '.join(variables)} in the environment, or run in a terminal",
             )
         secret: str = click.prompt(
             name[0].upper() + name[1:],

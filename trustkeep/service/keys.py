@@ -15,6 +15,7 @@ OS keyring (service ``trustkeep``, user = keyid) is tried first.
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import re
 from collections.abc import Mapping
@@ -28,6 +29,7 @@ from trustkeep.core.keys import KEY_TYPES, KeyEntry
 from trustkeep.core.pbes2 import DEFAULT_ITERATIONS
 from trustkeep.core.secrets import SecretsHandler
 from trustkeep.errors import InputError, KeyAccessError, StorageError
+from trustkeep.service import _key_transfer as _transfer
 from trustkeep.service import _keymaterial as km
 from trustkeep.service._keymaterial import PrivateKey, PublicKey
 
@@ -137,8 +139,12 @@ class KeyService:
         backend: str = "file",
         remember: bool = False,
         labels: Mapping[str, str] | None = None,
+        passphrase: str | None = None,
     ) -> KeyEntry:
-        """Store a private key (generated or imported) under a new passphrase."""
+        """Store a private key (generated or imported) under a new passphrase.
+
+        ``passphrase`` is asked through the secrets handler when not given.
+        """
         self._check_new(name=name, backend=backend)
         sslib, canonical = km.public_identity(private_key.public_key())
         existing = self.store.get(sslib.keyid)
@@ -159,7 +165,10 @@ class KeyService:
             labels={**(dict(existing.labels) if existing else {}), **(labels or {})},
             remembered=remember,
         )
-        passphrase = self._new_passphrase(entry)
+        if passphrase is None:
+            passphrase = self._new_passphrase(entry)
+        elif not passphrase:
+            raise InputError(f"empty passphrase for key {entry.label()}: refusing to store it")
         pem = km.encrypt_store_pem(private_key, passphrase, iterations=self.kdf_iterations)
         self._write_private(entry, pem)
         try:
@@ -267,6 +276,89 @@ class KeyService:
         entry = self.resolve(ref)
         return _crypto_public(entry.sslib_key())
 
+    # -- import / export (see _key_transfer) ------------------------------------
+
+    def import_file(
+        self,
+        path: Path,
+        *,
+        password: str | None = None,
+        name: str | None = None,
+        backend: str = "file",
+        remember: bool = False,
+        labels: Mapping[str, str] | None = None,
+    ) -> KeyEntry:
+        """Import a PEM private/public key, a Notary key file or a TUF key JSON file."""
+        data = _transfer.read_key_file(path)
+        return self.import_bytes(
+            data,
+            source=str(path),
+            password=password,
+            name=name,
+            backend=backend,
+            remember=remember,
+            labels=labels,
+        )
+
+    def import_bytes(
+        self,
+        data: bytes,
+        *,
+        source: str,
+        password: str | None = None,
+        name: str | None = None,
+        backend: str = "file",
+        remember: bool = False,
+        labels: Mapping[str, str] | None = None,
+    ) -> KeyEntry:
+        return _transfer.import_bytes(
+            self,
+            data,
+            source=source,
+            password=password,
+            name=name,
+            backend=backend,
+            remember=remember,
+            labels=labels,
+        )
+
+    def import_notary_dir(
+        self,
+        path: Path,
+        *,
+        passwords: Mapping[str, str] | None = None,
+        backend: str = "file",
+        remember: bool = False,
+    ) -> builtins.list[_transfer.ImportedNotaryKey]:
+        return _transfer.import_notary_dir(
+            self, path, passwords=passwords, backend=backend, remember=remember
+        )
+
+    def import_pkcs11(
+        self,
+        *,
+        token_label: str | None,
+        key_id: int,
+        name: str | None = None,
+        labels: Mapping[str, str] | None = None,
+    ) -> KeyEntry:
+        return _transfer.import_pkcs11(
+            self, token_label=token_label, key_id=key_id, name=name, labels=labels
+        )
+
+    def export_private(
+        self,
+        ref: str | KeyEntry,
+        *,
+        fmt: _transfer.PrivateFormat = "pkcs8",
+        role: str | None = None,
+        gun: str | None = None,
+    ) -> bytes:
+        return _transfer.export_private(self, ref, fmt=fmt, role=role, gun=gun)
+
+    def export_public(self, ref: str | KeyEntry, *, fmt: _transfer.PublicFormat = "pem") -> str:
+        return _transfer.export_public(self, ref, fmt=fmt)
+
     # -- maintenance ----------------------------------------------------------
 
     def passwd(self, ref: str | KeyEntry, *, remember: bool | None = None) -> KeyEntry:
@@ -322,9 +414,13 @@ class KeyService:
                 raise InputError(f"key name {name!r} is already used by key {e.keyid[:8]}")
 
     def _new_passphrase(self, entry: KeyEntry) -> str:
-        passphrase = self.secrets_handler(f"new passphrase for key {entry.label()}")
+        return self.ask_new_passphrase(f"key {entry.label()}")
+
+    def ask_new_passphrase(self, what: str) -> str:
+        """Ask ``"new passphrase for <what>"`` (the front end asks twice); never empty."""
+        passphrase = self.secrets_handler(f"new passphrase for {what}")
         if not passphrase:
-            raise InputError(f"empty passphrase for key {entry.label()}: refusing to store it")
+            raise InputError(f"empty passphrase for {what}: refusing it")
         return passphrase
 
     def _write_private(self, entry: KeyEntry, pem: bytes) -> None:
