@@ -1,0 +1,168 @@
+"""Parsing one metadata file into its signed part, signatures and canonical bytes.
+
+Shared by the TUF and the Notary verifiers. Pure: bytes in, values out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from securesystemslib.formats import encode_canonical
+
+__all__ = [
+    "Envelope",
+    "Malformed",
+    "RawSignature",
+    "canonical_bytes",
+    "digest",
+    "parse_envelope",
+    "parse_notary_time",
+    "parse_tuf_time",
+    "strict_loads",
+]
+
+
+class Malformed(ValueError):
+    """A file or field is not metadata of the expected shape (becomes a ``malformed`` finding)."""
+
+
+@dataclass(frozen=True)
+class RawSignature:
+    keyid: str
+    sig: str
+    method: str | None = None
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """``{"signed": ..., "signatures": [...]}`` parsed; ``signed_bytes`` is what was signed."""
+
+    name: str
+    raw: bytes
+    signed: dict[str, Any]
+    signatures: tuple[RawSignature, ...]
+    signed_bytes: bytes
+
+
+def _no_float(text: str) -> Any:
+    raise Malformed(f"number {text[:20]} is not an integer (canonical JSON has integers only)")
+
+
+def strict_loads(raw: bytes, *, name: str) -> Any:
+    """json.loads refusing floats, NaN/Infinity, invalid UTF-8 and absurd nesting."""
+    try:
+        return json.loads(raw, parse_float=_no_float, parse_constant=_no_float)
+    except Malformed as e:
+        raise Malformed(f"{name}: {e}") from e
+    except (ValueError, RecursionError) as e:  # JSONDecodeError and UnicodeDecodeError
+        reason = str(e).splitlines()[0][:120] if str(e) else type(e).__name__
+        raise Malformed(f"{name}: not valid JSON: {reason}") from e
+
+
+def canonical_bytes(obj: Any) -> bytes:
+    """Canonical JSON (OLPC, as TUF and Notary sign): fast path through the C encoder.
+
+    ``json.dumps`` with sorted keys, no whitespace and raw non-ASCII equals the
+    canonical form exactly when it writes no backslash escape (canonical JSON
+    escapes only ``"`` and ``\\``; json.dumps also escapes control characters);
+    otherwise fall back to the reference encoder.
+    """
+    try:
+        text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        if "\\" not in text:
+            return text.encode("utf-8")
+        encoded = encode_canonical(obj)
+        assert encoded is not None
+        return encoded.encode("utf-8")
+    except (UnicodeEncodeError, TypeError, ValueError, RecursionError) as e:
+        raise Malformed(f"cannot be written as canonical JSON: {type(e).__name__}") from e
+
+
+def parse_envelope(raw: bytes, *, name: str, notary: bool = False) -> Envelope:
+    """Parse ``raw``; raise :class:`Malformed` naming ``name`` on any shape problem."""
+    doc = strict_loads(raw, name=name)
+    if not isinstance(doc, dict):
+        raise Malformed(f"{name}: top level is not a JSON object")
+    signed = doc.get("signed")
+    sigs = doc.get("signatures")
+    if not isinstance(signed, dict):
+        raise Malformed(f"{name}: 'signed' is missing or not an object")
+    if not isinstance(sigs, list):
+        raise Malformed(f"{name}: 'signatures' is missing or not a list")
+    extra = set(doc) - {"signed", "signatures"}
+    if extra and not notary:
+        raise Malformed(f"{name}: unexpected top-level field(s) {sorted(extra)!r}")
+    signatures: list[RawSignature] = []
+    for i, s in enumerate(sigs):
+        if not isinstance(s, dict):
+            raise Malformed(f"{name}: signature #{i} is not an object")
+        keyid = s.get("keyid")
+        sig = s.get("sig")
+        method = s.get("method")
+        if not isinstance(keyid, str) or not isinstance(sig, str):
+            raise Malformed(f"{name}: signature #{i} lacks a string 'keyid' and 'sig'")
+        if method is not None and not isinstance(method, str):
+            raise Malformed(f"{name}: signature #{i} has a non-string 'method'")
+        signatures.append(RawSignature(keyid, sig, method))
+    try:
+        signed_bytes = canonical_bytes(signed)
+    except Malformed as e:
+        raise Malformed(f"{name}: 'signed' {e}") from e
+    return Envelope(name, raw, signed, tuple(signatures), signed_bytes)
+
+
+def digest(algorithm: str, data: bytes) -> bytes | None:
+    """Digest of ``data`` for a TUF/Notary hash name; None when the algorithm is unknown."""
+    if algorithm not in ("sha256", "sha512", "sha384", "sha224", "blake2b-256", "blake2b"):
+        return None
+    if algorithm == "blake2b-256":
+        return hashlib.blake2b(data, digest_size=32).digest()
+    return hashlib.new(algorithm, data).digest()
+
+
+_TUF_TIME = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)Z$")
+_RFC3339 = re.compile(
+    r"^(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(\.\d{1,9})?([Zz]|[+-]\d\d:\d\d)$"
+)
+
+
+def parse_tuf_time(value: Any, *, name: str) -> datetime:
+    """TUF ``expires``: ``YYYY-MM-DDTHH:MM:SSZ`` exactly (what python-tuf accepts)."""
+    if not isinstance(value, str) or not _TUF_TIME.match(value):
+        raise Malformed(f"{name}: 'expires' {str(value)[:40]!r} is not YYYY-MM-DDTHH:MM:SSZ")
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError as e:
+        raise Malformed(f"{name}: 'expires' {value!r} is not a valid date") from e
+
+
+def parse_notary_time(value: Any, *, name: str) -> datetime:
+    """Notary ``expires``: Go RFC 3339 (nanoseconds, offsets)."""
+    m = _RFC3339.match(value) if isinstance(value, str) else None
+    if m is None:
+        raise Malformed(f"{name}: 'expires' {str(value)[:40]!r} is not an RFC 3339 time")
+    year, month, day, hour, minute, second = (int(m.group(i)) for i in range(1, 7))
+    fraction = m.group(7) or ""
+    micro = int((fraction[1:] + "000000")[:6]) if fraction else 0
+    zone = m.group(8)
+    try:
+        if zone in ("Z", "z"):
+            tz = UTC
+        else:
+            sign = 1 if zone[0] == "+" else -1
+            delta = timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
+            tz = UTC if delta == timedelta(0) else _fixed(sign * delta)
+        return datetime(year, month, day, hour, minute, second, micro, tzinfo=tz).astimezone(UTC)
+    except (ValueError, OverflowError) as e:
+        raise Malformed(f"{name}: 'expires' {value!r} is not a valid time") from e
+
+
+def _fixed(offset: timedelta) -> Any:
+    from datetime import timezone
+
+    return timezone(offset)

@@ -1,0 +1,296 @@
+"""TUF 1.0 signed payloads, parsed strictly (the checks python-tuf's Metadata API makes).
+
+Each ``parse_*`` raises :class:`Malformed` naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from trustkeep.core.rolenames import TOP_LEVEL_ROLES
+from trustkeep.core.verify._envelope import Envelope, Malformed, parse_tuf_time
+from trustkeep.core.verify._tufkeys import KeyTable, parse_tuf_keys
+
+__all__ = [
+    "DelegatedRole",
+    "Delegations",
+    "Header",
+    "MetaFile",
+    "RoleKeys",
+    "RootInfo",
+    "Succinct",
+    "TargetsInfo",
+    "count_signatures",
+    "parse_header",
+    "parse_meta",
+    "parse_root",
+    "parse_targets",
+]
+
+
+@dataclass(frozen=True)
+class Header:
+    type: str
+    version: int
+    expires: datetime
+    expires_text: str
+    spec_version: str
+
+
+@dataclass(frozen=True)
+class RoleKeys:
+    keyids: tuple[str, ...]
+    threshold: int
+
+
+@dataclass(frozen=True)
+class RootInfo:
+    header: Header
+    consistent_snapshot: bool
+    keys: KeyTable
+    roles: Mapping[str, RoleKeys]
+
+
+@dataclass(frozen=True)
+class MetaFile:
+    version: int
+    length: int | None
+    hashes: Mapping[str, str] | None
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def parse_header(signed: Mapping[str, Any], expected: str, *, where: str) -> Header:
+    kind = signed.get("_type")
+    if kind != expected:
+        raise Malformed(f"{where}: _type is {str(kind)[:20]!r}, expected {expected!r}")
+    spec = signed.get("spec_version")
+    parts = spec.split(".") if isinstance(spec, str) else []
+    if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts):
+        raise Malformed(f"{where}: spec_version {str(spec)[:20]!r} is not a version number")
+    if parts[0] != "1":
+        raise Malformed(f"{where}: spec_version {spec} is not major version 1")
+    version = signed.get("version")
+    if not _is_int(version) or version <= 0:
+        raise Malformed(f"{where}: version {str(version)[:20]!r} is not a positive integer")
+    expires_text = signed.get("expires")
+    expires = parse_tuf_time(expires_text, name=where)
+    assert isinstance(expires_text, str)
+    return Header(expected, version, expires, expires_text, spec)
+
+
+def _role_keys(doc: Any, *, where: str, role: str) -> RoleKeys:
+    if not isinstance(doc, dict):
+        raise Malformed(f"{where}: role {role!r} is not an object")
+    keyids, threshold = doc.get("keyids"), doc.get("threshold")
+    if not isinstance(keyids, list) or not all(isinstance(k, str) for k in keyids):
+        raise Malformed(f"{where}: role {role!r} keyids is not a list of strings")
+    if len(set(keyids)) != len(keyids):
+        raise Malformed(f"{where}: role {role!r} lists a keyid twice")
+    if not _is_int(threshold) or threshold < 1:
+        raise Malformed(f"{where}: role {role!r} threshold {str(threshold)[:20]!r} is not >= 1")
+    return RoleKeys(tuple(keyids), threshold)
+
+
+def parse_root(signed: Mapping[str, Any], *, where: str) -> RootInfo:
+    header = parse_header(signed, "root", where=where)
+    consistent = signed.get("consistent_snapshot", False)
+    if not isinstance(consistent, bool):
+        raise Malformed(f"{where}: consistent_snapshot is not a boolean")
+    keys = parse_tuf_keys(signed.get("keys"), where=where)
+    roles = signed.get("roles")
+    if not isinstance(roles, dict) or set(roles) != set(TOP_LEVEL_ROLES):
+        raise Malformed(f"{where}: roles must be exactly {', '.join(TOP_LEVEL_ROLES)}")
+    parsed = {name: _role_keys(doc, where=where, role=name) for name, doc in roles.items()}
+    return RootInfo(header, consistent, keys, parsed)
+
+
+def _meta_file(doc: Any, *, where: str, name: str) -> MetaFile:
+    if not isinstance(doc, dict):
+        raise Malformed(f"{where}: meta entry {name!r} is not an object")
+    version, length, hashes = doc.get("version"), doc.get("length"), doc.get("hashes")
+    if not _is_int(version) or version <= 0:
+        raise Malformed(f"{where}: meta entry {name!r} version is not a positive integer")
+    if length is not None and (not _is_int(length) or length < 0):
+        raise Malformed(f"{where}: meta entry {name!r} length is not a non-negative integer")
+    if hashes is not None and (
+        not isinstance(hashes, dict)
+        or not hashes
+        or not all(isinstance(v, str) for v in hashes.values())
+    ):
+        raise Malformed(f"{where}: meta entry {name!r} hashes is not a non-empty object")
+    return MetaFile(version, length, hashes)
+
+
+def parse_meta(signed: Mapping[str, Any], expected: str, *, where: str) -> dict[str, MetaFile]:
+    """The ``meta`` map of a timestamp or snapshot (keys are file names)."""
+    meta = signed.get("meta")
+    if not isinstance(meta, dict):
+        raise Malformed(f"{where}: meta is not an object")
+    if expected == "timestamp" and "snapshot.json" not in meta:
+        raise Malformed(f"{where}: timestamp meta does not list snapshot.json")
+    return {name: _meta_file(doc, where=where, name=name) for name, doc in meta.items()}
+
+
+@dataclass(frozen=True)
+class DelegatedRole:
+    name: str
+    keys: RoleKeys
+    terminating: bool
+    paths: tuple[str, ...] | None
+    path_hash_prefixes: tuple[str, ...] | None
+
+    def matches(self, path: str, path_hash: str | None = None) -> bool:
+        if self.paths is not None:
+            return any(_in_pattern(path, p) for p in self.paths)
+        assert self.path_hash_prefixes is not None
+        digest = path_hash or hashlib.sha256(path.encode("utf-8")).hexdigest()
+        return any(digest.startswith(p) for p in self.path_hash_prefixes)
+
+
+def _in_pattern(path: str, pattern: str) -> bool:
+    target_parts, pattern_parts = path.split("/"), pattern.split("/")
+    if len(target_parts) != len(pattern_parts):
+        return False
+    return all(fnmatch.fnmatchcase(t, p) for t, p in zip(target_parts, pattern_parts, strict=True))
+
+
+@dataclass(frozen=True)
+class Succinct:
+    keys: RoleKeys
+    bit_length: int
+    name_prefix: str
+
+    @property
+    def suffix_len(self) -> int:
+        return len(f"{2**self.bit_length - 1:x}")
+
+    def index_for(self, path: str) -> int:
+        head = int.from_bytes(hashlib.sha256(path.encode("utf-8")).digest()[:4], "big")
+        return head >> (32 - self.bit_length)
+
+    def role_for(self, path: str) -> str:
+        return f"{self.name_prefix}-{self.index_for(path):0{self.suffix_len}x}"
+
+    def role_names(self) -> list[str]:
+        return [
+            f"{self.name_prefix}-{i:0{self.suffix_len}x}" for i in range(2**self.bit_length)
+        ]
+
+
+@dataclass(frozen=True)
+class Delegations:
+    keys: KeyTable
+    roles: tuple[DelegatedRole, ...]
+    succinct: Succinct | None
+
+
+@dataclass(frozen=True)
+class TargetsInfo:
+    header: Header
+    targets: Mapping[str, Any]
+    delegations: Delegations | None
+
+
+def _str_list(v: Any) -> bool:
+    return isinstance(v, list) and all(isinstance(x, str) for x in v)
+
+
+def _delegated_role(doc: Any, *, where: str) -> DelegatedRole:
+    if not isinstance(doc, dict) or not isinstance(doc.get("name"), str):
+        raise Malformed(f"{where}: a delegated role has no string name")
+    name = doc["name"]
+    if name in TOP_LEVEL_ROLES:
+        raise Malformed(f"{where}: delegated role uses the top-level name {name!r}")
+    keys = _role_keys(doc, where=where, role=name)
+    terminating = doc.get("terminating")
+    if not isinstance(terminating, bool):
+        raise Malformed(f"{where}: delegated role {name!r} terminating is not a boolean")
+    paths, prefixes = doc.get("paths"), doc.get("path_hash_prefixes")
+    if (paths is None) == (prefixes is None):
+        raise Malformed(f"{where}: role {name!r} needs exactly one of paths/path_hash_prefixes")
+    if not _str_list(paths if paths is not None else prefixes):
+        raise Malformed(f"{where}: role {name!r} paths are not a list of strings")
+    return DelegatedRole(
+        name,
+        keys,
+        terminating,
+        tuple(paths) if paths is not None else None,
+        tuple(prefixes) if prefixes is not None else None,
+    )
+
+
+def _succinct(doc: Any, *, where: str) -> Succinct:
+    if not isinstance(doc, dict):
+        raise Malformed(f"{where}: succinct_roles is not an object")
+    keys = _role_keys(doc, where=where, role="succinct_roles")
+    bits, prefix = doc.get("bit_length"), doc.get("name_prefix")
+    if not _is_int(bits) or not 1 <= bits <= 32:
+        raise Malformed(f"{where}: succinct_roles bit_length is not between 1 and 32")
+    if not isinstance(prefix, str):
+        raise Malformed(f"{where}: succinct_roles name_prefix is not a string")
+    return Succinct(keys, bits, prefix)
+
+
+def _delegations(doc: Any, *, where: str) -> Delegations:
+    if not isinstance(doc, dict):
+        raise Malformed(f"{where}: delegations is not an object")
+    keys = parse_tuf_keys(doc.get("keys"), where=where)
+    roles_doc, succinct_doc = doc.get("roles"), doc.get("succinct_roles")
+    if (roles_doc is None) == (succinct_doc is None):
+        raise Malformed(f"{where}: delegations need exactly one of roles/succinct_roles")
+    if succinct_doc is not None:
+        return Delegations(keys, (), _succinct(succinct_doc, where=where))
+    if not isinstance(roles_doc, list):
+        raise Malformed(f"{where}: delegations.roles is not a list")
+    roles = tuple(_delegated_role(r, where=where) for r in roles_doc)
+    if len({r.name for r in roles}) != len(roles):
+        raise Malformed(f"{where}: delegations list a role name twice")
+    return Delegations(keys, roles, None)
+
+
+def _check_targets(targets: Any, *, where: str) -> None:
+    if not isinstance(targets, dict):
+        raise Malformed(f"{where}: targets is not an object")
+    for path, info in targets.items():
+        if (
+            type(info) is not dict
+            or type(info.get("length")) is not int
+            or info["length"] < 0
+            or type(info.get("hashes")) is not dict
+            or not info["hashes"]
+        ):
+            raise Malformed(f"{where}: target {path[:60]!r} lacks a length and hashes")
+        for value in info["hashes"].values():
+            if type(value) is not str:
+                raise Malformed(f"{where}: target {path[:60]!r} has a non-string hash")
+
+
+def parse_targets(signed: Mapping[str, Any], *, where: str) -> TargetsInfo:
+    header = parse_header(signed, "targets", where=where)
+    targets = signed.get("targets")
+    _check_targets(targets, where=where)
+    assert isinstance(targets, dict)
+    delegations = signed.get("delegations")
+    parsed = _delegations(delegations, where=where) if delegations is not None else None
+    return TargetsInfo(header, targets, parsed)
+
+
+def count_signatures(env: Envelope, role: RoleKeys, table: KeyTable) -> int:
+    """Distinct keyids of ``role`` with a valid signature over the canonical signed bytes."""
+    sigs: dict[str, list[str]] = {}
+    for s in env.signatures:
+        sigs.setdefault(s.keyid, []).append(s.sig)
+    valid = 0
+    for keyid in role.keyids:
+        key = table.usable.get(keyid)
+        if key is not None and any(key.check(sig, env.signed_bytes) for sig in sigs.get(keyid, ())):
+            valid += 1
+    return valid

@@ -1,0 +1,61 @@
+"""The verifier's input: metadata files already read, by relative name."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from trustkeep.core.verify.report import Format
+
+__all__ = ["MetadataBundle", "detect_format"]
+
+_VERSIONED_ROOT = re.compile(r"^[0-9]+\.root\.json$")
+
+
+@dataclass(frozen=True)
+class MetadataBundle:
+    """``files`` maps names relative to the metadata directory (``1.root.json``,
+    ``targets/releases.json``, ``role%2Fname.json``) to their bytes.
+
+    ``source`` names where they came from (for messages); ``gun`` is the Notary
+    repository name when known (from ``--gun`` or a ``tuf/<GUN>/metadata`` path).
+    """
+
+    files: Mapping[str, bytes]
+    source: str
+    gun: str | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "files", MappingProxyType(dict(self.files)))
+
+    def get(self, name: str) -> bytes | None:
+        return self.files.get(name)
+
+
+def _root_type(raw: bytes) -> str | None:
+    try:
+        doc = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    if isinstance(doc, dict) and isinstance(doc.get("signed"), dict):
+        kind = doc["signed"].get("_type")
+        return kind if isinstance(kind, str) else None
+    return None
+
+
+def detect_format(bundle: MetadataBundle) -> Format:
+    """``notary`` when a root says ``"_type": "Root"`` or ``targets/*.json`` exist, else ``tuf``."""
+    roots = [n for n in bundle.files if n == "root.json" or _VERSIONED_ROOT.match(n)]
+    for name in sorted(roots, key=lambda n: n != "root.json"):
+        kind = _root_type(bundle.files[name])
+        if kind == "Root":
+            return "notary"
+        if kind == "root":
+            return "tuf"
+    if any(n.startswith("targets/") for n in bundle.files):
+        return "notary"
+    return "tuf"
