@@ -105,6 +105,6 @@ def generated_trust_dir(tmp_path_factory: pytest.TempPathFactory) -> TrustDir:
 def initialized_trust_dir(tmp_path_factory: pytest.TempPathFactory, notary) -> TrustDir:  # type: ignore[no-untyped-def]
     """`notary init` against a real notary-server: root, targets and snapshot keys."""
     trust = tmp_path_factory.mktemp("notary-init") / "trust"
-    gun = "registry.example.com/acme/app"
+    gun = "example.com/acme/app"  # `notary key list` cuts longer GUNs
     notary_run(trust, "init", gun, server_url=notary.url)
     return TrustDir(path=trust, gun=gun)
