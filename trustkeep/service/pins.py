@@ -1,12 +1,428 @@
-"""Service API for this area (placeholder until implemented)."""
+"""Trust pins: export blocks, merge them into config files, check a root against a pin.
+
+Reads sources through the adapters, computes IDs and blocks in the core
+(``trustkeep.core.pinning``), and writes through ``adapters.pin_files``.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["PinService"]
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from trustkeep.adapters import pin_files
+from trustkeep.adapters.atomic import atomic_write
+from trustkeep.adapters.pin_sources import SourceData, read_file, read_source
+from trustkeep.core.notary_cert import RootCertificate, build_root_certificate
+from trustkeep.core.pin_roots import RootInfo
+from trustkeep.core.pinning import (
+    PinDecision,
+    PinEntry,
+    check_root,
+    decide,
+    docker_block,
+    gun_matches_pattern,
+    notary_block,
+    parse_pins,
+)
+from trustkeep.errors import InputError
+from trustkeep.service._pin_warnings import apply_warnings
+
+if TYPE_CHECKING:
+    from trustkeep.service.keys import KeyService
+    from trustkeep.service.verify import VerifyService
+
+__all__ = [
+    "ApplyResult",
+    "CheckResult",
+    "PinExport",
+    "PinService",
+    "PinSources",
+]
+
+FORMATS = ("docker", "notary", "tuf")
+
+
+@dataclass(frozen=True)
+class PinSources:
+    """Loaded sources: bound entries (GUN known) and unbound canonical IDs per source."""
+
+    data: tuple[SourceData, ...]
+    keys: tuple[tuple[str, str], ...]  # (ref, canonical ID) of store keys
+
+
+@dataclass(frozen=True)
+class PinExport:
+    format: str
+    entries: tuple[PinEntry, ...]
+    block: Mapping[str, Any] | None
+    root_bytes: bytes | None
+    sources: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "format": self.format,
+            "sources": list(self.sources),
+            "pins": [
+                {
+                    "gun": e.gun,
+                    "cert_ids": list(e.cert_ids),
+                    "canonical_ids": list(e.canonical_ids),
+                    "source": e.source,
+                }
+                for e in self.entries
+            ],
+        }
+        if self.block is not None:
+            doc["block"] = dict(self.block)
+        if self.root_bytes is not None:
+            doc["root"] = self.root_bytes.decode("utf-8")
+        return doc
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    path: Path
+    created: bool
+    changed: bool
+    dry_run: bool
+    diff: str
+    backup: Path | None
+    warnings: tuple[str, ...]
+    export: PinExport
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    gun: str
+    decision: PinDecision
+    problems: tuple[str, ...]
+    cert_ids: tuple[str, ...]
+    canonical_ids: tuple[str, ...]
+    source: str
+
+    @property
+    def accepted(self) -> bool:
+        return not self.problems
 
 
 class PinService:
-    def __init__(self, *args: Any) -> None:
-        self._args = args
+    def __init__(self, keys: KeyService, verify: VerifyService | None = None) -> None:
+        self._keys = keys
+        self._verify = verify
+
+    # -- sources --------------------------------------------------------------
+
+    def load_sources(self, specs: Sequence[str]) -> PinSources:
+        if not specs:
+            raise InputError("no pin source given (--from ROOT.json | DIR | CERT.pem | KEY)")
+        data: list[SourceData] = []
+        keys: list[tuple[str, str]] = []
+        for spec in specs:
+            loaded = read_source(spec)
+            if loaded is not None:
+                data.append(loaded)
+                continue
+            entry = self._keys.resolve(spec.removeprefix("key:"))
+            if entry.notary_canonical_id is None:
+                raise InputError(
+                    f"key {entry.label()} is {entry.keytype}: Notary root keys are ECDSA or RSA"
+                )
+            keys.append((spec, entry.notary_canonical_id))
+        return PinSources(data=tuple(data), keys=tuple(keys))
+
+    def entries(self, sources: PinSources, gun: str | None) -> tuple[PinEntry, ...]:
+        """One entry per repository of the sources, or one for ``gun`` (exact or glob)."""
+        bound: list[PinEntry] = []
+        for src in sources.data:
+            bound.extend(_bound_entries(src))
+        if gun is None:
+            unbound = sources.keys or any(s.root_key_ids for s in sources.data)
+            if unbound and not bound:
+                raise InputError("a key pins nothing by itself: give --gun GUN")
+            if not bound:
+                raise InputError("the sources hold no Notary root to pin")
+            return _merge_by_gun(bound)
+        for src in sources.data:
+            if src.kind in ("root", "certificate", "metadata-dir"):
+                for entry in _bound_entries(src):
+                    if not gun_matches_pattern(gun, entry.gun):
+                        raise InputError(f"{src.spec} is the root of {entry.gun!r}, not {gun!r}")
+        matched = [e for e in bound if gun_matches_pattern(gun, e.gun)]
+        cert_ids = [i for e in matched for i in e.cert_ids]
+        canonical = [i for e in matched for i in e.canonical_ids]
+        canonical += [cid for _ref, cid in sources.keys]
+        for src in sources.data:
+            if src.kind == "trust-dir" and not any(
+                gun_matches_pattern(gun, e.gun) for e in _bound_entries(src)
+            ):
+                canonical += src.root_key_ids
+        if not cert_ids and not canonical:
+            raise InputError(f"no root in the sources matches {gun!r}")
+        names = [s.spec for s in sources.data] + [ref for ref, _ in sources.keys]
+        return (
+            PinEntry(
+                gun=gun,
+                cert_ids=tuple(dict.fromkeys(cert_ids)),
+                canonical_ids=tuple(dict.fromkeys(canonical)),
+                source=", ".join(names),
+            ),
+        )
+
+    # -- export ---------------------------------------------------------------
+
+    def export(
+        self,
+        specs: Sequence[str],
+        *,
+        fmt: str,
+        gun: str | None = None,
+        mode: str = "enforced",
+        official_library_images: bool | None = None,
+        ca: Mapping[str, str] | None = None,
+        disable_tofu: bool = True,
+    ) -> PinExport:
+        if fmt not in FORMATS:
+            raise InputError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
+        sources = self.load_sources(specs)
+        names = tuple(s.spec for s in sources.data) + tuple(r for r, _ in sources.keys)
+        if fmt == "tuf":
+            root = _single_root(sources)
+            return PinExport("tuf", (), None, root.raw, names)
+        entries = self.entries(sources, gun)
+        if fmt == "docker":
+            block = docker_block(
+                entries, mode=mode, official_library_images=official_library_images
+            )
+        else:
+            block = notary_block(entries, ca=ca, disable_tofu=disable_tofu)
+        return PinExport(fmt, entries, block, None, names)
+
+    # -- apply ----------------------------------------------------------------
+
+    def apply(
+        self,
+        path: Path,
+        *,
+        kind: str,
+        specs: Sequence[str],
+        gun: str | None = None,
+        mode: str | None = None,
+        official_library_images: bool | None = None,
+        ca: Mapping[str, str] | None = None,
+        disable_tofu: bool | None = None,
+        trust_dir: Path | None = None,
+        dry_run: bool = False,
+    ) -> ApplyResult:
+        """Merge pins for the sources' repositories into a daemon.json / Notary config."""
+        config = pin_files.read_config(path)
+        export = self.export(
+            specs,
+            fmt=kind,
+            gun=gun,
+            mode=mode or "enforced",
+            official_library_images=official_library_images,
+            ca=ca,
+            disable_tofu=True if disable_tofu is None else disable_tofu,
+        )
+        assert export.block is not None
+        updates = _updates(kind, export.block, config.document, mode, disable_tofu)
+        new_text = pin_files.set_paths(config.text, updates, source=str(path))
+        merged = pin_files.load_json_text(new_text, source=str(path))
+        pins = parse_pins(merged, source=str(path), expect=kind)
+        warnings = apply_warnings(
+            pins, export.entries, config_path=path, merged=merged, trust_dir=trust_dir
+        )
+        changed = new_text != config.text
+        diff = pin_files.unified_diff(path, config.text, new_text)
+        backup = None
+        if changed and not dry_run:
+            backup = pin_files.write_config(config, new_text)
+        return ApplyResult(
+            path=path,
+            created=config.text is None,
+            changed=changed,
+            dry_run=dry_run,
+            diff=diff,
+            backup=backup,
+            warnings=tuple(warnings),
+            export=export,
+        )
+
+    # -- check ----------------------------------------------------------------
+
+    def check(
+        self,
+        path: Path,
+        *,
+        kind: str,
+        gun: str,
+        source: str,
+        at: datetime | None = None,
+    ) -> CheckResult:
+        """Would the pins in ``path`` accept the root of ``gun`` found in ``source``?"""
+        config = pin_files.read_config(path)
+        if config.text is None:
+            raise InputError(f"{path}: no such file")
+        pins = parse_pins(config.document, source=str(path), expect=kind)
+        decision = decide(pins, gun)
+        root = _root_for(self.load_sources([source]), gun)
+        ca_bundle = None
+        if decision.ca_path is not None:
+            try:
+                ca_bundle = read_file(Path(decision.ca_path))
+            except InputError:
+                ca_bundle = None
+        problems = check_root(
+            decision,
+            cert_ids=root.cert_ids,
+            canonical_ids=root.canonical_ids,
+            certificates=root.certificates,
+            ca_bundle=ca_bundle,
+            at=at or datetime.now(UTC),
+        )
+        return CheckResult(
+            gun=gun,
+            decision=decision,
+            problems=tuple(problems),
+            cert_ids=root.cert_ids,
+            canonical_ids=root.canonical_ids,
+            source=root.source,
+        )
+
+    # -- Notary root certificates ---------------------------------------------
+
+    def notary_cert(
+        self,
+        key_ref: str,
+        *,
+        gun: str,
+        days: int,
+        out: Path | None = None,
+        now: datetime | None = None,
+    ) -> RootCertificate:
+        entry = self._keys.resolve(key_ref)
+        if entry.notary_canonical_id is None:
+            raise InputError(f"key {entry.label()} is {entry.keytype}: use an ECDSA P-256 key")
+        private_key = self._keys.private_key(entry)
+        if not isinstance(private_key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+            raise InputError(f"key {entry.label()} cannot sign a Notary root certificate")
+        start = (now or datetime.now(UTC)).replace(microsecond=0)
+        cert = build_root_certificate(
+            private_key, gun, not_before=start, days=days, serial=secrets.randbits(127) | 1
+        )
+        if out is not None:
+            atomic_write(out, cert.pem, mode=0o644)
+        return cert
+
+
+def _bound_entries(src: SourceData) -> list[PinEntry]:
+    out: list[PinEntry] = []
+    for root in src.roots:
+        if root.format != "notary":
+            raise InputError(
+                f"{root.source} is a TUF root: Docker and Notary pins need a Notary root "
+                "(use --format tuf to ship a TUF root)"
+            )
+        if root.gun:
+            out.append(
+                PinEntry(
+                    gun=root.gun,
+                    cert_ids=root.cert_ids,
+                    canonical_ids=root.canonical_ids,
+                    source=root.source,
+                )
+            )
+    for cert in src.certificates:
+        out.append(
+            PinEntry(
+                gun=cert.gun,
+                cert_ids=(cert.cert_id,),
+                canonical_ids=(cert.canonical_id,),
+                source=src.spec,
+            )
+        )
+    return out
+
+
+def _merge_by_gun(entries: Sequence[PinEntry]) -> tuple[PinEntry, ...]:
+    merged: dict[str, PinEntry] = {}
+    for e in entries:
+        old = merged.get(e.gun)
+        if old is None:
+            merged[e.gun] = e
+        else:
+            merged[e.gun] = PinEntry(
+                gun=e.gun,
+                cert_ids=tuple(dict.fromkeys(old.cert_ids + e.cert_ids)),
+                canonical_ids=tuple(dict.fromkeys(old.canonical_ids + e.canonical_ids)),
+                source=f"{old.source}, {e.source}",
+            )
+    return tuple(merged[g] for g in sorted(merged))
+
+
+def _single_root(sources: PinSources) -> RootInfo:
+    roots = [r for s in sources.data for r in s.roots]
+    if len(roots) != 1 or sources.keys or any(s.certificates for s in sources.data):
+        raise InputError("--format tuf needs exactly one root.json or metadata directory")
+    return roots[0]
+
+
+def _root_for(sources: PinSources, gun: str) -> RootInfo:
+    if sources.keys:
+        raise InputError("pin check needs a root (root.json, metadata or trust dir), not a key")
+    for src in sources.data:
+        for cert in src.certificates:
+            return RootInfo(
+                source=src.spec,
+                format="notary",
+                raw=b"",
+                version=0,
+                gun=cert.gun,
+                cert_ids=(cert.cert_id,),
+                canonical_ids=(cert.canonical_id,),
+                certificates=(cert.certificate,),
+            )
+        candidates = [r for r in src.roots if r.format == "notary"]
+        if src.kind == "trust-dir":
+            candidates = [r for r in candidates if r.gun == gun]
+        if candidates:
+            return candidates[0]
+    raise InputError(f"no Notary root for {gun!r} in the source")
+
+
+def _updates(
+    kind: str,
+    block: Mapping[str, Any],
+    existing: Mapping[str, Any],
+    mode: str | None,
+    disable_tofu: bool | None,
+) -> list[tuple[list[str], Any]]:
+    updates: list[tuple[list[str], Any]] = []
+    if kind == "docker":
+        ct = block["content-trust"]
+        for option in ("cert-ids", "root-keys"):
+            for name, ids in ct["trust-pinning"].get(option, {}).items():
+                updates.append((["content-trust", "trust-pinning", option, name], ids))
+        official = ct["trust-pinning"].get("official-library-images")
+        if official is not None:
+            updates.append(
+                (["content-trust", "trust-pinning", "official-library-images"], official)
+            )
+        had = existing.get("content-trust")
+        if mode is not None or not isinstance(had, dict) or "mode" not in had:
+            updates.append((["content-trust", "mode"], ct["mode"]))
+        return updates
+    tp = block["trust_pinning"]
+    for name, ids in tp.get("certs", {}).items():
+        updates.append((["trust_pinning", "certs", name], ids))
+    for prefix, ca_path in tp.get("ca", {}).items():
+        updates.append((["trust_pinning", "ca", prefix], ca_path))
+    if disable_tofu is not None:
+        updates.append((["trust_pinning", "disable_tofu"], disable_tofu))
+    return updates
