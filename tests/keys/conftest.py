@@ -1,0 +1,149 @@
+"""Fixtures for the key store: a real keyring file backend, a real SoftHSM2 token, homes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from trustkeep.service.keys import KeyService
+
+PASSPHRASE = "correct horse battery"
+NEW_PASSPHRASE = "new staple 42"
+SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
+TOKEN_LABEL = "trustkeep-test"
+TOKEN_PIN = "123456"
+
+
+def secrets_from(values: Mapping[str, str]):  # type: ignore[no-untyped-def]
+    """A secrets handler answering by the first word(s) of the request; records the asks."""
+    asked: list[str] = []
+
+    def handler(name: str) -> str:
+        asked.append(name)
+        for prefix, value in values.items():
+            if name.startswith(prefix):
+                return value
+        from trustkeep.errors import KeyAccessError
+
+        raise KeyAccessError(f"no {name}")
+
+    handler.asked = asked  # type: ignore[attr-defined]
+    return handler
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def keys(home: Path) -> KeyService:
+    """A key service whose passphrases are all PASSPHRASE."""
+    return KeyService(home, secrets_from({"": PASSPHRASE}))
+
+
+@pytest.fixture
+def keyring_file(tmp_path: Path) -> Iterator[Path]:
+    """A real keyring backend: keyrings.alt's PlaintextKeyring, its file in tmp_path."""
+    import keyring
+    from keyrings.alt.file import PlaintextKeyring
+
+    previous = keyring.get_keyring()
+    backend = PlaintextKeyring()
+    path = tmp_path / "keyring" / "keyring_pass.cfg"
+    path.parent.mkdir()
+    backend.file_path = str(path)
+    keyring.set_keyring(backend)
+    try:
+        yield path
+    finally:
+        keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def no_keyring() -> Iterator[None]:
+    """No usable keyring backend (keyring's fail backend)."""
+    import keyring
+    from keyring.backends.fail import Keyring as FailKeyring
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(FailKeyring())
+    try:
+        yield
+    finally:
+        keyring.set_keyring(previous)
+
+
+def cli_env(home: Path, **extra: str) -> dict[str, str]:
+    """Environment for a ``trustkeep`` subprocess: isolated home, XDG dirs and keyring file."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRUSTKEEP_")}
+    env.update(
+        TRUSTKEEP_HOME=str(home),
+        XDG_DATA_HOME=str(home.parent / "xdg-data"),
+        XDG_CONFIG_HOME=str(home.parent / "xdg-config"),
+        PYTHON_KEYRING_BACKEND="keyrings.alt.file.PlaintextKeyring",
+    )
+    env.update(extra)
+    return env
+
+
+def trustkeep_cmd(*args: str) -> list[str]:
+    code = "import sys; from trustkeep.cli import main; sys.exit(main())"
+    return [sys.executable, "-c", code, *args]
+
+
+@dataclass(frozen=True)
+class SoftHSM:
+    module: str
+    label: str
+    pin: str
+    conf: Path
+
+
+def _require_softhsm() -> None:
+    if shutil.which("softhsm2-util") is None or not Path(SOFTHSM_MODULE).exists():
+        if os.environ.get("CI"):
+            raise RuntimeError("softhsm2 not installed: tests/run.sh installs it")
+        pytest.skip("softhsm2 not installed (run tests/run.sh)")
+
+
+@pytest.fixture(scope="session")
+def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SoftHSM]:
+    """A real SoftHSM2 token in a temp dir with ECDSA P-256 (id 1) and P-384 (id 2) keys.
+
+    SoftHSM reads its config once per process, so the token lives for the session.
+    """
+    _require_softhsm()
+    base = tmp_path_factory.mktemp("softhsm")
+    (base / "tokens").mkdir()
+    conf = base / "softhsm2.conf"
+    conf.write_text(f"directories.tokendir = {base / 'tokens'}\nobjectstore.backend = file\n")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SOFTHSM2_CONF", str(conf))
+        mp.setenv("PYKCS11LIB", SOFTHSM_MODULE)
+        subprocess.run(
+            ["softhsm2-util", "--init-token", "--free", "--label", TOKEN_LABEL]
+            + ["--pin", TOKEN_PIN, "--so-pin", "so-" + TOKEN_PIN],
+            check=True,
+            capture_output=True,
+        )
+        import pkcs11
+        from pkcs11.util.ec import encode_named_curve_parameters
+
+        token = pkcs11.lib(SOFTHSM_MODULE).get_token(token_label=TOKEN_LABEL)
+        with token.open(rw=True, user_pin=TOKEN_PIN) as session:
+            for key_id, curve in ((1, "secp256r1"), (2, "secp384r1")):
+                params = session.create_domain_parameters(
+                    pkcs11.KeyType.EC,
+                    {pkcs11.Attribute.EC_PARAMS: encode_named_curve_parameters(curve)},
+                    local=True,
+                )
+                params.generate_keypair(store=True, label=curve, id=bytes([key_id]))
+        yield SoftHSM(SOFTHSM_MODULE, TOKEN_LABEL, TOKEN_PIN, conf)
