@@ -129,8 +129,10 @@ def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SoftHSM]:
         mp.setenv("SOFTHSM2_CONF", str(conf))
         mp.setenv("PYKCS11LIB", SOFTHSM_MODULE)
         subprocess.run(
-            ["softhsm2-util", "--init-token", "--free", "--label", TOKEN_LABEL]
-            + ["--pin", TOKEN_PIN, "--so-pin", "so-" + TOKEN_PIN],
+            [
+                *("softhsm2-util", "--init-token", "--free", "--label", TOKEN_LABEL),
+                *("--pin", TOKEN_PIN, "--so-pin", "so-" + TOKEN_PIN),
+            ],
             check=True,
             capture_output=True,
         )

@@ -252,7 +252,7 @@ def test_leftover_temporary_files_are_ignored(keys: KeyService, home: Path) -> N
 def test_missing_private_file(keys: KeyService, home: Path) -> None:
     entry = keys.generate("ed25519")
     (home / "keys" / "private" / f"{entry.keyid}.pem").unlink()
-    with pytest.raises(StorageError, match="private key file of key .* is missing"):
+    with pytest.raises(StorageError, match=r"private key file of key .* is missing"):
         keys.signer(entry.keyid)
 
 
