@@ -393,7 +393,7 @@ def _load_traditional_block(
             if block.is_encrypted:
                 raise KeyAccessError(f"wrong passphrase for {source}") from None
             raise InputError(f"{source}: {e}") from None
-    if block.is_encrypted and len(block.der) % 16:
+    if block.is_encrypted and len(block.der) % 8:  # 8: DES blocks, 16: AES blocks
         raise InputError(f"{source}: truncated encrypted private key")
     # Hand pyca the block with only its encryption headers (Notary adds role/gun).
     clean = _pem.encode(block.type, block.der, block.encryption_headers)
