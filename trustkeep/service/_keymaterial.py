@@ -70,16 +70,23 @@ def key_type_name(key: PublicKey) -> str:
     raise InputError(f"unsupported key type: {type(key).__name__}")  # pragma: no cover
 
 
+def _check_type(key: PublicKey, source: str) -> None:
+    try:
+        key_type_name(key)
+    except InputError as e:
+        raise InputError(f"{source}: {e.message}") from e
+
+
 def check_private_key(key: object, source: str) -> PrivateKey:
     if isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey):
-        key_type_name(key.public_key())
+        _check_type(key.public_key(), source)
         return key
     raise InputError(f"{source}: unsupported key type {type(key).__name__.lstrip('_')}")
 
 
 def check_public_key(key: object, source: str) -> PublicKey:
     if isinstance(key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey | ed25519.Ed25519PublicKey):
-        key_type_name(key)
+        _check_type(key, source)
         return key
     raise InputError(f"{source}: unsupported key type {type(key).__name__.lstrip('_')}")
 
