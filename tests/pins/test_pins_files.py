@@ -15,8 +15,7 @@ A = "a" * 64
 B = "b" * 64
 
 #: a daemon.json full of unrelated settings, with spellings a re-dump would change
-DAEMON_JSON = (
-    """{
+DAEMON_JSON = """{
     "log-level": "debug",
     "storage-driver": "overlay2",
     "registry-mirrors": ["https://mirror.example.com",   "https://m2.example.com"],
@@ -33,9 +32,7 @@ DAEMON_JSON = (
     },
     "features": {"buildkit": true}
 }
-"""
-    % B
-)
+""".replace("@B@", B)
 
 CT_UPDATES: list[tuple[list[str], Any]] = [
     (["content-trust", "trust-pinning", "cert-ids", "r.example/acme/app"], [A]),
