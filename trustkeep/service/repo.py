@@ -1,12 +1,448 @@
-"""Service API for this area (placeholder until implemented)."""
+"""RepoService: the TUF repository workflow for the CLI and the TUI.
+
+Each method loads the directory, applies a pure core operation, signs the changed
+roles with the keys of this store that hold a private half, and writes atomically.
+Results are frozen values; nothing here prints or prompts (secrets go through the
+key service's secrets handler).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-__all__ = ["RepoService"]
+from securesystemslib.signer import Key
+from tuf.api.metadata import TOP_LEVEL_ROLE_NAMES, Root, TargetFile, Targets
+
+from trustkeep.adapters import repo_dir
+from trustkeep.core.tuf_repo import delegation as deleg
+from trustkeep.core.tuf_repo import online, rootops, targetsops
+from trustkeep.core.tuf_repo.expiry import ExpiryPolicy
+from trustkeep.core.tuf_repo.state import RepoState, apply_signatures
+from trustkeep.core.tuf_repo.status import RepoStatus, repo_status, role_checks, root_checks
+from trustkeep.errors import InputError
+from trustkeep.service._repo_sign import sign_file
+from trustkeep.service._repo_support import (
+    ResolvedKey,
+    RoleChange,
+    SignerPool,
+    SignResult,
+    WriteResult,
+    resolve_key,
+)
+
+if TYPE_CHECKING:
+    from trustkeep.service.keys import KeyService
+
+__all__ = ["RepoService", "RoleChange", "SignResult", "WriteResult"]
+
+
+def _now(now: datetime | None) -> datetime:
+    return (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
 
 
 class RepoService:
-    def __init__(self, *args: Any) -> None:
-        self._args = args
+    """``RepoService(keys)``; every method takes the repository directory first."""
+
+    def __init__(self, keys: KeyService) -> None:
+        self.keys = keys
+
+    # -- helpers -------------------------------------------------------------------
+
+    def names(self) -> dict[str, str]:
+        """keyid -> name for the named keys of this store."""
+        return {e.keyid: e.name for e in self.keys.list() if e.name}
+
+    def resolve(self, refs: Sequence[str]) -> list[ResolvedKey]:
+        return [resolve_key(self.keys, r) for r in refs]
+
+    def load(self, directory: Path) -> RepoState:
+        return repo_dir.load_repo(directory)
+
+    def _authorized(self, state: RepoState, role: str) -> list[str]:
+        if role == "root":
+            keyids = list(state.root.signed.roles["root"].keyids)
+            if state.previous_root is not None:
+                keyids += [
+                    k for k in state.previous_root.signed.roles["root"].keyids if k not in keyids
+                ]
+            return keyids
+        delegator = state.delegator_of(role)
+        parent: Root | Targets = (
+            state.root.signed if delegator == "root" else state.targets_role(delegator).signed
+        )
+        return list(parent.get_delegated_role(role).keyids)
+
+    def _checks(self, state: RepoState, role: str) -> RoleChange:
+        md = state.role(role)
+        if role == "root":
+            prev = state.previous_root.signed if state.previous_root is not None else None
+            checks = root_checks(state.root, prev)
+        else:
+            delegator = state.delegator_of(role)
+            parent: Root | Targets = (
+                state.root.signed if delegator == "root" else state.targets_role(delegator).signed
+            )
+            checks = role_checks(parent, role, md)
+        return RoleChange(
+            role=role,
+            version=md.signed.version,
+            expires=md.signed.expires,
+            signed_by=tuple(sorted(md.signatures)),
+            checks=checks,
+        )
+
+    def _sign(self, state: RepoState, pool: SignerPool, roles: Sequence[str], sign: bool) -> None:
+        if not sign:
+            return
+        for role in roles:
+            apply_signatures(state.role(role), pool.signers(self._authorized(state, role)))
+
+    def _commit(
+        self,
+        directory: Path,
+        state: RepoState,
+        *,
+        sign: bool = True,
+        timestamp_now: datetime | None = None,
+        policy: ExpiryPolicy | None = None,
+    ) -> WriteResult:
+        """Sign changed roles; when ``timestamp_now`` is set, timestamp the new snapshot."""
+        pool = SignerPool(self.keys)
+        changed = [r for r in state.changed if r != "timestamp"]
+        self._sign(state, pool, changed, sign)
+        if timestamp_now is not None:
+            snap = repo_dir.serialize(state.snapshot)
+            online.update_timestamp(state, snap, now=timestamp_now, policy=policy or ExpiryPolicy())
+            self._sign(state, pool, ["timestamp"], sign)
+        changes = tuple(self._checks(state, r) for r in state.changed)
+        written = repo_dir.write_changed(directory, state)
+        return WriteResult(directory, changes, tuple(written), self.names())
+
+    # -- repo init -----------------------------------------------------------------
+
+    def init(
+        self,
+        directory: Path,
+        *,
+        keys: dict[str, Sequence[str]],
+        thresholds: dict[str, int] | None = None,
+        expires: str | None = None,
+        consistent_snapshot: bool = False,
+        sign: bool = True,
+        now: datetime | None = None,
+    ) -> WriteResult:
+        """Version-1 metadata for root, targets, snapshot and timestamp in ``directory``."""
+        if (directory / "root.json").exists():
+            raise InputError(f"{directory}: already holds a repository (root.json exists)")
+        if directory.exists() and not directory.is_dir():
+            raise InputError(f"{directory}: exists and is not a directory")
+        policy = ExpiryPolicy.parse(expires, known_roles=tuple(sorted(TOP_LEVEL_ROLE_NAMES)))
+        resolved: dict[str, Sequence[Key]] = {
+            role: [r.key for r in self.resolve(refs)] for role, refs in keys.items()
+        }
+        state = rootops.new_repository(
+            keys=resolved,
+            thresholds=thresholds or {},
+            now=_now(now),
+            policy=policy,
+            consistent_snapshot=consistent_snapshot,
+        )
+        pool = SignerPool(self.keys)
+        self._sign(state, pool, ["root", "targets", "snapshot"], sign)
+        snap = repo_dir.serialize(state.snapshot)
+        online.update_timestamp(state, snap, now=_now(now), policy=policy)
+        state.timestamp.signed.version = 1
+        self._sign(state, pool, ["timestamp"], sign)
+        changes = tuple(self._checks(state, r) for r in state.changed)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            from trustkeep.errors import StorageError
+
+            raise StorageError(f"{directory}: cannot create directory: {e.strerror}") from e
+        written = repo_dir.write_changed(directory, state)
+        return WriteResult(directory, changes, tuple(written), self.names())
+
+    # -- root ----------------------------------------------------------------------
+
+    def root_add_key(
+        self,
+        directory: Path,
+        refs: Sequence[str],
+        *,
+        role: str = "root",
+        expires: str | None = None,
+        sign: bool = True,
+        now: datetime | None = None,
+    ) -> WriteResult:
+        state = self.load(directory)
+        keys = [r.key for r in self.resolve(refs)]
+        policy = ExpiryPolicy.parse(expires)
+        rootops.add_root_keys(state, role, keys, now=_now(now), policy=policy)
+        return self._commit(directory, state, sign=sign)
+
+    def root_remove_key(
+        self,
+        directory: Path,
+        refs: Sequence[str],
+        *,
+        role: str = "root",
+        expires: str | None = None,
+        sign: bool = True,
+        now: datetime | None = None,
+    ) -> WriteResult:
+        state = self.load(directory)
+        keyids = [self._keyid_in_root(state, role, r) for r in refs]
+        policy = ExpiryPolicy.parse(expires)
+        rootops.remove_root_keys(state, role, keyids, now=_now(now), policy=policy)
+        return self._commit(directory, state, sign=sign)
+
+    def _keyid_in_root(self, state: RepoState, role: str, ref: str) -> str:
+        """A key to remove may be gone from the store: accept a keyid (prefix) from root."""
+        role_keys = state.root.signed.roles[role].keyids if role in state.root.signed.roles else []
+        matches = [k for k in role_keys if len(ref) >= 8 and k.startswith(ref.lower())]
+        if len(matches) == 1:
+            return matches[0]
+        return resolve_key(self.keys, ref).keyid
+
+    def root_threshold(
+        self,
+        directory: Path,
+        threshold: int,
+        *,
+        role: str = "root",
+        expires: str | None = None,
+        sign: bool = True,
+        now: datetime | None = None,
+    ) -> WriteResult:
+        state = self.load(directory)
+        policy = ExpiryPolicy.parse(expires)
+        rootops.set_threshold(state, role, threshold, now=_now(now), policy=policy)
+        return self._commit(directory, state, sign=sign)
+
+    def root_expire(
+        self,
+        directory: Path,
+        *,
+        expires: str | None = None,
+        sign: bool = True,
+        now: datetime | None = None,
+    ) -> WriteResult:
+        state = self.load(directory)
+        policy = ExpiryPolicy.parse(expires)
+        rootops.set_root_expiry(state, now=_now(now), policy=policy)
+        return self._commit(directory, state, sign=sign)
+
+    def root_rotate(
+        self,
+        directory: Path,
+        *,
+        old: Sequence[str],
+        new: Sequence[str],
+        role: str = "root",
+        threshold: int | None = None,
+        expires: str | None = None,
+        sign: bool = True,
+        now: datetime | None = None,
+    ) -> WriteResult:
+        state = self.load(directory)
+        remove = [self._keyid_in_root(state, role, r) for r in old]
+        add = [r.key for r in self.resolve(new)]
+        policy = ExpiryPolicy.parse(expires)
+        rootops.rotate_keys(
+            state, role, remove=remove, add=add, threshold=threshold, now=_now(now), policy=policy
+        )
+        return self._commit(directory, state, sign=sign)
+
+    # -- delegations ---------------------------------------------------------------
+
+    def delegation_add(
+        self,
+        directory: Path,
+        role: str,
+        *,
+        keys: Sequence[str],
+        delegator: str = "targets",
+        threshold: int = 1,
+        paths: Sequence[str] | None = None,
+        hash_prefixes: Sequence[str] | None = None,
+        terminating: bool = False,
+        expires: str | None = None,
+        sign: bool = True,
+        now: datetime | None = None,
+    ) -> WriteResult:
+        state = self.load(directory)
+        resolved = [r.key for r in self.resolve(keys)]
+        deleg.add_delegation(
+            state,
+            role,
+            delegator=delegator,
+            keys=resolved,
+            threshold=threshold,
+            paths=paths,
+            hash_prefixes=hash_prefixes,
+            terminating=terminating,
+            now=_now(now),
+            policy=ExpiryPolicy.parse(expires),
+        )
+        return self._commit(directory, state, sign=sign)
+
+    def delegation_remove(
+        self,
+        directory: Path,
+        role: str,
+        *,
+        expires: str | None = None,
+        sign: bool = True,
+        now: datetime | None = None,
+    ) -> WriteResult:
+        state = self.load(directory)
+        deleg.remove_delegation(state, role, now=_now(now), policy=ExpiryPolicy.parse(expires))
+        return self._commit(directory, state, sign=sign)
+
+    def delegation_list(self, directory: Path) -> list[deleg.DelegationInfo]:
+        return deleg.delegation_tree(self.load(directory))
+
+    def delegation_bins(
+        self,
+        directory: Path,
+        *,
+        count: int,
+        keys: Sequence[str],
+        delegator: str = "targets",
+        threshold: int = 1,
+        name_prefix: str = "bins",
+        style: deleg.BinStyle = "succinct",
+        expires: str | None = None,
+        sign: bool = True,
+        now: datetime | None = None,
+    ) -> WriteResult:
+        state = self.load(directory)
+        resolved = [r.key for r in self.resolve(keys)]
+        deleg.add_bins(
+            state,
+            delegator=delegator,
+            count=count,
+            keys=resolved,
+            threshold=threshold,
+            name_prefix=name_prefix,
+            style=style,
+            now=_now(now),
+            policy=ExpiryPolicy.parse(expires),
+        )
+        return self._commit(directory, state, sign=sign)
+
+    # -- targets -------------------------------------------------------------------
+
+    def targets_add(
+        self,
+        directory: Path,
+        files: Sequence[Path],
+        *,
+        base: Path | None = None,
+        role: str | None = None,
+        expires: str | None = None,
+        sign: bool = True,
+        now: datetime | None = None,
+    ) -> tuple[WriteResult, dict[str, list[str]]]:
+        """Add target files; their target path is the path relative to ``base`` (default cwd)."""
+        state = self.load(directory)
+        root = (base or Path.cwd()).resolve()
+        entries: list[TargetFile] = []
+        for f in files:
+            full = f.resolve()
+            try:
+                rel = full.relative_to(root).as_posix()
+            except ValueError as e:
+                raise InputError(f"{f}: outside the target base {root} (see --base)") from e
+            length, hashes = repo_dir.hash_file(full)
+            entries.append(TargetFile(length, hashes, targetsops.validate_target_path(rel)))
+        placed = targetsops.add_targets(
+            state, entries, role=role, now=_now(now), policy=ExpiryPolicy.parse(expires)
+        )
+        return self._commit(directory, state, sign=sign), placed
+
+    def targets_remove(
+        self,
+        directory: Path,
+        paths: Sequence[str],
+        *,
+        role: str | None = None,
+        expires: str | None = None,
+        sign: bool = True,
+        now: datetime | None = None,
+    ) -> tuple[WriteResult, dict[str, list[str]]]:
+        state = self.load(directory)
+        removed = targetsops.remove_targets(
+            state, paths, role=role, now=_now(now), policy=ExpiryPolicy.parse(expires)
+        )
+        return self._commit(directory, state, sign=sign), removed
+
+    def targets_list(
+        self, directory: Path, *, role: str | None = None
+    ) -> list[targetsops.TargetEntry]:
+        return targetsops.list_targets(self.load(directory), role)
+
+    # -- online roles, refresh, signing, status --------------------------------------
+
+    def snapshot(
+        self, directory: Path, *, expires: str | None = None, now: datetime | None = None
+    ) -> WriteResult:
+        state = self.load(directory)
+        online.update_snapshot(state, now=_now(now), policy=ExpiryPolicy.parse(expires))
+        return self._commit(directory, state)
+
+    def timestamp(
+        self, directory: Path, *, expires: str | None = None, now: datetime | None = None
+    ) -> WriteResult:
+        state = self.load(directory)
+        return self._commit(
+            directory, state, timestamp_now=_now(now), policy=ExpiryPolicy.parse(expires)
+        )
+
+    def refresh(
+        self,
+        directory: Path,
+        *,
+        roles: Sequence[str] = (),
+        expires: str | None = None,
+        now: datetime | None = None,
+    ) -> WriteResult:
+        """New version and expiry, re-signed: the given roles, then snapshot, then timestamp.
+
+        No role: targets, snapshot, timestamp. ``root`` stages a root version alone.
+        """
+        state = self.load(directory)
+        policy = ExpiryPolicy.parse(expires)
+        when = _now(now)
+        wanted = list(roles) or ["targets"]
+        for role in wanted:
+            state.role(role)  # refuses unknown roles before any change
+        if wanted == ["root"]:
+            rootops.set_root_expiry(state, now=when, policy=policy)
+            return self._commit(directory, state)
+        for role in wanted:
+            if role not in ("snapshot", "timestamp"):
+                state.touch(role, when, policy)
+        if "timestamp" not in wanted or len(wanted) > 1:
+            online.update_snapshot(state, now=when, policy=policy)
+        return self._commit(directory, state, timestamp_now=when, policy=policy)
+
+    def sign(self, file: Path, key: str) -> SignResult:
+        """Add one signature to a metadata file (keeps every other signature)."""
+        return sign_file(self.keys, file, key, names=self.names())
+
+    def status(
+        self, directory: Path, *, now: datetime | None = None, warn_days: int = 30
+    ) -> RepoStatus:
+        state = self.load(directory)
+        return repo_status(
+            state, now=_now(now), warn_within=timedelta(days=warn_days), names=self.names()
+        )
+
+    def root_info(self, directory: Path) -> tuple[Root, RepoStatus]:
+        state = self.load(directory)
+        return state.root.signed, repo_status(state, now=_now(None), names=self.names())

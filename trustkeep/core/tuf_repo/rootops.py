@@ -21,6 +21,7 @@ from tuf.api.metadata import (
     Timestamp,
 )
 
+from trustkeep.core.rolenames import TOP_LEVEL_ROLES
 from trustkeep.core.tuf_repo.expiry import ExpiryPolicy
 from trustkeep.core.tuf_repo.state import RepoState
 from trustkeep.errors import InputError
@@ -68,7 +69,7 @@ def new_repository(
 ) -> RepoState:
     """Version-1 metadata of the four top-level roles (unsigned)."""
     root = Root(expires=policy.expires("root", now), consistent_snapshot=consistent_snapshot)
-    for role in TOP_LEVEL_ROLE_NAMES:
+    for role in TOP_LEVEL_ROLES:
         role_keys = keys.get(role, ())
         if not role_keys:
             raise InputError(f"role {role!r} needs at least one key")
@@ -88,7 +89,7 @@ def new_repository(
             Timestamp(expires=policy.expires("timestamp", now), snapshot_meta=MetaFile(1))
         ),
     )
-    for role in TOP_LEVEL_ROLE_NAMES:
+    for role in TOP_LEVEL_ROLES:
         state.mark(role)
     return state
 

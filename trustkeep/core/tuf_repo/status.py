@@ -26,6 +26,8 @@ __all__ = [
 ]
 
 ONLINE_ROLES = ("snapshot", "timestamp")
+#: online roles live days, not months: warn only this close to their expiry
+ONLINE_WARN = {"snapshot": timedelta(days=1), "timestamp": timedelta(hours=6)}
 OFFLINE_ROLES = ("root", "targets")
 
 
@@ -105,8 +107,11 @@ def describe_checks(checks: tuple[ThresholdCheck, ...], names: Mapping[str, str]
     """``"root v2 keys: 2 of 3 — still missing: carol (3c4d5e6f…)"`` per check."""
     lines = []
     for c in checks:
-        text = f"{c.label}: {len(c.signed)} of {c.threshold} needed"
-        if c.unsigned and not c.verified:
+        if c.verified:
+            lines.append(f"{c.label}: threshold {c.threshold} met ({len(c.signed)} signed)")
+            continue
+        text = f"{c.label}: {len(c.signed)} of {c.threshold}"
+        if c.unsigned:
             who = ", ".join(_who(k, names) for k in c.unsigned)
             text += f" — still missing: {who}"
         lines.append(text)
@@ -214,7 +219,7 @@ def _role_status(
     warnings = _freshness(state, role)
     if expired:
         problems.append(f"{role}: expired on {expires:%Y-%m-%d %H:%M:%SZ}")
-    elif left <= warn_within:
+    elif left <= min(warn_within, ONLINE_WARN.get(role, warn_within)):
         warnings.append(f"{role}: expires in {left.days} day(s), on {expires:%Y-%m-%d}")
     return RoleStatus(
         role=role,

@@ -63,7 +63,11 @@ def add_targets(
     now: datetime,
     policy: ExpiryPolicy,
 ) -> dict[str, list[str]]:
-    """Add (or replace) targets; returns role -> paths added. Refuses undelegated paths."""
+    """Add (or replace) targets; returns role -> paths added. Refuses undelegated paths.
+
+    Without ``role``, a path top-level targets already lists is updated there; any other
+    goes to the role a client reaches first for it (:func:`find_role_for_path`).
+    """
     placed: dict[str, list[TargetFile]] = {}
     for tf in files:
         validate_target_path(tf.path)
@@ -72,6 +76,8 @@ def add_targets(
             if not role_accepts_path(state, role, tf.path):
                 raise InputError(f"target {tf.path!r} is not delegated to role {role!r}")
             owner = role
+        elif tf.path in state.targets.signed.targets:
+            owner = "targets"  # clients find it there first: update it in place
         else:
             owner = find_role_for_path(state, tf.path)
         placed.setdefault(owner, []).append(tf)

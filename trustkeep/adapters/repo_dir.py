@@ -1,0 +1,168 @@
+"""A TUF repository directory on disk: reading metadata and writing changed roles atomically.
+
+File names follow python-tuf's client: root as ``N.root.json`` and ``root.json``;
+``V.<role>.json`` copies when consistent snapshots are on; delegated roles URL-quoted
+through :func:`trustkeep.core.rolenames.role_filename`, so no name leaves the directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tuf.api.metadata import Metadata, Root, Signed, Snapshot, Targets, Timestamp
+from tuf.api.serialization import DeserializationError
+from tuf.api.serialization.json import JSONSerializer
+
+from trustkeep.adapters.atomic import atomic_write
+from trustkeep.core.rolenames import role_filename
+from trustkeep.core.tuf_repo.state import RepoState, walk_delegations
+from trustkeep.errors import InputError, StorageError
+
+__all__ = [
+    "MAX_METADATA_BYTES",
+    "files_for_role",
+    "hash_file",
+    "load_repo",
+    "parse_metadata",
+    "read_metadata",
+    "serialize",
+    "write_changed",
+    "write_metadata",
+]
+
+MAX_METADATA_BYTES = 256 * 1024 * 1024
+_SERIALIZER = JSONSerializer(compact=False)
+S = TypeVar("S", bound=Signed)
+
+
+def serialize(md: Metadata[Any]) -> bytes:
+    """The exact bytes trustkeep writes for ``md`` (timestamp hashes these for snapshot)."""
+    return _SERIALIZER.serialize(md)
+
+
+def _short(err: BaseException) -> str:
+    text = str(err).splitlines()[0] if str(err) else type(err).__name__
+    return text[:160]
+
+
+def parse_metadata(data: bytes, source: str) -> Metadata[Any]:
+    """Parse TUF metadata or raise InputError naming ``source``."""
+    try:
+        return Metadata.from_bytes(data)
+    except DeserializationError as e:
+        cause = e.__cause__ if e.__cause__ is not None else e
+        raise InputError(f"{source}: not valid TUF metadata: {_short(cause)}") from e
+
+
+def read_metadata(path: Path, expected: type[S] | None = None) -> Metadata[Any]:
+    """Read one metadata file; ``expected`` checks its type (root, targets...)."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_METADATA_BYTES:
+            raise InputError(f"{path}: {size} bytes is too large for a metadata file")
+        data = path.read_bytes()
+    except FileNotFoundError as e:
+        raise InputError(f"{path}: no such file") from e
+    except IsADirectoryError as e:
+        raise InputError(f"{path}: is a directory, not a metadata file") from e
+    except OSError as e:
+        raise StorageError(f"{path}: cannot read: {e.strerror}") from e
+    md = parse_metadata(data, str(path))
+    if expected is not None and not isinstance(md.signed, expected):
+        raise InputError(f"{path}: holds {md.signed.type} metadata, expected {expected.type}")
+    return md
+
+
+def load_repo(directory: Path) -> RepoState:
+    """Load root (and root N-1 when present), the top-level roles and the delegation tree."""
+    if not directory.is_dir():
+        raise InputError(f"{directory}: no such repository directory")
+    if not (directory / "root.json").exists():
+        raise InputError(
+            f"{directory}: no root.json here", hint="create one with 'trustkeep repo init DIR'"
+        )
+    root = read_metadata(directory / "root.json", Root)
+    previous = None
+    prev_path = directory / f"{root.signed.version - 1}.root.json"
+    if root.signed.version > 1 and prev_path.is_file():
+        previous = read_metadata(prev_path, Root)
+    state = RepoState(
+        root=root,
+        previous_root=previous,
+        targets=read_metadata(directory / "targets.json", Targets),
+        snapshot=read_metadata(directory / "snapshot.json", Snapshot),
+        timestamp=read_metadata(directory / "timestamp.json", Timestamp),
+    )
+    for _parent, child in walk_delegations(state):
+        if child in state.delegated or child in state.missing:
+            continue
+        path = directory / role_filename(child)
+        if path.is_file():
+            state.delegated[child] = read_metadata(path, Targets)
+        else:
+            state.missing.append(child)
+    return state
+
+
+def files_for_role(state: RepoState, role: str) -> list[str]:
+    """File names written for ``role``: its versioned copy first, the plain name last."""
+    version = state.role(role).signed.version
+    if role == "root":
+        return [f"{version}.root.json", "root.json"]
+    if role == "timestamp":
+        return ["timestamp.json"]
+    names = [role_filename(role)]
+    if state.root.signed.consistent_snapshot:
+        names.insert(0, role_filename(role, version))
+    return names
+
+
+def _inside(directory: Path, name: str) -> Path:
+    path = directory / name
+    if os.sep in name or (os.altsep and os.altsep in name) or name in (".", ".."):
+        raise InputError(f"refusing to write {name!r}: not a plain file name")
+    if path.resolve().parent != directory.resolve():
+        raise InputError(f"refusing to write {name!r}: it leaves {directory}")
+    return path
+
+
+def write_metadata(path: Path, md: Metadata[Any]) -> None:
+    atomic_write(path, serialize(md))
+
+
+_ORDER = {"root": 0, "snapshot": 2, "timestamp": 3}
+
+
+def write_changed(directory: Path, state: RepoState) -> list[Path]:
+    """Write every changed role (targets roles, then snapshot, then timestamp); returns paths."""
+    written: list[Path] = []
+    for role in sorted(state.changed, key=lambda r: _ORDER.get(r, 1)):
+        data = serialize(state.role(role))
+        for name in files_for_role(state, role):
+            path = _inside(directory, name)
+            atomic_write(path, data)
+            written.append(path)
+    state.changed.clear()
+    return written
+
+
+def hash_file(path: Path) -> tuple[int, dict[str, str]]:
+    """Length and sha256 / sha512 of a target file, read in chunks."""
+    sha256, sha512 = hashlib.sha256(), hashlib.sha512()
+    length = 0
+    try:
+        with path.open("rb") as f:
+            while chunk := f.read(1 << 20):
+                sha256.update(chunk)
+                sha512.update(chunk)
+                length += len(chunk)
+    except FileNotFoundError as e:
+        raise InputError(f"{path}: no such target file") from e
+    except IsADirectoryError as e:
+        raise InputError(f"{path}: is a directory; give target files") from e
+    except OSError as e:
+        raise StorageError(f"{path}: cannot read: {e.strerror}") from e
+    return length, {"sha256": sha256.hexdigest(), "sha512": sha512.hexdigest()}

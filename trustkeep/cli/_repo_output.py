@@ -1,0 +1,116 @@
+"""Rendering of repository results (JSON documents and human text) for the repo commands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import click
+
+from trustkeep.cli._output import warn
+from trustkeep.core.tuf_repo.status import ThresholdCheck, describe_checks
+from trustkeep.service._repo_support import RoleChange, SignResult, WriteResult
+
+__all__ = [
+    "check_doc",
+    "keys_option",
+    "no_sign_option",
+    "split_refs",
+    "write_doc",
+    "write_human",
+    "write_warnings",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def split_refs(values: Iterable[str]) -> list[str]:
+    """``--key a --key b,c`` -> ``[a, b, c]`` (names and keyids never hold commas)."""
+    return [part.strip() for v in values for part in v.split(",") if part.strip()]
+
+
+def keys_option(*names: str, help: str, required: bool = False) -> Callable[[F], F]:
+    return click.option(*names, multiple=True, required=required, metavar="K", help=help)
+
+
+def no_sign_option(func: F) -> F:
+    return click.option(
+        "--sign/--no-sign",
+        default=True,
+        help="Sign with the keys of this store that hold a private half (default) or not.",
+    )(func)
+
+
+def _key(keyid: str, names: Mapping[str, str]) -> dict[str, Any]:
+    return {"keyid": keyid, "name": names.get(keyid)}
+
+
+def check_doc(check: ThresholdCheck, names: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "label": check.label,
+        "threshold": check.threshold,
+        "valid_signatures": len(check.signed),
+        "verified": check.verified,
+        "signed": [_key(k, names) for k in check.signed],
+        "missing": [_key(k, names) for k in check.unsigned],
+    }
+
+
+def change_doc(change: RoleChange, names: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "role": change.role,
+        "version": change.version,
+        "expires": change.expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "verified": change.verified,
+        "signed_by": [_key(k, names) for k in change.signed_by],
+        "checks": [check_doc(c, names) for c in change.checks],
+    }
+
+
+def write_doc(result: WriteResult, **extra: Any) -> dict[str, Any]:
+    return {
+        "directory": str(result.directory),
+        "roles": [change_doc(c, result.names) for c in result.changes],
+        "written": [str(p) for p in result.written],
+        **extra,
+    }
+
+
+def _summary(checks: Sequence[ThresholdCheck], names: Mapping[str, str]) -> str:
+    return "; ".join(describe_checks(tuple(checks), names))
+
+
+def write_human(result: WriteResult, title: str | None = None) -> str:
+    lines = [title] if title else []
+    for c in result.changes:
+        mark = "signed" if c.verified else "NOT YET SIGNED by threshold"
+        lines.append(
+            f"{c.role} v{c.version} (expires {c.expires:%Y-%m-%d}) {mark}: "
+            f"{_summary(c.checks, result.names)}"
+        )
+    lines.append(f"wrote {len(result.written)} file(s) in {result.directory}")
+    return "\n".join(lines)
+
+
+def write_warnings(result: WriteResult) -> None:
+    """Diagnostics for roles written without a threshold of signatures."""
+    for c in result.changes:
+        if not c.verified:
+            warn(
+                f"{c.role} v{c.version} needs more signatures: "
+                f"{_summary(c.checks, result.names)}; "
+                "each holder runs 'trustkeep sign FILE --key K'"
+            )
+
+
+def sign_doc(result: SignResult) -> dict[str, Any]:
+    return {
+        "file": str(result.file),
+        "role": result.role,
+        "version": result.version,
+        "signed_with": _key(result.keyid, result.names),
+        "verified": result.verified,
+        "checks": [check_doc(c, result.names) for c in result.checks],
+        "also_written": [str(p) for p in result.also_written],
+        "authority": result.authority,
+    }

@@ -1,0 +1,200 @@
+"""``trustkeep delegation add|remove|list|bins``: delegated targets roles and hashed bins."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, cast
+
+import click
+
+from trustkeep.cli._context import get_app, json_option
+from trustkeep.cli._output import emit
+from trustkeep.cli._repo_output import (
+    keys_option,
+    no_sign_option,
+    split_refs,
+    write_doc,
+    write_human,
+    write_warnings,
+)
+from trustkeep.core.tuf_repo.delegation import BinStyle
+
+__all__ = ["COMMANDS", "delegation"]
+
+_DIR = click.Path(path_type=Path, file_okay=False)
+
+
+@click.group()
+def delegation() -> None:
+    """Delegate targets to other roles: paths, hash prefixes, or hashed bins."""
+
+
+@delegation.command("add")
+@click.argument("directory", type=_DIR)
+@click.argument("role")
+@click.option("--delegator", default="targets", show_default=True, help="targets or a role.")
+@keys_option("--key", required=True, help="Key of the new role (repeatable).")
+@click.option("--threshold", type=int, default=1, show_default=True)
+@click.option("--paths", "--path", "paths", multiple=True, metavar="P", help="Path pattern.")
+@click.option("--hash-prefixes", "--hash-prefix", "prefixes", multiple=True, metavar="H")
+@click.option("--terminating", is_flag=True, help="Stop the search at this role.")
+@click.option("--expires", metavar="WHEN", help="Expiry of the new role (default 90d).")
+@no_sign_option
+@json_option
+def add(
+    directory: Path,
+    role: str,
+    delegator: str,
+    key: tuple[str, ...],
+    threshold: int,
+    paths: tuple[str, ...],
+    prefixes: tuple[str, ...],
+    terminating: bool,
+    expires: str | None,
+    sign: bool,
+) -> None:
+    """Delegate ROLE from the delegator (writes ROLE's version-1 metadata)."""
+    result = get_app().service.repo.delegation_add(
+        directory,
+        role,
+        keys=split_refs(key),
+        delegator=delegator,
+        threshold=threshold,
+        paths=split_refs(paths) if paths else None,
+        hash_prefixes=split_refs(prefixes) if prefixes else None,
+        terminating=terminating,
+        expires=expires,
+        sign=sign,
+    )
+    emit(write_doc(result), lambda: write_human(result, f"delegated {role!r} from {delegator!r}"))
+    write_warnings(result)
+
+
+@delegation.command("remove")
+@click.argument("directory", type=_DIR)
+@click.argument("role")
+@click.option("--expires", metavar="WHEN", help="New expiry of the delegator.")
+@no_sign_option
+@json_option
+def remove(directory: Path, role: str, expires: str | None, sign: bool) -> None:
+    """Remove the delegation of ROLE (its metadata file is kept for history)."""
+    result = get_app().service.repo.delegation_remove(directory, role, expires=expires, sign=sign)
+    emit(write_doc(result), lambda: write_human(result, f"removed delegation {role!r}"))
+    write_warnings(result)
+
+
+@delegation.command("list")
+@click.argument("directory", type=_DIR)
+@json_option
+def list_cmd(directory: Path) -> None:
+    """Every delegation in search order."""
+    service = get_app().service.repo
+    infos = service.delegation_list(directory)
+    names = service.names()
+    docs: list[dict[str, Any]] = [
+        {
+            "role": i.role,
+            "delegator": i.delegator,
+            "keys": [{"keyid": k, "name": names.get(k)} for k in i.keyids],
+            "threshold": i.threshold,
+            "terminating": i.terminating,
+            "paths": list(i.paths) if i.paths is not None else None,
+            "path_hash_prefixes": (
+                list(i.path_hash_prefixes) if i.path_hash_prefixes is not None else None
+            ),
+            "succinct": i.succinct,
+            "bins": i.bins,
+            "has_metadata": i.has_metadata,
+        }
+        for i in infos
+    ]
+
+    def human() -> str:
+        if not docs:
+            return "no delegations"
+        lines = []
+        for d in docs:
+            keys = ", ".join(k["name"] or k["keyid"][:8] for k in d["keys"])
+            if d["succinct"]:
+                scope = f"{d['bins']} succinct hashed bins"
+            elif d["paths"] is not None:
+                scope = "paths " + " ".join(d["paths"])
+            else:
+                prefixes = d["path_hash_prefixes"]
+                scope = f"hash prefixes {' '.join(prefixes[:4])}{' …' if len(prefixes) > 4 else ''}"
+            term = " terminating" if d["terminating"] else ""
+            missing = "" if d["has_metadata"] else " (metadata missing)"
+            lines.append(
+                f"{d['delegator']} -> {d['role']}: {d['threshold']} of [{keys}], {scope}"
+                f"{term}{missing}"
+            )
+        return "\n".join(lines)
+
+    emit({"directory": str(directory), "delegations": docs}, human)
+
+
+@delegation.command("bins")
+@click.argument("directory", type=_DIR)
+@click.option("--count", type=int, required=True, help="Number of bins: a power of 2, 16..65536.")
+@keys_option("--key", required=True, help="Key of every bin (repeatable).")
+@click.option("--threshold", type=int, default=1, show_default=True)
+@click.option("--delegator", default="targets", show_default=True)
+@click.option("--prefix", "name_prefix", default="bins", show_default=True, help="Bin name prefix.")
+@click.option(
+    "--style",
+    type=click.Choice(["succinct", "classic"]),
+    default="succinct",
+    show_default=True,
+    help="succinct: TAP 15 (compact); classic: path_hash_prefixes (for clients without TAP 15).",
+)
+@click.option("--expires", metavar="WHEN", help="Expiry of the bins (default 90d).")
+@no_sign_option
+@json_option
+def bins(
+    directory: Path,
+    count: int,
+    key: tuple[str, ...],
+    threshold: int,
+    delegator: str,
+    name_prefix: str,
+    style: str,
+    expires: str | None,
+    sign: bool,
+) -> None:
+    """Delegate everything the delegator covers to COUNT hashed bins."""
+    result = get_app().service.repo.delegation_bins(
+        directory,
+        count=count,
+        keys=split_refs(key),
+        delegator=delegator,
+        threshold=threshold,
+        name_prefix=name_prefix,
+        style=cast(BinStyle, style),
+        expires=expires,
+        sign=sign,
+    )
+    doc = write_doc(result, bins=count, style=style)
+    bin_names = {r["role"] for r in doc["roles"]} - {delegator}
+    doc["roles"] = [r for r in doc["roles"] if r["role"] not in bin_names]
+    doc["bins_written"] = len(bin_names)
+    doc["bins_unsigned"] = sorted(
+        c.role for c in result.changes if c.role in bin_names and not c.verified
+    )
+
+    def human() -> str:
+        verified = sum(1 for c in result.changes if c.verified)
+        return (
+            f"{delegator!r} delegates to {count} {style} bins {name_prefix}-*: "
+            f"{verified} of {len(result.changes)} role(s) signed by threshold; "
+            f"wrote {len(result.written)} file(s)"
+        )
+
+    emit(doc, human)
+    unsigned = [c for c in result.changes if not c.verified]
+    if unsigned:
+        from trustkeep.cli._output import warn
+
+        warn(f"{len(unsigned)} role(s) still need signatures (first: {unsigned[0].role})")
+
+
+COMMANDS = [delegation]

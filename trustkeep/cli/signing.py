@@ -1,0 +1,82 @@
+"""``trustkeep sign FILE``, ``snapshot DIR``, ``timestamp DIR``, ``refresh DIR``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from trustkeep.cli._context import get_app, json_option
+from trustkeep.cli._output import emit, warn
+from trustkeep.cli._repo_output import sign_doc, write_doc, write_human, write_warnings
+from trustkeep.core.tuf_repo.status import describe_checks
+
+__all__ = ["COMMANDS", "refresh", "sign", "snapshot", "timestamp"]
+
+_DIR = click.Path(path_type=Path, file_okay=False)
+
+
+@click.command("sign")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--key", required=True, metavar="K", help="Key of this store to sign with.")
+@json_option
+def sign(file: Path, key: str) -> None:
+    """Add one signature to the metadata FILE (other signatures are kept).
+
+    The file may travel between machines: each holder signs in turn. For root
+    N+1, the report counts root N's threshold and N+1's own (root N is read from
+    N.root.json beside the file when present).
+    """
+    result = get_app().service.repo.sign(file, key)
+    lines = describe_checks(result.checks, result.names)
+    state = "complete" if result.verified else "incomplete"
+
+    def human() -> str:
+        head = f"signed {result.role} v{result.version} ({file}): signatures {state}"
+        return "\n".join([head, *[f"  {line}" for line in lines]])
+
+    emit(sign_doc(result), human)
+
+
+@click.command("snapshot")
+@click.argument("directory", type=_DIR)
+@click.option("--expires", metavar="WHEN", help="Snapshot expiry (default 7d).")
+@json_option
+def snapshot(directory: Path, expires: str | None) -> None:
+    """New snapshot: the current version of targets and every delegated role."""
+    result = get_app().service.repo.snapshot(directory, expires=expires)
+    emit(write_doc(result), lambda: write_human(result))
+    write_warnings(result)
+    warn(f"clients see the new snapshot after 'trustkeep timestamp {directory}'")
+
+
+@click.command("timestamp")
+@click.argument("directory", type=_DIR)
+@click.option("--expires", metavar="WHEN", help="Timestamp expiry (default 1d).")
+@json_option
+def timestamp(directory: Path, expires: str | None) -> None:
+    """New timestamp: version, length and sha256 of the current snapshot."""
+    result = get_app().service.repo.timestamp(directory, expires=expires)
+    emit(write_doc(result), lambda: write_human(result))
+    write_warnings(result)
+
+
+@click.command("refresh")
+@click.argument("directory", type=_DIR)
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    metavar="R",
+    help="Role to refresh (repeatable; default targets); snapshot and timestamp follow.",
+)
+@click.option("--expires", metavar="SPEC", help="e.g. targets=90d,snapshot=7d,timestamp=1d")
+@json_option
+def refresh(directory: Path, roles: tuple[str, ...], expires: str | None) -> None:
+    """New version and expiry, re-signed: roles, then snapshot, then timestamp."""
+    result = get_app().service.repo.refresh(directory, roles=list(roles), expires=expires)
+    emit(write_doc(result), lambda: write_human(result))
+    write_warnings(result)
+
+
+COMMANDS = [sign, snapshot, timestamp, refresh]

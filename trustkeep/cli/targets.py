@@ -1,0 +1,96 @@
+"""``trustkeep targets add|remove|list``: target files, each in the role the tree assigns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from trustkeep.cli._context import get_app, json_option
+from trustkeep.cli._output import emit
+from trustkeep.cli._repo_output import no_sign_option, write_doc, write_human, write_warnings
+
+__all__ = ["COMMANDS", "targets"]
+
+_DIR = click.Path(path_type=Path, file_okay=False)
+
+
+@click.group()
+def targets() -> None:
+    """Target files: hashes and lengths, in the role the delegation tree assigns."""
+
+
+@targets.command("add")
+@click.argument("directory", type=_DIR)
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--role", help="Put the targets in this role (must be delegated their paths).")
+@click.option(
+    "--base",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Target paths are relative to this directory (default: the current one).",
+)
+@click.option("--expires", metavar="WHEN", help="New expiry of the changed roles.")
+@no_sign_option
+@json_option
+def add(
+    directory: Path,
+    paths: tuple[Path, ...],
+    role: str | None,
+    base: Path | None,
+    expires: str | None,
+    sign: bool,
+) -> None:
+    """Add (or update) target files PATHS."""
+    result, placed = get_app().service.repo.targets_add(
+        directory, list(paths), base=base, role=role, expires=expires, sign=sign
+    )
+    summary = ", ".join(f"{len(p)} in {r!r}" for r, p in placed.items())
+    emit(write_doc(result, placed=placed), lambda: write_human(result, f"added {summary}"))
+    write_warnings(result)
+
+
+@targets.command("remove")
+@click.argument("directory", type=_DIR)
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--role", help="Remove from this role only.")
+@click.option("--expires", metavar="WHEN", help="New expiry of the changed roles.")
+@no_sign_option
+@json_option
+def remove(
+    directory: Path, paths: tuple[str, ...], role: str | None, expires: str | None, sign: bool
+) -> None:
+    """Remove targets by their target path."""
+    result, removed = get_app().service.repo.targets_remove(
+        directory, list(paths), role=role, expires=expires, sign=sign
+    )
+    summary = ", ".join(f"{len(p)} from {r!r}" for r, p in removed.items())
+    emit(write_doc(result, removed=removed), lambda: write_human(result, f"removed {summary}"))
+    write_warnings(result)
+
+
+@targets.command("list")
+@click.argument("directory", type=_DIR)
+@click.option("--role", help="Only this role.")
+@json_option
+def list_cmd(directory: Path, role: str | None) -> None:
+    """Every target with its role, length and sha256."""
+    entries = get_app().service.repo.targets_list(directory, role=role)
+    docs: list[dict[str, Any]] = [
+        {"path": e.path, "role": e.role, "length": e.length, "hashes": dict(e.hashes)}
+        for e in entries
+    ]
+
+    def human() -> str:
+        if not docs:
+            return "no targets"
+        return "\n".join(
+            f"{d['path']}  {d['length']}  sha256:{d['hashes'].get('sha256', '-')[:16]}…  "
+            f"({d['role']})"
+            for d in docs
+        )
+
+    emit({"directory": str(directory), "targets": docs}, human)
+
+
+COMMANDS = [targets]

@@ -1,0 +1,128 @@
+"""Support for RepoService: key references, a per-command signer pool, result values."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from securesystemslib.signer import Signer, SSlibKey
+
+from trustkeep.core.keys import KeyEntry
+from trustkeep.core.tuf_repo.pubkeys import key_from_public_bytes
+from trustkeep.core.tuf_repo.status import ThresholdCheck
+from trustkeep.errors import InputError, KeyAccessError, StorageError
+
+if TYPE_CHECKING:
+    from trustkeep.service.keys import KeyService
+
+__all__ = [
+    "ResolvedKey",
+    "RoleChange",
+    "SignResult",
+    "SignerPool",
+    "WriteResult",
+    "resolve_key",
+]
+
+
+@dataclass(frozen=True)
+class ResolvedKey:
+    """A public key for metadata, and its store entry when this store knows it."""
+
+    key: SSlibKey
+    entry: KeyEntry | None
+
+    @property
+    def keyid(self) -> str:
+        return self.key.keyid
+
+    def label(self) -> str:
+        return self.entry.label() if self.entry is not None else self.keyid[:8]
+
+
+@dataclass(frozen=True)
+class RoleChange:
+    """A role written by a command: its new version and who has signed it so far."""
+
+    role: str
+    version: int
+    expires: datetime
+    signed_by: tuple[str, ...]
+    checks: tuple[ThresholdCheck, ...]
+
+    @property
+    def verified(self) -> bool:
+        return all(c.verified for c in self.checks)
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    directory: Path
+    changes: tuple[RoleChange, ...]
+    written: tuple[Path, ...]
+    names: dict[str, str]
+
+
+@dataclass(frozen=True)
+class SignResult:
+    file: Path
+    role: str
+    version: int
+    keyid: str
+    checks: tuple[ThresholdCheck, ...]
+    also_written: tuple[Path, ...]
+    names: dict[str, str]
+    authority: str
+
+    @property
+    def verified(self) -> bool:
+        return all(c.verified for c in self.checks)
+
+
+def resolve_key(keys: KeyService, ref: str) -> ResolvedKey:
+    """A keyid, keyid prefix or name from the store, or a public key file (PEM / JSON)."""
+    path = Path(ref)
+    if "/" in ref or path.is_file():
+        if not path.is_file():
+            raise InputError(f"{ref}: no such public key file")
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise StorageError(f"{ref}: cannot read: {e.strerror}") from e
+        key = key_from_public_bytes(data, ref)
+        return ResolvedKey(key, keys.get(key.keyid))
+    entry = keys.resolve(ref)
+    public = entry.sslib_key()
+    if not isinstance(public, SSlibKey):  # pragma: no cover - the store holds SSlibKeys
+        raise InputError(f"key {entry.label()}: not a securesystemslib key")
+    return ResolvedKey(public, entry)
+
+
+class SignerPool:
+    """Signers for the keys of this store that hold a private half, each unlocked once."""
+
+    def __init__(self, keys: KeyService) -> None:
+        self._keys = keys
+        self._signers: dict[str, Signer] = {}
+
+    def available(self, keyids: Iterable[str]) -> list[str]:
+        out = []
+        for keyid in keyids:
+            entry = self._keys.get(keyid)
+            if entry is not None and entry.has_private:
+                out.append(keyid)
+        return out
+
+    def signer(self, keyid: str) -> Signer:
+        if keyid not in self._signers:
+            entry = self._keys.get(keyid)
+            if entry is None or not entry.has_private:
+                raise KeyAccessError(f"key {keyid[:8]}: its private half is not in this store")
+            self._signers[keyid] = self._keys.signer(entry)
+        return self._signers[keyid]
+
+    def signers(self, keyids: Iterable[str]) -> list[Signer]:
+        return [self.signer(k) for k in self.available(keyids)]
