@@ -2,40 +2,22 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import sys
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from keystore_support import (
+    PASSPHRASE,
+    SOFTHSM_MODULE,
+    TOKEN_LABEL,
+    TOKEN_PIN,
+    SoftHSM,
+    require_softhsm,
+    secrets_from,
+)
 
 from trustkeep.service.keys import KeyService
-
-PASSPHRASE = "correct horse battery"
-NEW_PASSPHRASE = "new staple 42"
-SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
-TOKEN_LABEL = "trustkeep-test"
-TOKEN_PIN = "123456"
-
-
-def secrets_from(values: Mapping[str, str]):  # type: ignore[no-untyped-def]
-    """A secrets handler answering by the first word(s) of the request; records the asks."""
-    asked: list[str] = []
-
-    def handler(name: str) -> str:
-        asked.append(name)
-        for prefix, value in values.items():
-            if name.startswith(prefix):
-                return value
-        from trustkeep.errors import KeyAccessError
-
-        raise KeyAccessError(f"no {name}")
-
-    handler.asked = asked  # type: ignore[attr-defined]
-    return handler
 
 
 @pytest.fixture
@@ -81,46 +63,13 @@ def no_keyring() -> Iterator[None]:
         keyring.set_keyring(previous)
 
 
-def cli_env(home: Path, **extra: str) -> dict[str, str]:
-    """Environment for a ``trustkeep`` subprocess: isolated home, XDG dirs and keyring file."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRUSTKEEP_")}
-    env.update(
-        TRUSTKEEP_HOME=str(home),
-        XDG_DATA_HOME=str(home.parent / "xdg-data"),
-        XDG_CONFIG_HOME=str(home.parent / "xdg-config"),
-        PYTHON_KEYRING_BACKEND="keyrings.alt.file.PlaintextKeyring",
-    )
-    env.update(extra)
-    return env
-
-
-def trustkeep_cmd(*args: str) -> list[str]:
-    code = "import sys; from trustkeep.cli import main; sys.exit(main())"
-    return [sys.executable, "-c", code, *args]
-
-
-@dataclass(frozen=True)
-class SoftHSM:
-    module: str
-    label: str
-    pin: str
-    conf: Path
-
-
-def _require_softhsm() -> None:
-    if shutil.which("softhsm2-util") is None or not Path(SOFTHSM_MODULE).exists():
-        if os.environ.get("CI"):
-            raise RuntimeError("softhsm2 not installed: tests/run.sh installs it")
-        pytest.skip("softhsm2 not installed (run tests/run.sh)")
-
-
 @pytest.fixture(scope="session")
 def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SoftHSM]:
     """A real SoftHSM2 token in a temp dir with ECDSA P-256 (id 1) and P-384 (id 2) keys.
 
     SoftHSM reads its config once per process, so the token lives for the session.
     """
-    _require_softhsm()
+    require_softhsm()
     base = tmp_path_factory.mktemp("softhsm")
     (base / "tokens").mkdir()
     conf = base / "softhsm2.conf"

@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import stat
 import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import NEW_PASSPHRASE, PASSPHRASE, secrets_from
 from cryptography.hazmat.primitives import serialization
+from keystore_support import NEW_PASSPHRASE, PASSPHRASE, secrets_from, snapshot
 
 from trustkeep.core.keyids import notary_canonical_id, tuf_keyid
 from trustkeep.errors import InputError, KeyAccessError, StorageError
 from trustkeep.service.keys import KeyService
-
-
-def snapshot(home: Path) -> dict[str, str]:
-    """Every file under home with its sha256 (to assert 'nothing changed')."""
-    return {
-        str(p.relative_to(home)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(home.rglob("*"))
-        if p.is_file()
-    }
 
 
 @pytest.mark.parametrize(

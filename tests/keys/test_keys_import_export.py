@@ -9,9 +9,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import PASSPHRASE, secrets_from
+from keystore_support import PASSPHRASE, secrets_from, snapshot
 from notary_env import PASSPHRASES, NotaryClient, NotaryServer, have_notary
-from test_store import snapshot
 
 from trustkeep.errors import InputError, KeyAccessError
 from trustkeep.service.keys import KeyService

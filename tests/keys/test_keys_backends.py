@@ -7,7 +7,7 @@ import configparser
 from pathlib import Path
 
 import pytest
-from conftest import PASSPHRASE, SoftHSM, secrets_from
+from keystore_support import PASSPHRASE, SoftHSM, secrets_from
 from securesystemslib.signer import SSlibKey
 
 from trustkeep.core.keyids import notary_canonical_id
