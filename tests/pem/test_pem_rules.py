@@ -282,6 +282,23 @@ BAD_INPUT: list[tuple[str, Callable[[], bytes], str]] = [
         "unsupported key type (ECDSA curve secp256k1)",
     ),
     (
+        "short DEK-Info IV (pyca would panic)",
+        lambda: traditional_encrypted(EC_KEY).replace(
+            b"DEK-Info: AES-256-CBC,", b"DEK-Info: AES-256-CBC,0"
+        ),
+        "corrupt DEK-Info header",
+    ),
+    (
+        "unknown DEK-Info cipher",
+        lambda: traditional_encrypted(EC_KEY).replace(b"AES-256-CBC", b"CAMELLIA-256-CBC"),
+        "unsupported PEM encryption CAMELLIA-256-CBC",
+    ),
+    (
+        "non-ASCII header",
+        lambda: notary_pem(EC_KEY).replace(b"role: root", b"role: r\xc3\xb6\xc3\xb6t"),
+        "corrupt header in PEM block ENCRYPTED PRIVATE KEY",
+    ),
+    (
         "traditional corrupt",
         lambda: pem("EC PRIVATE KEY", b"\x30\x05\x02\x01\x01\x04\x00"),
         "corrupt EC PRIVATE KEY",

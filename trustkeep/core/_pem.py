@@ -29,6 +29,8 @@ PRIVATE_KEY_TYPES = frozenset(
     }
 )
 _ENCRYPTION_HEADERS = ("Proc-Type", "DEK-Info")
+_HEADER_RE = re.compile(r"^[\x21-\x39\x3b-\x7e]+$")  # printable ASCII without ':' or space
+_VALUE_RE = re.compile(r"^[\x20-\x7e]*$")
 _BEGIN_RE = re.compile(r"^-----BEGIN ([A-Z0-9 ]{1,64})-----[ \t\r]*$", re.MULTILINE)
 
 
@@ -70,8 +72,8 @@ def encode(block_type: str, der: bytes, headers: Mapping[str, str] | None = None
     order += sorted(k for k in headers if k not in order)
     for key in order:
         value = headers[key]
-        if any(c in key + value for c in "\r\n") or ":" in key:
-            raise InputError(f"PEM header {key!r} is not one line")
+        if not _HEADER_RE.match(key) or not _VALUE_RE.match(value):
+            raise InputError(f"PEM header {key!r} is not one line of printable ASCII")
         lines.append(f"{key}: {value}")
     if order:
         lines.append("")
@@ -112,7 +114,10 @@ def _parse_body(block_type: str, body: str, source: str) -> Block:
     index = 0
     while index < len(lines) and ":" in lines[index]:
         key, _, value = lines[index].partition(":")
-        headers[key.strip()] = value.strip()
+        key, value = key.strip(), value.strip()
+        if not _HEADER_RE.match(key) or not _VALUE_RE.match(value):
+            raise InputError(f"{source}: corrupt header in PEM block {block_type}")
+        headers[key] = value
         index += 1
     if headers and index < len(lines) and lines[index].strip() == "":
         index += 1

@@ -393,10 +393,12 @@ def _load_traditional_block(
             if block.is_encrypted:
                 raise KeyAccessError(f"wrong passphrase for {source}") from None
             raise InputError(f"{source}: {e}") from None
-    if block.is_encrypted and len(block.der) % 8:  # 8: DES blocks, 16: AES blocks
-        raise InputError(f"{source}: truncated encrypted private key")
-    # Hand pyca the block with only its encryption headers (Notary adds role/gun).
-    clean = _pem.encode(block.type, block.der, block.encryption_headers)
+    # Hand pyca the block with only canonical encryption headers (Notary adds role/gun).
+    headers: dict[str, str] = {}
+    if block.is_encrypted:
+        cipher_name, iv = _check_dek_info(block, source)
+        headers = {"Proc-Type": "4,ENCRYPTED", "DEK-Info": f"{cipher_name},{iv.hex().upper()}"}
+    clean = _pem.encode(block.type, block.der, headers)
     try:
         loaded = serialization.load_pem_private_key(clean, password if block.is_encrypted else None)
     except (ValueError, TypeError) as e:
@@ -408,22 +410,38 @@ def _load_traditional_block(
     return _check_key(loaded, source), fmt
 
 
+#: OpenSSL legacy PEM ciphers pyca reads: name -> (IV length = block size)
+_DEK_CIPHERS: Mapping[str, int] = MappingProxyType(
+    {"AES-128-CBC": 16, "AES-192-CBC": 16, "AES-256-CBC": 16, "DES-EDE3-CBC": 8, "DES-CBC": 8}
+)
+
+
+def _check_dek_info(block: _pem.Block, source: str) -> tuple[str, bytes]:
+    """Validate ``DEK-Info`` before any decryption (pyca panics on a short IV)."""
+    dek = block.encryption_headers.get("DEK-Info", "")
+    cipher_name, _, iv_hex = dek.partition(",")
+    cipher_name = cipher_name.strip().upper()
+    if cipher_name not in _DEK_CIPHERS:
+        raise InputError(f"{source}: unsupported PEM encryption {cipher_name or '(none)'}")
+    try:
+        iv = bytes.fromhex(iv_hex.strip())
+    except ValueError:
+        raise InputError(f"{source}: corrupt DEK-Info header") from None
+    block_size = _DEK_CIPHERS[cipher_name]
+    if len(iv) != block_size:
+        raise InputError(f"{source}: corrupt DEK-Info header")
+    if not block.der or len(block.der) % block_size:
+        raise InputError(f"{source}: truncated encrypted private key")
+    return cipher_name, iv
+
+
 def _legacy_decrypt(block: _pem.Block, password: bytes | None, source: str) -> bytes:
     """OpenSSL's legacy PEM encryption (EVP_BytesToKey with MD5, one round), AES-CBC only."""
     assert password is not None
-    dek = block.encryption_headers.get("DEK-Info", "")
-    cipher_name, _, iv_hex = dek.partition(",")
+    cipher_name, iv = _check_dek_info(block, source)
     sizes = {"AES-128-CBC": 16, "AES-192-CBC": 24, "AES-256-CBC": 32}
     if cipher_name not in sizes:
-        raise InputError(f"{source}: unsupported PEM encryption {cipher_name or '(none)'}")
-    try:
-        iv = bytes.fromhex(iv_hex)
-    except ValueError:
-        raise InputError(f"{source}: corrupt DEK-Info header") from None
-    if len(iv) != 16:
-        raise InputError(f"{source}: corrupt DEK-Info header")
-    if not block.der or len(block.der) % 16:
-        raise InputError(f"{source}: truncated encrypted private key")
+        raise InputError(f"{source}: unsupported PEM encryption {cipher_name} for ed25519")
     key = b""
     digest = b""
     while len(key) < sizes[cipher_name]:
