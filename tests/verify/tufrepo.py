@@ -80,7 +80,9 @@ class Repo:
         repo.roots.append(Metadata(root))
         targets = Targets(expires=_expiry())
         for i in range(n_targets):
-            targets.targets[f"file{i}.txt"] = TargetFile(i + 1, {"sha256": f"{i:064x}"}, f"file{i}.txt")
+            targets.targets[f"file{i}.txt"] = TargetFile(
+                i + 1, {"sha256": f"{i:064x}"}, f"file{i}.txt"
+            )
         repo.targets["targets"] = Metadata(targets)
         if delegations:
             repo._delegate("targets", "releases", ["releases/*"], n_targets)
@@ -93,8 +95,9 @@ class Repo:
         repo.refresh()
         return repo
 
-    def _delegate(self, delegator: str, name: str, paths: list[str], n: int,
-                  terminating: bool = False) -> None:
+    def _delegate(
+        self, delegator: str, name: str, paths: list[str], n: int, terminating: bool = False
+    ) -> None:
         signer = signers(name)[0]
         self.keys[name] = [signer]
         parent = self.targets[delegator].signed
@@ -116,8 +119,9 @@ class Repo:
         signer = signers("bins")[0]
         top = self.targets["targets"].signed
         sr = SuccinctRoles([signer.public_key.keyid], 1, bits, "bin")
-        top.delegations = Delegations(keys={signer.public_key.keyid: signer.public_key},
-                                      succinct_roles=sr)
+        top.delegations = Delegations(
+            keys={signer.public_key.keyid: signer.public_key}, succinct_roles=sr
+        )
         for name in sr.get_roles():
             self.targets[name] = Metadata(Targets(expires=_expiry()))
             self.keys[name] = [signer]
@@ -158,7 +162,9 @@ class Repo:
 
     def _sign_root(self, md: Metadata[Root], prev: Root | None, latest: list[Signer]) -> None:
         pool = [*self.keys.get("root-history", []), *self.keys["root"]]
-        wanted = set(md.signed.roles["root"].keyids) | set(prev.roles["root"].keyids if prev else ())
+        wanted = set(md.signed.roles["root"].keyids) | set(
+            prev.roles["root"].keyids if prev else ()
+        )
         for s in pool:
             if s.public_key.keyid in wanted and s.public_key.keyid not in md.signatures:
                 md.sign(s, append=True)
@@ -200,8 +206,9 @@ class Repo:
 Mutation = Callable[[Repo], None]
 
 
-def oracle(files: dict[str, bytes], trusted_root: bytes, delegators: dict[str, str],
-           at: datetime = NOW) -> bool:
+def oracle(
+    files: dict[str, bytes], trusted_root: bytes, delegators: dict[str, str], at: datetime = NOW
+) -> bool:
     """python-tuf's verdict: every role of the tree loads in TrustedMetadataSet."""
     try:
         tms = TrustedMetadataSet(trusted_root, EnvelopeType.METADATA)

@@ -1,12 +1,138 @@
-"""Service API for this area (placeholder until implemented)."""
+"""VerifyService: read the inputs (adapters), then run the pure verifier (core)."""
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
 
-__all__ = ["VerifyService"]
+from cryptography import x509
+
+from trustkeep.adapters.metadata_source import read_input_file, read_metadata
+from trustkeep.core.pinning import PinDecision, check_root, decide, parse_pins
+from trustkeep.core.verify import MetadataBundle, Report, detect_format, require_valid
+from trustkeep.core.verify.notary import PinAnchor, verify_notary
+from trustkeep.core.verify.tuf import verify_tuf
+from trustkeep.errors import InputError
+
+__all__ = ["VerifyRequest", "VerifyResult", "VerifyService", "parse_reference_time"]
+
+
+def parse_reference_time(text: str) -> datetime:
+    """ISO 8601 (``2030-01-01``, ``2030-01-01T12:00:00Z``, offsets); naive means UTC."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError as e:
+        raise InputError(
+            f"--at {text!r} is not an ISO 8601 time", hint="e.g. 2030-01-01T00:00:00Z"
+        ) from e
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+@dataclass(frozen=True, kw_only=True)
+class VerifyRequest:
+    directory: Path
+    root: Path | None = None
+    pins: Path | None = None
+    gun: str | None = None
+    previous: Path | None = None
+    at: datetime | None = None
+    format: Literal["tuf", "notary"] | None = None
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    report: Report
+    notes: tuple[str, ...]  # input diagnostics (skipped files) for stderr
 
 
 class VerifyService:
-    def __init__(self, *args: Any) -> None:
-        self._args = args
+    """``verify(request)`` → result object; ``require(request)`` → raises TrustFailure."""
+
+    def verify(self, request: VerifyRequest) -> VerifyResult:
+        if request.root is not None and request.pins is not None:
+            raise InputError("give one trust anchor: --root FILE or --pins FILE --gun GUN")
+        at = request.at or datetime.now(UTC)
+        bundle = read_metadata(request.directory, gun=request.gun)
+        previous = read_metadata(request.previous, gun=request.gun) if request.previous else None
+        fmt = request.format or detect_format(bundle)
+        trusted = read_input_file(request.root, what="trusted root") if request.root else None
+        source = str(request.root) if request.root else None
+        if fmt == "tuf":
+            if request.pins is not None:
+                raise InputError(
+                    "--pins applies to Notary metadata; a TUF repository is anchored with --root"
+                )
+            report = verify_tuf(
+                bundle, at=at, trusted_root=trusted, trusted_root_source=source, previous=previous
+            )
+        else:
+            gun = request.gun or bundle.gun
+            pins = self._pin_anchor(request.pins, gun, at) if request.pins else None
+            report = verify_notary(
+                bundle,
+                at=at,
+                gun=gun,
+                trusted_root=trusted,
+                trusted_root_source=source,
+                pins=pins,
+                previous=previous,
+            )
+        notes = bundle.notes + (previous.notes if previous else ())
+        return VerifyResult(report, notes)
+
+    def require(self, request: VerifyRequest) -> Report:
+        """The gate: the report when valid, else TrustFailure (exit 1) naming the errors."""
+        return require_valid(self.verify(request).report)
+
+    def verify_bundle(self, bundle: MetadataBundle, *, at: datetime) -> Report:
+        """Verify metadata already in memory from its own first root (for other services)."""
+        if detect_format(bundle) == "tuf":
+            return verify_tuf(bundle, at=at)
+        return verify_notary(bundle, at=at)
+
+    def _pin_anchor(self, path: Path, gun: str | None, at: datetime) -> PinAnchor:
+        if not gun:
+            raise InputError(
+                "--pins needs --gun GUN (the repository name the pins are looked up for)"
+            )
+        raw = read_input_file(path, what="pin file")
+        try:
+            document = json.loads(raw)
+        except (ValueError, RecursionError) as e:
+            raise InputError(f"{path}: pin file is not valid JSON: {str(e)[:100]}") from e
+        if not isinstance(document, dict):
+            raise InputError(f"{path}: pin file is not a JSON object")
+        decision = decide(parse_pins(document, source=str(path)), gun)
+        ca_bundle = self._ca_bundle(decision)
+
+        def check(
+            cert_ids: Sequence[str],
+            canonical_ids: Sequence[str],
+            certificates: Sequence[x509.Certificate],
+        ) -> list[str]:
+            return check_root(
+                decision,
+                cert_ids=cert_ids,
+                canonical_ids=canonical_ids,
+                certificates=certificates,
+                ca_bundle=ca_bundle,
+                at=at,
+            )
+
+        mechanism = decision.mechanism
+        if decision.entry:
+            mechanism = f"{mechanism} ({decision.entry})"
+        return PinAnchor(source=str(path), gun=gun, mechanism=mechanism, check=check)
+
+    @staticmethod
+    def _ca_bundle(decision: PinDecision) -> bytes | None:
+        if decision.mechanism != "ca" or not decision.ca_path:
+            return None
+        try:
+            return read_input_file(Path(decision.ca_path), what="pinned CA bundle")
+        except InputError:
+            return None  # check_root reports the unreadable bundle as a pin problem

@@ -43,9 +43,7 @@ class Run:
 
     def clean_since(self, mark: int, role: str) -> bool:
         """No error finding for ``role`` was added after ``mark``."""
-        return not any(
-            f.severity == "error" and f.role == role for f in self.findings[mark:]
-        )
+        return not any(f.severity == "error" and f.role == role for f in self.findings[mark:])
 
     # loading ------------------------------------------------------------
     def first_present(self, names: Iterable[str]) -> str | None:
@@ -55,7 +53,12 @@ class Run:
         return None
 
     def load(
-        self, name: str, role: str, *, notary: bool = False, files: Mapping[str, bytes] | None = None
+        self,
+        name: str,
+        role: str,
+        *,
+        notary: bool = False,
+        files: Mapping[str, bytes] | None = None,
     ) -> Envelope | None:
         """Parse ``name``; a parse problem becomes a ``malformed`` finding for ``role``."""
         raw = (self.bundle.files if files is None else files).get(name)

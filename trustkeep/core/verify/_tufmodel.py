@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from trustkeep.core.rolenames import TOP_LEVEL_ROLES
 from trustkeep.core.verify._envelope import Envelope, Malformed, parse_tuf_time
@@ -28,6 +28,7 @@ __all__ = [
     "count_signatures",
     "parse_header",
     "parse_meta",
+    "parse_role_keys",
     "parse_root",
     "parse_targets",
 ]
@@ -63,7 +64,7 @@ class MetaFile:
     hashes: Mapping[str, str] | None
 
 
-def _is_int(v: Any) -> bool:
+def _is_int(v: Any) -> TypeGuard[int]:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
@@ -83,10 +84,10 @@ def parse_header(signed: Mapping[str, Any], expected: str, *, where: str) -> Hea
     expires_text = signed.get("expires")
     expires = parse_tuf_time(expires_text, name=where)
     assert isinstance(expires_text, str)
-    return Header(expected, version, expires, expires_text, spec)
+    return Header(expected, version, expires, expires_text, str(spec))
 
 
-def _role_keys(doc: Any, *, where: str, role: str) -> RoleKeys:
+def parse_role_keys(doc: Any, *, where: str, role: str) -> RoleKeys:
     if not isinstance(doc, dict):
         raise Malformed(f"{where}: role {role!r} is not an object")
     keyids, threshold = doc.get("keyids"), doc.get("threshold")
@@ -108,7 +109,7 @@ def parse_root(signed: Mapping[str, Any], *, where: str) -> RootInfo:
     roles = signed.get("roles")
     if not isinstance(roles, dict) or set(roles) != set(TOP_LEVEL_ROLES):
         raise Malformed(f"{where}: roles must be exactly {', '.join(TOP_LEVEL_ROLES)}")
-    parsed = {name: _role_keys(doc, where=where, role=name) for name, doc in roles.items()}
+    parsed = {name: parse_role_keys(doc, where=where, role=name) for name, doc in roles.items()}
     return RootInfo(header, consistent, keys, parsed)
 
 
@@ -180,9 +181,7 @@ class Succinct:
         return f"{self.name_prefix}-{self.index_for(path):0{self.suffix_len}x}"
 
     def role_names(self) -> list[str]:
-        return [
-            f"{self.name_prefix}-{i:0{self.suffix_len}x}" for i in range(2**self.bit_length)
-        ]
+        return [f"{self.name_prefix}-{i:0{self.suffix_len}x}" for i in range(2**self.bit_length)]
 
 
 @dataclass(frozen=True)
@@ -209,7 +208,7 @@ def _delegated_role(doc: Any, *, where: str) -> DelegatedRole:
     name = doc["name"]
     if name in TOP_LEVEL_ROLES:
         raise Malformed(f"{where}: delegated role uses the top-level name {name!r}")
-    keys = _role_keys(doc, where=where, role=name)
+    keys = parse_role_keys(doc, where=where, role=name)
     terminating = doc.get("terminating")
     if not isinstance(terminating, bool):
         raise Malformed(f"{where}: delegated role {name!r} terminating is not a boolean")
@@ -230,7 +229,7 @@ def _delegated_role(doc: Any, *, where: str) -> DelegatedRole:
 def _succinct(doc: Any, *, where: str) -> Succinct:
     if not isinstance(doc, dict):
         raise Malformed(f"{where}: succinct_roles is not an object")
-    keys = _role_keys(doc, where=where, role="succinct_roles")
+    keys = parse_role_keys(doc, where=where, role="succinct_roles")
     bits, prefix = doc.get("bit_length"), doc.get("name_prefix")
     if not _is_int(bits) or not 1 <= bits <= 32:
         raise Malformed(f"{where}: succinct_roles bit_length is not between 1 and 32")

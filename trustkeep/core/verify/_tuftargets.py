@@ -113,8 +113,15 @@ def _verify_role(
         return None
     mark = run.mark()
     if recorded is not None:
-        run.check_file(run.bundle.files[file], role=name, name=file, length=recorded.length,
-                       hashes=recorded.hashes, recorded_by="snapshot", decode=_unhex)
+        run.check_file(
+            run.bundle.files[file],
+            role=name,
+            name=file,
+            length=recorded.length,
+            hashes=recorded.hashes,
+            recorded_by="snapshot",
+            decode=_unhex,
+        )
     env = run.load_tuf(file, name)
     if env is None:
         return None
@@ -125,18 +132,27 @@ def _verify_role(
         return None
     header = info.header
     if recorded is not None and header.version != recorded.version:
-        run.error("version-mismatch", name,
-                  f"{file} is v{header.version}, snapshot records v{recorded.version}")
+        run.error(
+            "version-mismatch",
+            name,
+            f"{file} is v{header.version}, snapshot records v{recorded.version}",
+        )
     valid = count_signatures(env, edge.keys, edge.table)
     run.check_threshold(name, file, valid, edge.keys.threshold, edge.delegator)
     run.check_expiry(name, file, header.expires, header.expires_text)
     if info.delegations is not None:
         run.key_findings(info.delegations.keys, name, file)
     run.roles.append(
-        RoleResult(role=name, file=file, version=header.version, expires=header.expires_text,
-                   signatures=valid, threshold=edge.keys.threshold,
-                   delegated_by=None if name == "targets" else edge.delegator,
-                   valid=run.clean_since(mark, name))
+        RoleResult(
+            role=name,
+            file=file,
+            version=header.version,
+            expires=header.expires_text,
+            signatures=valid,
+            threshold=edge.keys.threshold,
+            delegated_by=None if name == "targets" else edge.delegator,
+            valid=run.clean_since(mark, name),
+        )
     )
     return info
 
@@ -200,12 +216,18 @@ def _check_paths(
         else:
             bad = [p for p in info.targets if not _reachable(name, p, edges, frozenset())]
         for path in bad[:PATH_FINDINGS_PER_ROLE]:
-            run.error("path-not-delegated", name,
-                      f"target {path[:120]!r} is outside the paths delegated to {name}")
+            run.error(
+                "path-not-delegated",
+                name,
+                f"target {path[:120]!r} is outside the paths delegated to {name}",
+            )
         if len(bad) > PATH_FINDINGS_PER_ROLE:
-            run.error("path-not-delegated", name,
-                      f"and {len(bad) - PATH_FINDINGS_PER_ROLE} more targets of {name} "
-                      "outside its delegated paths")
+            run.error(
+                "path-not-delegated",
+                name,
+                f"and {len(bad) - PATH_FINDINGS_PER_ROLE} more targets of {name} "
+                "outside its delegated paths",
+            )
 
 
 def _reachable(name: str, path: str, edges: dict[str, list[Edge]], seen: frozenset[str]) -> bool:

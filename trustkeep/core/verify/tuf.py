@@ -42,7 +42,9 @@ class TufRun(Run):
         self._seen_key_findings: set[tuple[str, str]] = set()
         self._bad_plain_root = False
 
-    def load_tuf(self, name: str, role: str, files: Mapping[str, bytes] | None = None) -> Envelope | None:
+    def load_tuf(
+        self, name: str, role: str, files: Mapping[str, bytes] | None = None
+    ) -> Envelope | None:
         env = self.load(name, role, files=files)
         if env is not None:
             keyids = [s.keyid for s in env.signatures]
@@ -188,7 +190,9 @@ class TufRun(Run):
         self._root_result(name, new, by_new, mark)
         return new
 
-    def root_chain(self, trusted: bytes | None, source: str | None) -> tuple[RootInfo | None, Anchor]:
+    def root_chain(
+        self, trusted: bytes | None, source: str | None
+    ) -> tuple[RootInfo | None, Anchor]:
         candidates = self.root_candidates()
         root, anchor = self.first_root(trusted, source, candidates)
         if root is None:
@@ -243,7 +247,9 @@ class TufRun(Run):
         mark = self.mark()
         role = root.roles["timestamp"]
         valid = count_signatures(env, role, root.keys)
-        self.check_threshold("timestamp", name, valid, role.threshold, f"root v{root.header.version}")
+        self.check_threshold(
+            "timestamp", name, valid, role.threshold, f"root v{root.header.version}"
+        )
         self.check_expiry("timestamp", name, header.expires, header.expires_text)
         self._previous_version("timestamp", header.version, "timestamp.json")
         prev_meta = self._previous_meta("timestamp.json", "timestamp")
@@ -255,8 +261,18 @@ class TufRun(Run):
                     "snapshot",
                     f"timestamp records snapshot v{meta.version}, previously v{old}",
                 )
-        self.roles.append(_result("timestamp", name, header.version, header.expires_text, valid,
-                                  role.threshold, None, self.clean_since(mark, "timestamp")))
+        self.roles.append(
+            _result(
+                "timestamp",
+                name,
+                header.version,
+                header.expires_text,
+                valid,
+                role.threshold,
+                None,
+                self.clean_since(mark, "timestamp"),
+            )
+        )
         return meta
 
     def snapshot(self, root: RootInfo, recorded: MetaFile | None) -> dict[str, MetaFile] | None:
@@ -271,9 +287,15 @@ class TufRun(Run):
             return None
         mark = self.mark()
         if recorded is not None:
-            self.check_file(self.bundle.files[name], role="snapshot", name=name,
-                            length=recorded.length, hashes=recorded.hashes,
-                            recorded_by="timestamp", decode=_unhex)
+            self.check_file(
+                self.bundle.files[name],
+                role="snapshot",
+                name=name,
+                length=recorded.length,
+                hashes=recorded.hashes,
+                recorded_by="timestamp",
+                decode=_unhex,
+            )
         env = self.load_tuf(name, "snapshot")
         if env is None:
             return None
@@ -285,15 +307,30 @@ class TufRun(Run):
             return None
         role = root.roles["snapshot"]
         valid = count_signatures(env, role, root.keys)
-        self.check_threshold("snapshot", name, valid, role.threshold, f"root v{root.header.version}")
+        self.check_threshold(
+            "snapshot", name, valid, role.threshold, f"root v{root.header.version}"
+        )
         self.check_expiry("snapshot", name, header.expires, header.expires_text)
         if version is not None and header.version != version:
-            self.error("version-mismatch", "snapshot",
-                       f"{name} is v{header.version}, timestamp records v{version}")
+            self.error(
+                "version-mismatch",
+                "snapshot",
+                f"{name} is v{header.version}, timestamp records v{version}",
+            )
         self._previous_version("snapshot", header.version, "snapshot.json")
         self._snapshot_rollback(meta)
-        self.roles.append(_result("snapshot", name, header.version, header.expires_text, valid,
-                                  role.threshold, None, self.clean_since(mark, "snapshot")))
+        self.roles.append(
+            _result(
+                "snapshot",
+                name,
+                header.version,
+                header.expires_text,
+                valid,
+                role.threshold,
+                None,
+                self.clean_since(mark, "snapshot"),
+            )
+        )
         return meta
 
     def _snapshot_rollback(self, meta: dict[str, MetaFile]) -> None:
@@ -302,11 +339,17 @@ class TufRun(Run):
             role = filename.removesuffix(".json")
             new = meta.get(filename)
             if new is None:
-                self.error("rollback", role,
-                           f"snapshot no longer lists {filename} (previously v{old.version})")
+                self.error(
+                    "rollback",
+                    role,
+                    f"snapshot no longer lists {filename} (previously v{old.version})",
+                )
             elif new.version < old.version:
-                self.error("rollback", role,
-                           f"snapshot records {filename} v{new.version}, previously v{old.version}")
+                self.error(
+                    "rollback",
+                    role,
+                    f"snapshot records {filename} v{new.version}, previously v{old.version}",
+                )
 
     # previous metadata ------------------------------------------------------
     def _previous_env(self, name: str) -> Envelope | None:
@@ -352,10 +395,26 @@ def _peek_version(raw: bytes) -> int | None:
     return version if isinstance(version, int) and not isinstance(version, bool) else None
 
 
-def _result(role: str, name: str, version: int, expires: str, valid: int, threshold: int,
-            delegated_by: str | None, ok: bool) -> RoleResult:
-    return RoleResult(role=role, file=name, version=version, expires=expires, signatures=valid,
-                      threshold=threshold, delegated_by=delegated_by, valid=ok)
+def _result(
+    role: str,
+    name: str,
+    version: int,
+    expires: str,
+    valid: int,
+    threshold: int,
+    delegated_by: str | None,
+    ok: bool,
+) -> RoleResult:
+    return RoleResult(
+        role=role,
+        file=name,
+        version=version,
+        expires=expires,
+        signatures=valid,
+        threshold=threshold,
+        delegated_by=delegated_by,
+        valid=ok,
+    )
 
 
 def verify_tuf(

@@ -1,0 +1,213 @@
+"""Reading metadata for verification: a directory, a Notary trust dir, or a tarball.
+
+Everything is read into memory with size limits; nothing is extracted, no path
+leaves the directory, symlinks and special files are skipped. The result is a
+:class:`~trustkeep.core.verify.MetadataBundle` for the pure verifier.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from trustkeep.core.verify.bundle import MetadataBundle
+from trustkeep.errors import InputError
+
+__all__ = ["Limits", "infer_gun", "read_input_file", "read_metadata"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Refuse inputs larger than these (a metadata file, all files, number of files)."""
+
+    file_bytes: int = 64 * 1024 * 1024
+    total_bytes: int = 1024 * 1024 * 1024
+    files: int = 200_000
+    depth: int = 16
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def read_input_file(path: Path, *, what: str, limit: int = 16 * 1024 * 1024) -> bytes:
+    """A single input file (``--root``, ``--pins``, a CA bundle), size-limited."""
+    try:
+        with path.open("rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise InputError(f"{path}: {what} is not a regular file")
+            data = f.read(limit + 1)
+    except FileNotFoundError as e:
+        raise InputError(f"{path}: {what} not found") from e
+    except IsADirectoryError as e:
+        raise InputError(f"{path}: {what} is a directory, expected a file") from e
+    except OSError as e:
+        raise InputError(f"{path}: cannot read {what}: {e.strerror}") from e
+    if len(data) > limit:
+        raise InputError(f"{path}: {what} is larger than {limit} bytes")
+    return data
+
+
+def infer_gun(path: Path) -> str | None:
+    """``…/tuf/<GUN>/metadata`` → GUN (the GUN may contain ``/``)."""
+    parts = path.resolve().parts if path.exists() else path.parts
+    if len(parts) < 3 or parts[-1] != "metadata":
+        return None
+    for i in range(len(parts) - 3, -1, -1):
+        if parts[i] == "tuf":
+            return "/".join(parts[i + 1 : -1]) or None
+    return None
+
+
+class _Reader:
+    def __init__(self, source: str, limits: Limits) -> None:
+        self.source = source
+        self.limits = limits
+        self.files: dict[str, bytes] = {}
+        self.total = 0
+        self.notes: list[str] = []
+
+    def add(self, name: str, size: int, read: object) -> None:
+        if len(self.files) >= self.limits.files:
+            raise InputError(f"{self.source}: more than {self.limits.files} metadata files")
+        if size > self.limits.file_bytes:
+            raise InputError(f"{self.source}: {name} is larger than {self.limits.file_bytes} bytes")
+        if self.total + size > self.limits.total_bytes:
+            raise InputError(f"{self.source}: metadata larger than {self.limits.total_bytes} bytes")
+        assert callable(read)
+        data = read()
+        if not isinstance(data, bytes) or len(data) > self.limits.file_bytes:
+            raise InputError(f"{self.source}: {name} is larger than {self.limits.file_bytes} bytes")
+        self.total += len(data)
+        self.files[name] = data
+
+
+def _read_dir(directory: Path, reader: _Reader) -> None:
+    pending: list[tuple[Path, str, int]] = [(directory, "", 0)]
+    while pending:
+        current, prefix, depth = pending.pop()
+        try:
+            entries = sorted(os.scandir(current), key=lambda e: e.name)
+        except OSError as e:
+            raise InputError(f"{current}: cannot list directory: {e.strerror}") from e
+        for entry in entries:
+            name = f"{prefix}{entry.name}"
+            if entry.is_symlink():
+                reader.notes.append(f"skipped symbolic link {name}")
+            elif entry.is_dir(follow_symlinks=False):
+                if depth < reader.limits.depth and (prefix or entry.name == "targets"):
+                    pending.append((Path(entry.path), f"{name}/", depth + 1))
+            elif entry.is_file(follow_symlinks=False) and entry.name.endswith(".json"):
+                size = entry.stat(follow_symlinks=False).st_size
+                reader.add(name, size, lambda p=entry.path: _read_limited(p, reader.limits))
+
+
+def _read_limited(path: str, limits: Limits) -> bytes:
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError as e:
+        raise InputError(f"{path}: cannot read: {e.strerror}") from e
+    with os.fdopen(fd, "rb") as f:
+        return f.read(limits.file_bytes + 1)
+
+
+def _safe_member_name(name: str) -> str | None:
+    path = PurePosixPath(name)
+    if path.is_absolute() or any(p in ("..", "") for p in path.parts) or "\\" in name:
+        return None
+    parts = [p for p in path.parts if p != "."]
+    return "/".join(parts) if parts else None
+
+
+def _read_tar(archive: Path, reader: _Reader) -> None:
+    try:
+        with tarfile.open(archive, mode="r:*") as tar:
+            count = scanned = 0
+            for member in tar:
+                count += 1
+                scanned += max(member.size, 0)
+                if count > reader.limits.files * 2:
+                    raise InputError(f"{archive}: too many entries")
+                if scanned > reader.limits.total_bytes:
+                    raise InputError(f"{archive}: more than {reader.limits.total_bytes} bytes")
+                name = _safe_member_name(member.name)
+                if not member.isreg():
+                    if not member.isdir():
+                        reader.notes.append(f"skipped non-regular entry {member.name[:80]!r}")
+                    continue
+                if name is None:
+                    reader.notes.append(f"skipped unsafe path {member.name[:80]!r}")
+                    continue
+                if not name.endswith(".json"):
+                    continue
+                reader.add(name, member.size, lambda m=member: _extract(tar, m, reader.limits))
+    except (tarfile.TarError, EOFError, OSError, ValueError) as e:
+        raise InputError(f"{archive}: not a readable tar archive: {str(e)[:120]}") from e
+
+
+def _extract(tar: tarfile.TarFile, member: tarfile.TarInfo, limits: Limits) -> bytes:
+    f = tar.extractfile(member)
+    if f is None:
+        return b""
+    with f:
+        return f.read(limits.file_bytes + 1)
+
+
+def _metadata_root(files: dict[str, bytes], gun: str | None) -> tuple[str, str | None]:
+    """The prefix inside an archive where the metadata lives (and the GUN it implies)."""
+    if gun is not None:
+        for candidate in (f"tuf/{gun}/metadata/", f".notary/tuf/{gun}/metadata/"):
+            hits = [n for n in files if n.endswith(candidate + "root.json")]
+            if hits:
+                return hits[0][: -len("root.json")], gun
+    roots = sorted(
+        (n for n in files if n.rsplit("/", 1)[-1] in ("root.json", "timestamp.json")),
+        key=lambda n: (n.count("/"), n),
+    )
+    if not roots:
+        return "", gun
+    prefix = roots[0].rsplit("/", 1)[0] + "/" if "/" in roots[0] else ""
+    others = {n.rsplit("/", 1)[0] for n in roots if n.rsplit("/", 1)[0] + "/" != prefix}
+    if others and gun is None and any("/tuf/" in f"/{n}" for n in roots):
+        raise InputError("the archive holds several repositories: pass --gun GUN")
+    inferred = infer_gun(Path(prefix.rstrip("/"))) if prefix else None
+    return prefix, gun or inferred
+
+
+def _select(files: dict[str, bytes], prefix: str) -> dict[str, bytes]:
+    return {n[len(prefix) :]: data for n, data in files.items() if n.startswith(prefix)}
+
+
+def read_metadata(
+    path: Path, *, gun: str | None = None, limits: Limits = DEFAULT_LIMITS
+) -> MetadataBundle:
+    """Read a metadata directory, a Notary trust dir (with ``gun``) or a ``.tar[.gz]``."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file or directory")
+    reader = _Reader(str(path), limits)
+    if path.is_file():
+        _read_tar(path, reader)
+        prefix, gun = _metadata_root(reader.files, gun)
+        files = _select(reader.files, prefix)
+        return MetadataBundle(files, source=str(path), gun=gun, notes=tuple(reader.notes))
+    directory = path
+    if (path / "tuf").is_dir() and not (path / "root.json").exists():
+        if gun is None:
+            guns = sorted(
+                str(p.parent.relative_to(path / "tuf")) for p in (path / "tuf").glob("**/metadata")
+            )
+            raise InputError(
+                f"{path} is a Notary trust directory: pass --gun GUN",
+                hint=f"repositories cached there: {', '.join(guns[:10]) or 'none'}",
+            )
+        directory = path / "tuf" / gun / "metadata"
+        if not directory.is_dir():
+            raise InputError(f"{path}: no cached metadata for {gun} ({directory})")
+    _read_dir(directory, reader)
+    if not reader.files:
+        raise InputError(f"{directory}: no metadata files (*.json) found")
+    return MetadataBundle(
+        reader.files, source=str(path), gun=gun or infer_gun(directory), notes=tuple(reader.notes)
+    )

@@ -1,0 +1,153 @@
+"""``trustkeep verify``: offline verification of a TUF or Notary metadata chain."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from trustkeep.cli._context import get_app, json_option
+from trustkeep.cli._output import emit, warn
+from trustkeep.core.verify import Report, RoleResult
+from trustkeep.service.verify import VerifyRequest, parse_reference_time
+
+__all__ = ["COMMANDS", "render_report", "verify"]
+
+_OK, _BAD = "✓", "✗"
+
+
+def _line(r: RoleResult) -> str:
+    mark = _OK if r.valid else _BAD
+    version = f"v{r.version}" if r.version is not None else "v?"
+    threshold = r.threshold if r.threshold is not None else "?"
+    return (
+        f"{mark} {r.role} {version}  expires {r.expires or '?'}  "
+        f"signatures {r.signatures}/{threshold}  ({r.file})"
+    )
+
+
+def _tree(roles: Sequence[RoleResult]) -> list[str]:
+    lines: list[str] = []
+    roots = [r for r in roles if r.role == "root"]
+    if roots:
+        chain = " → ".join(f"v{r.version}" for r in roots)
+        lines.append(f"root {chain}")
+        lines.extend(f"  {_line(r)}" for r in roots)
+    children: dict[str | None, list[RoleResult]] = {}
+    for r in roles:
+        if r.role not in ("root", "timestamp", "snapshot", "targets"):
+            children.setdefault(r.delegated_by, []).append(r)
+    depth = 0
+    for top in ("timestamp", "snapshot", "targets"):
+        for r in roles:
+            if r.role == top:
+                lines.append(f"{'  ' * depth}{'└─ ' if depth else ''}{_line(r)}")
+                depth += 1
+    shown: set[str] = set()
+
+    def walk(parent: str, indent: int) -> None:
+        for child in children.get(parent, []):
+            if child.role in shown:
+                continue
+            shown.add(child.role)
+            lines.append(f"{'  ' * indent}└─ {_line(child)}")
+            walk(child.role, indent + 1)
+
+    walk("targets", depth)
+    for group in children.values():
+        for orphan in group:
+            if orphan.role not in shown:
+                lines.append(f"   {_line(orphan)}")
+    return lines
+
+
+def render_report(report: Report, source: str) -> str:
+    """The human form: verdict, anchor, the chain as a tree, then the findings."""
+    errors = len(report.errors)
+    warnings = len(report.findings) - errors
+    verdict = "VALID" if report.valid else "INVALID"
+    a = report.anchor
+    anchor = {
+        "root": f"trusted root {a.source}",
+        "pins": f"pins {a.source} for {a.gun}: {a.mechanism}",
+        "none": "none (chain checked from its own first root)",
+    }[a.kind]
+    lines = [
+        f"{source}: {report.format} metadata — {verdict} "
+        f"({errors} error(s), {warnings} warning(s))",
+        f"anchor: {anchor}",
+        *_tree(report.roles),
+    ]
+    if report.findings:
+        lines.append("findings:")
+        for f in report.findings:
+            role = f" [{f.role}]" if f.role else ""
+            lines.append(f"  {f.severity:<7} {f.code}{role}: {f.message}")
+    return "\n".join(lines)
+
+
+@click.command("verify")
+@click.argument("directory", metavar="DIR", type=click.Path(path_type=Path))
+@click.option(
+    "--root",
+    "root",
+    metavar="FILE",
+    type=click.Path(path_type=Path),
+    help="Trusted root.json to walk the root chain from.",
+)
+@click.option(
+    "--pins",
+    metavar="FILE",
+    type=click.Path(path_type=Path),
+    help="daemon.json, Notary client config or trustkeep pin file (Notary metadata).",
+)
+@click.option("--gun", metavar="GUN", help="Notary repository name (for --pins and trust dirs).")
+@click.option(
+    "--previous",
+    metavar="DIR",
+    type=click.Path(path_type=Path),
+    help="Previously trusted metadata: versions must not go backwards.",
+)
+@click.option(
+    "--at", "at", metavar="TIME", help="Reference time for expiry (ISO 8601); default now."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["tuf", "notary"]),
+    help="Force the metadata format (default: auto-detected).",
+)
+@json_option
+def verify(
+    directory: Path,
+    root: Path | None,
+    pins: Path | None,
+    gun: str | None,
+    previous: Path | None,
+    at: str | None,
+    fmt: str | None,
+) -> int:
+    """Verify a metadata chain offline: DIR is a TUF metadata directory, a Notary cache
+    (<trust_dir>/tuf/<GUN>/metadata), a trust dir with --gun, or a .tar/.tar.gz of one.
+
+    Exit 0 valid, 1 a check failed, 2 bad input.
+    """
+    request = VerifyRequest(
+        directory=directory,
+        root=root,
+        pins=pins,
+        gun=gun,
+        previous=previous,
+        at=parse_reference_time(at) if at else None,
+        format=fmt,  # type: ignore[arg-type]
+    )
+    result = get_app().service.verify.verify(request)
+    for note in result.notes:
+        warn(f"{directory}: {note}")
+    report = result.report
+    emit(report.to_dict(), lambda: render_report(report, str(directory)))
+    return 0 if report.valid else 1
+
+
+COMMANDS = [verify]

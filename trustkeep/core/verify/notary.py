@@ -1,0 +1,546 @@
+"""Notary v1 chain verification (NOTARY.md §2-3), pure: bytes in, a Report out.
+
+root (x509 root certificates, CN = GUN, pins or a trusted root or first use)
+→ timestamp → snapshot (hashes of root, targets and delegations) → targets →
+``targets/…`` delegations with prefix paths. Every problem becomes a finding.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cryptography import x509
+
+from trustkeep.core.notary_meta import (
+    NotaryKey,
+    NotaryKeyError,
+    b64decode_strict,
+    parse_notary_key,
+    verify_notary_signature,
+)
+from trustkeep.core.pinning import certificate_problems
+from trustkeep.core.verify._envelope import Envelope, Malformed, parse_notary_time
+from trustkeep.core.verify._run import PATH_FINDINGS_PER_ROLE, Run
+from trustkeep.core.verify._tufmodel import RoleKeys, parse_role_keys
+from trustkeep.core.verify.bundle import MetadataBundle
+from trustkeep.core.verify.report import Anchor, Report, RoleResult
+
+__all__ = ["PinAnchor", "PinCheck", "verify_notary"]
+
+PinCheck = Callable[[Sequence[str], Sequence[str], Sequence[x509.Certificate]], list[str]]
+_ROLE_NAME = re.compile(r"^targets/[-a-z0-9_/]+$")
+_VERSIONED_ROOT = re.compile(r"^([0-9]{1,12})\.root\.json$")
+_X509 = ("ecdsa-x509", "rsa-x509")
+
+
+@dataclass(frozen=True)
+class PinAnchor:
+    """Trust pins that decide for the GUN: ``check(cert_ids, canonical_ids, certs)`` → problems."""
+
+    source: str
+    gun: str
+    mechanism: str
+    check: PinCheck
+
+
+@dataclass(frozen=True)
+class _Header:
+    version: int
+    expires: datetime
+    expires_text: str
+
+
+@dataclass(frozen=True)
+class _Keys:
+    usable: Mapping[str, NotaryKey]
+    bad: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class _Root:
+    header: _Header
+    keys: _Keys
+    roles: Mapping[str, RoleKeys]
+
+
+@dataclass(frozen=True)
+class _Delegation:
+    name: str
+    keys: RoleKeys
+    paths: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Targets:
+    header: _Header
+    targets: Mapping[str, Any]
+    keys: _Keys
+    roles: tuple[_Delegation, ...]
+
+
+def _header(signed: Mapping[str, Any], expected: str, *, where: str) -> _Header:
+    if signed.get("_type") != expected:
+        raise Malformed(
+            f"{where}: _type is {str(signed.get('_type'))[:20]!r}, expected {expected!r}"
+        )
+    version = signed.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        raise Malformed(f"{where}: version is not a non-negative integer")
+    text = signed.get("expires")
+    expires = parse_notary_time(text, name=where)
+    assert isinstance(text, str)
+    return _Header(version, expires, text)
+
+
+def _keys(doc: Any, *, where: str) -> _Keys:
+    if not isinstance(doc, dict):
+        raise Malformed(f"{where}: 'keys' is not an object")
+    usable: dict[str, NotaryKey] = {}
+    bad: dict[str, str] = {}
+    for keyid, entry in doc.items():
+        try:
+            usable[keyid] = parse_notary_key(keyid, entry)
+        except NotaryKeyError as e:
+            bad[keyid] = str(e)
+    return _Keys(usable, bad)
+
+
+def _root(signed: Mapping[str, Any], *, where: str) -> _Root:
+    header = _header(signed, "Root", where=where)
+    roles = signed.get("roles")
+    needed = {"root", "targets", "snapshot", "timestamp"}
+    if not isinstance(roles, dict) or not needed <= set(roles):
+        raise Malformed(f"{where}: roles must include {', '.join(sorted(needed))}")
+    parsed = {n: parse_role_keys(roles[n], where=where, role=n) for n in needed}
+    return _Root(header, _keys(signed.get("keys"), where=where), parsed)
+
+
+def _targets(signed: Mapping[str, Any], *, name: str, where: str) -> _Targets:
+    header = _header(signed, "Targets", where=where)
+    targets = signed.get("targets", {})
+    if not isinstance(targets, dict) or not all(isinstance(v, dict) for v in targets.values()):
+        raise Malformed(f"{where}: targets is not an object of objects")
+    deleg = signed.get("delegations") or {"keys": {}, "roles": []}
+    if not isinstance(deleg, dict) or not isinstance(deleg.get("roles", []), list):
+        raise Malformed(f"{where}: delegations is not an object with a roles list")
+    roles: list[_Delegation] = []
+    for doc in deleg.get("roles", []):
+        child = doc.get("name") if isinstance(doc, dict) else None
+        if not isinstance(child, str) or not _ROLE_NAME.match(child) or len(child) >= 256:
+            raise Malformed(f"{where}: delegation name {str(child)[:60]!r} is not targets/<name>")
+        if not child.startswith(f"{name}/") or "//" in child or child.endswith("/"):
+            raise Malformed(f"{where}: {name} cannot delegate to {child!r} (not under {name}/)")
+        paths = doc.get("paths", [])
+        if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+            raise Malformed(f"{where}: delegation {child} paths are not a list of strings")
+        roles.append(
+            _Delegation(child, parse_role_keys(doc, where=where, role=child), tuple(paths))
+        )
+    return _Targets(header, targets, _keys(deleg.get("keys", {}), where=where), tuple(roles))
+
+
+def _count(env: Envelope, role: RoleKeys, keys: _Keys, only: set[str] | None = None) -> int:
+    """Distinct keyids of ``role`` with a valid signature; wrong-ID keys never count."""
+    allowed = set(role.keyids) if only is None else set(role.keyids) & only
+    valid: set[str] = set()
+    for s in env.signatures:
+        key = keys.usable.get(s.keyid)
+        if s.keyid in valid or s.keyid not in allowed or key is None or not key.keyid_matches:
+            continue
+        sig = b64decode_strict(s.sig)
+        if sig is not None and verify_notary_signature(key, s.method, sig, env.signed_bytes):
+            valid.add(s.keyid)
+    return len(valid)
+
+
+class NotaryRun(Run):
+    def __init__(
+        self,
+        bundle: MetadataBundle,
+        *,
+        at: datetime,
+        previous: MetadataBundle | None,
+        gun: str | None,
+    ) -> None:
+        super().__init__(bundle, at=at, previous=previous)
+        self.gun = gun
+        self._reported: set[tuple[str, str]] = set()
+        self._pending: tuple[int, int] = (0, 0)
+
+    def key_findings(
+        self, keys: _Keys, role_keys: Sequence[RoleKeys], role: str, where: str
+    ) -> None:
+        used = {k for r in role_keys for k in r.keyids}
+        for keyid in sorted(used):
+            if (role, keyid) in self._reported:
+                continue
+            self._reported.add((role, keyid))
+            key = keys.usable.get(keyid)
+            if keyid in keys.bad:
+                self.warning(
+                    "malformed",
+                    role,
+                    f"{where}: key {keyid[:16]}: {keys.bad[keyid]}; its signatures are not counted",
+                )
+            elif key is not None and not key.keyid_matches:
+                self.error(
+                    "keyid-mismatch",
+                    role,
+                    f"{where}: keyid {keyid[:16]} is not the ID of its key "
+                    f"({key.computed_id[:16]}); Notary rejects its signatures",
+                )
+
+    def parse_root(
+        self, name: str, files: Mapping[str, bytes] | None = None
+    ) -> tuple[Envelope, _Root] | None:
+        env = self.load(name, "root", notary=True, files=files)
+        if env is None:
+            return None
+        try:
+            return env, _root(env.signed, where=name)
+        except Malformed as e:
+            self.error("malformed", "root", str(e))
+            return None
+
+    def root_result(self, name: str, root: _Root, valid: int, mark: int) -> None:
+        self.roles.append(
+            RoleResult(
+                role="root",
+                file=name,
+                version=root.header.version,
+                expires=root.header.expires_text,
+                signatures=valid,
+                threshold=root.roles["root"].threshold,
+                valid=self.clean_since(mark, "root"),
+            )
+        )
+
+    def root_chain(
+        self, trusted: bytes | None, source: str | None, pins: PinAnchor | None
+    ) -> tuple[_Root | None, Anchor]:
+        candidates = self._candidates()
+        if pins is not None:
+            start = {v: n for v, n in candidates.items() if n == "root.json"} or candidates
+            candidates = {max(start): start[max(start)]} if start else {}
+        anchor = Anchor(kind="none", gun=self.gun)
+        if trusted is not None:
+            name, files = source or "trusted root", {source or "trusted root": trusted}
+            anchor = Anchor(kind="root", source=name, gun=self.gun)
+        elif candidates:
+            name, files = candidates[min(candidates)], dict(self.bundle.files)
+            if pins is not None:
+                anchor = Anchor(
+                    kind="pins", source=pins.source, gun=pins.gun, mechanism=pins.mechanism
+                )
+                if pins.mechanism.startswith("tofu"):
+                    self.warning(
+                        "no-anchor",
+                        None,
+                        f"no pin in {pins.source} applies to {pins.gun}: trust on first use",
+                    )
+            else:
+                self.warning(
+                    "no-anchor",
+                    None,
+                    f"no --root or --pins given: the chain is checked from its own root ({name})",
+                )
+        else:
+            self.error("missing-role", "root", f"{self.bundle.source}: no root.json")
+            return None, anchor
+        loaded = self.parse_root(name, files)
+        if loaded is None:
+            return None, anchor
+        env, root = loaded
+        mark = self.mark()
+        self.key_findings(root.keys, [root.roles["root"]], "root", name)
+        valid = _count(env, root.roles["root"], root.keys)
+        self.check_threshold(
+            "root", name, valid, root.roles["root"].threshold, f"root v{root.header.version}"
+        )
+        self.root_result(name, root, valid, mark)
+        anchor = Anchor(
+            kind=anchor.kind,
+            source=anchor.source,
+            version=root.header.version,
+            gun=anchor.gun,
+            mechanism=anchor.mechanism,
+        )
+        return self._walk(root, candidates), anchor
+
+    def _candidates(self) -> dict[int, str]:
+        found = {int(m.group(1)): n for n in self.bundle.files if (m := _VERSIONED_ROOT.match(n))}
+        if "root.json" in self.bundle.files:
+            env = self.load("root.json", "root", notary=True)
+            version = env.signed.get("version") if env else None
+            if isinstance(version, int) and not isinstance(version, bool):
+                found.setdefault(version, "root.json")
+            elif env is not None:
+                self.error("malformed", "root", "root.json: signed.version is not an integer")
+        return found
+
+    def _walk(self, root: _Root, candidates: dict[int, str]) -> _Root:
+        version = root.header.version
+        while version + 1 in candidates:
+            name = candidates[version + 1]
+            loaded = self.parse_root(name)
+            if loaded is None:
+                break
+            env, new = loaded
+            if new.header.version != version + 1:
+                self.error(
+                    "root-rotation-invalid",
+                    "root",
+                    f"{name} holds root v{new.header.version}, expected v{version + 1}",
+                )
+                break
+            mark = self.mark()
+            self.key_findings(new.keys, [new.roles["root"]], "root", name)
+            old_role = root.roles["root"]
+            by_old = _count(env, old_role, root.keys)
+            if by_old < old_role.threshold:
+                self.error(
+                    "root-rotation-invalid",
+                    "root",
+                    f"{name}: root v{version + 1} has {by_old} valid signature(s) from root "
+                    f"v{version}'s keys, threshold {old_role.threshold}",
+                )
+            by_new = _count(env, new.roles["root"], new.keys)
+            self.check_threshold(
+                "root", name, by_new, new.roles["root"].threshold, f"root v{version + 1}"
+            )
+            self.root_result(name, new, by_new, mark)
+            root, version = new, version + 1
+        later = sorted(v for v in candidates if v > version)
+        if later and version + 1 not in candidates:
+            self.error(
+                "root-rotation-invalid",
+                "root",
+                f"root v{later[0]} ({candidates[later[0]]}) is present but v{version + 1} is "
+                "missing (Notary fetches intermediate roots as N.root.json)",
+            )
+        self.check_expiry("root", f"root v{version}", root.header.expires, root.header.expires_text)
+        self._previous_version("root", version, "root.json")
+        return root
+
+    def check_certificates(self, root: _Root, pins: PinAnchor | None) -> None:
+        """Root role keys must be usable x509 certificates (CN = GUN, valid at --at, not weak)."""
+        role = root.roles["root"]
+        certs: list[x509.Certificate] = []
+        problems: list[str] = []
+        for keyid in role.keyids:
+            key = root.keys.usable.get(keyid)
+            if key is None or key.certificate is None or key.keytype not in _X509:
+                kind = key.keytype if key else "unusable"
+                problems.append(f"root key {keyid[:16]} is {kind}, not an x509 certificate")
+                continue
+            issues = certificate_problems(key.certificate, self.gun or "", self.at)
+            problems.extend(f"key {keyid[:16]}: {p}" for p in issues)
+            if not issues:
+                certs.append(key.certificate)
+        severity = "error" if len(certs) < role.threshold else "warning"
+        for p in problems:
+            self.add(severity, "certificate-invalid", "root", p)  # type: ignore[arg-type]
+        if pins is None:
+            return
+        valid_ids = [
+            k
+            for k in role.keyids
+            if (key := root.keys.usable.get(k)) is not None and key.certificate in certs
+        ]
+        canonical = [c for k in valid_ids if (c := root.keys.usable[k].canonical_id) is not None]
+        for problem in pins.check(valid_ids, canonical, certs):
+            self.error("pin-mismatch", "root", problem)
+
+    def _previous_version(self, role: str, version: int, name: str) -> None:
+        raw = self.previous.files.get(name) if self.previous is not None else None
+        if raw is None:
+            return
+        from trustkeep.core.verify._envelope import parse_envelope
+
+        try:
+            old = parse_envelope(raw, name=name, notary=True).signed.get("version")
+        except Malformed:
+            return
+        if isinstance(old, int) and not isinstance(old, bool) and old > version:
+            self.error("rollback", role, f"{role} is v{version}, previously trusted v{old}")
+
+    def check_recorded(
+        self, role: str, name: str, entry: Any, recorded_by: str, version: int | None = None
+    ) -> None:
+        raw = self.bundle.files.get(name)
+        if raw is None or not isinstance(entry, dict):
+            return
+        length, hashes = entry.get("length"), entry.get("hashes")
+        self.check_file(
+            raw,
+            role=role,
+            name=name,
+            length=length if isinstance(length, int) else None,
+            hashes=hashes if isinstance(hashes, dict) else None,
+            recorded_by=recorded_by,
+            decode=b64decode_strict,
+        )
+        wanted = entry.get("version")
+        if isinstance(wanted, int) and version is not None and wanted != version:
+            self.error(
+                "version-mismatch", role, f"{name} is v{version}, {recorded_by} records v{wanted}"
+            )
+
+    def signed_role(
+        self, role: str, kind: str, keys: RoleKeys, table: _Keys, by: str
+    ) -> tuple[Envelope, _Header] | None:
+        name = f"{role}.json"
+        if name not in self.bundle.files:
+            self.error("missing-role", role, f"{self.bundle.source}: no {name}")
+            return None
+        env = self.load(name, role, notary=True)
+        if env is None:
+            return None
+        try:
+            header = _header(env.signed, kind, where=name)
+        except Malformed as e:
+            self.error("malformed", role, str(e))
+            return None
+        valid = _count(env, keys, table)
+        self.check_threshold(role, name, valid, keys.threshold, by)
+        self.check_expiry(role, name, header.expires, header.expires_text)
+        self._previous_version(role, header.version, name)
+        self._pending = (valid, keys.threshold)
+        return env, header
+
+    def result(
+        self, role: str, header: _Header, mark: int, delegated_by: str | None = None
+    ) -> None:
+        valid, threshold = self._pending
+        self.roles.append(
+            RoleResult(
+                role=role,
+                file=f"{role}.json",
+                version=header.version,
+                expires=header.expires_text,
+                signatures=valid,
+                threshold=threshold,
+                delegated_by=delegated_by,
+                valid=self.clean_since(mark, role),
+            )
+        )
+
+    def meta_of(self, env: Envelope, role: str) -> dict[str, Any]:
+        meta = env.signed.get("meta")
+        if not isinstance(meta, dict):
+            self.error("malformed", role, f"{role}.json: meta is not an object")
+            return {}
+        return meta
+
+    def timestamp_and_snapshot(self, root: _Root) -> dict[str, Any]:
+        by = f"root v{root.header.version}"
+        mark = self.mark()
+        ts = self.signed_role("timestamp", "Timestamp", root.roles["timestamp"], root.keys, by)
+        if ts is not None:
+            meta = self.meta_of(ts[0], "timestamp")
+            if "snapshot" not in meta:
+                self.error("malformed", "timestamp", "timestamp.json: meta does not list snapshot")
+            self.result("timestamp", ts[1], mark)
+            self.check_recorded(
+                "snapshot",
+                "snapshot.json",
+                meta.get("snapshot"),
+                "timestamp",
+                _peek_version(self.bundle.files.get("snapshot.json")),
+            )
+        mark = self.mark()
+        snap = self.signed_role("snapshot", "Snapshot", root.roles["snapshot"], root.keys, by)
+        if snap is None:
+            return {}
+        meta = self.meta_of(snap[0], "snapshot")
+        self.result("snapshot", snap[1], mark)
+        self.check_recorded("root", "root.json", meta.get("root"), "snapshot", root.header.version)
+        return meta
+
+    def targets_tree(self, root: _Root, meta: dict[str, Any]) -> None:
+        stack: list[tuple[str, RoleKeys, _Keys, str, tuple[tuple[str, ...], ...]]] = [
+            ("targets", root.roles["targets"], root.keys, f"root v{root.header.version}", ())
+        ]
+        seen: set[str] = set()
+        while stack:
+            role, keys, table, by, chain = stack.pop()
+            if role in seen:
+                continue
+            seen.add(role)
+            if role != "targets" and f"{role}.json" not in self.bundle.files and role not in meta:
+                continue  # declared, never published: Notary treats it as empty
+            mark = self.mark()
+            loaded = self.signed_role(role, "Targets", keys, table, by)
+            if loaded is None:
+                continue
+            env, header = loaded
+            self.check_recorded(role, f"{role}.json", meta.get(role), "snapshot", header.version)
+            if meta and role not in meta:
+                self.error("missing-role", role, f"snapshot does not list {role}")
+            try:
+                info = _targets(env.signed, name=role, where=f"{role}.json")
+            except Malformed as e:
+                self.error("malformed", role, str(e))
+                continue
+            self.key_findings(info.keys, [d.keys for d in info.roles], role, f"{role}.json")
+            self._check_paths(role, info, chain)
+            self.result(role, header, mark, None if role == "targets" else by)
+            for d in reversed(info.roles):
+                stack.append((d.name, d.keys, info.keys, role, (*chain, d.paths)))
+
+    def _check_paths(self, role: str, info: _Targets, chain: tuple[tuple[str, ...], ...]) -> None:
+        if not chain:
+            return
+        bad = [t for t in info.targets if not all(any(t.startswith(p) for p in ps) for ps in chain)]
+        for path in bad[:PATH_FINDINGS_PER_ROLE]:
+            self.error(
+                "path-not-delegated",
+                role,
+                f"target {path[:120]!r} is outside the path prefixes delegated to {role}",
+            )
+        if len(bad) > PATH_FINDINGS_PER_ROLE:
+            self.error(
+                "path-not-delegated",
+                role,
+                f"and {len(bad) - PATH_FINDINGS_PER_ROLE} more targets outside {role}'s paths",
+            )
+
+
+def _peek_version(raw: bytes | None) -> int | None:
+    if raw is None:
+        return None
+    from trustkeep.core.verify._envelope import strict_loads
+
+    try:
+        doc = strict_loads(raw, name="snapshot.json")
+    except Malformed:
+        return None
+    signed = doc.get("signed") if isinstance(doc, dict) else None
+    version = signed.get("version") if isinstance(signed, dict) else None
+    return version if isinstance(version, int) and not isinstance(version, bool) else None
+
+
+def verify_notary(
+    bundle: MetadataBundle,
+    *,
+    at: datetime,
+    gun: str | None = None,
+    trusted_root: bytes | None = None,
+    trusted_root_source: str | None = None,
+    pins: PinAnchor | None = None,
+    previous: MetadataBundle | None = None,
+) -> Report:
+    """Verify a Notary metadata cache as of ``at``; report every problem found."""
+    run = NotaryRun(bundle, at=at, previous=previous, gun=gun or bundle.gun)
+    root, anchor = run.root_chain(trusted_root, trusted_root_source, pins)
+    if root is not None:
+        run.check_certificates(root, pins)
+        meta = run.timestamp_and_snapshot(root)
+        run.targets_tree(root, meta)
+    return Report(
+        format="notary", anchor=anchor, roles=tuple(run.roles), findings=tuple(run.findings)
+    )
