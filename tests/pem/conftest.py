@@ -61,16 +61,17 @@ def notary_run(
 
 
 def notary_key_list(trust_dir: Path) -> dict[str, tuple[str, str]]:
-    """``notary key list`` parsed: key ID -> (role, gun)."""
+    """``notary key list`` parsed by its (tabwriter-aligned) columns: key ID -> (role, gun)."""
     out = notary_run(trust_dir, "key", "list").stdout
+    lines = [line for line in out.splitlines() if line.strip()]
+    header = next((line for line in lines if line.startswith("ROLE")), None)
+    if header is None:
+        return {}
+    gun_at, id_at, location_at = (header.index(h) for h in ("GUN", "KEY ID", "LOCATION"))
     rows: dict[str, tuple[str, str]] = {}
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) >= 3 and len(parts[-2]) == 64 and parts[0] not in ("ROLE", "----"):
-            # ROLE [GUN] KEYID LOCATION
-            role, keyid = parts[0], parts[-2]
-            gun = parts[1] if len(parts) == 4 else ""
-            rows[keyid] = (role, gun)
+    for line in lines[lines.index(header) + 2 :]:
+        keyid = line[id_at:location_at].strip()
+        rows[keyid] = (line[:gun_at].strip(), line[gun_at:id_at].strip())
     return rows
 
 
