@@ -90,7 +90,11 @@ def key() -> None:
 
 @key.command()
 @click.option(
-    "--type", "key_type", required=True, type=click.Choice(list(KEY_TYPES)), help="Key type."
+    "--type",
+    "key_type",
+    required=True,
+    metavar="TYPE",
+    help=f"Key type: {', '.join(KEY_TYPES)}.",
 )
 @click.option("--name", default=None, help="A unique name to refer to the key by.")
 @_backend_option
