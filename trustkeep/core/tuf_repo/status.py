@@ -112,7 +112,8 @@ def describe_checks(checks: tuple[ThresholdCheck, ...], names: Mapping[str, str]
             continue
         text = f"{c.label}: {len(c.signed)} of {c.threshold}"
         if c.unsigned:
-            who = ", ".join(_who(k, names) for k in c.unsigned)
+            ordered = sorted(c.unsigned, key=lambda k: (k not in names, names.get(k, ""), k))
+            who = ", ".join(_who(k, names) for k in ordered)
             text += f" — still missing: {who}"
         lines.append(text)
     return lines
