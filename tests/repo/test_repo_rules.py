@@ -42,21 +42,36 @@ class Rotation:
     valid: bool
 
 
+R = Rotation
 ROTATIONS: dict[str, Rotation] = {
-    "1-of-1 rotate, signed by old and new": Rotation((0,), 1, (1,), 1, (0, 1), True),
-    "1-of-1 rotate, signed by new only": Rotation((0,), 1, (1,), 1, (1,), False),
-    "1-of-1 rotate, signed by old only": Rotation((0,), 1, (1,), 1, (0,), False),
-    "3-of-5, same keys, signed by 0 2 4": Rotation((0, 1, 2, 3, 4), 3, (0, 1, 2, 3, 4), 3, (0, 2, 4), True),
-    "3-of-5, same keys, signed by 2 only": Rotation((0, 1, 2, 3, 4), 3, (0, 1, 2, 3, 4), 3, (0, 4), False),
-    "2-of-3 rotate, signed by 1 old + 2 new: not valid": Rotation((0, 1, 2), 2, (3, 4, 5), 2, (0, 3, 4), False),
-    "2-of-3 rotate, signed by 2 old + 2 new": Rotation((0, 1, 2), 2, (3, 4, 5), 2, (0, 1, 3, 4), True),
-    "2-of-3 -> 3-of-4, one key replaced, signed by 2 kept + 1 new": Rotation((0, 1, 2), 2, (0, 1, 3, 4), 3, (0, 1, 3), True),
-    "2-of-3 -> 3-of-4, one key replaced, signed by 1 kept + 2 new": Rotation((0, 1, 2), 2, (0, 1, 3, 4), 3, (0, 3, 4), False),
-    "2-of-3 -> 3-of-4, signed by the removed key + 1 kept + 1 new": Rotation((0, 1, 2), 2, (0, 1, 3, 4), 3, (2, 0, 3), False),
-    "2-of-3 -> 3-of-4, removed key + 3 new-set keys": Rotation((0, 1, 2), 2, (0, 1, 3, 4), 3, (2, 0, 3, 4), True),
-    "threshold raised 2 -> 3, signed by 2": Rotation((0, 1, 2), 2, (0, 1, 2), 3, (0, 1), False),
-    "threshold lowered 3 -> 1, signed by 1": Rotation((0, 1, 2), 3, (0, 1, 2), 1, (0,), False),
-    "threshold lowered 3 -> 1, signed by 3": Rotation((0, 1, 2), 3, (0, 1, 2), 1, (0, 1, 2), True),
+    "1-of-1 rotate, signed by old and new":
+        R((0,), 1, (1,), 1, (0, 1), True),
+    "1-of-1 rotate, signed by new only":
+        R((0,), 1, (1,), 1, (1,), False),
+    "1-of-1 rotate, signed by old only":
+        R((0,), 1, (1,), 1, (0,), False),
+    "3-of-5, same keys, signed by 0 2 4":
+        R((0, 1, 2, 3, 4), 3, (0, 1, 2, 3, 4), 3, (0, 2, 4), True),
+    "3-of-5, same keys, signed by 2 only":
+        R((0, 1, 2, 3, 4), 3, (0, 1, 2, 3, 4), 3, (0, 4), False),
+    "2-of-3 rotate, signed by 1 old + 2 new: not valid":
+        R((0, 1, 2), 2, (3, 4, 5), 2, (0, 3, 4), False),
+    "2-of-3 rotate, signed by 2 old + 2 new":
+        R((0, 1, 2), 2, (3, 4, 5), 2, (0, 1, 3, 4), True),
+    "2-of-3 -> 3-of-4, one key replaced, signed by 2 kept + 1 new":
+        R((0, 1, 2), 2, (0, 1, 3, 4), 3, (0, 1, 3), True),
+    "2-of-3 -> 3-of-4, one key replaced, signed by 1 kept + 2 new":
+        R((0, 1, 2), 2, (0, 1, 3, 4), 3, (0, 3, 4), False),
+    "2-of-3 -> 3-of-4, signed by the removed key + 1 kept + 1 new":
+        R((0, 1, 2), 2, (0, 1, 3, 4), 3, (2, 0, 3), False),
+    "2-of-3 -> 3-of-4, removed key + 3 new-set keys":
+        R((0, 1, 2), 2, (0, 1, 3, 4), 3, (2, 0, 3, 4), True),
+    "threshold raised 2 -> 3, signed by 2":
+        R((0, 1, 2), 2, (0, 1, 2), 3, (0, 1), False),
+    "threshold lowered 3 -> 1, signed by 1":
+        R((0, 1, 2), 3, (0, 1, 2), 1, (0,), False),
+    "threshold lowered 3 -> 1, signed by 3":
+        R((0, 1, 2), 3, (0, 1, 2), 1, (0, 1, 2), True),
 }  # fmt: skip
 
 

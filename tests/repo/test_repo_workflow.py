@@ -23,7 +23,7 @@ def _write_targets(base: Path, files: dict[str, bytes]) -> list[str]:
 
 
 def test_init_add_targets_refresh_and_python_tuf_downloads(tk, tkj, basic_repo, tmp_path):  # type: ignore[no-untyped-def]
-    repo, ids = basic_repo
+    repo, _ = basic_repo
     assert sorted(p.name for p in repo.iterdir()) == [
         "1.root.json", "root.json", "snapshot.json", "targets.json", "timestamp.json",
     ]  # fmt: skip
