@@ -204,27 +204,49 @@ def _nest(path: Sequence[str], value: Any) -> Any:
     return value
 
 
+def _leading(text: str, member: _Member) -> str:
+    """The whitespace between a member's preceding ``{`` or ``,`` and its key."""
+    start = member.key_start
+    while start > 0 and text[start - 1] in _WS:
+        start -= 1
+    return text[start : member.key_start]
+
+
+def _inline_separators(text: str, obj: _Object) -> tuple[str, str]:
+    """Item and key separators of an object written on one line."""
+    kv_sep = text[obj.members[0].key_end : obj.members[0].value_start]
+    if len(obj.members) > 1:
+        return "," + _leading(text, obj.members[-1]), kv_sep
+    return (", " if " " in kv_sep else ","), kv_sep
+
+
 def _insert(text: str, obj: _Object, key: str, value: Any, unit: str | None) -> str:
+    name = json.dumps(key, ensure_ascii=False)
     if obj.members:
         last = obj.members[-1]
-        ws_start = last.key_start
-        while ws_start > 0 and text[ws_start - 1] in _WS:
-            ws_start -= 1
-        leading = text[ws_start : last.key_start]
+        leading = _leading(text, last)
         kv_sep = text[last.key_end : last.value_start]
         if "\n" in leading:
-            dumped = _dump(value, unit, _line_indent(text, last.key_start))
-        else:  # an object written on one line stays on one line
-            dumped = _dump(value, None, "", ("," + leading, kv_sep))
-        member = f"{json.dumps(key, ensure_ascii=False)}{kv_sep}{dumped}"
-        return f"{text[: last.value_end]},{leading}{member}{text[last.value_end :]}"
+            member = f"{name}{kv_sep}{_dump(value, unit, _line_indent(text, last.key_start))}"
+            return f"{text[: last.value_end]},{leading}{member}{text[last.value_end :]}"
+        # an object written on one line stays on one line
+        separators = _inline_separators(text, obj)
+        member = f"{name}{kv_sep}{_dump(value, None, '', separators)}"
+        return f"{text[: last.value_end]}{separators[0]}{member}{text[last.value_end :]}"
     if unit is None:
-        inner = f"{json.dumps(key, ensure_ascii=False)}: {_dump(value, None, '')}"
-        return f"{text[: obj.start]}{{{inner}}}{text[obj.end :]}"
+        return f"{text[: obj.start]}{{{name}: {_dump(value, None, '')}}}{text[obj.end :]}"
     base = _line_indent(text, obj.start)
     inner_base = base + unit
-    member = f"{json.dumps(key, ensure_ascii=False)}: {_dump(value, unit, inner_base)}"
+    member = f"{name}: {_dump(value, unit, inner_base)}"
     return f"{text[: obj.start]}{{\n{inner_base}{member}\n{base}}}{text[obj.end :]}"
+
+
+def _replace(text: str, obj: _Object, member: _Member, value: Any, unit: str | None) -> str:
+    if unit is None or "\n" not in _leading(text, member):
+        dumped = _dump(value, None, "", _inline_separators(text, obj))
+    else:
+        dumped = _dump(value, unit, _line_indent(text, member.key_start))
+    return f"{text[: member.value_start]}{dumped}{text[member.value_end :]}"
 
 
 def _set_path(text: str, path: Sequence[str], value: Any, unit: str | None, source: str) -> str:
@@ -235,9 +257,7 @@ def _set_path(text: str, path: Sequence[str], value: Any, unit: str | None, sour
         if member is None:
             return _insert(text, obj, key, _nest(path[depth + 1 :], value), unit)
         if depth == len(path) - 1:
-            base = _line_indent(text, member.key_start)
-            dumped = _dump(value, unit, base)
-            return f"{text[: member.value_start]}{dumped}{text[member.value_end :]}"
+            return _replace(text, obj, member, value, unit)
         if member.node is None:
             where = ".".join(path[: depth + 1])
             raise InputError(f"{source}: {where!r} is not a JSON object")

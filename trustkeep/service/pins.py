@@ -138,6 +138,8 @@ class PinService:
 
     def entries(self, sources: PinSources, gun: str | None) -> tuple[PinEntry, ...]:
         """One entry per repository of the sources, or one for ``gun`` (exact or glob)."""
+        if gun is not None and (not gun or "*" in gun[:-1] or any(c.isspace() for c in gun)):
+            raise InputError(f"--gun {gun!r}: a repository name, or a prefix ending in one '*'")
         bound: list[PinEntry] = []
         for src in sources.data:
             bound.extend(_bound_entries(src))
