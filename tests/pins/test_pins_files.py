@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trustkeep.adapters.pin_files import read_config, set_paths, unified_diff, write_config
 from trustkeep.errors import InputError
@@ -166,3 +168,61 @@ def test_read_config_errors(tmp_path: Path) -> None:
         read_config(binary)
     with pytest.raises(InputError, match="not a regular file"):
         read_config(tmp_path)
+
+
+# ---------------------------------------------------------------- property
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=8)
+_SCALARS = st.none() | st.booleans() | st.integers(-(10**6), 10**6) | _TEXT
+_JSON = st.recursive(
+    _SCALARS,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(_TEXT, children, max_size=3),
+    max_leaves=12,
+)
+_STYLES = st.sampled_from(
+    [
+        {"indent": None},
+        {"indent": None, "separators": (",", ":")},
+        {"indent": 2},
+        {"indent": 4},
+        {"indent": "\t"},
+        {"indent": 3, "ensure_ascii": False},
+    ]
+)
+
+
+def _deep_set(document: dict[str, Any], path: list[str], value: Any) -> bool:
+    node: Any = document
+    for key in path[:-1]:
+        if key not in node:
+            node[key] = {}
+        node = node[key]
+        if not isinstance(node, dict):
+            return False
+    node[path[-1]] = value
+    return True
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    document=st.dictionaries(_TEXT, _JSON, max_size=5),
+    style=_STYLES,
+    path=st.lists(_TEXT, min_size=1, max_size=3),
+    value=_JSON,
+    reuse=st.booleans(),
+)
+def test_set_paths_equals_a_dict_update(
+    document: dict[str, Any], style: dict[str, Any], path: list[str], value: Any, reuse: bool
+) -> None:
+    if reuse and document:  # walk into existing keys as far as possible
+        path = [next(iter(document)), *path[1:]]
+    text = json.dumps(document, **style)
+    expected = json.loads(text)
+    if not _deep_set(expected, path, value):
+        with pytest.raises(InputError, match="is not a JSON object"):
+            set_paths(text, [(path, value)], source="c")
+        return
+    merged = set_paths(text, [(path, value)], source="c")
+    assert json.loads(merged) == expected
+    assert set_paths(merged, [(path, value)], source="c") == merged  # idempotent
