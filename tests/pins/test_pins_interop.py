@@ -399,3 +399,61 @@ def test_ca_pinning_matches_the_client(world: World, run_cli: RunCli, tmp_path: 
         assert json.loads(out)["mechanism"] == "ca"
         results[label] = (client_code, tk_code)
     assert results == {"srv": (0, 0), "code": (1, 1)}
+
+
+def test_daemon_json_from_a_trust_dir(world: World, run_cli: RunCli, tmp_path: Path) -> None:
+    """Every GUN of a trust dir into a daemon.json; IDs are the ones notary reports."""
+    daemon = tmp_path / "daemon.json"
+    original = '{\n    "log-driver": "journald",\n    "live-restore": true\n}\n'
+    daemon.write_text(original)
+    code, out, err = run_cli(
+        "pin", "apply", "--daemon-json", str(daemon), "--from", str(world.shared), "--json"
+    )
+    assert code == 0, err
+    assert json.loads(out)["created"] is False
+    text = daemon.read_text()
+    assert text.startswith('{\n    "log-driver": "journald",\n    "live-restore": true,\n    "con')
+    pinning = json.loads(text)["content-trust"]["trust-pinning"]
+    shared_keys = sorted(_notary_root_key_ids(NotaryClient(world.server, world.shared)))
+    for name in ("one", "two"):
+        gun = world.gun(name)
+        assert pinning["root-keys"][gun] == shared_keys
+        root_keyids = _root_json(world.shared, gun)["signed"]["roles"]["root"]["keyids"]
+        assert pinning["cert-ids"][gun] == root_keyids
+        # pin check from the client's metadata cache of that GUN agrees
+        cache = world.shared / "tuf" / gun / "metadata"
+        code, out, _ = run_cli(
+            "pin", "check", "--daemon-json", str(daemon), "--gun", gun, "--from", str(cache)
+        )
+        assert (code, out) == (0, f"{gun}: accepted (cert-ids entry '{gun}')\n")
+    # one's cache checked against two's pin: rejected
+    code, out, _ = run_cli(
+        "pin", "check", "--daemon-json", str(daemon), "--gun", world.gun("two"),
+        "--from", str(world.shared / "tuf" / world.gun("one") / "metadata"),
+    )  # fmt: skip
+    assert code == 1
+    assert "root certificate CN" in out
+
+
+def test_cached_root_warning_follows_the_config_trust_dir(
+    world: World, run_cli: RunCli, tmp_path: Path
+) -> None:
+    """A Notary config's relative trust_dir is resolved from the config's directory."""
+    trust = tmp_path / "trust"
+    shutil.copytree(world.own, trust)
+    config = tmp_path / "config.json"
+    config.write_text('{"trust_dir": "trust"}')
+    code, _, err = run_cli("pin", "apply", "--notary-config", str(config), "--from", str(trust))
+    assert code == 0
+    cached = trust / "tuf" / world.gun("own") / "metadata" / "root.json"
+    assert f"{world.gun('own')}: {cached} is cached" in err
+    # and the client indeed ignores a (wrong) pin while that root is cached
+    config.write_text(
+        json.dumps(
+            {"trust_dir": "trust", "trust_pinning": {"certs": {world.gun("own"): ["0" * 64]}}}
+        )
+    )
+    proc = NotaryClient(world.server, trust).run(
+        "list", world.gun("own"), config=config, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
