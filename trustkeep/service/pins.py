@@ -30,7 +30,7 @@ from trustkeep.core.pinning import (
     notary_block,
     parse_pins,
 )
-from trustkeep.errors import InputError
+from trustkeep.errors import InputError, TrustFailure
 from trustkeep.service._pin_warnings import apply_warnings
 
 if TYPE_CHECKING:
@@ -126,6 +126,8 @@ class PinService:
         for spec in specs:
             loaded = read_source(spec)
             if loaded is not None:
+                if loaded.kind == "metadata-dir":
+                    self._verify_root_chain(Path(spec))
                 data.append(loaded)
                 continue
             entry = self._keys.resolve(spec.removeprefix("key:"))
@@ -135,6 +137,17 @@ class PinService:
                 )
             keys.append((spec, entry.notary_canonical_id))
         return PinSources(data=tuple(data), keys=tuple(keys))
+
+    def _verify_root_chain(self, directory: Path) -> None:
+        """Full chain verification by the verifier; only the root's findings matter here."""
+        if self._verify is None:
+            return
+        from trustkeep.service.verify import VerifyRequest
+
+        report = self._verify.verify(VerifyRequest(directory=directory)).report
+        errors = [f.message for f in report.findings if f.severity == "error" and f.role == "root"]
+        if errors:
+            raise TrustFailure(f"{directory}: root chain does not verify: {'; '.join(errors)}")
 
     def entries(self, sources: PinSources, gun: str | None) -> tuple[PinEntry, ...]:
         """One entry per repository of the sources, or one for ``gun`` (exact or glob)."""
