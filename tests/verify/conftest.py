@@ -18,7 +18,7 @@ from cryptography.x509.oid import NameOID
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from notary_env import NotaryClient, NotaryServer  # noqa: E402
+from notary_env import NotaryClient, NotaryServer
 
 GUN = "example.com/acme/app"
 

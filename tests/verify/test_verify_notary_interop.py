@@ -15,7 +15,6 @@ import pytest
 from conftest import GUN, NotaryRepo, _self_signed
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-
 from notary_env import NotaryClient
 
 pytestmark = pytest.mark.interop

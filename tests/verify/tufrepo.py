@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from securesystemslib.signer import CryptoSigner, Signer
-from tuf.api.exceptions import RepositoryError
+from tuf.api.exceptions import DownloadHTTPError, RepositoryError
 from tuf.api.metadata import (
     DelegatedRole,
     Delegations,
@@ -24,6 +25,7 @@ from tuf.api.metadata import (
     Timestamp,
 )
 from tuf.api.serialization.json import JSONSerializer
+from tuf.ngclient import FetcherInterface
 from tuf.ngclient._internal.trusted_metadata_set import TrustedMetadataSet
 from tuf.ngclient.config import EnvelopeType
 
@@ -254,3 +256,35 @@ def _preorder(delegators: dict[str, str]) -> list[str]:
 
     walk("targets")
     return out
+
+
+class DictFetcher(FetcherInterface):
+    """A python-tuf fetcher over an in-memory metadata directory (offline Updater)."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self.files = files
+
+    def _fetch(self, url: str) -> Iterator[bytes]:
+        name = unquote(url.rsplit("/", 1)[-1])
+        name = role_filename(name[:-5]) if name.endswith(".json") and "/" in name else name
+        data = self.files.get(url.rsplit("/", 1)[-1], self.files.get(name))
+        if data is None:
+            raise DownloadHTTPError(f"{name} not found", 404)
+        return iter([data])
+
+
+def updater_finds(files: dict[str, bytes], trusted_root: bytes, path: str, workdir: Path) -> bool:
+    """python-tuf's Updater (offline, reference time = now): is ``path`` a known target?"""
+    from tuf.ngclient import Updater
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    updater = Updater(
+        metadata_dir=str(workdir),
+        metadata_base_url="http://repo.invalid/metadata/",
+        target_dir=str(workdir),
+        target_base_url="http://repo.invalid/targets/",
+        fetcher=DictFetcher(files),
+        bootstrap=trusted_root,
+    )
+    updater.refresh()
+    return updater.get_targetinfo(path) is not None

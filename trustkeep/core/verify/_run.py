@@ -52,6 +52,16 @@ class Run:
                 return name
         return None
 
+    def latest_versioned(self, filename: str) -> str | None:
+        """The highest ``N.<filename>`` present (when no parent says which version to use)."""
+        best: tuple[int, str] | None = None
+        for name in self.bundle.files:
+            head, dot, rest = name.partition(".")
+            ok = dot and rest == filename and head.isdigit() and len(head) < 13
+            if ok and (best is None or int(head) > best[0]):
+                best = (int(head), name)
+        return best[1] if best else None
+
     def load(
         self,
         name: str,

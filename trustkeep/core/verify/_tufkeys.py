@@ -19,7 +19,41 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from trustkeep.core.keyids import tuf_keyid
 from trustkeep.core.verify._envelope import Malformed
 
-__all__ = ["TufKey", "Unsupported", "parse_tuf_key", "parse_tuf_keys"]
+__all__ = [
+    "KNOWN_KEY_TYPES",
+    "KeyTable",
+    "TufKey",
+    "Unsupported",
+    "parse_tuf_key",
+    "parse_tuf_keys",
+]
+
+
+#: (keytype, scheme) pairs TUF clients know (securesystemslib's registry); others make
+#: python-tuf reject the whole file
+KNOWN_KEY_TYPES = frozenset(
+    {
+        ("ed25519", "ed25519"),
+        ("ecdsa", "ecdsa-sha2-nistp256"),
+        ("ecdsa", "ecdsa-sha2-nistp384"),
+        ("ecdsa", "ecdsa-sha2-nistp521"),
+        ("ecdsa-sha2-nistp256", "ecdsa-sha2-nistp256"),
+        ("ecdsa-sha2-nistp384", "ecdsa-sha2-nistp384"),
+        ("ecdsa-sha2-nistp521", "ecdsa-sha2-nistp521"),
+        ("rsa", "rsassa-pss-sha256"),
+        ("rsa", "rsassa-pss-sha384"),
+        ("rsa", "rsassa-pss-sha512"),
+        ("rsa", "rsa-pkcs1v15-sha256"),
+        ("rsa", "rsa-pkcs1v15-sha384"),
+        ("rsa", "rsa-pkcs1v15-sha512"),
+        ("rsa", "pgp+rsa-pkcsv1.5"),
+        ("dsa", "pgp+dsa-fips-180-2"),
+        ("eddsa", "pgp+eddsa-ed25519"),
+        ("ml-dsa", "ml-dsa-44/1"),
+        ("ml-dsa", "ml-dsa-65/1"),
+        ("ml-dsa", "ml-dsa-87/1"),
+    }
+)
 
 
 class Unsupported(ValueError):
@@ -133,6 +167,7 @@ class KeyTable:
     usable: Mapping[str, TufKey]
     unsupported: Mapping[str, str]
     mismatched: tuple[str, ...]
+    unknown: Mapping[str, str]  # type/scheme no TUF client knows: the file is rejected
 
 
 def parse_tuf_keys(keys: Any, *, where: str) -> KeyTable:
@@ -141,11 +176,16 @@ def parse_tuf_keys(keys: Any, *, where: str) -> KeyTable:
     usable: dict[str, TufKey] = {}
     unsupported: dict[str, str] = {}
     mismatched: list[str] = []
+    unknown: dict[str, str] = {}
     for keyid, doc in keys.items():
         try:
             key = parse_tuf_key(keyid, doc, where=where)
         except Unsupported as e:
-            unsupported[keyid] = str(e)
+            pair = (doc.get("keytype"), doc.get("scheme"))
+            if pair not in KNOWN_KEY_TYPES:
+                unknown[keyid] = f"unknown key type/scheme {pair[0]}/{pair[1]}"[:100]
+            else:
+                unsupported[keyid] = str(e)
             try:
                 kt, sc, kv = doc["keytype"], doc["scheme"], doc["keyval"]
                 if tuf_keyid(kt, sc, kv) != keyid:
@@ -156,4 +196,4 @@ def parse_tuf_keys(keys: Any, *, where: str) -> KeyTable:
         usable[keyid] = key
         if not key.keyid_matches:
             mismatched.append(keyid)
-    return KeyTable(usable, unsupported, tuple(mismatched))
+    return KeyTable(usable, unsupported, tuple(mismatched), unknown)

@@ -107,6 +107,8 @@ def _verify_role(
     if recorded is not None:
         versioned = role_filename(name, recorded.version)
         names = [versioned, *names] if consistent else [*names, versioned]
+    elif (latest := run.latest_versioned(role_filename(name))) is not None:
+        names.append(latest)
     file = run.first_present(names)
     if file is None:
         run.error("missing-role", name, f"{run.bundle.source}: no metadata file {names[0]}")

@@ -66,6 +66,15 @@ class TufRun(Run):
                     role,
                     f"{where}: key {keyid[:16]}: {reason}; its signatures are not counted",
                 )
+        for keyid, reason in table.unknown.items():
+            if ("unknown", keyid) not in self._seen_key_findings:
+                self._seen_key_findings.add(("unknown", keyid))
+                self.error(
+                    "malformed",
+                    role,
+                    f"{where}: key {keyid[:16]}: {reason} (TUF clients such as python-tuf "
+                    "reject the file)",
+                )
         for keyid in table.mismatched:
             if ("mismatch", keyid) not in self._seen_key_findings:
                 self._seen_key_findings.add(("mismatch", keyid))
@@ -281,6 +290,8 @@ class TufRun(Run):
         if version is not None:
             versioned = f"{version}.snapshot.json"
             names = [versioned, *names] if root.consistent_snapshot else [*names, versioned]
+        elif (latest := self.latest_versioned("snapshot.json")) is not None:
+            names.append(latest)
         name = self.first_present(names)
         if name is None:
             self.error("missing-role", "snapshot", f"{self.bundle.source}: no {' or '.join(names)}")
@@ -353,8 +364,19 @@ class TufRun(Run):
 
     # previous metadata ------------------------------------------------------
     def _previous_env(self, name: str) -> Envelope | None:
-        if self.previous is None or name not in self.previous.files:
+        if self.previous is None:
             return None
+        if name not in self.previous.files:
+            versions = [
+                int(head)
+                for n in self.previous.files
+                if (parts := n.partition("."))[2] == name
+                and (head := parts[0]).isdigit()
+                and len(head) < 13
+            ]
+            if not versions:
+                return None
+            name = f"{max(versions)}.{name}"
         from trustkeep.core.verify._envelope import parse_envelope
 
         try:
