@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "acme installer 1.0"
