@@ -28,7 +28,7 @@ from pin_certs import CODE_SIGNING, SERVER_AUTH, make_cert
 from trustkeep.core.keyids import notary_canonical_id
 from trustkeep.core.pem_keys import dump_notary_pem
 
-pytestmark = pytest.mark.interop
+pytestmark = [pytest.mark.interop, pytest.mark.xdist_group("pins-notary")]
 
 RunCli = Callable[..., tuple[int, str, str]]
 
