@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from trustkeep.core import _pem
+from trustkeep.core._pkcs8 import PrivateKeyInfo
 from trustkeep.core.pem_keys import (
     NOTARY_ED25519_OID,
     LoadedPrivateKey,
-    _PrivateKeyInfo,
     dump_notary_pem,
     load_private_pem,
     notary_private_keyid,
@@ -42,7 +42,7 @@ def _notary_ed25519_der() -> bytes:
     raw = serialization.Encoding.Raw
     pub = ED.public_key().public_bytes(raw, serialization.PublicFormat.Raw)
     seed = ED.private_bytes(raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
-    info = _PrivateKeyInfo(
+    info = PrivateKeyInfo(
         {
             "version": 0,
             "algorithm": {"algorithm": NOTARY_ED25519_OID},

@@ -22,11 +22,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from trustkeep.core import _pem
+from trustkeep.core._pkcs8 import PrivateKeyInfo, pbes2_decrypt
 from trustkeep.core.keyids import notary_canonical_id, notary_cert_id, notary_keyid
 from trustkeep.core.pem_keys import (
     PrivateKeyTypes,
-    _pbes2_decrypt,
-    _PrivateKeyInfo,
     dump_notary_pem,
     load_private_pem,
     notary_private_keyid,
@@ -85,8 +84,8 @@ def test_notary_writes_ecdsa_pkcs8_version_1(generated_trust_dir: TrustDir) -> N
     assert info["encryption_algorithm"].kdf_hmac == "sha1"
     assert info["encryption_algorithm"].kdf_iterations == 2048
     role = block.headers["role"]
-    inner = _pbes2_decrypt(info, role_passphrase(role), file.name)
-    assert _PrivateKeyInfo.load(inner)["version"].native == 1
+    inner = pbes2_decrypt(info, role_passphrase(role), file.name)
+    assert PrivateKeyInfo.load(inner)["version"].native == 1
     with pytest.raises(ValueError):
         serialization.load_der_private_key(inner, None)
 

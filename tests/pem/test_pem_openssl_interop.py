@@ -6,6 +6,7 @@ import secrets
 from pathlib import Path
 
 import pytest
+from asn1crypto import keys as asn1_keys
 from conftest import notary_key_list, notary_run, openssl, require_notary
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
@@ -17,7 +18,7 @@ from trustkeep.core.pem_keys import (
     load_private_pem,
     notary_private_keyid,
 )
-from trustkeep.errors import KeyAccessError
+from trustkeep.errors import InputError, KeyAccessError
 
 pytestmark = pytest.mark.interop
 
@@ -70,6 +71,12 @@ VARIANTS: list[tuple[str, str, list[str], str]] = [
         "notary-pkcs8-encrypted",
     ),
     ("pkcs8 3des rsa", "rsa", ["pkcs8", "-topk8", "-v2", "des3"], "pkcs8-encrypted"),
+    (
+        "pkcs8 pbes1 3des ec",
+        "ec-p256",
+        ["pkcs8", "-topk8", "-v1", "PBE-SHA1-3DES"],
+        "pkcs8-encrypted",
+    ),
     ("pkcs8 scrypt ec", "ec-p256", ["pkcs8", "-topk8", "-scrypt"], "pkcs8-encrypted"),
     ("traditional plain ec", "ec-p256", ["ec"], "traditional"),
     ("traditional aes256 ec", "ec-p256", ["ec", "-aes256"], "traditional-encrypted"),
@@ -182,3 +189,22 @@ def assert_notary_decrypts(data: bytes, keyid: str, role: str, tmp_path: Path) -
     assert b"ENCRYPTED PRIVATE KEY" in rewritten
     reloaded = load_private_pem(rewritten, PW.encode(), source="rewritten.key")
     assert notary_private_keyid(reloaded.private_key) == keyid
+
+
+def test_hostile_pbes1_iteration_count_is_refused(plain_keys: dict[str, Path]) -> None:
+    """OpenSSL would grind through any count: refuse implausible ones before calling it."""
+    data = openssl(
+        "pkcs8",
+        "-topk8",
+        "-v1",
+        "PBE-SHA1-3DES",
+        "-in",
+        str(plain_keys["ec-p256"]),
+        "-passout",
+        f"pass:{PW}",
+    )
+    info = asn1_keys.EncryptedPrivateKeyInfo.load(_pem.decode_all(data)[0].der)
+    info["encryption_algorithm"]["parameters"]["iterations"] = 2**31
+    hostile = _pem.encode("ENCRYPTED PRIVATE KEY", info.dump(force=True))
+    with pytest.raises(InputError, match="implausible KDF iteration count 2147483648"):
+        load_private_pem(hostile, PW.encode(), source="hostile.pem")

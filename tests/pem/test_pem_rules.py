@@ -12,12 +12,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa, x25519
 
 from trustkeep.core import _pem
+from trustkeep.core._pkcs8 import PrivateKeyInfo, pbes2_decrypt
 from trustkeep.core.keyids import notary_canonical_id, notary_keyid
 from trustkeep.core.pem_keys import (
     NOTARY_ED25519_OID,
     LoadedPrivateKey,
     PrivateKeyTypes,
-    _PrivateKeyInfo,
     dump_notary_pem,
     load_private_pem,
     notary_private_keyid,
@@ -115,10 +115,8 @@ def test_dump_notary_pem_more_iterations() -> None:
 def test_notary_ed25519_uses_notary_oid_and_96_byte_blob() -> None:
     data = notary_pem(ED_KEY)
     block = _pem.decode_all(data)[0]
-    from trustkeep.core.pem_keys import _pbes2_decrypt
-
-    plain = _pbes2_decrypt(asn1_keys.EncryptedPrivateKeyInfo.load(block.der), PW, "x")
-    info = _PrivateKeyInfo.load(plain)
+    plain = pbes2_decrypt(asn1_keys.EncryptedPrivateKeyInfo.load(block.der), PW, "x")
+    info = PrivateKeyInfo.load(plain)
     assert info["algorithm"]["algorithm"].dotted == NOTARY_ED25519_OID
     blob = info["private_key"].native
     raw_pub = ED_KEY.public_key().public_bytes(
@@ -213,7 +211,7 @@ def huge_iterations() -> bytes:
 
 
 def notary_ed25519_blob(blob: bytes) -> bytes:
-    info = _PrivateKeyInfo(
+    info = PrivateKeyInfo(
         {"version": 0, "algorithm": {"algorithm": NOTARY_ED25519_OID}, "private_key": blob}
     )
     return pem("PRIVATE KEY", info.dump())
@@ -415,8 +413,8 @@ def test_formats(case: str, make: Callable[[], bytes], fmt: str, encrypted: bool
 
 def test_notary_ecdsa_pkcs8_version_1() -> None:
     """Notary writes ECDSA PKCS#8 with version 1, which pyca refuses on its own."""
-    info = _PrivateKeyInfo.load(pkcs8_der(EC_KEY))
-    v1 = _PrivateKeyInfo(
+    info = PrivateKeyInfo.load(pkcs8_der(EC_KEY))
+    v1 = PrivateKeyInfo(
         {"version": 1, "algorithm": info["algorithm"], "private_key": info["private_key"]}
     ).dump()
     with pytest.raises(ValueError):

@@ -20,26 +20,22 @@ from __future__ import annotations
 
 import hashlib
 import re
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import ClassVar
 
-from asn1crypto import algos as asn1_algos
-from asn1crypto import core as asn1
-from asn1crypto import keys as asn1_keys
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, padding, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives import padding, serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
-from trustkeep.core import _pem
+from trustkeep.core import _pem, _pkcs8
+from trustkeep.core._pkcs8 import MAX_ITERATIONS, NOTARY_ED25519_OID, PrivateKeyTypes
 from trustkeep.core.keyids import notary_canonical_id, notary_keyid
 from trustkeep.errors import InputError, KeyAccessError
 
 __all__ = [
+    "MAX_ITERATIONS",
     "NOTARY_ED25519_OID",
     "NOTARY_ITERATIONS",
     "LoadedPrivateKey",
@@ -52,31 +48,13 @@ __all__ = [
     "split_pem_blocks",
 ]
 
-PrivateKeyTypes = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
-
-#: Notary's (non-standard) ed25519 algorithm OID in PKCS#8.
-NOTARY_ED25519_OID = "1.3.6.1.4.1.11591.15.1"
 #: PBKDF2 iterations Notary writes (and the default of :func:`dump_notary_pem`).
 NOTARY_ITERATIONS = 2048
-#: Refuse KDF iteration counts above this when reading (a hostile file must not hang us).
-MAX_ITERATIONS = 10_000_000
 
-_RSA_OID = "1.2.840.113549.1.1.1"
-_EC_OID = "1.2.840.10045.2.1"
-_SUPPORTED_CURVES = (ec.SECP256R1, ec.SECP384R1, ec.SECP521R1)
 _NOTARY_GUN_ROLES = frozenset({"targets", "snapshot", "timestamp"})
 _ROLE_RE = re.compile(r"^(root|targets|snapshot|timestamp|targets/[-a-z0-9_/]{1,250})$")
 _KEYID_RE = re.compile(r"^[0-9a-f]{64}$")
 _GUN_RE = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable, no spaces: one PEM header line
-_PRF_HASHES: Mapping[str, type[hashes.HashAlgorithm]] = MappingProxyType(
-    {
-        "sha1": hashes.SHA1,
-        "sha224": hashes.SHA224,
-        "sha256": hashes.SHA256,
-        "sha384": hashes.SHA384,
-        "sha512": hashes.SHA512,
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -91,10 +69,6 @@ class LoadedPrivateKey:
     private_key: PrivateKeyTypes
     headers: Mapping[str, str] = field(default_factory=dict)
     format: str = "pkcs8"
-
-
-class _NotAKey(Exception):
-    """Internal: DER that does not decode to a supported private key (message says why)."""
 
 
 # --- public API -----------------------------------------------------------------------
@@ -144,7 +118,7 @@ def load_private_pem(data: bytes, password: bytes | None, *, source: str) -> Loa
             f"wrong passphrase for {source}", hint=f"{source} is encrypted: give its passphrase"
         )
     if block.type in ("PRIVATE KEY", "ENCRYPTED PRIVATE KEY"):
-        key, fmt = _load_pkcs8_block(block, password, source)
+        key, fmt = _pkcs8.load_pkcs8_block(block, password, source)
     else:
         key, fmt = _load_traditional_block(block, password, source)
     return LoadedPrivateKey(private_key=key, headers=MappingProxyType(block.labels), format=fmt)
@@ -186,196 +160,11 @@ def dump_notary_pem(
         raise InputError("a Notary key file needs a non-empty passphrase")
     if not 1000 <= iterations <= MAX_ITERATIONS:
         raise InputError(f"PBKDF2 iteration count {iterations} out of range")
-    inner = _notary_pkcs8(private_key)
-    salt = secrets.token_bytes(8)
-    iv = secrets.token_bytes(16)
-    key = PBKDF2HMAC(hashes.SHA1(), 32, salt, iterations).derive(password)
-    padder = padding.PKCS7(128).padder()
-    plain = padder.update(inner) + padder.finalize()
-    encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
-    encrypted = encryptor.update(plain) + encryptor.finalize()
-    info = asn1_keys.EncryptedPrivateKeyInfo(
-        {
-            "encryption_algorithm": {
-                "algorithm": "pbes2",
-                "parameters": {
-                    "key_derivation_func": {
-                        "algorithm": "pbkdf2",
-                        "parameters": {"salt": _specified(salt), "iteration_count": iterations},
-                    },
-                    "encryption_scheme": {"algorithm": "aes256_cbc", "parameters": iv},
-                },
-            },
-            "encrypted_data": encrypted,
-        }
-    )
+    der = _pkcs8.pbes2_encrypt(_pkcs8.notary_pkcs8(private_key), password, iterations)
     headers = {"path": keyid, "role": role}
     if role in _NOTARY_GUN_ROLES and gun:
         headers["gun"] = gun
-    return _pem.encode("ENCRYPTED PRIVATE KEY", info.dump(), headers)
-
-
-# --- PKCS#8 -----------------------------------------------------------------------------
-
-
-class _AlgorithmIdentifier(asn1.Sequence):  # type: ignore[misc]
-    _fields: ClassVar[list[tuple[str, type, dict[str, object]] | tuple[str, type]]] = [
-        ("algorithm", asn1.ObjectIdentifier),
-        ("parameters", asn1.Any, {"optional": True}),
-    ]
-
-
-class _PrivateKeyInfo(asn1.Sequence):  # type: ignore[misc]
-    """PKCS#8 / RFC 5958 OneAsymmetricKey, tolerant of unknown algorithms."""
-
-    _fields: ClassVar[list[tuple[str, type, dict[str, object]] | tuple[str, type]]] = [
-        ("version", asn1.Integer),
-        ("algorithm", _AlgorithmIdentifier),
-        ("private_key", asn1.OctetString),
-        ("attributes", asn1.Any, {"implicit": 0, "optional": True}),
-        ("public_key", asn1.Any, {"implicit": 1, "optional": True}),
-    ]
-
-
-def _load_pkcs8_block(
-    block: _pem.Block, password: bytes | None, source: str
-) -> tuple[PrivateKeyTypes, str]:
-    if block.type == "PRIVATE KEY":
-        try:
-            return _pkcs8_der_to_key(block.der), "pkcs8"
-        except _NotAKey as e:
-            raise InputError(f"{source}: {e}") from None
-    assert password is not None
-    info = _parse_encrypted_info(block.der, source)
-    algorithm = info["encryption_algorithm"]
-    if _is_pbes2_pbkdf2_aes_cbc(algorithm):
-        prf = algorithm.kdf_hmac
-        der = _pbes2_decrypt(info, password, source)
-        try:
-            key = _pkcs8_der_to_key(der)
-        except _NotAKey:
-            raise KeyAccessError(f"wrong passphrase for {source}") from None
-        return key, "notary-pkcs8-encrypted" if prf == "sha1" else "pkcs8-encrypted"
-    # Other schemes (PBES1, scrypt, 3DES): OpenSSL through pyca.
-    try:
-        loaded = serialization.load_der_private_key(block.der, password)
-    except (ValueError, TypeError):
-        raise KeyAccessError(f"wrong passphrase for {source}") from None
-    except UnsupportedAlgorithm as e:
-        raise InputError(f"{source}: unsupported key encryption ({e})") from None
-    return _check_key(loaded, source), "pkcs8-encrypted"
-
-
-def _parse_encrypted_info(der: bytes, source: str) -> asn1_keys.EncryptedPrivateKeyInfo:
-    try:
-        info = asn1_keys.EncryptedPrivateKeyInfo.load(der, strict=True)
-        _ = info.native  # asn1crypto parses lazily: force it here
-    except (ValueError, TypeError, KeyError, OverflowError) as e:
-        raise InputError(f"{source}: corrupt encrypted private key ({_short(e)})") from None
-    return info
-
-
-def _is_pbes2_pbkdf2_aes_cbc(algorithm: asn1_keys.EncryptionAlgorithm) -> bool:
-    try:
-        return bool(
-            algorithm["algorithm"].native == "pbes2"
-            and algorithm.kdf == "pbkdf2"
-            and algorithm.kdf_hmac in _PRF_HASHES
-            and algorithm.encryption_cipher == "aes"
-            and algorithm.encryption_mode == "cbc"
-        )
-    except (ValueError, TypeError, KeyError):
-        return False
-
-
-def _pbes2_decrypt(info: asn1_keys.EncryptedPrivateKeyInfo, password: bytes, source: str) -> bytes:
-    algorithm = info["encryption_algorithm"]
-    try:
-        iterations = int(algorithm.kdf_iterations)
-        salt = bytes(algorithm.kdf_salt)
-        iv = bytes(algorithm.encryption_iv)
-        key_length = int(algorithm.key_length)
-    except (ValueError, TypeError) as e:
-        raise InputError(f"{source}: corrupt PBES2 parameters ({_short(e)})") from None
-    encrypted = bytes(info["encrypted_data"].native)
-    if not 1 <= iterations <= MAX_ITERATIONS:
-        raise InputError(f"{source}: implausible PBKDF2 iteration count {iterations}")
-    if len(iv) != 16 or key_length not in (16, 24, 32) or not 1 <= len(salt) <= 1024:
-        raise InputError(f"{source}: corrupt PBES2 parameters")
-    if not encrypted or len(encrypted) % 16:
-        raise InputError(f"{source}: truncated encrypted private key")
-    kdf = PBKDF2HMAC(_PRF_HASHES[algorithm.kdf_hmac](), key_length, salt, iterations)
-    decryptor = Cipher(algorithms.AES(kdf.derive(password)), modes.CBC(iv)).decryptor()
-    plain = decryptor.update(encrypted) + decryptor.finalize()
-    unpadder = padding.PKCS7(128).unpadder()
-    try:
-        return unpadder.update(plain) + unpadder.finalize()
-    except ValueError:
-        raise KeyAccessError(f"wrong passphrase for {source}") from None
-
-
-def _pkcs8_der_to_key(der: bytes) -> PrivateKeyTypes:
-    """PKCS#8 DER to a key: standard ones through pyca, Notary's variants by hand."""
-    try:
-        info = _PrivateKeyInfo.load(der, strict=True)
-        oid = info["algorithm"]["algorithm"].dotted
-        inner = bytes(info["private_key"].native)
-        params = info["algorithm"]["parameters"]
-    except (ValueError, TypeError, KeyError, OverflowError) as e:
-        raise _NotAKey(f"corrupt PKCS#8 private key ({_short(e)})") from None
-    if oid == NOTARY_ED25519_OID:
-        return _notary_ed25519(inner)
-    if oid == _EC_OID:
-        # Notary writes version 1, which pyca refuses: re-wrap as version 0.
-        der = _PrivateKeyInfo(
-            {
-                "version": 0,
-                "algorithm": {"algorithm": oid, "parameters": params},
-                "private_key": inner,
-            }
-        ).dump()
-    try:
-        loaded = serialization.load_der_private_key(der, None)
-    except (ValueError, TypeError) as e:
-        raise _NotAKey(f"corrupt PKCS#8 private key ({_short(e)})") from None
-    except UnsupportedAlgorithm:
-        raise _NotAKey(f"unsupported key type (algorithm {oid})") from None
-    return _key_or_not(loaded)
-
-
-def _notary_ed25519(blob: bytes) -> ed25519.Ed25519PrivateKey:
-    """Notary's ed25519 blob: public (32) ‖ seed (32) ‖ public (32)."""
-    if len(blob) != 96:
-        raise _NotAKey(f"malformed Notary ed25519 key ({len(blob)} bytes, expected 96)")
-    key = ed25519.Ed25519PrivateKey.from_private_bytes(blob[32:64])
-    public = key.public_key().public_bytes(
-        serialization.Encoding.Raw, serialization.PublicFormat.Raw
-    )
-    if blob[:32] != public or blob[64:] != public:
-        raise _NotAKey("malformed Notary ed25519 key (public key does not match the seed)")
-    return key
-
-
-def _notary_pkcs8(private_key: PrivateKeyTypes) -> bytes:
-    """Unencrypted PKCS#8 DER as Notary reads it (its own OID and blob for ed25519)."""
-    if isinstance(private_key, ed25519.Ed25519PrivateKey):
-        seed = private_key.private_bytes(
-            serialization.Encoding.Raw,
-            serialization.PrivateFormat.Raw,
-            serialization.NoEncryption(),
-        )
-        public = private_key.public_key().public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw
-        )
-        blob = public + seed + public
-        return bytes(
-            _PrivateKeyInfo(
-                {"version": 0, "algorithm": {"algorithm": NOTARY_ED25519_OID}, "private_key": blob}
-            ).dump()
-        )
-    return private_key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
+    return _pem.encode("ENCRYPTED PRIVATE KEY", der, headers)
 
 
 # --- traditional OpenSSL PEM ----------------------------------------------------------
@@ -388,8 +177,8 @@ def _load_traditional_block(
     if block.type == "ED25519 PRIVATE KEY":  # Notary < 0.6
         der = _legacy_decrypt(block, password, source) if block.is_encrypted else block.der
         try:
-            return _notary_ed25519(der), fmt
-        except _NotAKey as e:
+            return _pkcs8.notary_ed25519(der), fmt
+        except _pkcs8.NotAKey as e:
             if block.is_encrypted:
                 raise KeyAccessError(f"wrong passphrase for {source}") from None
             raise InputError(f"{source}: {e}") from None
@@ -401,13 +190,13 @@ def _load_traditional_block(
     clean = _pem.encode(block.type, block.der, headers)
     try:
         loaded = serialization.load_pem_private_key(clean, password if block.is_encrypted else None)
-    except (ValueError, TypeError) as e:
+    except (ValueError, TypeError):
         if block.is_encrypted:
             raise KeyAccessError(f"wrong passphrase for {source}") from None
-        raise InputError(f"{source}: corrupt {block.type} ({_short(e)})") from None
+        raise InputError(f"{source}: corrupt {block.type}") from None
     except UnsupportedAlgorithm as e:
-        raise InputError(f"{source}: unsupported key encryption ({_short(e)})") from None
-    return _check_key(loaded, source), fmt
+        raise InputError(f"{source}: unsupported key encryption ({_pkcs8.short(e)})") from None
+    return _pkcs8.check_key(loaded, source), fmt
 
 
 #: OpenSSL legacy PEM ciphers pyca reads: name -> (IV length = block size)
@@ -459,24 +248,6 @@ def _legacy_decrypt(block: _pem.Block, password: bytes | None, source: str) -> b
 # --- helpers -----------------------------------------------------------------------------
 
 
-def _key_or_not(loaded: object) -> PrivateKeyTypes:
-    if isinstance(loaded, ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey):
-        return loaded
-    if isinstance(loaded, ec.EllipticCurvePrivateKey):
-        if isinstance(loaded.curve, _SUPPORTED_CURVES):
-            return loaded
-        raise _NotAKey(f"unsupported key type (ECDSA curve {loaded.curve.name})")
-    kind = type(loaded).__name__.removeprefix("_").replace("PrivateKey", "")
-    raise _NotAKey(f"unsupported key type ({kind or 'unknown'})")
-
-
-def _check_key(loaded: object, source: str) -> PrivateKeyTypes:
-    try:
-        return _key_or_not(loaded)
-    except _NotAKey as e:
-        raise InputError(f"{source}: {e}") from None
-
-
 def _check_notary_labels(
     private_key: PrivateKeyTypes, *, role: str, gun: str | None, keyid: str
 ) -> None:
@@ -495,19 +266,9 @@ def _check_notary_labels(
         raise InputError(f"key ID {keyid} is not this key's Notary ID {expected}")
 
 
-def _specified(salt: bytes) -> asn1_algos.Pbkdf2Salt:
-    return asn1_algos.Pbkdf2Salt(name="specified", value=salt)
-
-
 def _first_key_block_or_none(data: bytes) -> _pem.Block | None:
     try:
         blocks = _pem.decode_all(data)
     except InputError:
         return None
     return next((block for block in blocks if block.is_private_key), None)
-
-
-def _short(error: BaseException) -> str:
-    """A foreign exception's text, cut to one short line (it never holds a secret here)."""
-    text = " ".join(str(error).split()) or type(error).__name__
-    return text[:120]
