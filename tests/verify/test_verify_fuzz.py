@@ -1,0 +1,113 @@
+"""hypothesis: mutated metadata never crashes the verifier and never verifies as valid."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tufrepo import NOW, Repo
+
+from trustkeep.core.verify import MetadataBundle, verify_tuf
+from trustkeep.core.verify.notary import verify_notary
+
+FUZZ = settings(
+    max_examples=150,
+    deadline=2000,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=True,
+)
+
+
+@cache
+def _files() -> dict[str, bytes]:
+    return Repo.build(root_versions=2, threshold=1).files()
+
+
+def _signed(raw: bytes) -> Any:
+    try:
+        return json.loads(raw).get("signed")
+    except (ValueError, AttributeError, RecursionError):
+        return None
+
+
+def _verify(files: dict[str, bytes]) -> bool:
+    report = verify_tuf(MetadataBundle(files, source="fuzz"), at=NOW)
+    return report.valid
+
+
+def test_unmutated_repository_is_valid() -> None:
+    assert _verify(dict(_files()))
+
+
+@FUZZ
+@given(data=st.data())
+def test_byte_mutations(data: st.DataObject) -> None:
+    files = dict(_files())
+    name = data.draw(st.sampled_from(sorted(files)))
+    raw = bytearray(files[name])
+    pos = data.draw(st.integers(0, len(raw) - 1))
+    action = data.draw(st.sampled_from(["replace", "delete", "insert"]))
+    byte = data.draw(st.integers(0, 255))
+    if action == "replace":
+        raw[pos] = byte
+    elif action == "delete":
+        del raw[pos]
+    else:
+        raw.insert(pos, byte)
+    files[name] = bytes(raw)
+    valid = _verify(files)  # never raises
+    if _signed(files[name]) != _signed(_files()[name]):
+        assert not valid, f"{name} mutated at {pos} ({action}) still valid"
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix]
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out.extend(_paths(v, (*prefix, k)))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out.extend(_paths(v, (*prefix, i)))
+    return out
+
+
+def _set(doc: Any, path: tuple[Any, ...], value: Any) -> Any:
+    if not path:
+        return value
+    head, rest = path[0], path[1:]
+    doc[head] = _set(doc[head], rest, value)
+    return doc
+
+
+@FUZZ
+@given(data=st.data())
+def test_field_mutations(data: st.DataObject) -> None:
+    files = dict(_files())
+    name = data.draw(st.sampled_from(sorted(files)))
+    doc = json.loads(files[name])
+    path = data.draw(st.sampled_from(_paths(doc)))
+    value = data.draw(_json)
+    mutated = _set(doc, path, value)
+    files[name] = json.dumps(mutated).encode()
+    valid = _verify(files)
+    if _signed(files[name]) != _signed(_files()[name]):
+        assert not valid, f"{name}: {path} = {value!r} still valid"
+
+
+@settings(max_examples=60, deadline=2000, derandomize=True)
+@given(data=st.binary(max_size=400), name=st.sampled_from(["root.json", "targets/x.json"]))
+def test_notary_garbage_never_crashes(data: bytes, name: str) -> None:
+    report = verify_notary(MetadataBundle({name: data}, source="fuzz"), at=NOW)
+    assert not report.valid
