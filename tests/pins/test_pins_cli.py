@@ -455,3 +455,37 @@ def test_notary_cert_refusals(
     )
     assert code == 3 and "wrong passphrase" in err and "wrong-passphrase" not in err
     assert not (tmp_path / "c.pem").exists()
+
+
+def test_export_tuf_chain_variants(run_cli: RunCli, tmp_path: Path) -> None:
+    first, second = _tuf_root_chain(tmp_path / "md")
+    # root.json beside the versioned files: the newest wins once verified
+    (tmp_path / "md" / "root.json").write_bytes(second)
+    code, out, _ = run_cli("pin", "export", "--format", "tuf", "--from", str(tmp_path / "md"))
+    assert (code, out.encode()) == (0, second)
+    # only root.json: trusted by its own signatures
+    only = tmp_path / "only"
+    only.mkdir()
+    (only / "root.json").write_bytes(first)
+    code, out, _ = run_cli("pin", "export", "--format", "tuf", "--from", str(only))
+    assert (code, out.encode()) == (0, first)
+    # a gap in the versions is refused
+    (tmp_path / "md" / "root.json").unlink()
+    (tmp_path / "md" / "2.root.json").rename(tmp_path / "md" / "3.root.json")
+    code, _, err = run_cli("pin", "export", "--format", "tuf", "--from", str(tmp_path / "md"))
+    assert (
+        code == 1 and "root chain does not verify: root v3 (3.root.json) is present but v2" in err
+    )
+
+
+def test_hostile_inputs(run_cli: RunCli, tmp_path: Path, root_file: tuple[Path, str, str]) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"a": ' * 100_000 + "1" + "}" * 100_000)
+    code, _, err = run_cli("pin", "export", "--from", str(deep))
+    assert code == 2 and "Traceback" not in err
+    code, _, err = run_cli("pin", "apply", "--daemon-json", str(deep), "--from", str(root_file[0]))
+    assert code == 2 and "nested too deeply" in err
+    empty_dir = tmp_path / "empty"
+    empty_dir.mkdir()
+    code, _, err = run_cli("pin", "export", "--from", str(empty_dir))
+    assert code == 2 and "no root.json or N.root.json" in err

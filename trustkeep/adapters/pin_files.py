@@ -277,8 +277,11 @@ def set_paths(
     unit = _indent_unit(text) if has_members else "  "
     if has_members and unit is None and "\n" in text.strip():
         unit = "  "
-    for path, value in updates:
-        text = _set_path(text, path, value, unit, source)
+    try:
+        for path, value in updates:
+            text = _set_path(text, path, value, unit, source)
+    except RecursionError as e:
+        raise InputError(f"{source}: JSON nested too deeply") from e
     load_json_text(text, source=source)  # what we wrote must parse
     return text
 

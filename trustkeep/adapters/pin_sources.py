@@ -105,13 +105,12 @@ def _metadata_dir(spec: str, path: Path) -> SourceData:
     versioned.sort()
     plain = path / "root.json"
     if versioned:
+        # from the oldest root present (trusted by its own signatures) to the newest
         raws = [(str(p), read_file(p)) for _v, p in versioned]
-        info = verify_tuf_root_chain(raws) if versioned[0][0] == 1 else None
-        if info is None:
-            raise InputError(f"{spec}: versioned roots do not start at 1.root.json")
+        info = verify_tuf_root_chain(raws)
         if plain.is_file():
             latest = read_root(read_file(plain), source=str(plain))
-            if latest.raw != info.raw and latest.version == info.version + 1:
+            if latest.raw != info.raw and latest.version != info.version:
                 info = verify_tuf_root_chain([*raws, (str(plain), latest.raw)])
         return SourceData(spec=spec, kind="metadata-dir", roots=(info,))
     if plain.is_file():

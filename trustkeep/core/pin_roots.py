@@ -54,7 +54,7 @@ class RootInfo:
 def _load_json(raw: bytes, source: str) -> dict[str, Any]:
     try:
         doc = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
         raise InputError(f"{source}: not valid JSON: {e}") from e
     if not isinstance(doc, dict) or not isinstance(doc.get("signed"), dict):
         raise InputError(f"{source}: not a metadata file (no 'signed' object)")
