@@ -9,15 +9,15 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import (
+from cryptography import x509
+from pem_support import (
     ROLE_PASSPHRASES,
     TrustDir,
+    make_pre_04_layout,
     notary_key_list,
     notary_run,
     require_notary,
 )
-from cryptography import x509
-from test_pem_notary_dir import make_pre_04_layout
 
 from trustkeep.core.keyids import notary_canonical_id
 from trustkeep.core.pem_keys import load_private_pem, pem_headers

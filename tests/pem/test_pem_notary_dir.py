@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
-from conftest import TrustDir, notary_key_list, role_passphrase
+from pem_support import TrustDir, make_pre_04_layout, notary_key_list, role_passphrase
 
 from trustkeep.adapters.notary_dir import NotaryKeyFile, scan_notary_dir
 from trustkeep.core.pem_keys import load_private_pem, notary_private_keyid
@@ -46,34 +45,6 @@ def test_docker_trust_dir_and_private_dir_itself(
     assert summary(scan_notary_dir(docker / "private")) == expected
     delegation = [f for f in scan_notary_dir(generated_trust_dir.path) if f.role != "root"]
     assert [(f.role, f.gun) for f in delegation] == [("targets/releases", None)]
-
-
-def make_pre_04_layout(source: Path, dest: Path, *, strip_headers: bool) -> dict[str, str]:
-    """Real notary key files moved into the pre-0.4 `root_keys/` and `tuf_keys/<gun>/`
-    layout (with `<id>_<role>.key` names); returns keyid -> role."""
-    shutil.copytree(source, dest)
-    private = dest / "private"
-    roles: dict[str, str] = {}
-    for file in sorted(private.glob("*.key")):
-        text = file.read_text()
-        headers = dict(
-            line.split(": ", 1) for line in text.split("\n\n")[0].splitlines()[1:] if ": " in line
-        )
-        role, gun = headers["role"], headers.get("gun")
-        roles[file.stem] = role
-        if strip_headers:
-            lines = text.splitlines(keepends=True)
-            text = "".join(line for line in lines if not line.startswith(("role:", "gun:")))
-        if role == "root":
-            target = private / "root_keys" / f"{file.stem}.key"
-        else:
-            assert gun is not None
-            target = private / "tuf_keys" / gun / f"{file.stem}_{role}.key"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text)
-        os.chmod(target, 0o600)
-        file.unlink()
-    return roles
 
 
 @pytest.mark.parametrize("strip_headers", [False, True], ids=["with-headers", "path-only"])

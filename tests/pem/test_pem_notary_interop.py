@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 from asn1crypto import keys as asn1_keys
-from conftest import (
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from pem_support import (
     DELEGATION_PASSPHRASE,
     ROLE_PASSPHRASES,
     TrustDir,
@@ -17,9 +20,6 @@ from conftest import (
     require_notary,
     role_passphrase,
 )
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from trustkeep.core import _pem
 from trustkeep.core._pkcs8 import PrivateKeyInfo, pbes2_decrypt

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from asn1crypto import keys as asn1_keys
-from conftest import notary_key_list, notary_run, openssl, require_notary
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from pem_support import notary_key_list, notary_run, openssl, require_notary
 
 from trustkeep.core import _pem
 from trustkeep.core.pem_keys import (
