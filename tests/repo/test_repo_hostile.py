@@ -209,7 +209,7 @@ def test_sign_keeps_existing_signatures(tkj, basic_repo):  # type: ignore[no-unt
 def test_corrupt_repository_file_is_an_input_error(tk, basic_repo):  # type: ignore[no-untyped-def]
     repo, _ = basic_repo
     (repo / "snapshot.json").write_bytes(b'{"signed": 1}')
-    code, out, err = tk("status", str(repo))
+    code, _, err = tk("status", str(repo))
     assert code == 2
     assert f"{repo / 'snapshot.json'}: not valid TUF metadata" in err
     (repo / "snapshot.json").write_bytes((repo / "targets.json").read_bytes())

@@ -77,9 +77,16 @@ class RepoState:
         """The role that delegates ``role`` (``root`` for top-level roles)."""
         if role in TOP_LEVEL_ROLE_NAMES:
             return "root"
-        for parent, child in walk_delegations(self):
-            if child == role:
-                return parent
+        for name in ["targets", *self.delegated]:
+            md = self.targets if name == "targets" else self.delegated[name]
+            delegations = md.signed.delegations
+            if delegations is None:
+                continue
+            if delegations.roles is not None and role in delegations.roles:
+                return name
+            succinct = delegations.succinct_roles
+            if succinct is not None and succinct.is_delegated_role(role):
+                return name
         raise InputError(f"role {role!r} is not delegated by any role of this repository")
 
     def all_roles(self) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +25,10 @@ __all__ = [
 ]
 
 
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_BAD_SEGMENT_RE = re.compile(r"(^|/)\.{0,2}(/|$)")
+
+
 @dataclass(frozen=True)
 class TargetEntry:
     path: str
@@ -36,9 +41,9 @@ def validate_target_path(path: str) -> str:
     """A target path is a relative URL path: no empty, ``.`` or ``..`` segment, no ``\\``."""
     if not path or path.startswith("/") or "\\" in path:
         raise InputError(f"target path {path!r} must be relative and use '/' separators")
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in path):
+    if _CONTROL_RE.search(path):
         raise InputError(f"target path {path!r} contains NUL or control characters")
-    if any(seg in ("", ".", "..") for seg in path.split("/")):
+    if _BAD_SEGMENT_RE.search(path):
         raise InputError(f"target path {path!r} has an empty, '.' or '..' segment")
     return path
 
