@@ -144,19 +144,20 @@ def which_passphrase(pem: bytes, passphrases: tuple[str, ...]) -> str:
 
 def kill_loop(
     home: Path,
-    rounds: int,
+    kills: int,
     make_cmd: Callable[[int], tuple[list[str], dict[str, str]]],
     after: Callable[[int], None],
 ) -> list[int]:
-    """Run make_cmd(i) and SIGKILL it at a random point of its usual run time."""
+    """Run make_cmd(i) and SIGKILL it at a random point of its run until ``kills`` runs
+    were killed (at most 4 * kills runs). A run that completes shrinks the window."""
     rng = random.Random(int(os.environ.get("TRUSTKEEP_KILL_SEED", "20261128")))
     cmd, env = make_cmd(-1)
     start = time.monotonic()
     subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, check=True)
-    duration = time.monotonic() - start
+    window = time.monotonic() - start
     after(-1)
-    codes = []
-    for i in range(rounds):
+    codes: list[int] = []
+    for i in range(4 * kills):
         cmd, env = make_cmd(i)
         proc = subprocess.Popen(
             cmd,
@@ -165,11 +166,15 @@ def kill_loop(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        time.sleep(rng.uniform(0.6, 1.3) * duration)
+        time.sleep(rng.uniform(0.3, 1.0) * window)
         with contextlib.suppress(ProcessLookupError):
             os.kill(proc.pid, signal.SIGKILL)
         codes.append(proc.wait())
         after(i)
+        if codes[-1] == 0:
+            window *= 0.7
+        if codes.count(-signal.SIGKILL) >= kills:
+            break
     return codes
 
 
@@ -304,7 +309,8 @@ def test_kill_during_generate_and_remove(home: Path) -> None:
         if not list((home / "keys").glob("*.json")):
             KeyService(home, secrets_from({"": PASSPHRASE})).generate("ed25519")
 
-    kill_loop(home, 3, remove_cmd, after_remove)
+    codes = kill_loop(home, 3, remove_cmd, after_remove)
+    assert -signal.SIGKILL in codes
     # every remaining key still opens with its passphrase
     keys = KeyService(home, secrets_from({"": PASSPHRASE}))
     for entry in keys.list():
