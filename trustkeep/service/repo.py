@@ -8,6 +8,7 @@ key service's secrets handler).
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -414,13 +415,12 @@ class RepoService:
         """New version and expiry, re-signed: the given roles, then snapshot, then timestamp.
 
         No role: targets, snapshot, timestamp. ``root`` stages a root version alone.
+        Roles may be globs (``bins-*``).
         """
         state = self.load(directory)
         policy = ExpiryPolicy.parse(expires)
         when = _now(now)
-        wanted = list(roles) or ["targets"]
-        for role in wanted:
-            state.role(role)  # refuses unknown roles before any change
+        wanted = self._expand_roles(state, roles) or ["targets"]
         if wanted == ["root"]:
             rootops.set_root_expiry(state, now=when, policy=policy)
             return self._commit(directory, state)
@@ -430,6 +430,22 @@ class RepoService:
         if "timestamp" not in wanted or len(wanted) > 1:
             online.update_snapshot(state, now=when, policy=policy)
         return self._commit(directory, state, timestamp_now=when, policy=policy)
+
+    @staticmethod
+    def _expand_roles(state: RepoState, patterns: Sequence[str]) -> list[str]:
+        """Role names, ``*`` globs allowed (``bins-*``); unknown names are refused."""
+        known = state.all_roles()
+        out: list[str] = []
+        for pattern in patterns:
+            if "*" in pattern:
+                matched = [r for r in known if fnmatch.fnmatchcase(r, pattern)]
+                if not matched:
+                    raise InputError(f"no role of this repository matches {pattern!r}")
+            else:
+                state.role(pattern)  # refuses unknown roles before any change
+                matched = [pattern]
+            out += [r for r in matched if r not in out]
+        return out
 
     def sign(self, file: Path, key: str) -> SignResult:
         """Add one signature to a metadata file (keeps every other signature)."""
