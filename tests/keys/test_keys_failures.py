@@ -146,7 +146,7 @@ def kill_loop(
     home: Path,
     kills: int,
     make_cmd: Callable[[int], tuple[list[str], dict[str, str]]],
-    after: Callable[[int], None],
+    after: Callable[[int], object],
 ) -> list[int]:
     """Run make_cmd(i) and SIGKILL it at a random point of its run until ``kills`` runs
     were killed (at most 4 * kills runs). A run that completes shrinks the window."""

@@ -110,6 +110,16 @@ class KeyStore:
             raise StorageError(f"{self.root}: cannot read key store: {e.strerror}") from e
         return [self._read_entry(self.root / n) for n in names if _is_entry_name(n)]
 
+    def keyids(self) -> list[str]:
+        """The keyids in the store, from file names only (cheap)."""
+        if not self.root.is_dir():
+            return []
+        try:
+            names = os.listdir(self.root)
+        except OSError as e:
+            raise StorageError(f"{self.root}: cannot read key store: {e.strerror}") from e
+        return sorted(n[:-5] for n in names if _is_entry_name(n) and KEYID_RE.match(n[:-5]))
+
     def get(self, keyid: str) -> KeyEntry | None:
         path = self.entry_path(keyid)
         return self._read_entry(path) if path.exists() else None

@@ -89,11 +89,17 @@ class KeyService:
         if isinstance(ref, KeyEntry):
             return ref
         ref = ref.strip()
+        lowered = ref.lower()
+        if len(lowered) >= _MIN_PREFIX and _HEX_RE.match(lowered):
+            hits = [k for k in self.store.keyids() if k.startswith(lowered)]
+            if len(hits) == 1:
+                entry = self.store.get(hits[0])
+                if entry is not None:  # None: removed meanwhile by another process
+                    return entry
         entries = self.store.entries()
         exact = [e for e in entries if ref in (e.keyid, e.name, e.notary_canonical_id)]
         if len(exact) == 1:
             return exact[0]
-        lowered = ref.lower()
         if not exact and _HEX_RE.match(lowered):
             if len(lowered) < _MIN_PREFIX:
                 raise InputError(
