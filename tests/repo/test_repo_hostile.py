@@ -238,10 +238,13 @@ def test_holders_elsewhere_public_key_files_and_travelling_root(
         json.dumps({"keytype": "ed25519", "scheme": "ed25519", "keyval": {"public": raw.hex()},
                     "keyid": "not-the-real-id"})
     )  # fmt: skip
+    # the targets holder's public key is registered in this store as a public-only entry
+    code, _, err = tk("key", "import", str(tgt_json), "--name", "tgt-pub")
+    assert code == 0, err
     repo = tmp_path / "repo"
     code, doc, err = tkj(
         "repo", "init", str(repo), "--root-key", "alice", "--root-key", str(zoe_pub),
-        "--root-threshold", "2", "--targets-key", str(tgt_json),
+        "--root-threshold", "2", "--targets-key", "tgt-pub",
         "--snapshot-key", "online", "--timestamp-key", "online",
     )  # fmt: skip
     assert code == 0, err
@@ -252,7 +255,10 @@ def test_holders_elsewhere_public_key_files_and_travelling_root(
     assert root["signatures"][0]["valid_signatures"] == 1
     zoe_keyid = root["signatures"][0]["missing"][0]["keyid"]
     assert root["signatures"][0]["missing"] == [{"keyid": zoe_keyid, "name": None}]
-    assert any(p.startswith("targets: targets keys: 0 of 1") for p in doc["roles"][1]["problems"])
+    tgt_keyid = doc["roles"][1]["signatures"][0]["missing"][0]["keyid"]
+    assert doc["roles"][1]["problems"] == [
+        f"targets: targets keys: 0 of 1 — still missing: tgt-pub ({tgt_keyid[:8]}…)"
+    ]
 
     # zoe, on her own machine with her own store, signs the travelling root.json
     pem = tmp_path / "zoe.pem"
@@ -267,7 +273,7 @@ def test_holders_elsewhere_public_key_files_and_travelling_root(
     code, out, err = run_cli("--home", zoe_home, "key", "import", str(pem), "--name", "zoe",
                              "--json")  # fmt: skip
     assert code == 0, err
-    assert json.loads(out)["key"]["keyid"] == zoe_keyid  # same keyid both ways
+    assert json.loads(out)["keys"][0]["keyid"] == zoe_keyid  # same keyid both ways
     code, out, err = run_cli("--home", zoe_home, "sign", str(repo / "root.json"), "--key", "zoe")
     assert code == 0, err
     assert "root v1 keys: threshold 2 met (2 signed)" in out

@@ -63,6 +63,7 @@ def change_doc(change: RoleChange, names: Mapping[str, str]) -> dict[str, Any]:
         "expires": change.expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "verified": change.verified,
         "signed_by": [_key(k, names) for k in change.signed_by],
+        "file": str(change.file) if change.file is not None else None,
         "checks": [check_doc(c, names) for c in change.checks],
     }
 
@@ -96,10 +97,11 @@ def write_warnings(result: WriteResult) -> None:
     """Diagnostics for roles written without a threshold of signatures."""
     for c in result.changes:
         if not c.verified:
+            file = c.file if c.file is not None else "FILE"
             warn(
                 f"{c.role} v{c.version} needs more signatures: "
                 f"{_summary(c.checks, result.names)}; "
-                "each holder runs 'trustkeep sign FILE --key K'"
+                f"each holder runs 'trustkeep sign {file} --key K'"
             )
 
 

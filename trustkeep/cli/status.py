@@ -10,7 +10,7 @@ import click
 from trustkeep.cli._context import get_app, json_option
 from trustkeep.cli._output import emit
 from trustkeep.cli._repo_output import check_doc
-from trustkeep.core.tuf_repo.status import RepoStatus, RoleStatus
+from trustkeep.core.tuf_repo.status import RepoStatus, RoleStatus, by_name
 
 __all__ = ["COMMANDS", "status"]
 
@@ -37,7 +37,7 @@ def _sig_cell(r: RoleStatus, names: dict[str, str]) -> str:
     for c in r.checks:
         cell = f"{len(c.signed)}/{c.threshold}"
         if not c.verified:
-            who = ", ".join(names.get(k) or k[:8] for k in c.unsigned)
+            who = ", ".join(names.get(k) or k[:8] for k in by_name(c.unsigned, names))
             cell += f" missing: {who}"
         cells.append(cell)
     return " + ".join(cells)

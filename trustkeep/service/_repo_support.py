@@ -52,6 +52,8 @@ class RoleChange:
     expires: datetime
     signed_by: tuple[str, ...]
     checks: tuple[ThresholdCheck, ...]
+    #: the file a holder signs to add a signature (its twin gets it too)
+    file: Path | None = None
 
     @property
     def verified(self) -> bool:

@@ -76,7 +76,7 @@ class RepoService:
         )
         return list(parent.get_delegated_role(role).keyids)
 
-    def _checks(self, state: RepoState, role: str) -> RoleChange:
+    def _checks(self, state: RepoState, role: str, directory: Path | None = None) -> RoleChange:
         md = state.role(role)
         if role == "root":
             prev = state.previous_root.signed if state.previous_root is not None else None
@@ -93,6 +93,11 @@ class RepoService:
             expires=md.signed.expires,
             signed_by=tuple(sorted(md.signatures)),
             checks=checks,
+            file=(
+                directory / repo_dir.files_for_role(state, role)[0]
+                if directory is not None
+                else None
+            ),
         )
 
     def _sign(self, state: RepoState, pool: SignerPool, roles: Sequence[str], sign: bool) -> None:
@@ -118,7 +123,7 @@ class RepoService:
             snap = repo_dir.serialize(state.snapshot)
             online.update_timestamp(state, snap, now=timestamp_now, policy=policy or ExpiryPolicy())
             self._sign(state, pool, ["timestamp"], sign)
-        changes = tuple(self._checks(state, r) for r in state.changed)
+        changes = tuple(self._checks(state, r, directory) for r in state.changed)
         written = repo_dir.write_changed(directory, state)
         return WriteResult(directory, changes, tuple(written), self.names())
 
@@ -157,7 +162,7 @@ class RepoService:
         online.update_timestamp(state, snap, now=_now(now), policy=policy)
         state.timestamp.signed.version = 1
         self._sign(state, pool, ["timestamp"], sign)
-        changes = tuple(self._checks(state, r) for r in state.changed)
+        changes = tuple(self._checks(state, r, directory) for r in state.changed)
         try:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as e:

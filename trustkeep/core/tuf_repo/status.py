@@ -19,6 +19,7 @@ __all__ = [
     "RepoStatus",
     "RoleStatus",
     "ThresholdCheck",
+    "by_name",
     "describe_checks",
     "repo_status",
     "role_checks",
@@ -112,11 +113,15 @@ def describe_checks(checks: tuple[ThresholdCheck, ...], names: Mapping[str, str]
             continue
         text = f"{c.label}: {len(c.signed)} of {c.threshold}"
         if c.unsigned:
-            ordered = sorted(c.unsigned, key=lambda k: (k not in names, names.get(k, ""), k))
-            who = ", ".join(_who(k, names) for k in ordered)
+            who = ", ".join(_who(k, names) for k in by_name(c.unsigned, names))
             text += f" — still missing: {who}"
         lines.append(text)
     return lines
+
+
+def by_name(keyids: tuple[str, ...], names: Mapping[str, str]) -> list[str]:
+    """Named keys first, by name; then the others by keyid."""
+    return sorted(keyids, key=lambda k: (k not in names, names.get(k, ""), k))
 
 
 def _who(keyid: str, names: Mapping[str, str]) -> str:
