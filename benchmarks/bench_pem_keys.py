@@ -40,14 +40,17 @@ def main() -> None:
     }
     for name, key in keys.items():
         keyid = notary_private_keyid(key)
-        notary = dump_notary_pem(key, PW, role="root", gun=None, keyid=keyid)
+        notary = dump_notary_pem(key, PW, role="targets/releases", gun=None, keyid=keyid)
         pkcs8 = key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
         dump = per_call(
-            lambda k=key, i=keyid: dump_notary_pem(k, PW, role="root", gun=None, keyid=i), 50
+            lambda k=key, i=keyid: dump_notary_pem(
+                k, PW, role="targets/releases", gun=None, keyid=i
+            ),
+            50,
         )
         load = per_call(lambda d=notary: load_private_pem(d, PW, source="bench"), 50)
         plain = per_call(lambda d=pkcs8: load_private_pem(d, None, source="bench"), 200)

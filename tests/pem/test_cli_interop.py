@@ -133,7 +133,8 @@ def test_import_single_notary_key_file(  # type: ignore[no-untyped-def]
         "--home", str(home), "key", "import", str(file), "--passphrase-env", "ROOTPW", "--json"
     )
     assert code == 0, err
-    key = json.loads(out)["key"]
+    doc = json.loads(out)
+    (key,) = doc["keys"] if "keys" in doc else [doc["key"]]  # H1 is moving to a list (bundles)
     assert key["notary_canonical_id"] == file.stem
     assert key["labels"] == {"role": "root"}
 

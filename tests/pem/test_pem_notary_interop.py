@@ -133,8 +133,15 @@ def passphrase_for(role: str) -> bytes:
     return ROLE_PASSPHRASES.get(role, DELEGATION_PASSPHRASE).encode()
 
 
-@pytest.mark.parametrize(("role", "gun"), ROLES, ids=[r[0] for r in ROLES])
-@pytest.mark.parametrize("keytype", sorted(KEYS))
+COMBOS = [
+    (keytype, role, gun)
+    for keytype in sorted(KEYS)
+    for role, gun in ROLES
+    if not (keytype == "ed25519" and role == "root")  # refused: see test_pem_rules
+]
+
+
+@pytest.mark.parametrize(("keytype", "role", "gun"), COMBOS, ids=[f"{c[0]}-{c[1]}" for c in COMBOS])
 def test_notary_imports_and_decrypts_our_key(
     keytype: str, role: str, gun: str | None, tmp_path: Path
 ) -> None:

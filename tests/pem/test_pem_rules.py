@@ -53,6 +53,8 @@ def same_key(a: object, b: object) -> bool:
 
 
 def notary_pem(key: PrivateKeyTypes, role: str = "root", gun: str | None = None) -> bytes:
+    if isinstance(key, ed25519.Ed25519PrivateKey) and role == "root":
+        role = "targets/releases"  # Notary has no ed25519 root keys
     return dump_notary_pem(key, PW, role=role, gun=gun, keyid=notary_private_keyid(key))
 
 
@@ -67,7 +69,8 @@ def test_dump_notary_pem_round_trips(name: str) -> None:
     assert isinstance(loaded, LoadedPrivateKey)
     assert same_key(loaded.private_key, key)
     assert loaded.format == "notary-pkcs8-encrypted"
-    assert dict(loaded.headers) == {"path": notary_private_keyid(key), "role": "root"}
+    role = "targets/releases" if name == "ed25519" else "root"
+    assert dict(loaded.headers) == {"path": notary_private_keyid(key), "role": role}
     assert pem_is_encrypted(data)
 
 
@@ -103,7 +106,12 @@ def test_dump_notary_pem_writes_notarys_pbes2_parameters() -> None:
 
 def test_dump_notary_pem_more_iterations() -> None:
     data = dump_notary_pem(
-        ED_KEY, PW, role="root", gun=None, keyid=notary_private_keyid(ED_KEY), iterations=100_000
+        ED_KEY,
+        PW,
+        role="targets/releases",
+        gun=None,
+        keyid=notary_private_keyid(ED_KEY),
+        iterations=100_000,
     )
     der = _pem.decode_all(data)[0].der
     assert asn1_keys.EncryptedPrivateKeyInfo.load(der)["encryption_algorithm"].kdf_iterations == (
@@ -166,6 +174,7 @@ DUMP_ERRORS: list[tuple[str, dict[str, object], str]] = [
     ("gun with newline", {"role": "targets", "gun": "a\nrole: root"}, "not a usable GUN"),
     ("keyid not hex", {"keyid": "../x"}, "not a Notary key ID: '../x'"),
     ("keyid of another key", {"keyid": "0" * 64}, f"key ID {'0' * 64} is not this key's"),
+    ("ed25519 root", {"role": "root"}, "a Notary root key must be ECDSA or RSA"),
     ("empty password", {"password": b""}, "a Notary key file needs a non-empty passphrase"),
     ("few iterations", {"iterations": 10}, "PBKDF2 iteration count 10 out of range"),
 ]
@@ -175,7 +184,7 @@ DUMP_ERRORS: list[tuple[str, dict[str, object], str]] = [
     ("case", "override", "message"), DUMP_ERRORS, ids=[c[0] for c in DUMP_ERRORS]
 )
 def test_dump_notary_pem_rejects(case: str, override: dict[str, object], message: str) -> None:
-    args: dict[str, object] = {"password": PW, "role": "root", "gun": None, "keyid": ED_ID}
+    args: dict[str, object] = {"password": PW, "role": "targets/x", "gun": None, "keyid": ED_ID}
     args.update(override)
     password = args.pop("password")
     with pytest.raises(InputError) as e:

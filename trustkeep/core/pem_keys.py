@@ -261,6 +261,11 @@ def _check_notary_labels(
         raise InputError(f"not a Notary key ID: {keyid!r}")
     if not isinstance(private_key, PrivateKeyTypes):
         raise InputError(f"unsupported key type for Notary: {type(private_key).__name__}")
+    if role == "root" and isinstance(private_key, ed25519.Ed25519PrivateKey):
+        raise InputError(
+            "a Notary root key must be ECDSA or RSA",
+            hint="notary cannot make a root certificate for an ed25519 key",
+        )
     expected = notary_private_keyid(private_key)
     if keyid != expected:
         raise InputError(f"key ID {keyid} is not this key's Notary ID {expected}")
