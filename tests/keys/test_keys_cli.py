@@ -177,6 +177,35 @@ def test_import_notary_dir_cli(cli, tmp_path: Path, monkeypatch, notary: NotaryS
 
 
 @pytest.mark.interop
+def test_import_notary_key_export_bundle_cli(  # type: ignore[no-untyped-def]
+    cli, tmp_path: Path, monkeypatch, notary: NotaryServer
+) -> None:
+    """`notary key export` writes all keys into one file, each under its role's passphrase."""
+    client = NotaryClient(notary, tmp_path / "trust")
+    gun = "example.com/cli/bundle"
+    client.run("init", gun)
+    bundle = tmp_path / "exported.pem"
+    client.run("key", "export", "-o", str(bundle), with_server=False)
+    assert bundle.read_text().count("BEGIN ENCRYPTED PRIVATE KEY") == 3
+    for var, value in PASSPHRASES.items():
+        monkeypatch.setenv(var, value)
+    code, out, err = cli("key", "import", str(bundle), "--json")
+    assert code == 0, err
+    keys = json.loads(out)["keys"]
+    assert sorted((k["labels"]["role"], k["labels"].get("gun")) for k in keys) == [
+        ("root", None),
+        ("snapshot", gun),
+        ("targets", gun),
+    ]
+    assert {k["notary_canonical_id"] for k in keys} == {
+        p.stem for p in (tmp_path / "trust" / "private").glob("*.key")
+    }
+    monkeypatch.setenv("NOTARY_TARGETS_PASSPHRASE", "wrong")
+    code, _, err = cli("key", "import", str(bundle), "--name", "x")
+    assert code == 2 and "holds 3 keys; --name needs a file with one key" in err
+
+
+@pytest.mark.interop
 def test_import_pkcs11_cli(cli, monkeypatch, softhsm: SoftHSM) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("TRUSTKEEP_PIN", softhsm.pin)
     code, out, err = cli(
@@ -192,7 +221,7 @@ def test_import_pkcs11_cli(cli, monkeypatch, softhsm: SoftHSM) -> None:  # type:
         "--json",
     )
     assert code == 0, err
-    key = json.loads(out)["key"]
+    (key,) = json.loads(out)["keys"]
     assert (key["backend"], key["scheme"]) == ("pkcs11", "ecdsa-sha2-nistp384")
     assert key["uri"] == f"hsm:2?label={softhsm.label}"
     code, _, err = cli("key", "export", "tok")

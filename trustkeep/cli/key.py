@@ -169,8 +169,8 @@ def import_(
     if len(sources) != 1:
         raise InputError("give exactly one of FILE, --notary-dir DIR or --pkcs11")
     keys = get_app().service.keys
+    passwords = {r: os.environ[v] for r, v in _NOTARY_PASSPHRASE_ENV.items() if v in os.environ}
     if notary_dir is not None:
-        passwords = {r: os.environ[v] for r, v in _NOTARY_PASSPHRASE_ENV.items() if v in os.environ}
         results = keys.import_notary_dir(
             notary_dir, passwords=passwords, backend=backend, remember=remember
         )
@@ -183,7 +183,9 @@ def import_(
         emit({"keys": doc}, human)
         return
     if pkcs11:
-        entry = keys.import_pkcs11(token_label=token_label, key_id=_parse_key_id(key_id), name=name)
+        entries = [
+            keys.import_pkcs11(token_label=token_label, key_id=_parse_key_id(key_id), name=name)
+        ]
     else:
         assert file is not None
         password = None
@@ -191,14 +193,20 @@ def import_(
             if passphrase_env not in os.environ:
                 raise InputError(f"--passphrase-env: variable {passphrase_env} is not set")
             password = os.environ[passphrase_env]
-        entry = keys.import_file(
-            file, password=password, name=name, backend=backend, remember=remember
+        entries = keys.import_bundle(
+            file,
+            password=password,
+            passwords=passwords,
+            name=name,
+            backend=backend,
+            remember=remember,
         )
-    what = "public-only key" if entry.backend == "public" else f"{entry.backend} key"
-    emit(
-        {"key": entry_document(entry)},
-        f"imported {what} {entry.keyid}" + (f" ({entry.name})" if entry.name else ""),
+    human = "\n".join(
+        f"imported {'public-only' if e.backend == 'public' else e.backend} key {e.keyid}"
+        + (f" ({e.name})" if e.name else "")
+        for e in entries
     )
+    emit({"keys": [entry_document(e) for e in entries]}, human)
 
 
 def _parse_key_id(text: str) -> int:

@@ -31,6 +31,7 @@ __all__ = [
     "PublicFormat",
     "export_private",
     "export_public",
+    "import_bundle",
     "import_bytes",
     "import_notary_dir",
     "import_pkcs11",
@@ -97,6 +98,76 @@ def import_bytes(
     )
 
 
+def import_bundle(
+    service: KeyService,
+    data: bytes,
+    *,
+    source: str,
+    password: str | None = None,
+    passwords: Mapping[str, str] | None = None,
+    name: str | None = None,
+    backend: str = "file",
+    remember: bool = False,
+) -> list[KeyEntry]:
+    """Import every key of a file: one key, or the several PEM blocks `notary key export`
+    writes. All blocks are decrypted before anything is stored; ``passwords`` maps a
+    Notary role (``root``, ``targets``, ``snapshot``, ``delegation``) to its passphrase.
+    Keys already in the store are returned as they are.
+    """
+    try:
+        blocks = pem_keys.split_pem_blocks(data) if b"PRIVATE KEY-----" in data else []
+    except InputError:  # malformed: the single-key path reports it naming the file
+        blocks = []
+    if len(blocks) <= 1:
+        role = pem_keys.pem_headers(data).get("role") if blocks else None
+        if password is None and role:
+            password = (passwords or {}).get(_role_group(role))
+        entry = import_bytes(
+            service,
+            data,
+            source=source,
+            password=password,
+            name=name,
+            backend=backend,
+            remember=remember,
+        )
+        return [entry]
+    if name is not None:
+        raise InputError(f"{source}: holds {len(blocks)} keys; --name needs a file with one key")
+    loaded: list[tuple[km.PrivateKey, dict[str, str]]] = []
+    for n, block in enumerate(blocks, 1):
+        where = f"{source} (key {n} of {len(blocks)})"
+        role = pem_keys.pem_headers(block).get("role")
+        secret = (passwords or {}).get(_role_group(role)) if role else None
+        lk = _load_private(service, block, source=where, password=secret or password)
+        loaded.append((km.check_private_key(lk.private_key, where), _notary_labels(lk.headers)))
+    results: list[KeyEntry] = []
+    new_passphrase: str | None = None
+    for private_key, labels in loaded:
+        sslib, _ = km.public_identity(private_key.public_key())
+        existing = service.get(sslib.keyid)
+        if existing is not None and existing.has_private:
+            results.append(existing)
+            continue
+        if new_passphrase is None:
+            new_passphrase = service.ask_new_passphrase(f"the keys imported from {source}")
+        results.append(
+            service.add_private(
+                private_key,
+                backend=backend,
+                remember=remember,
+                labels=labels,
+                passphrase=new_passphrase,
+            )
+        )
+    return results
+
+
+def _role_group(role: str) -> str:
+    """The Notary passphrase group of a role: delegations share one."""
+    return "delegation" if "/" in role else role
+
+
 def _load_private(
     service: KeyService, data: bytes, *, source: str, password: str | None
 ) -> pem_keys.LoadedPrivateKey:
@@ -159,7 +230,7 @@ def import_notary_dir(
     loaded: list[tuple[Path, km.PrivateKey, dict[str, str]]] = []
     for kf in files:
         role = kf.role or "unknown"
-        password = (passwords or {}).get("delegation" if "/" in role else role)
+        password = (passwords or {}).get(_role_group(role))
         if password is None and pem_keys.pem_is_encrypted(kf.pem):
             password = service.secrets_handler(
                 f"passphrase for Notary {role} key {kf.keyid[:8]} ({kf.path})"

@@ -306,6 +306,28 @@ class KeyService:
             labels=labels,
         )
 
+    def import_bundle(
+        self,
+        path: Path,
+        *,
+        password: str | None = None,
+        passwords: Mapping[str, str] | None = None,
+        name: str | None = None,
+        backend: str = "file",
+        remember: bool = False,
+    ) -> builtins.list[KeyEntry]:
+        """Import every key of a file (one key, or a multi-key `notary key export` file)."""
+        return _transfer.import_bundle(
+            self,
+            _transfer.read_key_file(path),
+            source=str(path),
+            password=password,
+            passwords=passwords,
+            name=name,
+            backend=backend,
+            remember=remember,
+        )
+
     def import_bytes(
         self,
         data: bytes,
