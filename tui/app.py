@@ -1,0 +1,85 @@
+"""The ceremony app: the service is injected; screens route work to it."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from pathlib import Path
+
+from textual.app import App
+
+from trustkeep.errors import TrustkeepError
+from trustkeep.service.ceremony import CeremonyService
+
+from .passphrase import PassphraseModal
+from .secrets import TuiSecrets
+from .status_screen import StatusScreen
+
+__all__ = ["CeremonyApp"]
+
+
+class CeremonyApp(App[None]):
+    """``CeremonyApp(ceremony, secrets)``: ``secrets`` is the handler the service was built with."""
+
+    CSS_PATH = "ceremony.tcss"
+    TITLE = "trustkeep ceremony"
+
+    def __init__(self, ceremony: CeremonyService, secrets: TuiSecrets) -> None:
+        super().__init__()
+        self.ceremony = ceremony
+        self.secrets = secrets
+        self._pending: set[Future[str | None]] = set()
+        #: transcript lines that could not be written (shown on exit by the CLI)
+        self.transcript_errors: list[str] = []
+        #: what was signed or re-signed in this session (for the CLI's --json summary)
+        self.actions: list[str] = []
+
+    @property
+    def directory(self) -> Path:
+        return self.ceremony.directory
+
+    def on_mount(self) -> None:
+        self.sub_title = str(self.directory)
+        self.secrets.bind(self._ask_from_thread)
+        self._record("opened", f"ceremony on {self.directory}")
+        self.push_screen(StatusScreen())
+
+    def on_unmount(self) -> None:
+        self.secrets.bind(None)
+        for future in list(self._pending):  # a worker waiting on a modal gets "cancelled"
+            if not future.done():
+                future.set_result(None)
+        self._record("closed", f"{len(self.actions)} signing action(s)")
+
+    def _record(self, action: str, detail: str) -> None:
+        try:
+            self.ceremony.record(action, detail)
+        except TrustkeepError as e:
+            self.transcript_errors.append(e.message)
+
+    # -- secrets: a modal asked from a worker thread ----------------------------------
+
+    def _ask_from_thread(self, name: str) -> str | None:
+        """Called by the service from a worker thread: blocks until the modal is dismissed."""
+        answer: Future[str | None] = Future()
+        self.call_from_thread(self.ask_secret, name, answer)
+        return answer.result()
+
+    def ask_secret(self, name: str, answer: Future[str | None]) -> None:
+        """Show the passphrase modal; ``answer`` gets the secret, or None when cancelled."""
+        self._pending.add(answer)
+
+        def done(value: str | None) -> None:
+            self._pending.discard(answer)
+            if not answer.done():
+                answer.set_result(value)
+
+        self.push_screen(PassphraseModal(name), callback=done)
+
+    # -- what the screens report -------------------------------------------------------
+
+    def note(self, text: str) -> None:
+        """A signing action happened: remember it and let the status screen reload."""
+        self.actions.append(text)
+        for screen in self.screen_stack:
+            if isinstance(screen, StatusScreen):
+                screen.note(text)

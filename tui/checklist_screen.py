@@ -1,0 +1,147 @@
+"""Checklist: re-sign expiring metadata (new versions, new expiry, then signatures)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, SelectionList, Static
+
+from trustkeep.core.ceremony import expiring_roles
+from trustkeep.errors import TrustkeepError
+
+from .messages import ActionFailed, Refreshed, StatusLoaded
+
+if TYPE_CHECKING:
+    from .app import CeremonyApp
+
+__all__ = ["WITHIN_DAYS", "ChecklistScreen"]
+
+WITHIN_DAYS = 30
+
+_STEPS = (
+    "1. Tick the roles to renew (expired or expiring within {days} days are ticked).",
+    "2. Write new versions: new expiry, signed by this store's keys (each passphrase asked"
+    " once); snapshot and timestamp follow.",
+    "3. Collect the signatures still missing: back on the status screen, sign each role"
+    " marked ✗ (or let the file travel to its holders).",
+    "4. Check the status screen says OK, then publish.",
+)
+
+
+class ChecklistScreen(Screen[None]):
+    """Nothing is written before "Write new versions"; Escape goes back."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.busy = False
+
+    @property
+    def ceremony_app(self) -> CeremonyApp:
+        from .app import CeremonyApp
+
+        assert isinstance(self.app, CeremonyApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Re-sign expiring metadata", id="checklist-title")
+        yield Static("\n".join(_STEPS).format(days=WITHIN_DAYS), id="steps")
+        yield SelectionList[str](id="expiring")
+        with Horizontal(classes="buttons"):
+            yield Button("Write new versions", id="write", variant="primary", disabled=True)
+            yield Button("Back", id="back")
+        yield Static("", id="checklist-result")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="checklist")
+    def load(self) -> None:
+        try:
+            view = self.ceremony_app.ceremony.status()
+        except TrustkeepError as e:
+            self.post_message(ActionFailed("status", e.message, e.hint))
+            return
+        self.post_message(StatusLoaded(view))
+
+    def on_status_loaded(self, message: StatusLoaded) -> None:
+        view = message.view
+        due = set(expiring_roles(view.status, within_days=WITHIN_DAYS))
+        choices = self.query_one("#expiring", SelectionList)
+        choices.clear_options()
+        for r in view.status.roles:
+            if r.role in ("snapshot", "timestamp"):
+                continue
+            left = "expired" if r.expired else f"{r.days_left} days left"
+            label = f"{r.role} v{r.version} — expires {r.expires:%Y-%m-%d} ({left})"
+            choices.add_option((label, r.role, r.role in due))
+        if not due:
+            self.query_one("#checklist-result", Static).update(
+                f"Nothing expires within {WITHIN_DAYS} days; tick a role to renew it anyway."
+            )
+        choices.focus()
+        self.query_one("#write", Button).disabled = self.busy
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "back":
+            self.action_back()
+            return
+        roles = list(self.query_one("#expiring", SelectionList).selected)
+        if not roles or self.busy:
+            self.notify("tick at least one role", severity="warning")
+            return
+        self.busy = True
+        event.button.disabled = True
+        self.query_one("#checklist-result", Static).update(f"writing {', '.join(roles)}…")
+        self.refresh_roles(roles)
+
+    @work(thread=True, exclusive=True, group="refresh")
+    def refresh_roles(self, roles: list[str]) -> None:
+        ceremony = self.ceremony_app.ceremony
+        try:
+            results = ceremony.refresh(roles)
+        except TrustkeepError as e:
+            self._record("failed", f"re-sign {', '.join(roles)}: {e.message}")
+            self.post_message(ActionFailed("re-sign", e.message, e.hint))
+            return
+        lines = [ceremony.describe_change(c, r.names) for r in results for c in r.changes]
+        self._record("re-signed", "; ".join(lines))
+        self.post_message(Refreshed(results, lines))
+
+    def _record(self, action: str, detail: str) -> None:
+        try:
+            self.ceremony_app.ceremony.record(action, detail)
+        except TrustkeepError as e:
+            self.post_message(ActionFailed("transcript", e.message, e.hint))
+
+    def on_refreshed(self, message: Refreshed) -> None:
+        self.busy = False
+        text = "\n".join(["written:", *message.lines, "next: step 3 on the status screen"])
+        self.query_one("#checklist-result", Static).update(text)
+        self.ceremony_app.note(f"re-signed {len(message.lines)} role(s)")
+        self.load()
+
+    def on_action_failed(self, message: ActionFailed) -> None:
+        if message.action == "transcript":
+            self.notify(f"transcript not written: {message.message}", severity="error")
+            return
+        self.busy = False
+        text = f"{message.action} stopped: {message.message}"
+        if message.hint:
+            text += f" (hint: {message.hint})"
+        text += "\nThe status screen shows what is on disk now."
+        self.query_one("#checklist-result", Static).update(text)
+        self.query_one("#write", Button).disabled = False
+
+    def action_back(self) -> None:
+        if not self.busy:
+            self.app.pop_screen()

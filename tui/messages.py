@@ -1,0 +1,52 @@
+"""What thread workers report back to the screens (past tense: it has happened)."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from trustkeep.service.ceremony import SignPlan, StatusView
+from trustkeep.service.repo import SignResult, WriteResult
+
+__all__ = [
+    "ActionFailed",
+    "PlanLoaded",
+    "Refreshed",
+    "Signed",
+    "StatusLoaded",
+]
+
+
+class StatusLoaded(Message):
+    def __init__(self, view: StatusView) -> None:
+        super().__init__()
+        self.view = view
+
+
+class PlanLoaded(Message):
+    def __init__(self, plan: SignPlan) -> None:
+        super().__init__()
+        self.plan = plan
+
+
+class Signed(Message):
+    def __init__(self, result: SignResult, line: str) -> None:
+        super().__init__()
+        self.result = result
+        self.line = line
+
+
+class Refreshed(Message):
+    def __init__(self, results: list[WriteResult], lines: list[str]) -> None:
+        super().__init__()
+        self.results = results
+        self.lines = lines
+
+
+class ActionFailed(Message):
+    """A service call raised a trustkeep error; ``message`` is its one-line text."""
+
+    def __init__(self, action: str, message: str, hint: str | None) -> None:
+        super().__init__()
+        self.action = action
+        self.message = message
+        self.hint = hint

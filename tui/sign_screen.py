@@ -1,0 +1,177 @@
+"""The sign flow: review what the role says, pick a key of this store, confirm, sign.
+
+Nothing is written before the holder presses "Sign and write"; the passphrase is
+asked by the service (through the app's modal) while the worker signs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, OptionList, Static
+from textual.widgets.option_list import Option
+
+from trustkeep.core.ceremony import SignReview
+from trustkeep.errors import TrustkeepError
+from trustkeep.service.ceremony import SignPlan
+
+from .messages import ActionFailed, PlanLoaded, Signed
+
+if TYPE_CHECKING:
+    from .app import CeremonyApp
+
+__all__ = ["SignScreen"]
+
+
+def _review_text(review: SignReview, names: dict[str, str]) -> Text:
+    text = Text()
+    for line in review.lines(names):
+        style = ""
+        if line.startswith("+ "):
+            style = "green"
+        elif line.startswith("- "):
+            style = "red"
+        elif line.startswith("~ "):
+            style = "yellow"
+        text.append(line + "\n", style=style)
+    return text
+
+
+class SignScreen(Screen[None]):
+    """Review and sign one role; Escape goes back without writing anything."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back")]
+
+    def __init__(self, role: str) -> None:
+        super().__init__()
+        self.role = role
+        self.plan: SignPlan | None = None
+        self.busy = False
+
+    @property
+    def ceremony_app(self) -> CeremonyApp:
+        from .app import CeremonyApp
+
+        assert isinstance(self.app, CeremonyApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(f"Sign {self.role}: review what you are about to sign", id="sign-title")
+        with VerticalScroll(id="review-box"):
+            yield Static("loading…", id="review")
+        yield Static("", id="waiting")
+        yield Static("Sign with (keys of this store that are still missing):", id="keys-label")
+        yield OptionList(id="keys")
+        with Horizontal(classes="buttons"):
+            yield Button("Sign and write", id="confirm", variant="primary", disabled=True)
+            yield Button("Back", id="back")
+        yield Static("", id="sign-result")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load_plan()
+
+    @work(thread=True, exclusive=True, group="plan")
+    def load_plan(self, *, record: bool = True) -> None:
+        ceremony = self.ceremony_app.ceremony
+        try:
+            plan = ceremony.plan(self.role)
+        except TrustkeepError as e:
+            self.post_message(ActionFailed("review", e.message, e.hint))
+            return
+        if record:
+            review = plan.review
+            self._record("reviewed", f"{self.role} v{review.version} sha256 {review.digest}")
+        self.post_message(PlanLoaded(plan))
+
+    def on_plan_loaded(self, message: PlanLoaded) -> None:
+        self.plan = plan = message.plan
+        self.query_one("#review", Static).update(_review_text(plan.review, plan.names))
+        self.query_one("#waiting", Static).update("\n".join(plan.waiting))
+        keys = self.query_one("#keys", OptionList)
+        keys.clear_options()
+        for entry in plan.keys:
+            keys.add_option(Option(f"{entry.label()}  {entry.keytype}", id=entry.keyid))
+        if plan.keys:
+            keys.highlighted = 0
+            keys.focus()
+        elif plan.review.verified:
+            self.query_one("#keys-label", Static).update("Threshold met: nothing left to sign.")
+        else:
+            self.query_one("#keys-label", Static).update(
+                "No key of this store may add a missing signature: "
+                "the file must travel to the holders named above."
+            )
+        self.query_one("#confirm", Button).disabled = not plan.keys or self.busy
+
+    def _chosen(self) -> str | None:
+        keys = self.query_one("#keys", OptionList)
+        if keys.highlighted is None or self.plan is None or not self.plan.keys:
+            return None
+        return keys.get_option_at_index(keys.highlighted).id
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.query_one("#confirm", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "back":
+            self.action_back()
+            return
+        keyid = self._chosen()
+        if keyid is None or self.busy:
+            return
+        self.busy = True
+        event.button.disabled = True
+        self.query_one("#sign-result", Static).update("signing… (the passphrase is asked next)")
+        self.sign(keyid)
+
+    @work(thread=True, exclusive=True, group="sign")
+    def sign(self, keyid: str) -> None:
+        ceremony = self.ceremony_app.ceremony
+        try:
+            result = ceremony.sign(self.role, keyid)
+        except TrustkeepError as e:
+            self._record("failed", f"sign {self.role} with key {keyid[:8]}: {e.message}")
+            self.post_message(ActionFailed("sign", e.message, e.hint))
+            return
+        line = ceremony.describe_sign(result)
+        self._record("signed", line)
+        self.post_message(Signed(result, line))
+
+    def _record(self, action: str, detail: str) -> None:
+        """A transcript line (from a worker thread); a failure to write it is shown."""
+        try:
+            self.ceremony_app.ceremony.record(action, detail)
+        except TrustkeepError as e:
+            self.post_message(ActionFailed("transcript", e.message, e.hint))
+
+    def on_signed(self, message: Signed) -> None:
+        self.busy = False
+        state = "threshold met" if message.result.verified else "more signatures needed"
+        self.query_one("#sign-result", Static).update(f"signed {message.line} ({state})")
+        self.ceremony_app.note(f"signed {message.line}")
+        self.load_plan(record=False)
+
+    def on_action_failed(self, message: ActionFailed) -> None:
+        if message.action == "transcript":
+            self.notify(f"transcript not written: {message.message}", severity="error")
+            return
+        self.busy = False
+        text = f"{message.action} failed: {message.message}; nothing was written"
+        if message.hint:
+            text += f" (hint: {message.hint})"
+        self.query_one("#sign-result", Static).update(text)
+        self.query_one("#confirm", Button).disabled = not (self.plan and self.plan.keys)
+
+    def action_back(self) -> None:
+        if not self.busy:
+            self.app.pop_screen()

@@ -1,0 +1,155 @@
+"""The status screen: every role's version, expiry and signatures, who is awaited."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from trustkeep.core.ceremony import waiting_line
+from trustkeep.errors import TrustkeepError
+from trustkeep.service.ceremony import StatusView
+
+from .messages import ActionFailed, StatusLoaded
+
+if TYPE_CHECKING:
+    from .app import CeremonyApp
+
+__all__ = ["StatusScreen"]
+
+_COLUMNS = ("ROLE", "VERSION", "EXPIRES", "DAYS LEFT", "SIGNATURES")
+
+
+class StatusScreen(Screen[None]):
+    """Routes: Enter/``s`` sign the selected role, ``e`` re-sign expiring, ``r`` refresh."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "reload", "Refresh"),
+        Binding("s", "sign", "Sign role"),
+        Binding("e", "expiring", "Re-sign expiring"),
+        Binding("q", "app.quit", "Quit"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view: StatusView | None = None
+
+    @property
+    def ceremony_app(self) -> CeremonyApp:
+        from .app import CeremonyApp
+
+        assert isinstance(self.app, CeremonyApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("loading…", id="summary")
+        table: DataTable[str] = DataTable(id="roles", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Static("", id="details")
+        yield Static("", id="last-action")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#roles", DataTable)
+        table.add_columns(*_COLUMNS)
+        self.action_reload()
+
+    # -- work goes to the service, in a thread ---------------------------------------
+
+    @work(thread=True, exclusive=True, group="status")
+    def action_reload(self) -> None:
+        try:
+            view = self.ceremony_app.ceremony.status()
+        except TrustkeepError as e:
+            self.post_message(ActionFailed("status", e.message, e.hint))
+            return
+        self.post_message(StatusLoaded(view))
+
+    # -- rendering ---------------------------------------------------------------------
+
+    def on_status_loaded(self, message: StatusLoaded) -> None:
+        self.view = view = message.view
+        table = self.query_one("#roles", DataTable)
+        selected = table.cursor_row
+        table.clear()
+        for r in view.status.roles:
+            sigs = " + ".join(waiting_line(c, view.names) for c in r.checks)
+            mark = "" if r.ok else " ✗"
+            table.add_row(
+                r.role + mark,
+                str(r.version),
+                f"{r.expires:%Y-%m-%d %H:%M}Z",
+                "expired" if r.expired else str(r.days_left),
+                sigs,
+                key=r.role,
+            )
+        if view.status.roles:
+            table.move_cursor(row=min(selected, len(view.status.roles) - 1))
+        unsigned = view.unsigned_roles()
+        if view.status.ok:
+            summary = "status: OK — every role is signed and current"
+        elif unsigned:
+            summary = f"status: NOT OK — awaiting signatures on: {', '.join(unsigned)}"
+        else:
+            summary = "status: NOT OK — see the problems below"
+        self.query_one("#summary", Static).update(summary)
+        self.query_one("#details", Static).update(self._details(view))
+
+    @staticmethod
+    def _details(view: StatusView) -> str:
+        lines = []
+        for role in view.unsigned_roles():
+            lines += [f"{role} — {w}" for w in view.waiting(role)]
+        lines += [f"problem: {p}" for p in view.status.problems]
+        lines += [
+            f"problem: {r.role} expired on {r.expires:%Y-%m-%d %H:%M:%S}Z"
+            for r in view.status.roles
+            if r.expired
+        ]
+        warnings = [*view.status.warnings, *(w for r in view.status.roles for w in r.warnings)]
+        lines += [f"warning: {w}" for w in warnings]
+        return "\n".join(lines)
+
+    def on_action_failed(self, message: ActionFailed) -> None:
+        text = f"{message.action} failed: {message.message}"
+        if message.hint:
+            text += f" (hint: {message.hint})"
+        self.query_one("#last-action", Static).update(text)
+
+    def note(self, text: str) -> None:
+        """Show what just happened (set by the screens this one opened) and reload."""
+        self.query_one("#last-action", Static).update(text)
+        self.action_reload()
+
+    # -- routing -----------------------------------------------------------------------
+
+    def _selected_role(self) -> str | None:
+        if self.view is None or not self.view.status.roles:
+            return None
+        table = self.query_one("#roles", DataTable)
+        return self.view.status.roles[table.cursor_row].role
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_sign()
+
+    def action_sign(self) -> None:
+        role = self._selected_role()
+        if role is None or self.view is None:
+            return
+        if self.view.role(role).verified:
+            self.notify(f"{role}: threshold already met; nothing to sign", severity="warning")
+            return
+        from .sign_screen import SignScreen
+
+        self.app.push_screen(SignScreen(role))
+
+    def action_expiring(self) -> None:
+        from .checklist_screen import ChecklistScreen
+
+        self.app.push_screen(ChecklistScreen())
