@@ -133,10 +133,22 @@ def test_import_single_notary_key_file(  # type: ignore[no-untyped-def]
         "--home", str(home), "key", "import", str(file), "--passphrase-env", "ROOTPW", "--json"
     )
     assert code == 0, err
-    doc = json.loads(out)
-    (key,) = doc["keys"] if "keys" in doc else [doc["key"]]  # H1 is moving to a list (bundles)
+    (key,) = json.loads(out)["keys"]
     assert key["notary_canonical_id"] == file.stem
     assert key["labels"] == {"role": "root"}
+
+
+def test_import_notary_key_export_bundle(  # type: ignore[no-untyped-def]
+    run_cli, home: Path, initialized_trust_dir: TrustDir, tmp_path: Path
+) -> None:
+    """`notary key export` writes every key into one file; `key import FILE` takes them all,
+    each with its role's passphrase from the NOTARY_*_PASSPHRASE variables."""
+    bundle = tmp_path / "bundle.pem"
+    notary_run(initialized_trust_dir.path, "key", "export", "-o", str(bundle))
+    code, out, err = run_cli("--home", str(home), "key", "import", str(bundle), "--json")
+    assert code == 0, err
+    assert len(json.loads(out)["keys"]) == 3
+    assert imported_by_canonical_id(run_cli, home) == notary_key_list(initialized_trust_dir.path)
 
 
 def generate(run_cli, home: Path, key_type: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
