@@ -12,6 +12,7 @@ from typing import Literal
 from cryptography import x509
 
 from trustkeep.adapters.metadata_source import read_input_file, read_metadata
+from trustkeep.adapters.process_pool import parallel_map
 from trustkeep.core.pinning import PinDecision, check_root, decide, parse_pins
 from trustkeep.core.verify import MetadataBundle, Report, detect_format, require_valid
 from trustkeep.core.verify.notary import PinAnchor, verify_notary
@@ -67,7 +68,12 @@ class VerifyService:
                     "--pins applies to Notary metadata; a TUF repository is anchored with --root"
                 )
             report = verify_tuf(
-                bundle, at=at, trusted_root=trusted, trusted_root_source=source, previous=previous
+                bundle,
+                at=at,
+                trusted_root=trusted,
+                trusted_root_source=source,
+                previous=previous,
+                mapper=parallel_map,
             )
         else:
             gun = request.gun or bundle.gun

@@ -133,10 +133,12 @@ _RFC3339 = re.compile(
 
 def parse_tuf_time(value: Any, *, name: str) -> datetime:
     """TUF ``expires``: ``YYYY-MM-DDTHH:MM:SSZ`` exactly (what python-tuf accepts)."""
-    if not isinstance(value, str) or not _TUF_TIME.match(value):
+    m = _TUF_TIME.match(value) if isinstance(value, str) else None
+    if m is None:
         raise Malformed(f"{name}: 'expires' {str(value)[:40]!r} is not YYYY-MM-DDTHH:MM:SSZ")
     try:
-        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        year, month, day, hour, minute, second = map(int, m.groups())
+        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except ValueError as e:
         raise Malformed(f"{name}: 'expires' {value!r} is not a valid date") from e
 

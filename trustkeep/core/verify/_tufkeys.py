@@ -7,8 +7,9 @@ shape is ``Malformed``.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -17,7 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
 from trustkeep.core.keyids import tuf_keyid
-from trustkeep.core.verify._envelope import Malformed
+from trustkeep.core.verify._envelope import Malformed, canonical_bytes
 
 __all__ = [
     "KNOWN_KEY_TYPES",
@@ -142,6 +143,22 @@ def _verifier(keytype: str, scheme: str, public: str) -> Verify:
     raise Unsupported(f"unsupported key type/scheme {keytype}/{scheme}")
 
 
+@lru_cache(maxsize=4096)
+def _keyid_cached(keytype: str, scheme: str, items: tuple[tuple[str, str], ...]) -> str:
+    doc = {"keytype": keytype, "scheme": scheme, "keyval": dict(items)}
+    return hashlib.sha256(canonical_bytes(doc)).hexdigest()
+
+
+def _keyid_of(keytype: str, scheme: str, keyval: Mapping[str, Any]) -> str | None:
+    """TUF keyid (sha256 of canonical keytype/scheme/keyval); None if not computable."""
+    try:
+        if all(isinstance(v, str) for v in keyval.values()):
+            return _keyid_cached(keytype, scheme, tuple(sorted(keyval.items())))
+        return tuf_keyid(keytype, scheme, dict(keyval))
+    except (TypeError, ValueError, Malformed):
+        return None
+
+
 def parse_tuf_key(keyid: str, doc: Any, *, where: str) -> TufKey:
     """Parse one key of a ``keys`` map; raise Malformed (shape) or Unsupported (type)."""
     if not isinstance(doc, dict):
@@ -152,10 +169,7 @@ def parse_tuf_key(keyid: str, doc: Any, *, where: str) -> TufKey:
     public = keyval.get("public")
     if not isinstance(public, str):
         raise Malformed(f"{where}: key {keyid[:16]} has no string keyval.public")
-    try:
-        matches = tuf_keyid(keytype, scheme, keyval) == keyid
-    except (TypeError, ValueError):
-        matches = False
+    matches = _keyid_of(keytype, scheme, keyval) == keyid
     verify = _verifier(keytype, scheme, public)
     return TufKey(keyid, keytype, scheme, verify, matches)
 
@@ -168,6 +182,7 @@ class KeyTable:
     unsupported: Mapping[str, str]
     mismatched: tuple[str, ...]
     unknown: Mapping[str, str]  # type/scheme no TUF client knows: the file is rejected
+    doc: Mapping[str, Any] = field(default_factory=dict)  # the raw ``keys`` object
 
 
 def parse_tuf_keys(keys: Any, *, where: str) -> KeyTable:
@@ -186,14 +201,16 @@ def parse_tuf_keys(keys: Any, *, where: str) -> KeyTable:
                 unknown[keyid] = f"unknown key type/scheme {pair[0]}/{pair[1]}"[:100]
             else:
                 unsupported[keyid] = str(e)
-            try:
-                kt, sc, kv = doc["keytype"], doc["scheme"], doc["keyval"]
-                if tuf_keyid(kt, sc, kv) != keyid:
-                    mismatched.append(keyid)
-            except (TypeError, ValueError, KeyError):
-                pass
+            kt, sc, kv = doc.get("keytype"), doc.get("scheme"), doc.get("keyval")
+            if (
+                isinstance(kt, str)
+                and isinstance(sc, str)
+                and isinstance(kv, dict)
+                and _keyid_of(kt, sc, kv) != keyid
+            ):
+                mismatched.append(keyid)
             continue
         usable[keyid] = key
         if not key.keyid_matches:
             mismatched.append(keyid)
-    return KeyTable(usable, unsupported, tuple(mismatched), unknown)
+    return KeyTable(usable, unsupported, tuple(mismatched), unknown, keys)

@@ -10,6 +10,8 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
+from operator import itemgetter
 from typing import Any, TypeGuard
 
 from trustkeep.core.rolenames import TOP_LEVEL_ROLES
@@ -26,6 +28,7 @@ __all__ = [
     "Succinct",
     "TargetsInfo",
     "count_signatures",
+    "parse_delegations",
     "parse_header",
     "parse_meta",
     "parse_role_keys",
@@ -238,7 +241,7 @@ def _succinct(doc: Any, *, where: str) -> Succinct:
     return Succinct(keys, bits, prefix)
 
 
-def _delegations(doc: Any, *, where: str) -> Delegations:
+def parse_delegations(doc: Any, *, where: str) -> Delegations:
     if not isinstance(doc, dict):
         raise Malformed(f"{where}: delegations is not an object")
     keys = parse_tuf_keys(doc.get("keys"), where=where)
@@ -255,9 +258,28 @@ def _delegations(doc: Any, *, where: str) -> Delegations:
     return Delegations(keys, roles, None)
 
 
+def _targets_ok(targets: dict[str, Any]) -> bool:
+    """Fast, C-level check that every target has an int length >= 0 and string hashes."""
+    infos = list(targets.values())
+    if set(map(type, infos)) - {dict}:
+        return False
+    try:
+        lengths = list(map(itemgetter("length"), infos))
+        hashes = list(map(itemgetter("hashes"), infos))
+    except KeyError:
+        return False
+    if set(map(type, lengths)) - {int} or (lengths and min(lengths) < 0):
+        return False
+    if set(map(type, hashes)) - {dict} or not all(hashes):
+        return False
+    return not set(map(type, chain.from_iterable(map(dict.values, hashes)))) - {str}
+
+
 def _check_targets(targets: Any, *, where: str) -> None:
     if not isinstance(targets, dict):
         raise Malformed(f"{where}: targets is not an object")
+    if _targets_ok(targets):
+        return
     for path, info in targets.items():
         if (
             type(info) is not dict
@@ -278,7 +300,7 @@ def parse_targets(signed: Mapping[str, Any], *, where: str) -> TargetsInfo:
     _check_targets(targets, where=where)
     assert isinstance(targets, dict)
     delegations = signed.get("delegations")
-    parsed = _delegations(delegations, where=where) if delegations is not None else None
+    parsed = parse_delegations(delegations, where=where) if delegations is not None else None
     return TargetsInfo(header, targets, parsed)
 
 

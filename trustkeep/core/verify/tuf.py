@@ -23,7 +23,7 @@ from trustkeep.core.verify._tufmodel import (
     parse_meta,
     parse_root,
 )
-from trustkeep.core.verify._tuftargets import verify_targets_tree
+from trustkeep.core.verify._tuftargets import Mapper, sequential, verify_targets_tree
 from trustkeep.core.verify.bundle import MetadataBundle
 from trustkeep.core.verify.report import Anchor, Report, RoleResult
 
@@ -446,12 +446,17 @@ def verify_tuf(
     trusted_root: bytes | None = None,
     trusted_root_source: str | None = None,
     previous: MetadataBundle | None = None,
+    mapper: Mapper = sequential,
 ) -> Report:
-    """Verify a TUF metadata directory as of ``at``; report every problem found."""
+    """Verify a TUF metadata directory as of ``at``; report every problem found.
+
+    ``mapper`` runs the per-file checks of each level of the targets tree (pass a
+    process pool's map to use several cores; results are identical).
+    """
     run = TufRun(bundle, at=at, previous=previous)
     root, anchor = run.root_chain(trusted_root, trusted_root_source)
     if root is not None:
         recorded = run.timestamp(root)
         meta = run.snapshot(root, recorded)
-        verify_targets_tree(run, root, meta)
+        verify_targets_tree(run, root, meta, mapper)
     return Report(format="tuf", anchor=anchor, roles=tuple(run.roles), findings=tuple(run.findings))

@@ -1,0 +1,257 @@
+"""Benchmark: trustkeep verify vs python-tuf's Metadata API vs the floor (one run).
+
+Repository: 100,000 targets in 1,024 succinct hash bins (ed25519), snapshot
+recording version, length and sha256 of every targets file. In the same process:
+
+* trustkeep — ``verify_tuf`` over the in-memory files (every check of the report);
+* python-tuf — ``Metadata.from_bytes`` + ``verify_delegate`` + ``verify_length_and_hashes``
+  for every file, chained from root like a client;
+* floor — ``json.loads`` + sha256 + one ed25519 verification per file over canonical
+  bytes prepared in advance.
+
+Also: peak memory of the trustkeep run (tracemalloc) against the metadata size, the
+full CLI path (read files + verify), and a 1,000-version root chain.
+
+Run: ``.venv/bin/python benchmarks/verify_bench.py [--targets N] [--bins-bits B]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import gc
+import hashlib
+import json
+import statistics
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from securesystemslib.formats import encode_canonical
+from securesystemslib.signer import CryptoSigner
+from tuf.api.metadata import (
+    Delegations,
+    Metadata,
+    MetaFile,
+    Root,
+    Snapshot,
+    SuccinctRoles,
+    TargetFile,
+    Targets,
+    Timestamp,
+)
+from tuf.api.serialization.json import JSONSerializer
+
+from trustkeep.adapters.metadata_source import read_metadata
+from trustkeep.adapters.process_pool import _workers, parallel_map
+from trustkeep.core.verify import MetadataBundle, verify_tuf
+
+NOW = datetime(2030, 1, 1, tzinfo=UTC)
+EXPIRES = NOW + timedelta(days=365)
+
+
+def build_bins(n_targets: int, bits: int) -> dict[str, bytes]:
+    """A consistent-snapshot repository with succinct hash bins, as python-tuf writes it."""
+    keys = {
+        r: CryptoSigner.generate_ed25519() for r in ("root", "timestamp", "snapshot", "targets")
+    }
+    bins_key = CryptoSigner.generate_ed25519()
+    ser = JSONSerializer(compact=False)
+    root = Root(expires=EXPIRES, consistent_snapshot=True)
+    for role, signer in keys.items():
+        root.add_key(signer.public_key, role)
+    sr = SuccinctRoles([bins_key.public_key.keyid], 1, bits, "bin")
+    top = Targets(expires=EXPIRES)
+    top.delegations = Delegations(
+        {bins_key.public_key.keyid: bins_key.public_key}, succinct_roles=sr
+    )
+    bins = {name: Targets(expires=EXPIRES) for name in sr.get_roles()}
+    for i in range(n_targets):
+        path = f"packages/{i % 997}/package-{i}.tar.gz"
+        bins[sr.get_role_for_target(path)].targets[path] = TargetFile(
+            1000 + i, {"sha256": hashlib.sha256(path.encode()).hexdigest()}, path
+        )
+    files: dict[str, bytes] = {}
+    snapshot = Snapshot(expires=EXPIRES)
+    for name, signed in [("targets", top), *bins.items()]:
+        md = Metadata(signed)
+        md.sign(bins_key if name != "targets" else keys["targets"])
+        data = md.to_bytes(ser)
+        files[f"1.{name}.json"] = data
+        snapshot.meta[f"{name}.json"] = MetaFile(
+            1, len(data), {"sha256": hashlib.sha256(data).hexdigest()}
+        )
+    root_md = Metadata(root)
+    root_md.sign(keys["root"])
+    files["1.root.json"] = files["root.json"] = root_md.to_bytes(ser)
+    snap_md = Metadata(snapshot)
+    snap_md.sign(keys["snapshot"])
+    files["1.snapshot.json"] = snap_data = snap_md.to_bytes(ser)
+    ts = Timestamp(expires=EXPIRES)
+    ts.snapshot_meta = MetaFile(
+        1, len(snap_data), {"sha256": hashlib.sha256(snap_data).hexdigest()}
+    )
+    ts_md = Metadata(ts)
+    ts_md.sign(keys["timestamp"])
+    files["timestamp.json"] = ts_md.to_bytes(ser)
+    return files
+
+
+def python_tuf_checks(files: dict[str, bytes]) -> None:
+    """The same checks with python-tuf's Metadata API (what a client library does)."""
+    root = Metadata[Root].from_bytes(files["1.root.json"])
+    root.signed.verify_delegate("root", root.signed_bytes, root.signatures)
+    ts = Metadata[Timestamp].from_bytes(files["timestamp.json"])
+    root.signed.verify_delegate("timestamp", ts.signed_bytes, ts.signatures)
+    snap_data = files["1.snapshot.json"]
+    ts.signed.snapshot_meta.verify_length_and_hashes(snap_data)
+    snap = Metadata[Snapshot].from_bytes(snap_data)
+    root.signed.verify_delegate("snapshot", snap.signed_bytes, snap.signatures)
+    top_data = files["1.targets.json"]
+    snap.signed.meta["targets.json"].verify_length_and_hashes(top_data)
+    top = Metadata[Targets].from_bytes(top_data)
+    root.signed.verify_delegate("targets", top.signed_bytes, top.signatures)
+    assert top.signed.delegations is not None and top.signed.delegations.succinct_roles
+    for name in top.signed.delegations.succinct_roles.get_roles():
+        data = files[f"1.{name}.json"]
+        meta = snap.signed.meta[f"{name}.json"]
+        meta.verify_length_and_hashes(data)
+        md = Metadata[Targets].from_bytes(data)
+        top.signed.verify_delegate(name, md.signed_bytes, md.signatures)
+        assert md.signed.version == meta.version and not md.signed.is_expired(NOW)
+
+
+def floor_setup(files: dict[str, bytes]) -> list[tuple[bytes, bytes, bytes, object]]:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    out = []
+    for raw in files.values():
+        doc = json.loads(raw)
+        canonical = encode_canonical(doc["signed"]).encode()
+        sig = bytes.fromhex(doc["signatures"][0]["sig"])
+        out.append((raw, canonical, sig, doc))
+    root = json.loads(files["1.root.json"])["signed"]
+    key_hexes = {k: v["keyval"]["public"] for k, v in root["keys"].items()}
+    top = json.loads(files["1.targets.json"])["signed"]
+    key_hexes.update({k: v["keyval"]["public"] for k, v in top["delegations"]["keys"].items()})
+    keys = {k: Ed25519PublicKey.from_public_bytes(bytes.fromhex(h)) for k, h in key_hexes.items()}
+    return [
+        (raw, canonical, sig, keys[doc["signatures"][0]["keyid"]])
+        for raw, canonical, sig, doc in out
+    ]  # type: ignore[index]
+
+
+def floor(prepared: list[tuple[bytes, bytes, bytes, object]]) -> None:
+    for raw, canonical, sig, key in prepared:
+        json.loads(raw)
+        hashlib.sha256(raw).digest()
+        key.verify(sig, canonical)  # type: ignore[attr-defined]
+
+
+def timed(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def root_chain(n: int) -> dict[str, bytes]:
+    """n root versions, each rotating to a new key, signed by the old and the new key."""
+    ser = JSONSerializer(compact=True)
+    signers = {r: CryptoSigner.generate_ed25519() for r in ("timestamp", "snapshot", "targets")}
+    current = CryptoSigner.generate_ed25519()
+    root = Root(expires=EXPIRES, consistent_snapshot=True)
+    for role, s in signers.items():
+        root.add_key(s.public_key, role)
+    root.add_key(current.public_key, "root")
+    files: dict[str, bytes] = {}
+    md = Metadata(root)
+    md.sign(current)
+    files["1.root.json"] = md.to_bytes(ser)
+    for version in range(2, n + 1):
+        nxt = CryptoSigner.generate_ed25519()
+        root = copy.deepcopy(root)
+        root.version = version
+        root.revoke_key(current.public_key.keyid, "root")
+        root.add_key(nxt.public_key, "root")
+        md = Metadata(root)
+        md.sign(current)
+        md.sign(nxt, append=True)
+        files[f"{version}.root.json"] = md.to_bytes(ser)
+        current = nxt
+    return files
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--targets", type=int, default=100_000)
+    parser.add_argument("--bins-bits", type=int, default=10)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--roots", type=int, default=1000)
+    args = parser.parse_args()
+
+    t0 = time.perf_counter()
+    files = build_bins(args.targets, args.bins_bits)
+    size = sum(len(v) for v in files.values())
+    print(
+        f"repository: {args.targets} targets in {2**args.bins_bits} bins, {len(files)} files, "
+        f"{size / 1e6:.1f} MB (built in {time.perf_counter() - t0:.1f} s)"
+    )
+    bundle = MetadataBundle(files, source="bench")
+    report = verify_tuf(bundle, at=NOW, trusted_root=files["1.root.json"])
+    assert report.valid, report.findings[:3]
+    python_tuf_checks(files)
+    prepared = floor_setup(files)
+
+    root1 = files["1.root.json"]
+    t_tk = timed(lambda: verify_tuf(bundle, at=NOW, trusted_root=root1), args.repeat)
+    t_par = timed(
+        lambda: verify_tuf(bundle, at=NOW, trusted_root=root1, mapper=parallel_map), args.repeat
+    )
+    t_pt = timed(lambda: python_tuf_checks(files), args.repeat)
+    t_fl = timed(lambda: floor(prepared), args.repeat)
+    print(f"trustkeep, one process   {t_tk:7.3f} s   {t_tk / t_fl:4.2f}x floor")
+    print(
+        f"trustkeep, process pool  {t_par:7.3f} s   {t_par / t_fl:4.2f}x floor "
+        f"({_workers()} workers)"
+    )
+    print(f"python-tuf Metadata API  {t_pt:7.3f} s   {t_pt / t_fl:4.2f}x floor")
+    print(f"floor                    {t_fl:7.3f} s   1.00x")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, data in files.items():
+            (Path(tmp) / name).write_bytes(data)
+        t_cli = timed(
+            lambda: verify_tuf(
+                read_metadata(Path(tmp)), at=NOW, trusted_root=root1, mapper=parallel_map
+            ),
+            args.repeat,
+        )
+    print(f"trustkeep read + verify  {t_cli:7.3f} s   (files from disk)")
+
+    prepared.clear()
+    gc.collect()
+    tracemalloc.start()
+    verify_tuf(bundle, at=NOW, trusted_root=files["1.root.json"])
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(f"peak memory (trustkeep)  {peak / 1e6:7.1f} MB   {peak / size:4.2f}x metadata size")
+
+    chain = root_chain(args.roots)
+    chain_bundle = MetadataBundle(chain, source="chain")
+    first = chain["1.root.json"]
+    report = verify_tuf(chain_bundle, at=NOW, trusted_root=first)
+    assert [f.code for f in report.errors] == ["missing-role"] * 3, report.errors
+    t_chain = timed(lambda: verify_tuf(chain_bundle, at=NOW, trusted_root=first), args.repeat)
+    print(f"root chain of {args.roots} versions {t_chain:7.3f} s")
+    _ = statistics  # (kept for ad-hoc medians)
+
+
+if __name__ == "__main__":
+    main()
