@@ -290,3 +290,24 @@ def test_home_under_a_file_cli(tmp_path: Path, run_cli, monkeypatch) -> None:  #
     )
     assert (code, out) == (3, "")
     assert err.startswith(f"trustkeep: error: {blocker}/home/keys: cannot create directory:")
+
+
+def test_remembered_passphrase_across_processes_with_keyring_from_env(home: Path) -> None:
+    """PYTHON_KEYRING_BACKEND picks keyrings.alt's file backend (under XDG_DATA_HOME)."""
+    proc = run_sub(
+        home,
+        "key",
+        "generate",
+        "--type",
+        "ed25519",
+        "--name",
+        "r",
+        "--remember",
+        TRUSTKEEP_PASSPHRASE="remembered-pass",
+    )
+    assert proc.returncode == 0, proc.stderr
+    keyring_file = home.parent / "xdg-data" / "python_keyring" / "keyring_pass.cfg"
+    assert keyring_file.is_file()
+    proc = run_sub(home, "key", "export", "r", TRUSTKEEP_NEW_PASSPHRASE="export-pass")
+    assert proc.returncode == 0, proc.stderr  # no TRUSTKEEP_PASSPHRASE: the keyring answered
+    assert proc.stdout.startswith("-----BEGIN ENCRYPTED PRIVATE KEY-----")

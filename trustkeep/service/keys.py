@@ -32,6 +32,7 @@ from trustkeep.errors import InputError, KeyAccessError, StorageError
 from trustkeep.service import _key_transfer as _transfer
 from trustkeep.service import _keymaterial as km
 from trustkeep.service._keymaterial import PrivateKey, PublicKey
+from trustkeep.service._private import PrivateHalves
 
 __all__ = ["FILE_SCHEME", "KEYRING_SCHEME", "KeyService", "validate_name"]
 
@@ -70,6 +71,7 @@ class KeyService:
         self.store = KeyStore(home)
         self.secrets_handler = secrets_handler
         self.kdf_iterations = kdf_iterations
+        self._private = PrivateHalves(self.store, secrets_handler)
 
     # -- lookup ---------------------------------------------------------------
 
@@ -176,13 +178,13 @@ class KeyService:
         elif not passphrase:
             raise InputError(f"empty passphrase for key {entry.label()}: refusing to store it")
         pem = km.encrypt_store_pem(private_key, passphrase, iterations=self.kdf_iterations)
-        self._write_private(entry, pem)
+        self._private.write(entry, pem)
         try:
             self.store.put(entry)
             if remember:
                 keyring_store.set_secret(keyring_store.PASSPHRASE_SERVICE, entry.keyid, passphrase)
         except (StorageError, KeyAccessError):
-            self._undo_add(entry, existing)
+            self._private.undo_add(entry, existing)
             raise
         return entry
 
@@ -275,7 +277,7 @@ class KeyService:
     def private_key(self, ref: str | KeyEntry) -> PrivateKey:
         """The decrypted private key (file and keyring keys only)."""
         entry = self.resolve(ref)
-        key, _ = self._unlock(entry)
+        key, _ = self._private.unlock(entry)
         return key
 
     def public_key(self, ref: str | KeyEntry) -> PublicKey:
@@ -392,11 +394,11 @@ class KeyService:
     def passwd(self, ref: str | KeyEntry, *, remember: bool | None = None) -> KeyEntry:
         """Re-encrypt the private half under a new passphrase (atomic replace)."""
         entry = self.resolve(ref)
-        private_key, _ = self._unlock(entry)
+        private_key, _ = self._private.unlock(entry)
         passphrase = self._new_passphrase(entry)
         pem = km.encrypt_store_pem(private_key, passphrase, iterations=self.kdf_iterations)
         keep = entry.remembered if remember is None else remember
-        self._write_private(entry, pem)
+        self._private.write(entry, pem)
         if keep:
             keyring_store.set_secret(keyring_store.PASSPHRASE_SERVICE, entry.keyid, passphrase)
         elif entry.remembered:
@@ -450,77 +452,6 @@ class KeyService:
         if not passphrase:
             raise InputError(f"empty passphrase for {what}: refusing it")
         return passphrase
-
-    def _write_private(self, entry: KeyEntry, pem: bytes) -> None:
-        if entry.backend == "keyring":
-            keyring_store.set_secret(keyring_store.KEY_SERVICE, entry.keyid, pem.decode("ascii"))
-        else:
-            self.store.write_private(entry.keyid, pem)
-
-    def _undo_add(self, entry: KeyEntry, existing: KeyEntry | None) -> None:
-        """Best effort: put the store back as it was after a failed add."""
-        try:
-            if entry.backend == "keyring":
-                keyring_store.delete_secret(keyring_store.KEY_SERVICE, entry.keyid)
-            else:
-                self.store.delete_private(entry.keyid)
-            if existing is None:
-                self.store.delete_entry(entry.keyid)
-        except (StorageError, KeyAccessError):
-            pass
-
-    def _read_encrypted(self, entry: KeyEntry) -> bytes:
-        if entry.backend == "file":
-            return self.store.read_private(entry.keyid)
-        if entry.backend == "keyring":
-            text = keyring_store.get_secret(keyring_store.KEY_SERVICE, entry.keyid)
-            if text is None:
-                raise KeyAccessError(
-                    f"private key {entry.keyid} is missing from the OS keyring "
-                    f"(service {keyring_store.KEY_SERVICE})"
-                )
-            return text.encode("ascii", errors="replace")
-        if entry.backend == "pkcs11":
-            raise KeyAccessError(
-                f"key {entry.keyid} lives on a PKCS#11 token: its private key cannot be read"
-            )
-        raise KeyAccessError(f"key {entry.keyid} is public only: no private key in the store")
-
-    def _unlock(self, entry: KeyEntry) -> tuple[PrivateKey, str]:
-        pem = self._read_encrypted(entry)
-        if entry.remembered:
-            remembered = keyring_store.get_secret(keyring_store.PASSPHRASE_SERVICE, entry.keyid)
-            if remembered is not None:
-                key = self._decrypt(entry, pem, remembered)
-                if key is not None:
-                    return key, remembered
-        passphrase = self.secrets_handler(f"passphrase for key {entry.label()}")
-        key = self._decrypt(entry, pem, passphrase)
-        if key is None:
-            named = f" ({entry.name})" if entry.name else ""
-            raise KeyAccessError(f"wrong passphrase for key {entry.keyid}{named}")
-        return key, passphrase
-
-    def _decrypt(self, entry: KeyEntry, pem: bytes, passphrase: str) -> PrivateKey | None:
-        where = (
-            str(self.store.private_path(entry.keyid))
-            if entry.backend == "file"
-            else f"OS keyring entry {keyring_store.KEY_SERVICE}/{entry.keyid}"
-        )
-        try:
-            obj = km.decrypt_store_pem(pem, passphrase)
-        except ValueError as e:
-            raise StorageError(f"{where}: corrupt private key of key {entry.keyid}") from e
-        if obj is None:
-            return None
-        try:
-            key = km.check_private_key(obj, where)
-        except InputError as e:
-            raise StorageError(e.message) from e
-        sslib, _ = km.public_identity(key.public_key())
-        if sslib.keyid != entry.keyid:
-            raise StorageError(f"{where}: private key does not belong to key {entry.keyid}")
-        return key
 
 
 def _crypto_public(key: Key) -> PublicKey:
