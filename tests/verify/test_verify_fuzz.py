@@ -111,3 +111,25 @@ def test_field_mutations(data: st.DataObject) -> None:
 def test_notary_garbage_never_crashes(data: bytes, name: str) -> None:
     report = verify_notary(MetadataBundle({name: data}, source="fuzz"), at=NOW)
     assert not report.valid
+
+
+def test_process_pool_gives_the_same_report() -> None:
+    """The service's process-pool mapper changes speed, never the verdict or the findings."""
+    from trustkeep.adapters.process_pool import MIN_TASKS, parallel_map
+    from trustkeep.core.verify._tuftargets import sequential
+
+    repo = Repo.build(delegations=False, succinct_bits=7, n_targets=300)
+    bins = [n for n in repo.targets if n.startswith("bin-")]
+    assert len(bins) >= MIN_TASKS
+    del repo.targets[bins[5]]  # one missing bin
+    files = repo.files()
+    files["1.bin-03.json"] = files["1.bin-03.json"].replace(b'"version": 1', b'"version": 2', 1)
+    bundle = MetadataBundle(files, source="pool")
+    one = verify_tuf(bundle, at=NOW, trusted_root=files["1.root.json"], mapper=sequential)
+    many = verify_tuf(bundle, at=NOW, trusted_root=files["1.root.json"], mapper=parallel_map)
+    assert one.to_dict() == many.to_dict()
+    assert {(f.code, f.role) for f in one.errors} == {
+        ("missing-role", bins[5]),
+        ("version-mismatch", "bin-03"),
+        ("threshold-not-met", "bin-03"),
+    }

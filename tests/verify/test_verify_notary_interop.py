@@ -254,3 +254,45 @@ def test_path_outside_delegation_written_by_real_notary(
         ("path-not-delegated", "targets/releases")
     ]
     assert "'outside/x'" in findings[0]["message"]
+
+
+def _notary_files(repo: NotaryRepo) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(repo.metadata)): p.read_bytes() for p in repo.metadata.rglob("*.json")
+    }
+
+
+def test_notary_field_mutations_never_valid(notary_repo: NotaryRepo) -> None:
+    """hypothesis over the real client's files: a changed signed field is never valid."""
+    from datetime import UTC, datetime
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+    from test_verify_fuzz import _json, _paths, _set, _signed
+
+    from trustkeep.core.verify import MetadataBundle
+    from trustkeep.core.verify.notary import verify_notary
+
+    original = _notary_files(notary_repo)
+    now = datetime.now(UTC)
+    base = verify_notary(MetadataBundle(original, source="n", gun=GUN), at=now)
+    assert base.valid
+
+    @settings(
+        max_examples=80,
+        deadline=3000,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(data=st.data())
+    def check(data: st.DataObject) -> None:
+        files = dict(original)
+        name = data.draw(st.sampled_from(sorted(files)))
+        doc = json.loads(files[name])
+        path = data.draw(st.sampled_from(_paths(doc)))
+        files[name] = json.dumps(_set(doc, path, data.draw(_json))).encode()
+        report = verify_notary(MetadataBundle(files, source="n", gun=GUN), at=now)
+        if _signed(files[name]) != _signed(original[name]):
+            assert not report.valid, f"{name}: {path} changed, still valid"
+
+    check()
