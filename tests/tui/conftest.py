@@ -1,0 +1,110 @@
+"""Fixtures for the ceremony TUI: two key stores (an admin's and bob's) and a repository
+whose 2-of-2 root is signed by alice only, waiting for bob."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _tui_importable() -> Path | None:
+    """Import ``trustkeep_tui``; when the install does not map it yet, via a symlink shim.
+
+    Returns the shim directory (for subprocesses' PYTHONPATH), or None when installed.
+    """
+    try:
+        import trustkeep_tui  # noqa: F401
+    except ModuleNotFoundError:
+        shim = Path(tempfile.mkdtemp(prefix="trustkeep-tui-shim-"))
+        (shim / "trustkeep_tui").symlink_to(REPO_ROOT / "tui", target_is_directory=True)
+        sys.path.insert(0, str(shim))
+        return shim
+    return None
+
+
+TUI_SHIM = _tui_importable()
+
+ADMIN_PASSPHRASE = "admin-passphrase-1"
+#: typed key by key in the modal, so letters and digits only
+BOB_PASSPHRASE = "bobsecret42"
+
+
+@dataclass(frozen=True)
+class Ceremony:
+    """``repo`` with root 2-of-2 (alice, bob) signed by alice; ``home`` is bob's store."""
+
+    repo: Path
+    home: Path
+    admin_home: Path
+    keyids: dict[str, str]
+
+
+@pytest.fixture(scope="session")
+def _template(tmp_path_factory: pytest.TempPathFactory) -> Ceremony:
+    """Keys and the repository, built once (each key costs a KDF); tests copy it."""
+    from trustkeep.service import Service
+
+    base = tmp_path_factory.mktemp("tui-template")
+    admin = Service(base / "admin-home", lambda _name: ADMIN_PASSPHRASE)
+    bob = Service(base / "bob-home", lambda _name: BOB_PASSPHRASE)
+    ids = {n: admin.keys.generate("ed25519", name=n).keyid for n in ("alice", "tgt", "snap", "ts")}
+    ids["bob"] = bob.keys.generate("ed25519", name="bob").keyid
+    bob_pem = base / "bob.pub.pem"
+    bob_pem.write_text(bob.keys.export_public("bob"))
+    alice_pem = base / "alice.pub.pem"
+    alice_pem.write_text(admin.keys.export_public("alice"))
+    bob.keys.import_file(alice_pem, name="alice")
+    admin.keys.import_file(bob_pem, name="bob")
+    repo = base / "repo"
+    admin.repo.init(
+        repo,
+        keys={
+            "root": ["alice", "bob"],
+            "targets": ["tgt"],
+            "snapshot": ["snap"],
+            "timestamp": ["ts"],
+        },
+        thresholds={"root": 2},
+        expires="root=365d,targets=20d,snapshot=7d,timestamp=1d",
+    )
+    return Ceremony(repo=repo, home=base / "bob-home", admin_home=base / "admin-home", keyids=ids)
+
+
+@pytest.fixture
+def ceremony(tmp_path: Path, _template: Ceremony) -> Ceremony:
+    """This test's own copy of the stores and the repository."""
+    out = Ceremony(
+        repo=tmp_path / "repo",
+        home=tmp_path / "bob-home",
+        admin_home=tmp_path / "admin-home",
+        keyids=dict(_template.keyids),
+    )
+    shutil.copytree(_template.repo, out.repo)
+    shutil.copytree(_template.home, out.home)
+    shutil.copytree(_template.admin_home, out.admin_home)
+    return out
+
+
+@pytest.fixture
+def make_app(tmp_path: Path) -> Callable[..., object]:
+    """``make_app(home, repo)`` -> a CeremonyApp over a real Service (transcript in tmp)."""
+    from trustkeep_tui import CeremonyApp, TuiSecrets
+
+    from trustkeep.service import Service
+    from trustkeep.service.ceremony import CeremonyService
+
+    def _make(home: Path, repo: Path, transcript: Path | None = None) -> CeremonyApp:
+        secrets = TuiSecrets()
+        service = Service(home, secrets)
+        path = transcript or tmp_path / "transcript.log"
+        return CeremonyApp(CeremonyService(service, repo, transcript=path), secrets)
+
+    return _make

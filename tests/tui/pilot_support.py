@@ -1,0 +1,36 @@
+"""Helpers for driving the ceremony app with Textual's Pilot (bounded polling only)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Let every worker finish and the messages they posted be handled."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def wait_until(pilot: Pilot[Any], predicate: Callable[[], bool], what: str) -> None:
+    """Poll ``predicate`` between pauses, at most 500 times."""
+    for _ in range(500):
+        if predicate():
+            return
+        await pilot.pause(0.01)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+def text(pilot: Pilot[Any], selector: str) -> str:
+    """The plain text a Static on the current screen shows."""
+    widget = pilot.app.screen.query_one(selector, Static)
+    return str(widget.content)
+
+
+def screen_name(pilot: Pilot[Any]) -> str:
+    return type(pilot.app.screen).__name__

@@ -1,0 +1,48 @@
+"""Whole sign flows driven through the TUI, asserted on the files written to disk."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from conftest import BOB_PASSPHRASE, Ceremony
+from pilot_support import screen_name, settle, text, wait_until
+from tuf.api.metadata import Metadata, Root
+
+
+def _root_signers(repo: Path) -> set[str]:
+    md = Metadata[Root].from_file(str(repo / "root.json"))
+    result = md.signed.get_verification_result("root", md.signed_bytes, md.signatures)
+    return set(result.signed)
+
+
+def test_bob_signs_the_missing_root_signature(ceremony: Ceremony, make_app) -> None:  # type: ignore[no-untyped-def]
+    before = (ceremony.repo / "root.json").read_bytes()
+    app = make_app(ceremony.home, ceremony.repo)
+    asyncio.run(_sign_flow(app, ceremony, before))
+    assert _root_signers(ceremony.repo) == {ceremony.keyids["alice"], ceremony.keyids["bob"]}
+
+
+async def _sign_flow(app, ceremony: Ceremony, before: bytes) -> None:  # type: ignore[no-untyped-def]
+    async with app.run_test(size=(130, 45)) as pilot:
+        await settle(pilot)
+        assert screen_name(pilot) == "StatusScreen"
+        assert "root v1 keys: 1 of 2 signatures — waiting for bob" in text(pilot, "#details")
+        assert "awaiting signatures on: root" in text(pilot, "#summary")
+        await pilot.press("enter")  # the root row is selected first
+        await settle(pilot)
+        assert screen_name(pilot) == "SignScreen"
+        review = text(pilot, "#review")
+        assert "root version 1" in review
+        assert "root: 2 of 2 keys (alice" in review
+        assert (ceremony.repo / "root.json").read_bytes() == before  # nothing written yet
+        await pilot.click("#confirm")
+        await wait_until(pilot, lambda: screen_name(pilot) == "PassphraseModal", "the modal")
+        await pilot.press(*BOB_PASSPHRASE)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen_name(pilot) == "SignScreen"
+        assert "signed root v1 with key bob" in text(pilot, "#sign-result")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "status: OK" in text(pilot, "#summary")
