@@ -172,15 +172,8 @@ def check_role(task: RoleTask) -> RoleOutcome:
         return done()
     rec, file = task.recorded, task.file
     if rec is not None:
-        run.check_file(
-            task.raw,
-            role=name,
-            name=file,
-            length=rec.length,
-            hashes=rec.hashes,
-            recorded_by="snapshot",
-            decode=_unhex,
-        )
+        run.check_file(task.raw, role=name, name=file, length=rec.length, hashes=rec.hashes,
+                       recorded_by="snapshot", decode=_unhex)  # fmt: skip
     env = run.load_tuf(file, name)
     if env is None:
         return done()
@@ -192,11 +185,8 @@ def check_role(task: RoleTask) -> RoleOutcome:
         return done()
     header = info.header
     if rec is not None and header.version != rec.version:
-        run.error(
-            "version-mismatch",
-            name,
-            f"{file} is v{header.version}, snapshot records v{rec.version}",
-        )
+        wanted = f"snapshot records v{rec.version}"
+        run.error("version-mismatch", name, f"{file} is v{header.version}, {wanted}")
     valid = count_signatures(env, task.keys, table)
     run.check_threshold(name, file, valid, task.keys.threshold, task.delegator)
     run.check_expiry(name, file, header.expires, header.expires_text)

@@ -15,24 +15,26 @@ from typing import Any
 
 from cryptography import x509
 
-from trustkeep.core.notary_meta import (
-    NotaryKey,
-    NotaryKeyError,
-    b64decode_strict,
-    parse_notary_key,
-    verify_notary_signature,
-)
+from trustkeep.core.notary_meta import b64decode_strict, verify_notary_signature
 from trustkeep.core.pinning import certificate_problems
-from trustkeep.core.verify._envelope import Envelope, Malformed, parse_notary_time
+from trustkeep.core.verify._envelope import Envelope, Malformed
+from trustkeep.core.verify._notarymodel import (
+    Header,
+    Keys,
+    NRoot,
+    NTargets,
+    parse_header,
+    parse_root,
+    parse_targets,
+)
 from trustkeep.core.verify._run import PATH_FINDINGS_PER_ROLE, Run
-from trustkeep.core.verify._tufmodel import RoleKeys, parse_role_keys
+from trustkeep.core.verify._tufmodel import RoleKeys
 from trustkeep.core.verify.bundle import MetadataBundle
 from trustkeep.core.verify.report import Anchor, Report, RoleResult
 
 __all__ = ["PinAnchor", "PinCheck", "verify_notary"]
 
 PinCheck = Callable[[Sequence[str], Sequence[str], Sequence[x509.Certificate]], list[str]]
-_ROLE_NAME = re.compile(r"^targets/[-a-z0-9_/]+$")
 _VERSIONED_ROOT = re.compile(r"^([0-9]{1,12})\.root\.json$")
 _X509 = ("ecdsa-x509", "rsa-x509")
 
@@ -47,103 +49,7 @@ class PinAnchor:
     check: PinCheck
 
 
-@dataclass(frozen=True)
-class _Header:
-    version: int
-    expires: datetime
-    expires_text: str
-
-
-@dataclass(frozen=True)
-class _Keys:
-    usable: Mapping[str, NotaryKey]
-    bad: Mapping[str, str]
-
-
-@dataclass(frozen=True)
-class _Root:
-    header: _Header
-    keys: _Keys
-    roles: Mapping[str, RoleKeys]
-
-
-@dataclass(frozen=True)
-class _Delegation:
-    name: str
-    keys: RoleKeys
-    paths: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class _Targets:
-    header: _Header
-    targets: Mapping[str, Any]
-    keys: _Keys
-    roles: tuple[_Delegation, ...]
-
-
-def _header(signed: Mapping[str, Any], expected: str, *, where: str) -> _Header:
-    if signed.get("_type") != expected:
-        raise Malformed(
-            f"{where}: _type is {str(signed.get('_type'))[:20]!r}, expected {expected!r}"
-        )
-    version = signed.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
-        raise Malformed(f"{where}: version is not a non-negative integer")
-    text = signed.get("expires")
-    expires = parse_notary_time(text, name=where)
-    assert isinstance(text, str)
-    return _Header(version, expires, text)
-
-
-def _keys(doc: Any, *, where: str) -> _Keys:
-    if not isinstance(doc, dict):
-        raise Malformed(f"{where}: 'keys' is not an object")
-    usable: dict[str, NotaryKey] = {}
-    bad: dict[str, str] = {}
-    for keyid, entry in doc.items():
-        try:
-            usable[keyid] = parse_notary_key(keyid, entry)
-        except NotaryKeyError as e:
-            bad[keyid] = str(e)
-    return _Keys(usable, bad)
-
-
-def _root(signed: Mapping[str, Any], *, where: str) -> _Root:
-    header = _header(signed, "Root", where=where)
-    roles = signed.get("roles")
-    needed = {"root", "targets", "snapshot", "timestamp"}
-    if not isinstance(roles, dict) or not needed <= set(roles):
-        raise Malformed(f"{where}: roles must include {', '.join(sorted(needed))}")
-    parsed = {n: parse_role_keys(roles[n], where=where, role=n) for n in needed}
-    return _Root(header, _keys(signed.get("keys"), where=where), parsed)
-
-
-def _targets(signed: Mapping[str, Any], *, name: str, where: str) -> _Targets:
-    header = _header(signed, "Targets", where=where)
-    targets = signed.get("targets", {})
-    if not isinstance(targets, dict) or not all(isinstance(v, dict) for v in targets.values()):
-        raise Malformed(f"{where}: targets is not an object of objects")
-    deleg = signed.get("delegations") or {"keys": {}, "roles": []}
-    if not isinstance(deleg, dict) or not isinstance(deleg.get("roles", []), list):
-        raise Malformed(f"{where}: delegations is not an object with a roles list")
-    roles: list[_Delegation] = []
-    for doc in deleg.get("roles", []):
-        child = doc.get("name") if isinstance(doc, dict) else None
-        if not isinstance(child, str) or not _ROLE_NAME.match(child) or len(child) >= 256:
-            raise Malformed(f"{where}: delegation name {str(child)[:60]!r} is not targets/<name>")
-        if not child.startswith(f"{name}/") or "//" in child or child.endswith("/"):
-            raise Malformed(f"{where}: {name} cannot delegate to {child!r} (not under {name}/)")
-        paths = doc.get("paths", [])
-        if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
-            raise Malformed(f"{where}: delegation {child} paths are not a list of strings")
-        roles.append(
-            _Delegation(child, parse_role_keys(doc, where=where, role=child), tuple(paths))
-        )
-    return _Targets(header, targets, _keys(deleg.get("keys", {}), where=where), tuple(roles))
-
-
-def _count(env: Envelope, role: RoleKeys, keys: _Keys, only: set[str] | None = None) -> int:
+def _count(env: Envelope, role: RoleKeys, keys: Keys, only: set[str] | None = None) -> int:
     """Distinct keyids of ``role`` with a valid signature; wrong-ID keys never count."""
     allowed = set(role.keyids) if only is None else set(role.keyids) & only
     valid: set[str] = set()
@@ -172,7 +78,7 @@ class NotaryRun(Run):
         self._pending: tuple[int, int] = (0, 0)
 
     def key_findings(
-        self, keys: _Keys, role_keys: Sequence[RoleKeys], role: str, where: str
+        self, keys: Keys, role_keys: Sequence[RoleKeys], role: str, where: str
     ) -> None:
         used = {k for r in role_keys for k in r.keyids}
         for keyid in sorted(used):
@@ -196,17 +102,17 @@ class NotaryRun(Run):
 
     def parse_root(
         self, name: str, files: Mapping[str, bytes] | None = None
-    ) -> tuple[Envelope, _Root] | None:
+    ) -> tuple[Envelope, NRoot] | None:
         env = self.load(name, "root", notary=True, files=files)
         if env is None:
             return None
         try:
-            return env, _root(env.signed, where=name)
+            return env, parse_root(env.signed, where=name)
         except Malformed as e:
             self.error("malformed", "root", str(e))
             return None
 
-    def root_result(self, name: str, root: _Root, valid: int, mark: int) -> None:
+    def root_result(self, name: str, root: NRoot, valid: int, mark: int) -> None:
         self.roles.append(
             RoleResult(
                 role="root",
@@ -221,7 +127,7 @@ class NotaryRun(Run):
 
     def root_chain(
         self, trusted: bytes | None, source: str | None, pins: PinAnchor | None
-    ) -> tuple[_Root | None, Anchor]:
+    ) -> tuple[NRoot | None, Anchor]:
         candidates = self._candidates()
         if pins is not None:
             start = {v: n for v, n in candidates.items() if n == "root.json"} or candidates
@@ -282,7 +188,7 @@ class NotaryRun(Run):
                 self.error("malformed", "root", "root.json: signed.version is not an integer")
         return found
 
-    def _walk(self, root: _Root, candidates: dict[int, str]) -> _Root:
+    def _walk(self, root: NRoot, candidates: dict[int, str]) -> NRoot:
         version = root.header.version
         while version + 1 in candidates:
             name = candidates[version + 1]
@@ -326,7 +232,7 @@ class NotaryRun(Run):
         self._previous_version("root", version, "root.json")
         return root
 
-    def check_certificates(self, root: _Root, pins: PinAnchor | None) -> None:
+    def check_certificates(self, root: NRoot, pins: PinAnchor | None) -> None:
         """Root role keys must be usable x509 certificates (CN = GUN, valid at --at, not weak)."""
         role = root.roles["root"]
         certs: list[x509.Certificate] = []
@@ -391,8 +297,8 @@ class NotaryRun(Run):
             )
 
     def signed_role(
-        self, role: str, kind: str, keys: RoleKeys, table: _Keys, by: str
-    ) -> tuple[Envelope, _Header] | None:
+        self, role: str, kind: str, keys: RoleKeys, table: Keys, by: str
+    ) -> tuple[Envelope, Header] | None:
         name = f"{role}.json"
         if name not in self.bundle.files:
             self.error("missing-role", role, f"{self.bundle.source}: no {name}")
@@ -401,7 +307,7 @@ class NotaryRun(Run):
         if env is None:
             return None
         try:
-            header = _header(env.signed, kind, where=name)
+            header = parse_header(env.signed, kind, where=name)
         except Malformed as e:
             self.error("malformed", role, str(e))
             return None
@@ -412,9 +318,7 @@ class NotaryRun(Run):
         self._pending = (valid, keys.threshold)
         return env, header
 
-    def result(
-        self, role: str, header: _Header, mark: int, delegated_by: str | None = None
-    ) -> None:
+    def result(self, role: str, header: Header, mark: int, delegated_by: str | None = None) -> None:
         valid, threshold = self._pending
         self.roles.append(
             RoleResult(
@@ -436,7 +340,7 @@ class NotaryRun(Run):
             return {}
         return meta
 
-    def timestamp_and_snapshot(self, root: _Root) -> dict[str, Any]:
+    def timestamp_and_snapshot(self, root: NRoot) -> dict[str, Any]:
         by = f"root v{root.header.version}"
         mark = self.mark()
         ts = self.signed_role("timestamp", "Timestamp", root.roles["timestamp"], root.keys, by)
@@ -461,8 +365,8 @@ class NotaryRun(Run):
         self.check_recorded("root", "root.json", meta.get("root"), "snapshot", root.header.version)
         return meta
 
-    def targets_tree(self, root: _Root, meta: dict[str, Any]) -> None:
-        stack: list[tuple[str, RoleKeys, _Keys, str, tuple[tuple[str, ...], ...]]] = [
+    def targets_tree(self, root: NRoot, meta: dict[str, Any]) -> None:
+        stack: list[tuple[str, RoleKeys, Keys, str, tuple[tuple[str, ...], ...]]] = [
             ("targets", root.roles["targets"], root.keys, f"root v{root.header.version}", ())
         ]
         seen: set[str] = set()
@@ -482,7 +386,7 @@ class NotaryRun(Run):
             if meta and role not in meta:
                 self.error("missing-role", role, f"snapshot does not list {role}")
             try:
-                info = _targets(env.signed, name=role, where=f"{role}.json")
+                info = parse_targets(env.signed, name=role, where=f"{role}.json")
             except Malformed as e:
                 self.error("malformed", role, str(e))
                 continue
@@ -492,7 +396,7 @@ class NotaryRun(Run):
             for d in reversed(info.roles):
                 stack.append((d.name, d.keys, info.keys, role, (*chain, d.paths)))
 
-    def _check_paths(self, role: str, info: _Targets, chain: tuple[tuple[str, ...], ...]) -> None:
+    def _check_paths(self, role: str, info: NTargets, chain: tuple[tuple[str, ...], ...]) -> None:
         if not chain:
             return
         bad = [t for t in info.targets if not all(any(t.startswith(p) for p in ps) for ps in chain)]
