@@ -203,3 +203,23 @@ def test_consistent_snapshot_repository(tk, make_keys, tmp_path):  # type: ignor
         "warning: key online (" in out
         and "is shared by online role(s) snapshot, timestamp and offline role(s) targets" in out
     )
+
+
+def test_refresh_on_an_online_machine_leaves_targets_alone(tk, tkj, basic_repo, tmp_path):  # type: ignore[no-untyped-def]
+    """Only the snapshot and timestamp keys are here: refresh must not unsign targets."""
+    repo, _ = basic_repo
+    targets_before = (repo / "targets.json").read_bytes()
+    assert tk("key", "remove", "tgt", "--yes")[0] == 0
+    code, doc, err = tkj("refresh", str(repo))
+    assert code == 0, err
+    assert [(r["role"], r["version"], r["verified"]) for r in doc["roles"]] == [
+        ("snapshot", 2, True), ("timestamp", 2, True),
+    ]  # fmt: skip
+    assert (repo / "targets.json").read_bytes() == targets_before
+    assert tk("status", str(repo))[0] == 0
+    # asked explicitly, targets is refreshed and left for its holder to sign
+    code, doc, err = tkj("refresh", str(repo), "--role", "targets")
+    assert code == 0
+    assert doc["roles"][0]["role"] == "targets" and doc["roles"][0]["verified"] is False
+    assert f"each holder runs 'trustkeep sign {repo / 'targets.json'} --key K'" in err
+    assert tk("status", str(repo))[0] == 1

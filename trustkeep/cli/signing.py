@@ -68,7 +68,8 @@ def timestamp(directory: Path, expires: str | None) -> None:
     "roles",
     multiple=True,
     metavar="R",
-    help="Role to refresh (repeatable; default targets); snapshot and timestamp follow.",
+    help="Role to refresh (repeatable, globs like bins-*); snapshot and timestamp follow. "
+    "Default: targets when this store holds enough of its keys, then snapshot, timestamp.",
 )
 @click.option("--expires", metavar="SPEC", help="e.g. targets=90d,snapshot=7d,timestamp=1d")
 @json_option

@@ -419,13 +419,22 @@ class RepoService:
     ) -> WriteResult:
         """New version and expiry, re-signed: the given roles, then snapshot, then timestamp.
 
-        No role: targets, snapshot, timestamp. ``root`` stages a root version alone.
+        No role: targets (only when this store can sign it by threshold, so an online
+        machine holding only the snapshot and timestamp keys never leaves targets
+        unsigned), snapshot, timestamp. ``root`` stages a root version alone.
         Roles may be globs (``bins-*``).
         """
         state = self.load(directory)
         policy = ExpiryPolicy.parse(expires)
         when = _now(now)
-        wanted = self._expand_roles(state, roles) or ["targets"]
+        wanted = self._expand_roles(state, roles)
+        if not wanted:
+            wanted = ["snapshot"]
+            threshold = state.root.signed.roles["targets"].threshold
+            if len(SignerPool(self.keys).available(self._authorized(state, "targets"))) >= (
+                threshold
+            ):
+                wanted.insert(0, "targets")
         if wanted == ["root"]:
             rootops.set_root_expiry(state, now=when, policy=policy)
             return self._commit(directory, state)
