@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -34,3 +36,9 @@ def text(pilot: Pilot[Any], selector: str) -> str:
 
 def screen_name(pilot: Pilot[Any]) -> str:
     return type(pilot.app.screen).__name__
+
+
+def screenshot_text(svg: str) -> str:
+    """The characters on screen in an ``export_screenshot()`` SVG, in drawing order."""
+    spans = re.findall(r"<text[^>]*>(.*?)</text>", svg, flags=re.S)
+    return html.unescape("".join(spans)).replace("\xa0", " ")

@@ -1,0 +1,77 @@
+"""A wrong or cancelled passphrase writes nothing; the transcript never holds a secret."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from conftest import BOB_PASSPHRASE, Ceremony
+from pilot_support import screen_name, screenshot_text, settle, text, wait_until
+
+
+async def _open_sign_and_answer(app, answers: list[str | None], seen: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """Open the root's sign screen, press confirm once per answer (None: Escape)."""
+    async with app.run_test(size=(130, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        for i, answer in enumerate(answers):
+            await pilot.click("#confirm")
+            await wait_until(pilot, lambda: screen_name(pilot) == "PassphraseModal", "the modal")
+            seen[f"prompt{i}"] = str(app.screen.query_one("#passphrase-prompt").content)
+            if answer is None:
+                await pilot.press("escape")
+            else:
+                await pilot.press(*answer)
+                seen[f"typed{i}"] = screenshot_text(
+                    app.export_screenshot()
+                )  # the modal, text typed
+                await pilot.press("enter")
+            await settle(pilot)
+            seen[f"result{i}"] = text(pilot, "#sign-result")
+        seen["screenshot"] = screenshot_text(app.export_screenshot())
+
+
+def _run(ceremony: Ceremony, make_app, answers: list[str | None]) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    seen: dict[str, str] = {}
+    asyncio.run(_open_sign_and_answer(make_app(ceremony.home, ceremony.repo), answers, seen))
+    return seen
+
+
+def _repo_bytes(repo: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(repo.iterdir())}
+
+
+def test_wrong_then_cancelled_passphrase_write_nothing(
+    ceremony: Ceremony, make_app, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    before = _repo_bytes(ceremony.repo)
+    seen = _run(ceremony, make_app, ["wrongpass1", None])
+    bob = ceremony.keyids["bob"]
+    assert seen["prompt0"] == f"Passphrase for key {bob[:8]} (bob)"
+    assert seen["result0"] == (
+        f"sign failed: wrong passphrase for key {bob} (bob); nothing was written"
+    )
+    assert seen["result1"] == (
+        f"sign failed: no passphrase for key {bob[:8]} (bob): entry cancelled; nothing was written"
+    )
+    assert _repo_bytes(ceremony.repo) == before
+    transcript = (tmp_path / "transcript.log").read_text()
+    assert "wrongpass1" not in transcript
+    assert "Passphrase for key" in seen["typed0"]
+    assert "wrongpass1" not in seen["typed0"]
+    assert "•" * len("wrongpass1") in seen["typed0"]
+    assert transcript.count("failed: sign root with key") == 2
+
+
+def test_retry_after_a_wrong_passphrase_signs(ceremony: Ceremony, make_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    seen = _run(ceremony, make_app, ["wrongpass2", BOB_PASSPHRASE])
+    assert "wrong passphrase" in seen["result0"]
+    assert seen["result1"].startswith("signed root v1 with key bob (")
+    assert "root v1 keys: 2 of 2 signatures — threshold met" in seen["result1"]
+    lines = (tmp_path / "transcript.log").read_text().splitlines()
+    actions = [line.split("  ", 2)[2].split(":", 1)[0] for line in lines]
+    assert actions == ["opened", "reviewed", "failed", "signed", "closed"]
+    assert all(f"  {ceremony.repo}  " in line for line in lines)
+    assert BOB_PASSPHRASE not in "\n".join(lines)
+    assert BOB_PASSPHRASE not in seen["typed1"]
