@@ -372,3 +372,45 @@ def test_succinct_bins_wrong_bin_is_path_not_delegated() -> None:
         MetadataBundle(files, source="r"), at=NOW, trusted_root=files["1.root.json"]
     )
     assert [(f.code, f.role) for f in report.errors] == [("path-not-delegated", wrong)]
+
+
+def test_classic_hash_prefix_bins(tmp_path: Path) -> None:
+    """path_hash_prefixes delegations: a target in the wrong prefix bin is not delegated."""
+    import hashlib
+
+    repo = Repo.build(delegations=False)
+    parent = repo.targets["targets"].signed
+    from tuf.api.metadata import Delegations, Metadata, Targets
+
+    signer = signers("hashbins")[0]
+    parent.delegations = Delegations(keys={signer.public_key.keyid: signer.public_key}, roles={})
+    assert parent.delegations.roles is not None
+    for i, prefixes in enumerate([["0", "1", "2", "3", "4", "5", "6", "7"],
+                                  ["8", "9", "a", "b", "c", "d", "e", "f"]]):  # fmt: skip
+        name = f"hashbin-{i}"
+        parent.delegations.roles[name] = DelegatedRole(
+            name, [signer.public_key.keyid], 1, False, path_hash_prefixes=prefixes
+        )
+        repo.targets[name] = Metadata(Targets(expires=parent.expires))
+        repo.keys[name] = [signer]
+        repo.delegators[name] = "targets"
+    paths = [f"pkg/{i}.tgz" for i in range(10)]
+    for p in paths:
+        first = hashlib.sha256(p.encode()).hexdigest()[0]
+        right = "hashbin-0" if first in "01234567" else "hashbin-1"
+        repo.targets[right].signed.targets[p] = TargetFile(1, {"sha256": "00" * 32}, p)
+    stray = next(
+        f"stray/{i}.tgz"
+        for i in range(100)
+        if hashlib.sha256(f"stray/{i}.tgz".encode()).hexdigest()[0] in "89abcdef"
+    )
+    repo.targets["hashbin-0"].signed.targets[stray] = TargetFile(1, {"sha256": "00" * 32}, stray)
+    repo.refresh()
+    files = repo.files()
+    report = verify_tuf(
+        MetadataBundle(files, source="r"), at=NOW, trusted_root=files["1.root.json"]
+    )
+    assert [(f.code, f.role) for f in report.errors] == [("path-not-delegated", "hashbin-0")]
+    assert not updater_finds(files, files["1.root.json"], stray, tmp_path / "u")
+    for p in paths:
+        assert updater_finds(files, files["1.root.json"], p, tmp_path / "u")

@@ -94,9 +94,6 @@ def parse_envelope(raw: bytes, *, name: str, notary: bool = False) -> Envelope:
         raise Malformed(f"{name}: 'signed' is missing or not an object")
     if not isinstance(sigs, list):
         raise Malformed(f"{name}: 'signatures' is missing or not a list")
-    extra = set(doc) - {"signed", "signatures"}
-    if extra and not notary:
-        raise Malformed(f"{name}: unexpected top-level field(s) {sorted(extra)!r}")
     signatures: list[RawSignature] = []
     for i, s in enumerate(sigs):
         if not isinstance(s, dict):
