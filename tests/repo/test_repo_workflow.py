@@ -223,3 +223,26 @@ def test_refresh_on_an_online_machine_leaves_targets_alone(tk, tkj, basic_repo, 
     assert doc["roles"][0]["role"] == "targets" and doc["roles"][0]["verified"] is False
     assert f"each holder runs 'trustkeep sign {repo / 'targets.json'} --key K'" in err
     assert tk("status", str(repo))[0] == 1
+
+
+def test_timestamp_hashes_the_snapshot_bytes_on_disk(tk, tkj, basic_repo, tmp_path):  # type: ignore[no-untyped-def]
+    """A snapshot re-serialised by another tool: timestamp must hash the file, not a re-dump."""
+    repo, _ = basic_repo
+    snapshot = repo / "snapshot.json"
+    compact = json.dumps(json.loads(snapshot.read_bytes()), separators=(",", ":")).encode()
+    assert compact != snapshot.read_bytes()
+    snapshot.write_bytes(compact)
+    code, doc, _ = tkj("status", str(repo))
+    assert code == 1
+    assert doc["problems"] == [
+        "timestamp: the length or hash it records for snapshot.json does not match the file "
+        "(was snapshot signed again?): run `trustkeep timestamp DIR`"
+    ]
+    code, _, err = tk("timestamp", str(repo))
+    assert code == 0, err
+    assert snapshot.read_bytes() == compact  # snapshot itself untouched
+    recorded = json.loads((repo / "timestamp.json").read_bytes())["signed"]["meta"]
+    assert recorded["snapshot.json"]["length"] == len(compact)
+    assert tk("status", str(repo))[0] == 0
+    up, _ = updater(repo, tmp_path / "client")
+    up.refresh()  # python-tuf checks the recorded length and sha256 against the file

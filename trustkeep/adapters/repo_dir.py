@@ -59,6 +59,10 @@ def parse_metadata(data: bytes, source: str) -> Metadata[Any]:
 
 def read_metadata(path: Path, expected: type[S] | None = None) -> Metadata[Any]:
     """Read one metadata file; ``expected`` checks its type (root, targets...)."""
+    return _read(path, expected)[0]
+
+
+def _read(path: Path, expected: type[S] | None = None) -> tuple[Metadata[Any], bytes]:
     try:
         size = path.stat().st_size
         if size > MAX_METADATA_BYTES:
@@ -73,7 +77,7 @@ def read_metadata(path: Path, expected: type[S] | None = None) -> Metadata[Any]:
     md = parse_metadata(data, str(path))
     if expected is not None and not isinstance(md.signed, expected):
         raise InputError(f"{path}: holds {md.signed.type} metadata, expected {expected.type}")
-    return md
+    return md, data
 
 
 def load_repo(directory: Path) -> RepoState:
@@ -89,12 +93,14 @@ def load_repo(directory: Path) -> RepoState:
     prev_path = directory / f"{root.signed.version - 1}.root.json"
     if root.signed.version > 1 and prev_path.is_file():
         previous = read_metadata(prev_path, Root)
+    snapshot, snapshot_bytes = _read(directory / "snapshot.json", Snapshot)
     state = RepoState(
         root=root,
         previous_root=previous,
         targets=read_metadata(directory / "targets.json", Targets),
-        snapshot=read_metadata(directory / "snapshot.json", Snapshot),
+        snapshot=snapshot,
         timestamp=read_metadata(directory / "timestamp.json", Timestamp),
+        snapshot_bytes=snapshot_bytes,
     )
     for _parent, child in walk_delegations(state):
         if child in state.delegated or child in state.missing:
@@ -141,6 +147,8 @@ def write_changed(directory: Path, state: RepoState) -> list[Path]:
     written: list[Path] = []
     for role in sorted(state.changed, key=lambda r: _ORDER.get(r, 1)):
         data = serialize(state.role(role))
+        if role == "snapshot":
+            state.snapshot_bytes = data
         for name in files_for_role(state, role):
             path = _inside(directory, name)
             atomic_write(path, data)

@@ -120,7 +120,12 @@ class RepoService:
         changed = [r for r in state.changed if r != "timestamp"]
         self._sign(state, pool, changed, sign)
         if timestamp_now is not None:
-            snap = repo_dir.serialize(state.snapshot)
+            # the bytes clients will download: new ones if written now, else the file's own
+            snap = (
+                repo_dir.serialize(state.snapshot)
+                if "snapshot" in state.changed or state.snapshot_bytes is None
+                else state.snapshot_bytes
+            )
             online.update_timestamp(state, snap, now=timestamp_now, policy=policy or ExpiryPolicy())
             self._sign(state, pool, ["timestamp"], sign)
         changes = tuple(self._checks(state, r, directory) for r in state.changed)

@@ -46,6 +46,8 @@ class RepoState:
     missing: list[str] = field(default_factory=list)
     #: roles to write, in the order they were changed
     changed: list[str] = field(default_factory=list)
+    #: snapshot.json as read (timestamp records the hash of these bytes, not of a re-dump)
+    snapshot_bytes: bytes | None = None
 
     def mark(self, role: str) -> None:
         if role not in self.changed:

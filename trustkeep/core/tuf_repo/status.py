@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from tuf.api.exceptions import LengthOrHashMismatchError
 from tuf.api.metadata import Metadata, Root, Targets
 
 from trustkeep.core.tuf_repo.pubkeys import keyid_is_hash
@@ -202,6 +203,28 @@ def _freshness(state: RepoState, role: str) -> list[str]:
     return []
 
 
+def _snapshot_bytes_match(state: RepoState) -> bool:
+    data = state.snapshot_bytes
+    meta = state.timestamp.signed.snapshot_meta
+    if data is None:
+        return True
+    try:
+        meta.verify_length_and_hashes(data)
+    except LengthOrHashMismatchError:
+        return False
+    return True
+
+
+def _snapshot_problems(state: RepoState) -> list[str]:
+    """Timestamp must record the length and hashes of snapshot.json as it is on disk."""
+    if _snapshot_bytes_match(state):
+        return []
+    return [
+        "timestamp: the length or hash it records for snapshot.json does not match the file "
+        "(was snapshot signed again?): run `trustkeep timestamp DIR`"
+    ]
+
+
 def _role_status(
     state: RepoState, role: str, now: datetime, warn_within: timedelta, names: Mapping[str, str]
 ) -> RoleStatus:
@@ -249,6 +272,9 @@ def repo_status(
     """Status of every role; problems make ``ok`` false (unsigned, under threshold, expired)."""
     names = names or {}
     roles = tuple(_role_status(state, r, now, warn_within, names) for r in state.all_roles())
-    problems = tuple(f"{r}: delegated but its metadata file is missing" for r in state.missing)
+    problems = tuple(
+        [f"{r}: delegated but its metadata file is missing" for r in state.missing]
+        + _snapshot_problems(state)
+    )
     warnings = tuple(_threshold_warnings(state) + _repo_warnings(state, names))
     return RepoStatus(roles=roles, problems=problems, warnings=warnings)
