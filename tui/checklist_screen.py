@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -51,13 +52,14 @@ class ChecklistScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Re-sign expiring metadata", id="checklist-title")
-        yield Static("\n".join(_STEPS).format(days=WITHIN_DAYS), id="steps")
+        yield Static("Re-sign expiring metadata", id="checklist-title", markup=False)
+        yield Static("\n".join(_STEPS).format(days=WITHIN_DAYS), id="steps", markup=False)
+        yield Static("", id="checklist-note", markup=False)
         yield SelectionList[str](id="expiring")
         with Horizontal(classes="buttons"):
             yield Button("Write new versions", id="write", variant="primary", disabled=True)
             yield Button("Back", id="back")
-        yield Static("", id="checklist-result")
+        yield Static("", id="checklist-result", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -82,11 +84,9 @@ class ChecklistScreen(Screen[None]):
                 continue
             left = "expired" if r.expired else f"{r.days_left} days left"
             label = f"{r.role} v{r.version} — expires {r.expires:%Y-%m-%d} ({left})"
-            choices.add_option((label, r.role, r.role in due))
-        if not due:
-            self.query_one("#checklist-result", Static).update(
-                f"Nothing expires within {WITHIN_DAYS} days; tick a role to renew it anyway."
-            )
+            choices.add_option((Text(label), r.role, r.role in due))
+        note = "" if due else f"Nothing expires within {WITHIN_DAYS} days; tick a role to renew it."
+        self.query_one("#checklist-note", Static).update(note)
         choices.focus()
         self.query_one("#write", Button).disabled = self.busy
 

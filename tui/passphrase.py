@@ -25,7 +25,7 @@ class PassphraseModal(ModalScreen["str | None"]):
     def compose(self) -> ComposeResult:
         with Vertical(id="passphrase-box"):
             text = self.prompt[0].upper() + self.prompt[1:]
-            yield Label(text, id="passphrase-prompt")
+            yield Label(text, id="passphrase-prompt", markup=False)
             yield Input(password=True, id="secret", placeholder="not shown while you type")
             with Horizontal(classes="buttons"):
                 yield Button("OK", id="ok", variant="primary")

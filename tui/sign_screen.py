@@ -63,16 +63,20 @@ class SignScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(f"Sign {self.role}: review what you are about to sign", id="sign-title")
+        yield Static(
+            f"Sign {self.role}: review what you are about to sign", id="sign-title", markup=False
+        )
         with VerticalScroll(id="review-box"):
-            yield Static("loading…", id="review")
-        yield Static("", id="waiting")
-        yield Static("Sign with (keys of this store that are still missing):", id="keys-label")
-        yield OptionList(id="keys")
+            yield Static("loading…", id="review", markup=False)
+        yield Static("", id="waiting", markup=False)
+        yield Static(
+            "Sign with (keys of this store that are still missing):", id="keys-label", markup=False
+        )
+        yield OptionList(id="keys", markup=False)
         with Horizontal(classes="buttons"):
             yield Button("Sign and write", id="confirm", variant="primary", disabled=True)
             yield Button("Back", id="back")
-        yield Static("", id="sign-result")
+        yield Static("", id="sign-result", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:

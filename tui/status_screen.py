@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -47,11 +48,11 @@ class StatusScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("loading…", id="summary")
-        table: DataTable[str] = DataTable(id="roles", cursor_type="row", zebra_stripes=True)
+        yield Static("loading…", id="summary", markup=False)
+        table: DataTable[Text] = DataTable(id="roles", cursor_type="row", zebra_stripes=True)
         yield table
-        yield Static("", id="details")
-        yield Static("", id="last-action")
+        yield Static("", id="details", markup=False)
+        yield Static("", id="last-action", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -80,14 +81,14 @@ class StatusScreen(Screen[None]):
         for r in view.status.roles:
             sigs = " + ".join(waiting_line(c, view.names) for c in r.checks)
             mark = "" if r.ok else " ✗"
-            table.add_row(
+            cells = (
                 r.role + mark,
                 str(r.version),
                 f"{r.expires:%Y-%m-%d %H:%M}Z",
                 "expired" if r.expired else str(r.days_left),
                 sigs,
-                key=r.role,
             )
+            table.add_row(*(Text(c) for c in cells), key=r.role)
         if view.status.roles:
             table.move_cursor(row=min(selected, len(view.status.roles) - 1))
         unsigned = view.unsigned_roles()

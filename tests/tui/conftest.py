@@ -32,7 +32,7 @@ def _tui_importable() -> Path | None:
 
 TUI_SHIM = _tui_importable()
 
-ADMIN_PASSPHRASE = "admin-passphrase-1"
+ADMIN_PASSPHRASE = "adminpass1"
 #: typed key by key in the modal, so letters and digits only
 BOB_PASSPHRASE = "bobsecret42"
 

@@ -42,9 +42,7 @@ def _repo_bytes(repo: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(repo.iterdir())}
 
 
-def test_wrong_then_cancelled_passphrase_write_nothing(
-    ceremony: Ceremony, make_app, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+def test_wrong_then_cancelled_write_nothing(ceremony: Ceremony, make_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
     before = _repo_bytes(ceremony.repo)
     seen = _run(ceremony, make_app, ["wrongpass1", None])
     bob = ceremony.keyids["bob"]
