@@ -414,3 +414,21 @@ def test_classic_hash_prefix_bins(tmp_path: Path) -> None:
     assert not updater_finds(files, files["1.root.json"], stray, tmp_path / "u")
     for p in paths:
         assert updater_finds(files, files["1.root.json"], p, tmp_path / "u")
+
+
+def test_deep_delegation_chain_does_not_recurse() -> None:
+    """1,100 nested delegations (deeper than Python's recursion limit) verify iteratively."""
+    repo = Repo.build(delegations=False, n_targets=0)
+    parent = "targets"
+    for i in range(1100):
+        name = f"d{i}"
+        repo._delegate(parent, name, ["deep/*"], 1 if i == 1099 else 0)
+        parent = name
+    repo.targets[parent].signed.targets["other/x"] = TargetFile(1, {"sha256": "00" * 32}, "other/x")
+    repo.refresh()
+    files = repo.files()
+    report = verify_tuf(
+        MetadataBundle(files, source="r"), at=NOW, trusted_root=files["1.root.json"]
+    )
+    assert [(f.code, f.role) for f in report.errors] == [("path-not-delegated", "d1099")]
+    assert len(report.roles) == 1 + 3 + 1100

@@ -347,19 +347,22 @@ def _check_paths(
         if terminating:
             bad = [p for p in info.targets if not _searched(name, p, loaded, searches)]
         else:
-            bad = [p for p in info.targets if not _reachable(name, p, edges, frozenset())]
+            bad = [p for p in info.targets if not _reachable(name, p, edges)]
         report_paths(run, name, bad)
 
 
-def _reachable(name: str, path: str, edges: Mapping[str, list[Edge]], seen: frozenset[str]) -> bool:
+def _reachable(name: str, path: str, edges: Mapping[str, list[Edge]]) -> bool:
     """Without terminating roles: some chain of delegations from targets matches ``path``."""
-    if name == "targets":
-        return True
-    inner = seen | {name}
-    return any(
-        e.matches(path) and e.delegator not in inner and _reachable(e.delegator, path, edges, inner)
-        for e in edges.get(name, ())
-    )
+    stack, seen = [name], {name}
+    while stack:
+        role = stack.pop()
+        if role == "targets":
+            return True
+        for e in edges.get(role, ()):
+            if e.delegator not in seen and e.matches(path):
+                seen.add(e.delegator)
+                stack.append(e.delegator)
+    return False
 
 
 def _searched(
