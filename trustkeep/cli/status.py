@@ -78,7 +78,13 @@ def _human(st: RepoStatus, names: dict[str, str]) -> str:
 )
 @json_option
 def status(directory: Path, warn_days: int) -> int:
-    """Exit 1 when a role is unsigned, under its threshold, expired or missing."""
+    """Per role: version, expiry, days left, signatures / threshold, who still must sign.
+
+    Warns about roles expiring within --warn-days (online roles: within a day for
+    snapshot, six hours for timestamp), thresholds above the number of keys, keys
+    shared by online and offline roles, and keyids that are not the hash of their key.
+    Exit 1 when a role is unsigned, under its threshold, expired or missing.
+    """
     service = get_app().service.repo
     st = service.status(directory, warn_days=warn_days)
     names = service.names()
