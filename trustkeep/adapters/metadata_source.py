@@ -38,7 +38,7 @@ def read_input_file(path: Path, *, what: str, limit: int = 16 * 1024 * 1024) -> 
         with path.open("rb") as f:
             if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
                 raise InputError(f"{path}: {what} is not a regular file")
-            data = f.read(limit + 1)
+            data = f.read(min(os.fstat(f.fileno()).st_size, limit) + 1)
     except FileNotFoundError as e:
         raise InputError(f"{path}: {what} not found") from e
     except IsADirectoryError as e:
@@ -110,7 +110,9 @@ def _read_limited(path: str, limits: Limits) -> bytes:
     except OSError as e:
         raise InputError(f"{path}: cannot read: {e.strerror}") from e
     with os.fdopen(fd, "rb") as f:
-        return f.read(limits.file_bytes + 1)
+        size = os.fstat(f.fileno()).st_size
+        # never ask for more than the file (a read(n) buffer is allocated up front)
+        return f.read(min(size, limits.file_bytes) + 1)
 
 
 def _safe_member_name(name: str) -> str | None:
@@ -152,7 +154,7 @@ def _extract(tar: tarfile.TarFile, member: tarfile.TarInfo, limits: Limits) -> b
     if f is None:
         return b""
     with f:
-        return f.read(limits.file_bytes + 1)
+        return f.read(min(member.size, limits.file_bytes) + 1)
 
 
 def _metadata_root(files: dict[str, bytes], gun: str | None) -> tuple[str, str | None]:
