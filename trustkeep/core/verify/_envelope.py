@@ -64,6 +64,12 @@ def strict_loads(raw: bytes, *, name: str) -> Any:
         raise Malformed(f"{name}: not valid JSON: {reason}") from e
 
 
+#: json's C encoder, configured as close to canonical JSON as it goes (parsed JSON has no cycles)
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False
+)
+
+
 def canonical_bytes(obj: Any) -> bytes:
     """Canonical JSON (OLPC, as TUF and Notary sign): fast path through the C encoder.
 
@@ -73,7 +79,7 @@ def canonical_bytes(obj: Any) -> bytes:
     otherwise fall back to the reference encoder.
     """
     try:
-        text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        text = _ENCODER.encode(obj)
         if "\\" not in text:
             return text.encode("utf-8")
         encoded = encode_canonical(obj)
