@@ -28,14 +28,20 @@ F = TypeVar("F", bound=Callable[..., Any])
 _ROLES = click.Choice(["root", "targets", "snapshot", "timestamp"])
 
 
-def _common(func: F) -> F:
+def _staging(func: F) -> F:
+    """DIRECTORY, --expires, --sign/--no-sign, --json."""
     func = json_option(func)
     func = no_sign_option(func)
     func = click.option("--expires", metavar="WHEN", help="Root expiry: 365d, 2y or a date.")(func)
+    return click.argument("directory", type=click.Path(path_type=Path, file_okay=False))(func)
+
+
+def _common(func: F) -> F:
+    """:func:`_staging` plus --role."""
     func = click.option(
         "--role", type=_ROLES, default="root", show_default=True, help="Top-level role to change."
     )(func)
-    return click.argument("directory", type=click.Path(path_type=Path, file_okay=False))(func)
+    return _staging(func)
 
 
 def _done(result: WriteResult, what: str) -> None:
@@ -93,10 +99,9 @@ def threshold_cmd(
 
 
 @root.command("expire")
-@_common
-def expire(directory: Path, role: str, expires: str | None, sign: bool) -> None:
+@_staging
+def expire(directory: Path, expires: str | None, sign: bool) -> None:
     """Stage a root version with a new expiry (default 365 days from now)."""
-    del role
     result = get_app().service.repo.root_expire(directory, expires=expires, sign=sign)
     _done(result, "new root expiry staged")
 
