@@ -296,3 +296,83 @@ def test_notary_field_mutations_never_valid(notary_repo: NotaryRepo) -> None:
             assert not report.valid, f"{name}: {path} changed, still valid"
 
     check()
+
+
+def _ca_issued(cn: str, key: ec.EllipticCurvePrivateKey, ca: Any, ca_key: Any, eku: Any) -> Any:
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    now = dt.datetime.now(dt.UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([eku]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+
+
+def test_ca_pinning_agrees_with_real_client(
+    notary_repo: NotaryRepo, run_cli: Any, tmp_path: Path
+) -> None:
+    """CA-issued roots: a serverAuth leaf passes CA pinning, a codeSigning-only leaf does not."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    from trustkeep.core.keyids import notary_canonical_id
+    from trustkeep.core.pem_keys import dump_notary_pem
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Verify Test CA")])
+    now = dt.datetime.now(dt.UTC)
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    results = {}
+    ekus = {"srv": ExtendedKeyUsageOID.SERVER_AUTH, "code": ExtendedKeyUsageOID.CODE_SIGNING}
+    for label, eku in ekus.items():
+        gun = f"example.com/verify-ca-{label}"
+        private = ec.generate_private_key(ec.SECP256R1())
+        canonical = notary_canonical_id(private.public_key())
+        assert canonical is not None
+        key_file, cert_file = tmp_path / f"{label}.key", tmp_path / f"{label}.crt"
+        key_file.write_bytes(
+            dump_notary_pem(private, b"root-pass-123", role="root", gun=None, keyid=canonical)
+        )
+        leaf = _ca_issued(gun, private, ca, ca_key, eku)
+        cert_file.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+        client = NotaryClient(notary_repo.client.server, tmp_path / f"trust-{label}")
+        client.run("init", gun, "--rootkey", str(key_file), "--rootcert", str(cert_file), "-p")
+        client.run("list", gun)  # caches the timestamp
+        pinning = {"ca": {"example.com/verify-ca-": str(ca_file)}, "disable_tofu": True}
+        config = _pins(tmp_path, {"trust_pinning": pinning}, f"ca-{label}.json")
+        fresh = NotaryClient(notary_repo.client.server, tmp_path / f"fresh-{label}")
+        client_ok = fresh.run("list", gun, config=config, check=False).returncode == 0
+        meta = tmp_path / f"trust-{label}" / "tuf" / gun / "metadata"
+        code, doc, _ = _verify(run_cli, str(meta), "--pins", str(config), "--gun", gun)
+        assert doc["anchor"]["mechanism"] == "ca (example.com/verify-ca-)"
+        results[label] = (client_ok, code == 0)
+        if code:
+            assert _codes(doc) == {"pin-mismatch"}
+    assert results == {"srv": (True, True), "code": (False, False)}
