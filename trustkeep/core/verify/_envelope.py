@@ -89,7 +89,7 @@ def canonical_bytes(obj: Any) -> bytes:
         raise Malformed(f"cannot be written as canonical JSON: {type(e).__name__}") from e
 
 
-def parse_envelope(raw: bytes, *, name: str, notary: bool = False) -> Envelope:
+def parse_envelope(raw: bytes, *, name: str) -> Envelope:
     """Parse ``raw``; raise :class:`Malformed` naming ``name`` on any shape problem."""
     doc = strict_loads(raw, name=name)
     if not isinstance(doc, dict):

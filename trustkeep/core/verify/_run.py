@@ -67,7 +67,6 @@ class Run:
         name: str,
         role: str,
         *,
-        notary: bool = False,
         files: Mapping[str, bytes] | None = None,
     ) -> Envelope | None:
         """Parse ``name``; a parse problem becomes a ``malformed`` finding for ``role``."""
@@ -75,14 +74,7 @@ class Run:
         if raw is None:
             return None
         try:
-            return parse_envelope(raw, name=name, notary=notary)
-        except Malformed as e:
-            self.error("malformed", role, str(e))
-            return None
-
-    def parse(self, role: str, fn: Callable[[], object]) -> object | None:
-        try:
-            return fn()
+            return parse_envelope(raw, name=name)
         except Malformed as e:
             self.error("malformed", role, str(e))
             return None

@@ -103,7 +103,7 @@ class NotaryRun(Run):
     def parse_root(
         self, name: str, files: Mapping[str, bytes] | None = None
     ) -> tuple[Envelope, NRoot] | None:
-        env = self.load(name, "root", notary=True, files=files)
+        env = self.load(name, "root", files=files)
         if env is None:
             return None
         try:
@@ -180,7 +180,7 @@ class NotaryRun(Run):
     def _candidates(self) -> dict[int, str]:
         found = {int(m.group(1)): n for n in self.bundle.files if (m := _VERSIONED_ROOT.match(n))}
         if "root.json" in self.bundle.files:
-            env = self.load("root.json", "root", notary=True)
+            env = self.load("root.json", "root")
             version = env.signed.get("version") if env else None
             if isinstance(version, int) and not isinstance(version, bool):
                 found.setdefault(version, "root.json")
@@ -268,7 +268,7 @@ class NotaryRun(Run):
         from trustkeep.core.verify._envelope import parse_envelope
 
         try:
-            old = parse_envelope(raw, name=name, notary=True).signed.get("version")
+            old = parse_envelope(raw, name=name).signed.get("version")
         except Malformed:
             return
         if isinstance(old, int) and not isinstance(old, bool) and old > version:
@@ -303,7 +303,7 @@ class NotaryRun(Run):
         if name not in self.bundle.files:
             self.error("missing-role", role, f"{self.bundle.source}: no {name}")
             return None
-        env = self.load(name, role, notary=True)
+        env = self.load(name, role)
         if env is None:
             return None
         try:
