@@ -246,3 +246,22 @@ def test_timestamp_hashes_the_snapshot_bytes_on_disk(tk, tkj, basic_repo, tmp_pa
     assert tk("status", str(repo))[0] == 0
     up, _ = updater(repo, tmp_path / "client")
     up.refresh()  # python-tuf checks the recorded length and sha256 against the file
+
+
+def test_repository_with_only_versioned_files_loads(tk, tkj, make_keys, tmp_path):  # type: ignore[no-untyped-def]
+    """Some publishers keep only N.root.json / V.targets.json: status still reads them."""
+    make_keys("root1", "online")
+    repo = tmp_path / "repo"
+    assert tk(
+        "repo", "init", str(repo), "--root-key", "root1", "--targets-key", "root1",
+        "--snapshot-key", "online", "--timestamp-key", "online", "--consistent-snapshot",
+    )[0] == 0  # fmt: skip
+    assert tk("delegation", "add", str(repo), "ops", "--key", "online", "--paths", "ops/*")[0] == 0
+    assert tk("refresh", str(repo))[0] == 0
+    for name in ("root.json", "targets.json", "snapshot.json", "ops.json"):
+        (repo / name).unlink()
+    code, doc, err = tkj("status", str(repo))
+    assert code == 0, err
+    assert [(r["role"], r["version"]) for r in doc["roles"]] == [
+        ("root", 1), ("targets", 2), ("ops", 1), ("snapshot", 2), ("timestamp", 2),
+    ]  # fmt: skip

@@ -80,32 +80,65 @@ def _read(path: Path, expected: type[S] | None = None) -> tuple[Metadata[Any], b
     return md, data
 
 
-def load_repo(directory: Path) -> RepoState:
-    """Load root (and root N-1 when present), the top-level roles and the delegation tree."""
-    if not directory.is_dir():
-        raise InputError(f"{directory}: no such repository directory")
-    if not (directory / "root.json").exists():
+def _root_path(directory: Path) -> Path:
+    """root.json, else the highest N.root.json (repositories that publish only those)."""
+    plain = directory / "root.json"
+    if plain.exists():
+        return plain
+    versions = [
+        int(p.name.split(".", 1)[0])
+        for p in directory.glob("*.root.json")
+        if p.name.split(".", 1)[0].isdigit()
+    ]
+    if not versions:
         raise InputError(
             f"{directory}: no root.json here", hint="create one with 'trustkeep repo init DIR'"
         )
-    root = read_metadata(directory / "root.json", Root)
+    return directory / f"{max(versions)}.root.json"
+
+
+def _role_path(directory: Path, role: str, version: int | None) -> Path:
+    """``<role>.json``, else the consistent-snapshot name ``<version>.<role>.json``."""
+    plain = directory / role_filename(role)
+    if plain.exists() or version is None:
+        return plain
+    versioned = directory / role_filename(role, version)
+    return versioned if versioned.exists() else plain
+
+
+def load_repo(directory: Path) -> RepoState:
+    """Load root (and root N-1 when present), the top-level roles and the delegation tree.
+
+    Unversioned file names are read first; repositories that publish only
+    consistent-snapshot names (``N.root.json``, ``V.targets.json``) load too.
+    """
+    if not directory.is_dir():
+        raise InputError(f"{directory}: no such repository directory")
+    root = read_metadata(_root_path(directory), Root)
     previous = None
     prev_path = directory / f"{root.signed.version - 1}.root.json"
     if root.signed.version > 1 and prev_path.is_file():
         previous = read_metadata(prev_path, Root)
-    snapshot, snapshot_bytes = _read(directory / "snapshot.json", Snapshot)
+    timestamp = read_metadata(directory / "timestamp.json", Timestamp)
+    snapshot_version = timestamp.signed.snapshot_meta.version
+    snapshot, snapshot_bytes = _read(_role_path(directory, "snapshot", snapshot_version), Snapshot)
+
+    def recorded(role: str) -> int | None:
+        meta = snapshot.signed.meta.get(f"{role}.json")
+        return meta.version if meta is not None else None
+
     state = RepoState(
         root=root,
         previous_root=previous,
-        targets=read_metadata(directory / "targets.json", Targets),
+        targets=read_metadata(_role_path(directory, "targets", recorded("targets")), Targets),
         snapshot=snapshot,
-        timestamp=read_metadata(directory / "timestamp.json", Timestamp),
+        timestamp=timestamp,
         snapshot_bytes=snapshot_bytes,
     )
     for _parent, child in walk_delegations(state):
         if child in state.delegated or child in state.missing:
             continue
-        path = directory / role_filename(child)
+        path = _role_path(directory, child, recorded(child))
         if path.is_file():
             state.delegated[child] = read_metadata(path, Targets)
         else:
