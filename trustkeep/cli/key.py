@@ -85,7 +85,17 @@ def _write_output(path: str, data: bytes, *, private: bool) -> None:
 
 @click.group()
 def key() -> None:
-    """Manage the key store: keys in encrypted files, the OS keyring or a PKCS#11 token."""
+    """Manage the key store: keys in encrypted files, the OS keyring or a PKCS#11 token.
+
+    \b
+    Keys are named by keyid, a keyid prefix of 8+ hex digits, or --name.
+    Secrets come from the environment, else a no-echo terminal prompt:
+      TRUSTKEEP_PASSPHRASE      passphrase of a key (or of a file being imported)
+      TRUSTKEEP_NEW_PASSPHRASE  passphrase being set (default: TRUSTKEEP_PASSPHRASE)
+      TRUSTKEEP_PIN             PIN of a PKCS#11 token (module: PYKCS11LIB)
+    A passphrase remembered with --remember is read from the OS keyring first
+    (backend: PYTHON_KEYRING_BACKEND, e.g. keyrings.alt.file.PlaintextKeyring).
+    """
 
 
 @key.command()
