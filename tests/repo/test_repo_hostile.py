@@ -296,3 +296,31 @@ def test_expired_role_fails_status(tk, tkj, basic_repo, service):  # type: ignor
     assert code == 1
     assert "warning: root: expires in 36" in out
     assert "status: NOT OK" in out
+
+
+def test_target_outside_base_and_private_key_files_are_refused(tk, basic_repo, tmp_path):  # type: ignore[no-untyped-def]
+    repo, _ = basic_repo
+    before = _snapshot_tree(repo)
+    base = tmp_path / "base"
+    base.mkdir()
+    outside = tmp_path / "outside.txt"
+    outside.write_bytes(b"x")
+    code, _, err = tk("targets", "add", str(repo), str(outside), "--base", str(base))
+    assert code == 2 and f"{outside}: outside the target base {base}" in err
+    code, _, err = tk("targets", "add", str(repo), str(base / "nope"), "--base", str(base))
+    assert code == 2 and "no such target file" in err
+    private = tmp_path / "k.pem"
+    private.write_bytes(
+        ed25519.Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    code, _, err = tk("root", "add-key", str(repo), "--key", str(private))
+    assert code == 2 and "holds a private key; give the public key file" in err
+    weird = tmp_path / "k.json"
+    weird.write_text('{"keytype": "ed25519", "scheme": "ed25519", "keyval": {"public": "zz"}}')
+    code, _, err = tk("root", "add-key", str(repo), "--key", str(weird))
+    assert code == 2 and "unusable ed25519/ed25519 public key" in err
+    assert _snapshot_tree(repo) == before
