@@ -146,7 +146,10 @@ def _read_tar(archive: Path, reader: _Reader) -> None:
                     continue
                 reader.add(name, member.size, lambda m=member: _extract(tar, m, reader.limits))
     except (tarfile.TarError, EOFError, OSError, ValueError) as e:
-        raise InputError(f"{archive}: not a readable tar archive: {str(e)[:120]}") from e
+        raise InputError(
+            f"{archive}: not a readable tar archive ({type(e).__name__})",
+            hint="DIR is a metadata directory, a Notary trust directory or a .tar/.tar.gz of one",
+        ) from e
 
 
 def _extract(tar: tarfile.TarFile, member: tarfile.TarInfo, limits: Limits) -> bytes:
