@@ -74,6 +74,11 @@ def test_keyring_backend_keeps_the_key_encrypted_in_the_keyring(
     entry.sslib_key().verify_signature(signature, b"data")
     with pytest.raises(KeyAccessError, match=f"wrong passphrase for key {entry.keyid}"):
         KeyService(home, secrets_from({"": "nope"})).signer("kr")
+    changer = KeyService(home, secrets_from({"new ": "changed-pass", "": PASSPHRASE}))
+    changer.passwd("kr")
+    changed = [v for (s, u), v in keyring_values(keyring_file).items() if u == entry.keyid]
+    assert changed != values and changed[0].startswith("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    KeyService(home, secrets_from({"": "changed-pass"})).signer("kr")
     keys.remove("kr")
     assert keyring_values(keyring_file) == {}
 

@@ -254,3 +254,21 @@ def test_home_under_a_file_is_storage_error(tmp_path: Path) -> None:
         keys.generate("ed25519")
     assert exc.value.message.startswith(f"{blocker / 'home' / 'keys'}: cannot create directory")
     assert blocker.read_text() == "not a directory"
+
+
+def test_tampered_iteration_count_is_refused_without_spinning(keys: KeyService, home: Path) -> None:
+    from asn1crypto import keys as asn1_keys
+
+    from trustkeep.core.pbes2 import encrypt_pkcs8_der, pem_armor
+    from trustkeep.service._keymaterial import is_well_formed_encrypted_pem
+
+    entry = keys.generate("ed25519", name="alice")
+    pem_path = home / "keys" / "private" / f"{entry.keyid}.pem"
+    der = encrypt_pkcs8_der(b"0" * 48, b"x", salt=b"s" * 16, iv=b"i" * 16, iterations=1)
+    assert is_well_formed_encrypted_pem(pem_armor(der, "ENCRYPTED PRIVATE KEY"))
+    info = asn1_keys.EncryptedPrivateKeyInfo.load(der)
+    kdf = info["encryption_algorithm"]["parameters"]["key_derivation_func"]["parameters"]
+    kdf["iteration_count"] = 2**31 - 1
+    pem_path.write_bytes(pem_armor(info.dump(force=True), "ENCRYPTED PRIVATE KEY"))
+    with pytest.raises(StorageError, match="corrupt private key"):
+        keys.signer("alice")

@@ -36,6 +36,9 @@ __all__ = [
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
 PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey | ed25519.Ed25519PublicKey
 
+#: the most PBKDF2 iterations accepted when reading a stored key
+_MAX_ITERATIONS = 10_000_000
+
 _CURVES = {"secp256r1": "ecdsa-p256", "secp384r1": "ecdsa-p384"}
 
 
@@ -130,7 +133,10 @@ def is_well_formed_encrypted_pem(pem: bytes) -> bool:
             return False
         info = asn1_keys.EncryptedPrivateKeyInfo.load(der, strict=True)
         _ = info.native
-    except (ValueError, TypeError):
+        algorithm = info["encryption_algorithm"]
+        if algorithm.kdf == "pbkdf2" and not 1 <= algorithm.kdf_iterations <= _MAX_ITERATIONS:
+            return False  # a tampered file must not make us spin for hours
+    except (ValueError, TypeError, KeyError):
         return False
     return True
 
