@@ -220,3 +220,29 @@ def test_quoted_delegated_role_names(tmp_path: Path) -> None:
     report = verify_tuf(MetadataBundle(bundle.files, source="q"), at=NOW)
     assert report.valid
     assert [r.role for r in report.roles][-1] == "a/b c"
+
+
+def test_python_tuf_client_cache_verifies(run_cli: Any, tmp_path: Path) -> None:
+    """python-tuf's Updater cache: root.json is a symlink into root_history/."""
+    from tufrepo import updater_finds
+
+    repo = Repo.build(root_versions=3)
+    files = repo.files()
+    cache = tmp_path / "client"
+    assert updater_finds(files, files["1.root.json"], "releases/pkg0.tgz", cache)
+    assert (cache / "root.json").is_symlink()
+    assert sorted(p.name for p in (cache / "root_history").iterdir()) == [
+        "1.root.json", "2.root.json", "3.root.json",
+    ]  # fmt: skip
+    bundle = read_metadata(cache)
+    assert {"1.root.json", "2.root.json", "3.root.json", "root.json"} <= set(bundle.files)
+    assert bundle.notes == ()
+    code, out, err = (
+        run_cli("verify", str(cache), "--root", str(tmp_path / "anchor.json"), "--at", AT, "--json")
+        if (tmp_path / "anchor.json").write_bytes(files["1.root.json"])
+        else (None, "", "")
+    )
+    assert (code, err) == (0, ""), out
+    doc = json.loads(out)
+    assert [r["version"] for r in doc["roles"] if r["role"] == "root"] == [1, 2, 3]
+    assert [r["role"] for r in doc["roles"]][-1] == "releases"

@@ -84,7 +84,20 @@ class _Reader:
         self.files[name] = data
 
 
+def _inside_link(entry: os.DirEntry[str], top: Path) -> Path | None:
+    """A symbolic link to a regular file inside the metadata directory (python-tuf's
+    ``root.json -> root_history/N.root.json``); None for anything else."""
+    try:
+        target = Path(entry.path).resolve(strict=True)
+    except (OSError, RuntimeError):
+        return None
+    if not target.is_relative_to(top) or not target.is_file():
+        return None
+    return target
+
+
 def _read_dir(directory: Path, reader: _Reader) -> None:
+    top = directory.resolve()
     pending: list[tuple[Path, str, int]] = [(directory, "", 0)]
     while pending:
         current, prefix, depth = pending.pop()
@@ -94,10 +107,20 @@ def _read_dir(directory: Path, reader: _Reader) -> None:
             raise InputError(f"{current}: cannot list directory: {e.strerror}") from e
         for entry in entries:
             name = f"{prefix}{entry.name}"
+            if prefix == "root_history/":  # python-tuf's client cache keeps N.root.json there
+                name = entry.name
+                if name in reader.files:
+                    continue
             if entry.is_symlink():
-                reader.notes.append(f"skipped symbolic link {name}")
+                target = _inside_link(entry, top)
+                if target is None or not entry.name.endswith(".json"):
+                    reader.notes.append(f"skipped symbolic link {name}")
+                else:
+                    size = target.stat().st_size
+                    reader.add(name, size, lambda p=str(target): _read_limited(p, reader.limits))
             elif entry.is_dir(follow_symlinks=False):
-                if depth < reader.limits.depth and (prefix or entry.name == "targets"):
+                wanted = prefix or entry.name in ("targets", "root_history")
+                if depth < reader.limits.depth and wanted and prefix != "root_history/":
                     pending.append((Path(entry.path), f"{name}/", depth + 1))
             elif entry.is_file(follow_symlinks=False) and entry.name.endswith(".json"):
                 size = entry.stat(follow_symlinks=False).st_size
