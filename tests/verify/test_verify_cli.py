@@ -237,11 +237,9 @@ def test_python_tuf_client_cache_verifies(run_cli: Any, tmp_path: Path) -> None:
     bundle = read_metadata(cache)
     assert {"1.root.json", "2.root.json", "3.root.json", "root.json"} <= set(bundle.files)
     assert bundle.notes == ()
-    code, out, err = (
-        run_cli("verify", str(cache), "--root", str(tmp_path / "anchor.json"), "--at", AT, "--json")
-        if (tmp_path / "anchor.json").write_bytes(files["1.root.json"])
-        else (None, "", "")
-    )
+    anchor = tmp_path / "anchor.json"
+    anchor.write_bytes(files["1.root.json"])
+    code, out, err = run_cli("verify", str(cache), "--root", str(anchor), "--at", AT, "--json")
     assert (code, err) == (0, ""), out
     doc = json.loads(out)
     assert [r["version"] for r in doc["roles"] if r["role"] == "root"] == [1, 2, 3]
