@@ -244,3 +244,22 @@ def test_python_tuf_client_cache_verifies(run_cli: Any, tmp_path: Path) -> None:
     doc = json.loads(out)
     assert [r["version"] for r in doc["roles"] if r["role"] == "root"] == [1, 2, 3]
     assert [r["role"] for r in doc["roles"]][-1] == "releases"
+
+
+def test_python_tuf_client_cache_as_tarball(run_cli: Any, tmp_path: Path) -> None:
+    from tufrepo import updater_finds
+
+    files = Repo.build(root_versions=2).files()
+    cache = tmp_path / "client"
+    assert updater_finds(files, files["1.root.json"], "releases/pkg0.tgz", cache)
+    archive = tmp_path / "cache.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(cache, arcname="client")
+    code, out, err = run_cli("verify", str(archive), "--at", AT, "--json")
+    assert code == 0, out
+    assert "skipped non-regular entry 'client/root.json'" in err
+    doc = json.loads(out)
+    assert [r["file"] for r in doc["roles"] if r["role"] == "root"] == [
+        "1.root.json",
+        "2.root.json",
+    ]

@@ -205,7 +205,11 @@ def _metadata_root(files: dict[str, bytes], gun: str | None) -> tuple[str, str |
 
 
 def _select(files: dict[str, bytes], prefix: str) -> dict[str, bytes]:
-    return {n[len(prefix) :]: data for n, data in files.items() if n.startswith(prefix)}
+    selected = {n[len(prefix) :]: data for n, data in files.items() if n.startswith(prefix)}
+    for name in [n for n in selected if n.startswith("root_history/")]:
+        data = selected.pop(name)
+        selected.setdefault(name.removeprefix("root_history/"), data)
+    return selected
 
 
 def read_metadata(
