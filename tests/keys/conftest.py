@@ -32,8 +32,10 @@ def keys(home: Path) -> KeyService:
 
 
 @pytest.fixture
-def keyring_file(tmp_path: Path) -> Iterator[Path]:
-    """A real keyring backend: keyrings.alt's PlaintextKeyring, its file in tmp_path."""
+def keyring_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A real keyring backend: keyrings.alt's PlaintextKeyring, its file in tmp_path,
+    chosen explicitly (as a user would with PYTHON_KEYRING_BACKEND)."""
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
     import keyring
     from keyrings.alt.file import PlaintextKeyring
 

@@ -126,3 +126,23 @@ def test_pkcs11_wrong_pin_and_missing_key(home: Path, softhsm: SoftHSM) -> None:
     assert exc2.value.message.startswith(f"PKCS#11 key 9 on token {softhsm.label}:")
     with pytest.raises(InputError, match="No PKCS#11 token found for label nosuch"):
         keys.import_pkcs11(token_label="nosuch", key_id=1)
+
+
+def test_passphrase_not_remembered_in_an_insecure_default_backend(
+    home: Path, keyring_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """keyrings.alt's plaintext file backend picked by default (not chosen) is refused."""
+    monkeypatch.delenv("PYTHON_KEYRING_BACKEND")
+    keys = KeyService(home, secrets_from({"": PASSPHRASE}))
+    with pytest.raises(KeyAccessError) as exc:
+        keys.generate("ed25519", remember=True)
+    assert exc.value.message.startswith(
+        "OS keyring: not storing trustkeep/"
+    ) and exc.value.message.endswith(
+        "in keyrings.alt.file.PlaintextKeyring, which keyring rates insecure"
+    )
+    assert list(home.rglob("*.json")) == [] and list(home.rglob("*.pem")) == []
+    assert not keyring_file.exists() or PASSPHRASE not in keyring_file.read_text()
+    # an encrypted key may still live there: it stays encrypted
+    entry = keys.generate("ed25519", backend="keyring")
+    keys.signer(entry.keyid)

@@ -7,6 +7,8 @@ available OS backend. Every keyring failure becomes a ``KeyAccessError``.
 
 from __future__ import annotations
 
+import os
+
 from trustkeep.errors import KeyAccessError
 
 __all__ = [
@@ -47,10 +49,33 @@ def get_secret(service: str, user: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def set_secret(service: str, user: str, value: str) -> None:
+def _check_trusted_backend(service: str, user: str) -> None:
+    """Refuse to put a passphrase into a backend keyring itself calls insecure (e.g. a
+    plaintext file) unless the user picked that backend explicitly."""
+    import keyring
+    import keyring.core
+
+    backend = keyring.get_keyring()
+    priority = getattr(backend, "priority", 1)
+    if not isinstance(priority, int | float) or priority >= 1:
+        return
+    if os.environ.get("PYTHON_KEYRING_BACKEND") or keyring.core.load_config() is not None:
+        return
+    name = f"{type(backend).__module__}.{type(backend).__name__}"
+    raise KeyAccessError(
+        f"OS keyring: not storing {service}/{user} in {name}, which keyring rates insecure",
+        hint="select a backend explicitly with PYTHON_KEYRING_BACKEND if you accept it",
+    )
+
+
+def set_secret(service: str, user: str, value: str, *, sensitive: bool = True) -> None:
+    """Store a value. ``sensitive`` (a passphrase) refuses backends rated insecure unless
+    chosen explicitly; encrypted key PEMs are stored with ``sensitive=False``."""
     import keyring
     import keyring.errors
 
+    if sensitive:
+        _check_trusted_backend(service, user)
     try:
         keyring.set_password(service, user, value)
     except keyring.errors.KeyringError as e:

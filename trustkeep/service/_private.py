@@ -26,7 +26,9 @@ class PrivateHalves:
 
     def write(self, entry: KeyEntry, pem: bytes) -> None:
         if entry.backend == "keyring":
-            keyring_store.set_secret(keyring_store.KEY_SERVICE, entry.keyid, pem.decode("ascii"))
+            keyring_store.set_secret(
+                keyring_store.KEY_SERVICE, entry.keyid, pem.decode("ascii"), sensitive=False
+            )
         else:
             self.store.write_private(entry.keyid, pem)
 
