@@ -48,11 +48,9 @@ def role_filename(role: str, version: int | None = None) -> str:
     """The metadata file name python-tuf's client expects: URL-quoted, no ``/`` left.
 
     ``role_filename("a/../b", 3) == "3.a%2F..%2Fb.json"``. A quoted name contains
-    no path separator, so joining it to a directory never leaves that directory;
-    ``.`` and ``..`` alone are quoted too.
+    no path separator, so joining it to a directory never leaves that directory
+    (``..`` becomes the plain file name ``...json``, as python-tuf's client asks).
     """
     quoted = quote(role, safe="")
-    if quoted in (".", ".."):
-        quoted = quoted.replace(".", "%2E")
     name = f"{quoted}.json"
     return f"{version}.{name}" if version is not None else name

@@ -1,0 +1,35 @@
+"""Role names map to file names inside the directory, as python-tuf's client expects."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+
+from trustkeep.core.rolenames import role_filename, validate_tuf_role_name
+from trustkeep.errors import InputError
+
+
+@pytest.mark.parametrize(
+    ("role", "version", "expected"),
+    [
+        ("targets", None, "targets.json"),
+        ("bins-0a", 3, "3.bins-0a.json"),
+        ("a/../b", 3, "3.a%2F..%2Fb.json"),
+        ("/etc/passwd", None, "%2Fetc%2Fpasswd.json"),
+        ("..", None, "...json"),
+        ("déjà", 1, "1.d%C3%A9j%C3%A0.json"),
+    ],
+)
+def test_role_filename(role: str, version: int | None, expected: str) -> None:
+    name = role_filename(role, version)
+    assert name == expected
+    assert "/" not in name
+    # python-tuf's ngclient builds the same name: quote(role, "") + ".json"
+    assert name.endswith(f"{quote(role, '')}.json")
+
+
+@pytest.mark.parametrize("bad", ["", "a\x00b", "tab\there", "x" * 256])
+def test_invalid_role_names_refused(bad: str) -> None:
+    with pytest.raises(InputError):
+        validate_tuf_role_name(bad)
