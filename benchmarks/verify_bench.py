@@ -46,7 +46,7 @@ from tuf.api.metadata import (
 from tuf.api.serialization.json import JSONSerializer
 
 from trustkeep.adapters.metadata_source import read_metadata
-from trustkeep.adapters.process_pool import _workers, parallel_map
+from trustkeep.adapters.process_pool import parallel_map, workers
 from trustkeep.core.verify import MetadataBundle, verify_tuf
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
@@ -219,7 +219,7 @@ def main() -> None:
     print(f"trustkeep, one process   {t_tk:7.3f} s   {t_tk / t_fl:4.2f}x floor")
     print(
         f"trustkeep, process pool  {t_par:7.3f} s   {t_par / t_fl:4.2f}x floor "
-        f"({_workers()} workers)"
+        f"({workers()} workers)"
     )
     print(f"python-tuf Metadata API  {t_pt:7.3f} s   {t_pt / t_fl:4.2f}x floor")
     print(f"floor                    {t_fl:7.3f} s   1.00x")

@@ -133,3 +133,15 @@ def test_process_pool_gives_the_same_report() -> None:
         ("version-mismatch", "bin-03"),
         ("threshold-not-met", "bin-03"),
     }
+
+
+def test_parallel_map_uses_worker_processes() -> None:
+    import os
+
+    from trustkeep.adapters.process_pool import MIN_TASKS, parallel_map, workers
+
+    pids = parallel_map(lambda _i: os.getpid(), list(range(MIN_TASKS)))
+    assert len(pids) == MIN_TASKS
+    if workers() >= 2:
+        assert os.getpid() not in pids  # ran in forked workers, not in-process
+    assert parallel_map(lambda i: i * 2, [1, 2, 3]) == [2, 4, 6]  # small batch: in-process
