@@ -84,3 +84,24 @@ def test_new_passphrase_is_asked_twice_without_echo(home: Path) -> None:
     term.type("wrong")
     assert term.finish() == 3
     assert b"wrong passphrase for key" in term.screen and b"wrong\r\n" not in term.screen
+
+
+def test_remove_asks_for_confirmation_on_a_terminal(home: Path) -> None:
+    from keystore_support import secrets_from
+
+    from trustkeep.service.keys import KeyService
+
+    entry = KeyService(home, secrets_from({"": "pw"})).generate("ed25519", name="gone")
+    term = Terminal(home, "key", "remove", "gone")
+    term.expect(f"Remove key {entry.label()} and its private key from the store? [y/N]")
+    term.type("n")
+    assert term.finish() == 2
+    assert b"aborted" in term.screen
+    assert (home / "keys" / f"{entry.keyid}.json").exists()
+    term = Terminal(home, "key", "remove", "gone")
+    term.expect("[y/N]")
+    term.type("y")
+    assert term.finish() == 0
+    assert f"removed key {entry.label()}".encode() in term.screen
+    assert not (home / "keys" / f"{entry.keyid}.json").exists()
+    assert not (home / "keys" / "private" / f"{entry.keyid}.pem").exists()
