@@ -10,6 +10,7 @@ from textual.app import App
 from trustkeep.errors import TrustkeepError
 from trustkeep.service.ceremony import CeremonyService
 
+from .messages import TranscriptFailed
 from .passphrase import PassphraseModal
 from .secrets import TuiSecrets
 from .status_screen import StatusScreen
@@ -40,7 +41,7 @@ class CeremonyApp(App[None]):
     def on_mount(self) -> None:
         self.sub_title = str(self.directory)
         self.secrets.bind(self._ask_from_thread)
-        self._record("opened", f"ceremony on {self.directory}")
+        self.record("opened", f"ceremony on {self.directory}")
         self.push_screen(StatusScreen())
 
     def on_unmount(self) -> None:
@@ -48,13 +49,18 @@ class CeremonyApp(App[None]):
         for future in list(self._pending):  # a worker waiting on a modal gets "cancelled"
             if not future.done():
                 future.set_result(None)
-        self._record("closed", f"{len(self.actions)} signing action(s)")
+        self.record("closed", f"{len(self.actions)} signing action(s)")
 
-    def _record(self, action: str, detail: str) -> None:
+    def record(self, action: str, detail: str) -> None:
+        """Append a transcript line (any thread); a failure is kept and shown, not raised."""
         try:
             self.ceremony.record(action, detail)
         except TrustkeepError as e:
             self.transcript_errors.append(e.message)
+            self.post_message(TranscriptFailed(e.message))
+
+    def on_transcript_failed(self, message: TranscriptFailed) -> None:
+        self.notify(f"transcript not written: {message.message}", severity="error")
 
     # -- secrets: a modal asked from a worker thread ----------------------------------
 

@@ -110,18 +110,12 @@ class ChecklistScreen(Screen[None]):
         try:
             results = ceremony.refresh(roles)
         except TrustkeepError as e:
-            self._record("failed", f"re-sign {', '.join(roles)}: {e.message}")
+            self.ceremony_app.record("failed", f"re-sign {', '.join(roles)}: {e.message}")
             self.post_message(ActionFailed("re-sign", e.message, e.hint))
             return
         lines = [ceremony.describe_change(c, r.names) for r in results for c in r.changes]
-        self._record("re-signed", "; ".join(lines))
+        self.ceremony_app.record("re-signed", "; ".join(lines))
         self.post_message(Refreshed(results, lines))
-
-    def _record(self, action: str, detail: str) -> None:
-        try:
-            self.ceremony_app.ceremony.record(action, detail)
-        except TrustkeepError as e:
-            self.post_message(ActionFailed("transcript", e.message, e.hint))
 
     def on_refreshed(self, message: Refreshed) -> None:
         self.busy = False
@@ -131,9 +125,6 @@ class ChecklistScreen(Screen[None]):
         self.load()
 
     def on_action_failed(self, message: ActionFailed) -> None:
-        if message.action == "transcript":
-            self.notify(f"transcript not written: {message.message}", severity="error")
-            return
         self.busy = False
         text = f"{message.action} stopped: {message.message}"
         if message.hint:

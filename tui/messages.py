@@ -13,6 +13,7 @@ __all__ = [
     "Refreshed",
     "Signed",
     "StatusLoaded",
+    "TranscriptFailed",
 ]
 
 
@@ -50,3 +51,11 @@ class ActionFailed(Message):
         self.action = action
         self.message = message
         self.hint = hint
+
+
+class TranscriptFailed(Message):
+    """A transcript line could not be written (the action itself went ahead)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__()
+        self.message = message

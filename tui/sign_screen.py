@@ -92,7 +92,9 @@ class SignScreen(Screen[None]):
             return
         if record:
             review = plan.review
-            self._record("reviewed", f"{self.role} v{review.version} sha256 {review.digest}")
+            self.ceremony_app.record(
+                "reviewed", f"{self.role} v{review.version} sha256 {review.digest}"
+            )
         self.post_message(PlanLoaded(plan))
 
     def on_plan_loaded(self, message: PlanLoaded) -> None:
@@ -144,19 +146,14 @@ class SignScreen(Screen[None]):
         try:
             result = ceremony.sign(self.role, keyid)
         except TrustkeepError as e:
-            self._record("failed", f"sign {self.role} with key {keyid[:8]}: {e.message}")
+            self.ceremony_app.record(
+                "failed", f"sign {self.role} with key {keyid[:8]}: {e.message}"
+            )
             self.post_message(ActionFailed("sign", e.message, e.hint))
             return
         line = ceremony.describe_sign(result)
-        self._record("signed", line)
+        self.ceremony_app.record("signed", line)
         self.post_message(Signed(result, line))
-
-    def _record(self, action: str, detail: str) -> None:
-        """A transcript line (from a worker thread); a failure to write it is shown."""
-        try:
-            self.ceremony_app.ceremony.record(action, detail)
-        except TrustkeepError as e:
-            self.post_message(ActionFailed("transcript", e.message, e.hint))
 
     def on_signed(self, message: Signed) -> None:
         self.busy = False
@@ -166,9 +163,6 @@ class SignScreen(Screen[None]):
         self.load_plan(record=False)
 
     def on_action_failed(self, message: ActionFailed) -> None:
-        if message.action == "transcript":
-            self.notify(f"transcript not written: {message.message}", severity="error")
-            return
         self.busy = False
         text = f"{message.action} failed: {message.message}; nothing was written"
         if message.hint:

@@ -6,6 +6,7 @@ keeps the transcript: one line per action, appended atomically, never a secret.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -40,9 +41,16 @@ class Transcript:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        #: screens append from worker threads: one read-and-rewrite at a time
+        self._lock = threading.Lock()
 
     def append(self, directory: Path, action: str, detail: str, *, now: datetime) -> str:
         line = f"{now:%Y-%m-%dT%H:%M:%SZ}  {directory}  {action}: {detail}".replace("\n", " ")
+        with self._lock:
+            self._append(line)
+        return line
+
+    def _append(self, line: str) -> None:
         try:
             old = self.path.read_bytes() if self.path.exists() else b""
         except OSError as e:
@@ -54,7 +62,6 @@ class Transcript:
         if not self.path.parent.exists():
             ensure_private_dir(self.path.parent)
         atomic_write(self.path, old + line.encode("utf-8") + b"\n", mode=0o600)
-        return line
 
 
 @dataclass(frozen=True)
