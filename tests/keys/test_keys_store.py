@@ -272,3 +272,15 @@ def test_tampered_iteration_count_is_refused_without_spinning(keys: KeyService, 
     pem_path.write_bytes(pem_armor(info.dump(force=True), "ENCRYPTED PRIVATE KEY"))
     with pytest.raises(StorageError, match="corrupt private key"):
         keys.signer("alice")
+
+
+def test_private_import_upgrades_a_public_only_entry(keys: KeyService, tmp_path: Path) -> None:
+    source = KeyService(tmp_path / "theirs", secrets_from({"": "x"}))
+    theirs = source.generate("ecdsa-p256")
+    public = keys.add_public(theirs.sslib_key(), name="carol", labels={"role": "root"})
+    assert public.backend == "public"
+    upgraded = keys.add_private(source.private_key(theirs.keyid))
+    assert (upgraded.keyid, upgraded.name, upgraded.backend) == (theirs.keyid, "carol", "file")
+    assert upgraded.labels == {"role": "root"}
+    assert [e.backend for e in keys.list()] == ["file"]
+    keys.signer("carol")
