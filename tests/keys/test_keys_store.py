@@ -279,7 +279,7 @@ def test_private_import_upgrades_a_public_only_entry(keys: KeyService, tmp_path:
     theirs = source.generate("ecdsa-p256")
     public = keys.add_public(theirs.sslib_key(), name="carol", labels={"role": "root"})
     assert public.backend == "public"
-    upgraded = keys.add_private(source.private_key(theirs.keyid))
+    upgraded = keys.add_private(source.private_key(theirs.keyid), name="carol")
     assert (upgraded.keyid, upgraded.name, upgraded.backend) == (theirs.keyid, "carol", "file")
     assert upgraded.labels == {"role": "root"}
     assert [e.backend for e in keys.list()] == ["file"]

@@ -153,8 +153,8 @@ class KeyService:
 
         ``passphrase`` is asked through the secrets handler when not given.
         """
-        self._check_new(name=name, backend=backend)
         sslib, canonical = km.public_identity(private_key.public_key())
+        self._check_new(name=name, backend=backend, keyid=sslib.keyid)
         existing = self.store.get(sslib.keyid)
         if existing is not None and existing.has_private:
             raise InputError(f"key {existing.label()} is already in the store")
@@ -240,9 +240,9 @@ class KeyService:
         labels: Mapping[str, str] | None = None,
     ) -> KeyEntry:
         """Register a key that lives on a PKCS#11 token (``hsm:`` URI)."""
-        self._check_new(name=name, backend="pkcs11")
         crypto_key = km.check_public_key(_crypto_public(key), uri)
         sslib, canonical = km.public_identity(crypto_key)
+        self._check_new(name=name, backend="pkcs11", keyid=sslib.keyid)
         existing = self.store.get(sslib.keyid)
         if existing is not None and existing.has_private:
             raise InputError(f"key {existing.label()} is already in the store")
@@ -431,12 +431,12 @@ class KeyService:
 
     # -- internals ------------------------------------------------------------
 
-    def _check_new(self, *, name: str | None, backend: str) -> None:
+    def _check_new(self, *, name: str | None, backend: str, keyid: str | None = None) -> None:
         if backend not in ("file", "keyring", "pkcs11"):
             raise InputError(f"unknown backend {backend!r}: choose file or keyring")
         if name is not None:
             validate_name(name)
-            self._check_name_free(name)
+            self._check_name_free(name, except_keyid=keyid)
 
     def _check_name_free(self, name: str, *, except_keyid: str | None = None) -> None:
         for e in self.store.entries():
