@@ -103,12 +103,12 @@ class RoleOutcome:
     loaded: bool
 
 
-Mapper = Callable[[Callable[[RoleTask], RoleOutcome], Sequence[RoleTask]], Sequence[RoleOutcome]]
+#: ``map(fn, tasks)`` → results in order; may run ``fn`` in forked workers (results must
+#: pickle, tasks are shared with the workers, not sent)
+Mapper = Callable[[Callable[[Any], Any], Sequence[Any]], Sequence[Any]]
 
 
-def sequential(
-    fn: Callable[[RoleTask], RoleOutcome], tasks: Sequence[RoleTask]
-) -> list[RoleOutcome]:
+def sequential(fn: Callable[[Any], Any], tasks: Sequence[Any]) -> list[Any]:
     return [fn(t) for t in tasks]
 
 

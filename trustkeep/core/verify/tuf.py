@@ -167,7 +167,7 @@ class TufRun(Run):
             )
         )
 
-    def rotate(self, old: RootInfo, name: str, expect: int) -> RootInfo | None:
+    def _parse_step(self, name: str, expect: int) -> tuple[Envelope, RootInfo] | None:
         env = self.load_tuf(name, "root")
         if env is None:
             return None
@@ -183,10 +183,14 @@ class TufRun(Run):
                 f"{name} holds root v{new.header.version}, expected v{expect}",
             )
             return None
+        return env, new
+
+    def _apply_step(self, old: RootInfo, name: str, new: RootInfo, counts: tuple[int, int]) -> None:
+        expect = new.header.version
         mark = self.mark()
         self.key_findings(new.keys, "root", name)
         old_role, new_role = old.roles["root"], new.roles["root"]
-        by_old = count_signatures(env, old_role, old.keys)
+        by_old, by_new = counts
         if by_old < old_role.threshold:
             self.error(
                 "root-rotation-invalid",
@@ -194,24 +198,29 @@ class TufRun(Run):
                 f"{name}: root v{expect} has {by_old} valid signature(s) from root "
                 f"v{expect - 1}'s keys, threshold {old_role.threshold}",
             )
-        by_new = count_signatures(env, new_role, new.keys)
         self.check_threshold("root", name, by_new, new_role.threshold, f"root v{expect}")
         self._root_result(name, new, by_new, mark)
-        return new
 
     def root_chain(
-        self, trusted: bytes | None, source: str | None
+        self, trusted: bytes | None, source: str | None, mapper: Mapper = sequential
     ) -> tuple[RootInfo | None, Anchor]:
+        """Walk N+1 from the anchor; the signature checks of all steps go through ``mapper``."""
         candidates = self.root_candidates()
         root, anchor = self.first_root(trusted, source, candidates)
         if root is None:
             return None, anchor
         version = root.header.version
+        steps: list[tuple[str, Envelope, RootInfo, RootInfo]] = []
+        current = root
         while version + 1 in candidates:
-            new = self.rotate(root, candidates[version + 1], version + 1)
-            if new is None:
+            parsed = self._parse_step(candidates[version + 1], version + 1)
+            if parsed is None:
                 break
-            root, version = new, version + 1
+            steps.append((candidates[version + 1], parsed[0], current, parsed[1]))
+            current, version = parsed[1], version + 1
+        counts = mapper(_rotation_counts, [(env, old, new) for _, env, old, new in steps])
+        for (name, _env, old, new), step_counts in zip(steps, counts, strict=True):
+            self._apply_step(old, name, new, step_counts)
         later = sorted(v for v in candidates if v > version)
         if later and version + 1 not in candidates:
             self.error(
@@ -220,9 +229,10 @@ class TufRun(Run):
                 f"root v{later[0]} ({candidates[later[0]]}) is present but v{version + 1} is "
                 "missing: root versions must follow one another",
             )
-        self.check_expiry("root", f"root v{version}", root.header.expires, root.header.expires_text)
+        final = current.header
+        self.check_expiry("root", f"root v{version}", final.expires, final.expires_text)
         self._root_rollback(version)
-        return root, anchor
+        return current, anchor
 
     def _root_rollback(self, version: int) -> None:
         if self.previous is None:
@@ -400,6 +410,15 @@ class TufRun(Run):
             return None
 
 
+def _rotation_counts(step: tuple[Envelope, RootInfo, RootInfo]) -> tuple[int, int]:
+    """Valid signatures on a new root from the old root's keys and from its own."""
+    env, old, new = step
+    return (
+        count_signatures(env, old.roles["root"], old.keys),
+        count_signatures(env, new.roles["root"], new.keys),
+    )
+
+
 def _unhex(value: str) -> bytes | None:
     try:
         return bytes.fromhex(value)
@@ -454,7 +473,7 @@ def verify_tuf(
     process pool's map to use several cores; results are identical).
     """
     run = TufRun(bundle, at=at, previous=previous)
-    root, anchor = run.root_chain(trusted_root, trusted_root_source)
+    root, anchor = run.root_chain(trusted_root, trusted_root_source, mapper)
     if root is not None:
         recorded = run.timestamp(root)
         meta = run.snapshot(root, recorded)
