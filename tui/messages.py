@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from trustkeep.service.ceremony import SignPlan, StatusView
+from trustkeep.service.ceremony import RotationChoices, SignPlan, StatusView
 from trustkeep.service.repo import SignResult, WriteResult
 
 __all__ = [
     "ActionFailed",
+    "ChoicesLoaded",
     "PlanLoaded",
     "Refreshed",
+    "Rotated",
     "Signed",
     "StatusLoaded",
     "TranscriptFailed",
@@ -59,3 +61,16 @@ class TranscriptFailed(Message):
     def __init__(self, message: str) -> None:
         super().__init__()
         self.message = message
+
+
+class ChoicesLoaded(Message):
+    def __init__(self, choices: RotationChoices) -> None:
+        super().__init__()
+        self.choices = choices
+
+
+class Rotated(Message):
+    def __init__(self, result: WriteResult, lines: list[str]) -> None:
+        super().__init__()
+        self.result = result
+        self.lines = lines

@@ -26,12 +26,13 @@ _COLUMNS = ("ROLE", "VERSION", "EXPIRES", "DAYS LEFT", "SIGNATURES")
 
 
 class StatusScreen(Screen[None]):
-    """Routes: Enter/``s`` sign the selected role, ``e`` re-sign expiring, ``r`` refresh."""
+    """Routes: Enter/``s`` sign the role, ``e`` re-sign expiring, ``k`` rotate, ``r`` reload."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "reload", "Refresh"),
         Binding("s", "sign", "Sign role"),
         Binding("e", "expiring", "Re-sign expiring"),
+        Binding("k", "rotate", "Rotate root key"),
         Binding("q", "app.quit", "Quit"),
     ]
 
@@ -154,3 +155,8 @@ class StatusScreen(Screen[None]):
         from .checklist_screen import ChecklistScreen
 
         self.app.push_screen(ChecklistScreen())
+
+    def action_rotate(self) -> None:
+        from .rotate_screen import RotateScreen
+
+        self.app.push_screen(RotateScreen())

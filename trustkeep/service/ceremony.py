@@ -25,7 +25,14 @@ if TYPE_CHECKING:
     from trustkeep.service import Service
     from trustkeep.service.repo import RoleChange, SignResult, WriteResult
 
-__all__ = ["CeremonyService", "SignPlan", "StatusView", "Transcript", "default_transcript"]
+__all__ = [
+    "CeremonyService",
+    "RotationChoices",
+    "SignPlan",
+    "StatusView",
+    "Transcript",
+    "default_transcript",
+]
 
 TRANSCRIPT_NAME = "ceremony-transcript.log"
 _MAX_TRANSCRIPT = 16 * 1024 * 1024
@@ -97,6 +104,19 @@ class SignPlan:
     names: dict[str, str]
 
 
+@dataclass(frozen=True)
+class RotationChoices:
+    """What a root key rotation can choose from, read from the directory and the store."""
+
+    version: int
+    threshold: int
+    root_keys: tuple[str, ...]
+    candidates: tuple[KeyEntry, ...]
+    names: dict[str, str]
+    #: root ``version`` is not yet signed by its thresholds: a change amends it
+    pending: bool
+
+
 class CeremonyService:
     """``CeremonyService(service, directory, transcript=...)``: one repository's ceremony."""
 
@@ -133,6 +153,28 @@ class CeremonyService:
         keys = tuple(self.service.keys.resolve(k) for k in view.signable.get(role, ()))
         return SignPlan(
             review=review, waiting=tuple(view.waiting(role)), keys=keys, names=view.names
+        )
+
+    def rotation_choices(self) -> RotationChoices:
+        """The root's keys (to retire) and the store's other keys (to add)."""
+        repo = self.service.repo
+        state = repo.load(self.directory)
+        root = state.root.signed
+        role = root.roles["root"]
+        entries = self.service.keys.list()
+        return RotationChoices(
+            version=root.version,
+            threshold=role.threshold,
+            root_keys=tuple(role.keyids),
+            candidates=tuple(e for e in entries if e.keyid not in role.keyids),
+            names=repo.names(),
+            pending=state.is_pending("root"),
+        )
+
+    def rotate(self, *, old: str, new: str, threshold: int) -> WriteResult:
+        """Root N+1 with ``old`` replaced by ``new`` (signed by this store's root keys)."""
+        return self.service.repo.root_rotate(
+            self.directory, old=[old], new=[new], threshold=threshold
         )
 
     def role_file(self, role: str) -> Path:

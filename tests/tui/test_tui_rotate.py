@@ -1,0 +1,79 @@
+"""The "rotate a root key" checklist: review from the choices, write root v2 on confirm."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from conftest import ADMIN_PASSPHRASE, BOB_PASSPHRASE, Ceremony
+from pilot_support import screen_name, settle, text, wait_until
+from textual.widgets import OptionList
+from tuf.api.metadata import Metadata, Root
+
+from trustkeep.service import Service
+
+
+async def _pick(pilot, selector: str, keyid: str) -> None:  # type: ignore[no-untyped-def]
+    """Focus the option list and move its highlight down to ``keyid`` with the arrow key."""
+    options = pilot.app.screen.query_one(selector, OptionList)
+    options.focus()
+    await pilot.pause()
+    for _ in range(options.option_count):
+        if options.get_option_at_index(options.highlighted).id == keyid:
+            return
+        await pilot.press("down")
+    raise AssertionError(f"{keyid[:8]} is not offered in {selector}")
+
+
+async def _flow(app, ids: dict[str, str], seen: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
+    async with app.run_test(size=(140, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("k")
+        await settle(pilot)
+        assert screen_name(pilot) == "RotateScreen"
+        await _pick(pilot, "#old", ids["bob"])
+        await _pick(pilot, "#new", ids["carol"])
+        seen["review"] = text(pilot, "#rotate-review")
+        seen["before_write"] = (app.ceremony.directory / "root.json").read_bytes()
+        await pilot.click("#rotate-write")
+        prompts = []
+        for _ in range(2):  # alice (old and new root) and carol (new root)
+            await wait_until(pilot, lambda: screen_name(pilot) == "PassphraseModal", "a modal")
+            prompts.append(str(app.screen.query_one("#passphrase-prompt").content))
+            await pilot.press(*ADMIN_PASSPHRASE, "enter")
+            await pilot.pause()
+        await settle(pilot)
+        seen["prompts"] = prompts
+        seen["result"] = text(pilot, "#rotate-result")
+        await pilot.press("escape")
+        await settle(pilot)
+        seen["details"] = text(pilot, "#details")
+
+
+def test_rotate_bob_out_carol_in(ceremony: Ceremony, make_app) -> None:  # type: ignore[no-untyped-def]
+    repo = ceremony.repo
+    Service(ceremony.home, lambda _n: BOB_PASSPHRASE).repo.sign(repo / "root.json", "bob")
+    admin = Service(ceremony.admin_home, lambda _n: ADMIN_PASSPHRASE)
+    ids = dict(ceremony.keyids, carol=admin.keys.generate("ed25519", name="carol").keyid)
+    v1 = (repo / "1.root.json").read_bytes()
+    signed_v1 = (repo / "root.json").read_bytes()
+    seen: dict[str, object] = {}
+    asyncio.run(_flow(make_app(ceremony.admin_home, repo), ids, seen))
+    assert seen["before_write"] == signed_v1  # choosing and reviewing wrote nothing
+    review = str(seen["review"]).splitlines()
+    assert review[:3] == [
+        "root version 2",
+        f"- key bob ({ids['bob'][:8]}) removed from root",
+        f"+ key carol ({ids['carol'][:8]}) added to root",
+    ]
+    assert [p.split("(")[1].rstrip(")") for p in seen["prompts"]] == ["alice", "carol"]  # type: ignore[attr-defined]
+    assert "root v2 expires" in str(seen["result"])
+    assert "root v1 keys: 1 of 2 signatures — waiting for bob" in str(seen["details"])
+    assert (repo / "1.root.json").read_bytes() == v1
+    root = Metadata[Root].from_file(str(repo / "root.json"))
+    assert root.signed.version == 2
+    assert set(root.signed.roles["root"].keyids) == {ids["alice"], ids["carol"]}
+    assert root.signed.roles["root"].threshold == 2
+    assert json.loads((repo / "2.root.json").read_bytes()) == json.loads(
+        (repo / "root.json").read_bytes()
+    )
