@@ -60,7 +60,7 @@ class CeremonyApp(App[None]):
             self.post_message(TranscriptFailed(e.message))
 
     def on_transcript_failed(self, message: TranscriptFailed) -> None:
-        self.notify(f"transcript not written: {message.message}", severity="error")
+        self.notify(f"transcript not written: {message.message}", severity="error", markup=False)
 
     # -- secrets: a modal asked from a worker thread ----------------------------------
 

@@ -145,7 +145,9 @@ class StatusScreen(Screen[None]):
         if role is None or self.view is None:
             return
         if self.view.role(role).verified:
-            self.notify(f"{role}: threshold already met; nothing to sign", severity="warning")
+            self.notify(
+                f"{role}: threshold already met; nothing to sign", severity="warning", markup=False
+            )
             return
         from .sign_screen import SignScreen
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from conftest import BOB_PASSPHRASE, Ceremony
+from conftest import ADMIN_PASSPHRASE, BOB_PASSPHRASE, Ceremony
 from pilot_support import screen_name, settle, text, wait_until
-from tuf.api.metadata import Metadata, Root
+from tuf.api.metadata import Metadata, Root, Targets
+
+from trustkeep.service import Service
 
 
 def _root_signers(repo: Path) -> set[str]:
@@ -46,3 +48,28 @@ async def _sign_flow(app, ceremony: Ceremony, before: bytes) -> None:  # type: i
         await pilot.press("escape")
         await settle(pilot)
         assert "status: OK" in text(pilot, "#summary")
+
+
+async def _sign_row(app, row: int, passphrase: str, seen: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    async with app.run_test(size=(130, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press(*["down"] * row, "enter")
+        await settle(pilot)
+        seen["title"] = text(pilot, "#sign-title")
+        await pilot.click("#confirm")
+        await wait_until(pilot, lambda: screen_name(pilot) == "PassphraseModal", "the modal")
+        await pilot.press(*passphrase, "enter")
+        await settle(pilot)
+        seen["result"] = text(pilot, "#sign-result")
+
+
+def test_bob_signs_a_delegated_role_with_a_slash_in_its_name(ceremony: Ceremony, make_app) -> None:  # type: ignore[no-untyped-def]
+    admin = Service(ceremony.admin_home, lambda _name: ADMIN_PASSPHRASE)
+    admin.repo.delegation_add(ceremony.repo, "team/a", keys=["bob"], paths=["a/*"])
+    seen: dict[str, str] = {}
+    asyncio.run(_sign_row(make_app(ceremony.home, ceremony.repo), 2, BOB_PASSPHRASE, seen))
+    assert seen["title"] == "Sign team/a: review what you are about to sign"
+    assert seen["result"].startswith("signed team/a v1 with key bob")
+    delegated = Metadata[Targets].from_file(str(ceremony.repo / "team%2Fa.json"))
+    parent = Metadata[Targets].from_file(str(ceremony.repo / "targets.json")).signed
+    parent.verify_delegate("team/a", delegated.signed_bytes, delegated.signatures)
