@@ -6,6 +6,7 @@ them in worker processes gives the same results; small batches stay in-process.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
@@ -63,6 +64,7 @@ def parallel_map(fn: Callable[[T], R], tasks: Sequence[T]) -> list[R]:
         return [fn(t) for t in tasks]
     chunk = max(1, len(tasks) // (n_workers * 4))
     _STATE = (fn, tasks)
+    gc.freeze()  # the children's collector leaves the inherited heap alone (no copy-on-write)
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(n_workers, mp_context=context) as pool:
@@ -72,3 +74,4 @@ def parallel_map(fn: Callable[[T], R], tasks: Sequence[T]) -> list[R]:
         return [fn(t) for t in tasks]
     finally:
         _STATE = None
+        gc.unfreeze()
