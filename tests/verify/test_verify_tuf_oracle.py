@@ -432,3 +432,32 @@ def test_deep_delegation_chain_does_not_recurse() -> None:
     )
     assert [(f.code, f.role) for f in report.errors] == [("path-not-delegated", "d1099")]
     assert len(report.roles) == 1 + 3 + 1100
+
+
+def test_one_key_under_two_keyids_counts_once() -> None:
+    """Threshold 2 met only by one key listed under two keyids (go-tuf GHSA-3633-5h82-39pq).
+
+    python-tuf 7 counts keyids and accepts this; trustkeep counts keys and does not.
+    This is the one deliberate disagreement with the oracle (trustkeep is stricter).
+    """
+    repo = Repo.build()
+    real = signers("releases")[0]
+    assert isinstance(real, CryptoSigner)
+    pub = real.public_key
+    alias = SSlibKey("ab" * 32, pub.keytype, pub.scheme, dict(pub.keyval))
+    delegations = repo.targets["targets"].signed.delegations
+    assert delegations is not None and delegations.roles is not None
+    delegations.keys[alias.keyid] = alias
+    role = delegations.roles["releases"]
+    role.keyids.append(alias.keyid)
+    role.threshold = 2
+    repo.keys["releases"] = [real, CryptoSigner(real._private_key, alias)]
+    repo.refresh()
+    files = repo.files()
+    report = verify_tuf(
+        MetadataBundle(files, source="r"), at=NOW, trusted_root=files["1.root.json"]
+    )
+    assert [(f.code, f.role) for f in report.errors] == [("threshold-not-met", "releases")]
+    assert "1 valid signature(s)" in report.errors[0].message
+    assert {f.code for f in report.findings if f.severity == "warning"} == {"keyid-mismatch"}
+    assert oracle(files, files["1.root.json"], repo.delegators) is True  # python-tuf: laxer

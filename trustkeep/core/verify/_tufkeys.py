@@ -83,6 +83,7 @@ class TufKey:
     scheme: str
     verify: Verify
     keyid_matches: bool
+    material: bytes = b""  # DER SPKI: the same key under two keyids is one key
 
     def check(self, sig_hex: str, data: bytes) -> bool:
         try:
@@ -144,6 +145,19 @@ def _verifier(keytype: str, scheme: str, public: str) -> Verify:
 
 
 @lru_cache(maxsize=4096)
+def _material(keytype: str, public: str) -> bytes:
+    """The key itself (DER SubjectPublicKeyInfo), whatever its encoding or keyid."""
+    if keytype == "ed25519":
+        key: Any = ed25519.Ed25519PublicKey.from_public_bytes(bytes.fromhex(public))
+    else:
+        key = _load_pem(public)
+    der: bytes = key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return der
+
+
+@lru_cache(maxsize=4096)
 def _keyid_cached(keytype: str, scheme: str, items: tuple[tuple[str, str], ...]) -> str:
     doc = {"keytype": keytype, "scheme": scheme, "keyval": dict(items)}
     return hashlib.sha256(canonical_bytes(doc)).hexdigest()
@@ -171,7 +185,7 @@ def parse_tuf_key(keyid: str, doc: Any, *, where: str) -> TufKey:
         raise Malformed(f"{where}: key {keyid[:16]} has no string keyval.public")
     matches = _keyid_of(keytype, scheme, keyval) == keyid
     verify = _verifier(keytype, scheme, public)
-    return TufKey(keyid, keytype, scheme, verify, matches)
+    return TufKey(keyid, keytype, scheme, verify, matches, _material(keytype, public))
 
 
 @dataclass(frozen=True)

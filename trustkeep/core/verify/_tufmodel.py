@@ -305,13 +305,19 @@ def parse_targets(signed: Mapping[str, Any], *, where: str) -> TargetsInfo:
 
 
 def count_signatures(env: Envelope, role: RoleKeys, table: KeyTable) -> int:
-    """Distinct keyids of ``role`` with a valid signature over the canonical signed bytes."""
+    """Distinct keys of ``role`` with a valid signature over the canonical signed bytes.
+
+    A key is counted once however many keyids it is listed under (go-tuf
+    GHSA-3633-5h82-39pq: one key under two IDs must not count twice).
+    """
     sigs: dict[str, list[str]] = {}
     for s in env.signatures:
         sigs.setdefault(s.keyid, []).append(s.sig)
-    valid = 0
+    counted: set[bytes] = set()
     for keyid in role.keyids:
         key = table.usable.get(keyid)
-        if key is not None and any(key.check(sig, env.signed_bytes) for sig in sigs.get(keyid, ())):
-            valid += 1
-    return valid
+        if key is None or key.material in counted:
+            continue
+        if any(key.check(sig, env.signed_bytes) for sig in sigs.get(keyid, ())):
+            counted.add(key.material)
+    return len(counted)
