@@ -68,6 +68,13 @@ class NotaryKey:
     def canonical_id(self) -> str | None:
         return notary_canonical_id(self.public_key)
 
+    @property
+    def material(self) -> bytes:
+        """The public key itself (DER SubjectPublicKeyInfo), whatever keytype carries it."""
+        return self.public_key.public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
 
 def _certificate(public: bytes, keytype: str) -> tuple[x509.Certificate, PublicKeyTypes]:
     try:

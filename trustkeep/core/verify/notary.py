@@ -50,9 +50,11 @@ class PinAnchor:
 
 
 def _count(env: Envelope, role: RoleKeys, keys: Keys, only: set[str] | None = None) -> int:
-    """Distinct keyids of ``role`` with a valid signature; wrong-ID keys never count."""
+    """Distinct keys of ``role`` with a valid signature; wrong-ID keys never count, and a
+    key listed twice (as a certificate and as a bare key) counts once."""
     allowed = set(role.keyids) if only is None else set(role.keyids) & only
     valid: set[str] = set()
+    counted: set[bytes] = set()
     for s in env.signatures:
         key = keys.usable.get(s.keyid)
         if s.keyid in valid or s.keyid not in allowed or key is None or not key.keyid_matches:
@@ -60,7 +62,8 @@ def _count(env: Envelope, role: RoleKeys, keys: Keys, only: set[str] | None = No
         sig = b64decode_strict(s.sig)
         if sig is not None and verify_notary_signature(key, s.method, sig, env.signed_bytes):
             valid.add(s.keyid)
-    return len(valid)
+            counted.add(key.material)
+    return len(counted)
 
 
 class NotaryRun(Run):
