@@ -29,6 +29,7 @@ class CeremonyApp(App[None]):
         self.ceremony = ceremony
         self.secrets = secrets
         self._pending: set[Future[str | None]] = set()
+        self._closing = False
         #: transcript lines that could not be written (shown on exit by the CLI)
         self.transcript_errors: list[str] = []
         #: what was signed or re-signed in this session (for the CLI's --json summary)
@@ -45,6 +46,7 @@ class CeremonyApp(App[None]):
         self.push_screen(StatusScreen())
 
     def on_unmount(self) -> None:
+        self._closing = True
         self.secrets.bind(None)
         for future in list(self._pending):  # a worker waiting on a modal gets "cancelled"
             if not future.done():
@@ -72,6 +74,9 @@ class CeremonyApp(App[None]):
 
     def ask_secret(self, name: str, answer: Future[str | None]) -> None:
         """Show the passphrase modal; ``answer`` gets the secret, or None when cancelled."""
+        if self._closing:  # never leave a worker thread waiting on a modal nobody sees
+            answer.set_result(None)
+            return
         self._pending.add(answer)
 
         def done(value: str | None) -> None:

@@ -48,11 +48,13 @@ class Refreshed(Message):
 class ActionFailed(Message):
     """A service call raised a trustkeep error; ``message`` is its one-line text."""
 
-    def __init__(self, action: str, message: str, hint: str | None) -> None:
+    def __init__(self, action: str, message: str, hint: str | None, *, stale: bool = False) -> None:
         super().__init__()
         self.action = action
         self.message = message
         self.hint = hint
+        #: what was reviewed is no longer what is on disk: show it again
+        self.stale = stale
 
 
 class TranscriptFailed(Message):

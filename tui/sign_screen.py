@@ -19,7 +19,7 @@ from textual.widgets.option_list import Option
 
 from trustkeep.core.ceremony import SignReview
 from trustkeep.errors import TrustkeepError
-from trustkeep.service.ceremony import SignPlan
+from trustkeep.service.ceremony import ReviewOutdated, SignPlan
 
 from .messages import ActionFailed, PlanLoaded, Signed
 
@@ -133,23 +133,24 @@ class SignScreen(Screen[None]):
             self.action_back()
             return
         keyid = self._chosen()
-        if keyid is None or self.busy:
+        if keyid is None or self.busy or self.plan is None:
             return
         self.busy = True
         event.button.disabled = True
         self.query_one("#sign-result", Static).update("signing… (the passphrase is asked next)")
-        self.sign(keyid)
+        self.sign(keyid, self.plan.review.digest)
 
     @work(thread=True, exclusive=True, group="sign")
-    def sign(self, keyid: str) -> None:
+    def sign(self, keyid: str, reviewed: str) -> None:
         ceremony = self.ceremony_app.ceremony
         try:
-            result = ceremony.sign(self.role, keyid)
+            result = ceremony.sign(self.role, keyid, reviewed=reviewed)
         except TrustkeepError as e:
             self.ceremony_app.record(
                 "failed", f"sign {self.role} with key {keyid[:8]}: {e.message}"
             )
-            self.post_message(ActionFailed("sign", e.message, e.hint))
+            stale = isinstance(e, ReviewOutdated)
+            self.post_message(ActionFailed("sign", e.message, e.hint, stale=stale))
             return
         line = ceremony.describe_sign(result)
         self.ceremony_app.record("signed", line)
@@ -169,6 +170,8 @@ class SignScreen(Screen[None]):
             text += f" (hint: {message.hint})"
         self.query_one("#sign-result", Static).update(text)
         self.query_one("#confirm", Button).disabled = not (self.plan and self.plan.keys)
+        if message.stale:
+            self.load_plan()  # show the new content: the holder reviews it before signing
 
     def action_back(self) -> None:
         if not self.busy:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from conftest import BOB_PASSPHRASE, Ceremony
+from conftest import ADMIN_PASSPHRASE, BOB_PASSPHRASE, Ceremony
 from pilot_support import screen_name, screenshot_text, settle, text, wait_until
+
+from trustkeep.service import Service
 
 
 async def _open_sign_and_answer(app, answers: list[str | None], seen: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
@@ -73,3 +75,37 @@ def test_retry_after_a_wrong_passphrase_signs(ceremony: Ceremony, make_app, tmp_
     assert all(f"  {ceremony.repo}  " in line for line in lines)
     assert BOB_PASSPHRASE not in "\n".join(lines)
     assert BOB_PASSPHRASE not in seen["typed1"]
+
+
+async def _review_then_file_changes(app, change, seen: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    async with app.run_test(size=(130, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        seen["reviewed"] = text(pilot, "#review")
+        change()  # someone else rewrites root.json while the holder reads
+        await pilot.click("#confirm")
+        await settle(pilot)
+        seen["screen"] = screen_name(pilot)
+        seen["result"] = text(pilot, "#sign-result")
+        seen["review_again"] = text(pilot, "#review")
+
+
+def test_a_file_changed_after_review_is_not_signed(ceremony: Ceremony, make_app) -> None:  # type: ignore[no-untyped-def]
+    admin = Service(ceremony.admin_home, lambda _name: ADMIN_PASSPHRASE)
+    changed: dict[str, bytes] = {}
+
+    def change() -> None:
+        admin.repo.root_expire(ceremony.repo, expires="root=30d")
+        changed["root"] = (ceremony.repo / "root.json").read_bytes()
+
+    seen: dict[str, str] = {}
+    asyncio.run(_review_then_file_changes(make_app(ceremony.home, ceremony.repo), change, seen))
+    assert seen["screen"] == "SignScreen"  # no passphrase was asked
+    assert seen["result"] == (
+        f"sign failed: {ceremony.repo / 'root.json'}: root changed since you reviewed it; "
+        "review it again before signing; nothing was written"
+    )
+    assert (ceremony.repo / "root.json").read_bytes() == changed["root"]
+    digest = [line for line in seen["review_again"].splitlines() if line.startswith("sha256")]
+    assert digest and digest[0] not in seen["reviewed"]  # the new content is on screen

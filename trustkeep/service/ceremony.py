@@ -6,6 +6,7 @@ keeps the transcript: one line per action, appended atomically, never a secret.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CeremonyService",
+    "ReviewOutdated",
     "RotationChoices",
     "SignPlan",
     "StatusView",
@@ -41,6 +43,10 @@ _MAX_TRANSCRIPT = 16 * 1024 * 1024
 def default_transcript(home: Path) -> Path:
     """Where the transcript goes unless the user names a file: the home."""
     return home / TRANSCRIPT_NAME
+
+
+class ReviewOutdated(InputError):
+    """The metadata changed between the holder's review and the signature: nothing signed."""
 
 
 class Transcript:
@@ -180,8 +186,19 @@ class CeremonyService:
     def role_file(self, role: str) -> Path:
         return self.directory / role_filename(role)
 
-    def sign(self, role: str, keyid: str) -> SignResult:
-        """One more signature on ``role`` with ``keyid`` (asks the passphrase via the handler)."""
+    def sign(self, role: str, keyid: str, *, reviewed: str | None = None) -> SignResult:
+        """One more signature on ``role`` with ``keyid`` (asks the passphrase via the handler).
+
+        ``reviewed`` is the digest the holder read; when the role's content changed since,
+        nothing is signed.
+        """
+        if reviewed is not None:
+            md = self.service.repo.load(self.directory).role(role)
+            if hashlib.sha256(md.signed_bytes).hexdigest() != reviewed:
+                raise ReviewOutdated(
+                    f"{self.role_file(role)}: {role} changed since you reviewed it; "
+                    "review it again before signing"
+                )
         return self.service.repo.sign(self.role_file(role), keyid)
 
     def refresh(self, roles: Sequence[str], *, expires: str | None = None) -> list[WriteResult]:
