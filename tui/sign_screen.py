@@ -105,6 +105,7 @@ class SignScreen(Screen[None]):
         keys.clear_options()
         for entry in plan.keys:
             keys.add_option(Option(f"{entry.label()}  {entry.keytype}", id=entry.keyid))
+        keys.display = bool(plan.keys)
         if plan.keys:
             keys.highlighted = 0
             keys.focus()

@@ -57,8 +57,6 @@ class StatusScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#roles", DataTable)
-        table.add_columns(*_COLUMNS)
         self.action_reload()
 
     # -- work goes to the service, in a thread ---------------------------------------
@@ -78,20 +76,23 @@ class StatusScreen(Screen[None]):
         self.view = view = message.view
         table = self.query_one("#roles", DataTable)
         selected = table.cursor_row
-        table.clear()
-        for r in view.status.roles:
-            sigs = " + ".join(waiting_line(c, view.names) for c in r.checks)
-            mark = "" if r.ok else " ✗"
-            cells = (
-                r.role + mark,
+        rows = [
+            (
+                r.role + ("" if r.ok else " ✗"),
                 str(r.version),
                 f"{r.expires:%Y-%m-%d %H:%M}Z",
                 "expired" if r.expired else str(r.days_left),
-                sigs,
+                " + ".join(waiting_line(c, view.names) for c in r.checks),
             )
-            table.add_row(*(Text(c) for c in cells), key=r.role)
-        if view.status.roles:
-            table.move_cursor(row=min(selected, len(view.status.roles) - 1))
+            for r in view.status.roles
+        ]
+        table.clear(columns=True)  # columns sized to their content: the header lines up
+        for i, label in enumerate(_COLUMNS):
+            table.add_column(label, width=max([len(label), *(len(row[i]) for row in rows)]))
+        for r, row in zip(view.status.roles, rows, strict=True):
+            table.add_row(*(Text(c) for c in row), key=r.role)
+        if rows:
+            table.move_cursor(row=min(selected, len(rows) - 1))
         unsigned = view.unsigned_roles()
         if view.status.ok:
             summary = "status: OK — every role is signed and current"
