@@ -37,6 +37,17 @@ ADMIN_PASSPHRASE = "adminpass1"
 BOB_PASSPHRASE = "bobsecret42"
 
 
+#: PBKDF2 work for the test keys: real encryption, cheaper to unlock in every test
+TEST_KDF_ITERATIONS = 20_000
+
+
+def fast_keys(home: Path, passphrase: str):  # type: ignore[no-untyped-def]
+    """A KeyService whose new keys are encrypted with ``TEST_KDF_ITERATIONS``."""
+    from trustkeep.service.keys import KeyService
+
+    return KeyService(home, lambda _name: passphrase, kdf_iterations=TEST_KDF_ITERATIONS)
+
+
 @dataclass(frozen=True)
 class Ceremony:
     """``repo`` with root 2-of-2 (alice, bob) signed by alice; ``home`` is bob's store."""
@@ -55,8 +66,9 @@ def _template(tmp_path_factory: pytest.TempPathFactory) -> Ceremony:
     base = tmp_path_factory.mktemp("tui-template")
     admin = Service(base / "admin-home", lambda _name: ADMIN_PASSPHRASE)
     bob = Service(base / "bob-home", lambda _name: BOB_PASSPHRASE)
-    ids = {n: admin.keys.generate("ed25519", name=n).keyid for n in ("alice", "tgt", "snap", "ts")}
-    ids["bob"] = bob.keys.generate("ed25519", name="bob").keyid
+    admin_keys = fast_keys(base / "admin-home", ADMIN_PASSPHRASE)
+    ids = {n: admin_keys.generate("ed25519", name=n).keyid for n in ("alice", "tgt", "snap", "ts")}
+    ids["bob"] = fast_keys(base / "bob-home", BOB_PASSPHRASE).generate("ed25519", name="bob").keyid
     bob_pem = base / "bob.pub.pem"
     bob_pem.write_text(bob.keys.export_public("bob"))
     alice_pem = base / "alice.pub.pem"

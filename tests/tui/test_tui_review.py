@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from conftest import ADMIN_PASSPHRASE, BOB_PASSPHRASE, Ceremony
+from conftest import ADMIN_PASSPHRASE, BOB_PASSPHRASE, Ceremony, fast_keys
 from pilot_support import screen_name, settle, text, wait_until
 from tuf.api.metadata import Metadata, Root
 
@@ -17,7 +17,7 @@ def _rotate(ceremony: Ceremony) -> str:
     bob = Service(ceremony.home, lambda _name: BOB_PASSPHRASE)
     bob.repo.sign(ceremony.repo / "root.json", "bob")
     admin = Service(ceremony.admin_home, lambda _name: ADMIN_PASSPHRASE)
-    carol = admin.keys.generate("ed25519", name="carol")
+    carol = fast_keys(ceremony.admin_home, ADMIN_PASSPHRASE).generate("ed25519", name="carol")
     admin.repo.root_add_key(ceremony.repo, ["carol"])
     admin.repo.root_threshold(ceremony.repo, 3)
     carol_pem = ceremony.repo.parent / "carol.pub.pem"

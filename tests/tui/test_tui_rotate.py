@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from conftest import ADMIN_PASSPHRASE, BOB_PASSPHRASE, Ceremony
+from conftest import ADMIN_PASSPHRASE, BOB_PASSPHRASE, Ceremony, fast_keys
 from pilot_support import screen_name, settle, text, wait_until
 from textual.widgets import OptionList
 from tuf.api.metadata import Metadata, Root
@@ -53,8 +53,12 @@ async def _flow(app, ids: dict[str, str], seen: dict[str, object]) -> None:  # t
 def test_rotate_bob_out_carol_in(ceremony: Ceremony, make_app) -> None:  # type: ignore[no-untyped-def]
     repo = ceremony.repo
     Service(ceremony.home, lambda _n: BOB_PASSPHRASE).repo.sign(repo / "root.json", "bob")
-    admin = Service(ceremony.admin_home, lambda _n: ADMIN_PASSPHRASE)
-    ids = dict(ceremony.keyids, carol=admin.keys.generate("ed25519", name="carol").keyid)
+    ids = dict(
+        ceremony.keyids,
+        carol=fast_keys(ceremony.admin_home, ADMIN_PASSPHRASE)
+        .generate("ed25519", name="carol")
+        .keyid,
+    )
     v1 = (repo / "1.root.json").read_bytes()
     signed_v1 = (repo / "root.json").read_bytes()
     seen: dict[str, object] = {}
