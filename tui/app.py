@@ -42,7 +42,7 @@ class CeremonyApp(App[None]):
     def on_mount(self) -> None:
         self.sub_title = str(self.directory)
         self.secrets.bind(self._ask_from_thread)
-        self.record("opened", f"ceremony on {self.directory}")
+        self.record("opened", f"key store {self.ceremony.service.home}")
         self.push_screen(StatusScreen())
 
     def on_unmount(self) -> None:

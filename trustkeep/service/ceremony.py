@@ -134,7 +134,7 @@ class CeremonyService:
     def record(self, action: str, detail: str, *, now: datetime | None = None) -> str:
         """Append one line to the transcript; returns it."""
         when = (now or datetime.now(UTC)).astimezone(UTC)
-        return self.transcript.append(self.directory, action, detail, now=when)
+        return self.transcript.append(self.directory.absolute(), action, detail, now=when)
 
     def _load(self, now: datetime | None, warn_days: int) -> tuple[RepoState, StatusView]:
         repo = self.service.repo
