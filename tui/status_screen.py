@@ -57,6 +57,8 @@ class StatusScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        path = self.ceremony_app.ceremony.transcript.path
+        self.query_one("#last-action", Static).update(f"transcript: {path}")
         self.action_reload()
 
     # -- work goes to the service, in a thread ---------------------------------------

@@ -15,6 +15,7 @@ async def _status(app, seen: dict[str, str]) -> None:  # type: ignore[no-untyped
         await settle(pilot)
         seen["screen"] = screenshot_text(app.export_screenshot())
         seen["summary"] = text(pilot, "#summary")
+        seen["last"] = text(pilot, "#last-action")
         await pilot.press("down", "s")  # targets is signed: nothing to sign
         await settle(pilot)
         seen["after_s"] = type(app.screen).__name__
@@ -35,5 +36,6 @@ def test_status_screen_text_and_markup_safe_role_names(ceremony: Ceremony, make_
     assert "1 of 2 signatures — waiting for bob" in screen
     assert "1 of 1 signatures — threshold met" in screen
     assert seen["summary"] == "status: NOT OK — awaiting signatures on: root"
+    assert seen["last"] == f"transcript: {ceremony.repo.parent / 'transcript.log'}"
     assert seen["after_s"] == "StatusScreen"
     assert seen["reloaded"] == seen["summary"]
