@@ -124,8 +124,8 @@ def test_pkcs11_wrong_pin_and_missing_key(home: Path, softhsm: SoftHSM) -> None:
     with pytest.raises(InputError) as exc2:
         keys.import_pkcs11(token_label=softhsm.label, key_id=9)
     assert exc2.value.message.startswith(f"PKCS#11 key 9 on token {softhsm.label}:")
-    with pytest.raises(InputError, match="No PKCS#11 token found for label nosuch"):
-        keys.import_pkcs11(token_label="nosuch", key_id=1)
+    with pytest.raises(KeyAccessError, match="PKCS#11: token nosuch is not present"):
+        keys.import_pkcs11(token_label="nosuch", key_id=1)  # HSM missing: exit 3
 
 
 def test_passphrase_not_remembered_in_an_insecure_default_backend(

@@ -54,6 +54,29 @@ def _token_error(what: str, e: Exception) -> KeyAccessError:
     return KeyAccessError(f"PKCS#11 {what}: {detail}")
 
 
+def _check_token(token_label: str | None, what: str) -> None:
+    """A missing token is a key access failure (exit 3), unlike a wrong key id (exit 2)."""
+    import pkcs11
+    import pkcs11.exceptions as p11e
+
+    try:
+        pkcs11.lib(os.environ["PYKCS11LIB"]).get_token(
+            token_label=token_label, token_flags=pkcs11.TokenFlag.TOKEN_INITIALIZED
+        )
+    except p11e.NoSuchToken as e:
+        raise KeyAccessError(
+            f"PKCS#11: {what} is not present",
+            hint="plug the token in, or check --token and PYKCS11LIB",
+        ) from e
+    except p11e.MultipleTokensReturned as e:
+        which = f"are labelled {token_label}" if token_label else "are present"
+        raise InputError(
+            f"PKCS#11: several tokens {which}", hint="pick one with --token LABEL"
+        ) from e
+    except p11e.PKCS11Error as e:
+        raise _token_error(what, e) from e
+
+
 def import_token_key(
     *, token_label: str | None, key_id: int, secrets_handler: SecretsHandler
 ) -> tuple[str, SSlibKey]:
@@ -66,6 +89,7 @@ def import_token_key(
     def ask_pin(_: str) -> str:
         return secrets_handler(f"PIN for {what}")
 
+    _check_token(token_label, what)
     try:
         uri, key = HSMSigner.import_(key_id, token_label, ask_pin)
     except ValueError as e:

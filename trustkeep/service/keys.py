@@ -34,7 +34,7 @@ from trustkeep.service import _keymaterial as km
 from trustkeep.service._keymaterial import PrivateKey, PublicKey
 from trustkeep.service._private import PrivateHalves
 
-__all__ = ["FILE_SCHEME", "KEYRING_SCHEME", "KeyService", "validate_name"]
+__all__ = ["FILE_SCHEME", "HSM_SCHEME", "KEYRING_SCHEME", "KeyService", "validate_name"]
 
 FILE_SCHEME = "tkfile"
 KEYRING_SCHEME = "tkkeyring"
@@ -265,9 +265,11 @@ class KeyService:
     def signer(self, ref: str | KeyEntry) -> Signer:
         """A securesystemslib Signer for the key (asks its passphrase or PIN)."""
         entry = self.resolve(ref)
-        if entry.backend == "pkcs11" and entry.uri is not None:
+        scheme = _uri_scheme(entry)
+        if scheme == HSM_SCHEME:
             from trustkeep.adapters.pkcs11 import TokenSigner
 
+            assert entry.uri is not None
             return TokenSigner(entry.uri, entry.sslib_key(), self.secrets_handler)
         private_key = self.private_key(entry)
         public = entry.sslib_key()
@@ -452,6 +454,22 @@ class KeyService:
         if not passphrase:
             raise InputError(f"empty passphrase for {what}: refusing it")
         return passphrase
+
+
+_SCHEME_BACKENDS = {FILE_SCHEME: "file", KEYRING_SCHEME: "keyring", HSM_SCHEME: "pkcs11"}
+
+
+def _uri_scheme(entry: KeyEntry) -> str:
+    """The private-key URI scheme that picks the signer; it must agree with the backend."""
+    if entry.uri is None:
+        raise KeyAccessError(f"key {entry.keyid} is public only: no private key in the store")
+    scheme = entry.uri.partition(":")[0]
+    if _SCHEME_BACKENDS.get(scheme) != entry.backend:
+        raise StorageError(
+            f"key {entry.keyid}: private key URI scheme {scheme!r} "
+            f"does not match its backend {entry.backend!r}"
+        )
+    return scheme
 
 
 def _crypto_public(key: Key) -> PublicKey:
