@@ -300,15 +300,20 @@ def unified_diff(path: Path, old: str | None, new: str) -> str:
 
 
 def write_config(config: ConfigFile, new_text: str) -> Path | None:
-    """Write ``new_text`` atomically, first keeping the old bytes in ``<name>.bak``."""
+    """Write ``new_text`` atomically, first keeping the old bytes in ``<name>.bak``.
+
+    A symlinked config (``/etc/docker/daemon.json`` managed elsewhere) stays a link:
+    the file it points to is replaced, and the backup is written beside that file.
+    """
+    target = Path(os.path.realpath(config.path))
     backup: Path | None = None
     if config.text is not None:
-        backup = config.path.with_name(config.path.name + ".bak")
+        backup = target.with_name(target.name + ".bak")
         atomic_write(backup, config.text.encode("utf-8"), mode=config.mode)
     else:
         try:
-            os.makedirs(config.path.parent, exist_ok=True)
+            os.makedirs(target.parent, exist_ok=True)
         except OSError as e:
-            raise StorageError(f"{config.path.parent}: cannot create directory: {e}") from e
-    atomic_write(config.path, new_text.encode("utf-8"), mode=config.mode)
+            raise StorageError(f"{target.parent}: cannot create directory: {e}") from e
+    atomic_write(target, new_text.encode("utf-8"), mode=config.mode)
     return backup

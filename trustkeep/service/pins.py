@@ -63,6 +63,8 @@ class PinExport:
     block: Mapping[str, Any] | None
     root_bytes: bytes | None
     sources: tuple[str, ...]
+    root_keyids: tuple[str, ...] = ()  # --format tuf: the root role's keyids
+    root_version: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -82,6 +84,8 @@ class PinExport:
             doc["block"] = dict(self.block)
         if self.root_bytes is not None:
             doc["root"] = self.root_bytes.decode("utf-8")
+            doc["root_version"] = self.root_version
+            doc["root_keyids"] = list(self.root_keyids)
         return doc
 
 
@@ -153,6 +157,11 @@ class PinService:
         """One entry per repository of the sources, or one for ``gun`` (exact or glob)."""
         if gun is not None and (not gun or "*" in gun[:-1] or any(c.isspace() for c in gun)):
             raise InputError(f"--gun {gun!r}: a repository name, or a prefix ending in one '*'")
+        if gun is not None and gun.endswith("/"):
+            raise InputError(
+                f"--gun {gun!r}: no repository name ends in '/', so this pin would never apply",
+                hint=f"pin every repository under it with --gun '{gun}*'",
+            )
         bound: list[PinEntry] = []
         for src in sources.data:
             bound.extend(_bound_entries(src))
@@ -208,7 +217,15 @@ class PinService:
         names = tuple(s.spec for s in sources.data) + tuple(r for r, _ in sources.keys)
         if fmt == "tuf":
             root = _single_root(sources)
-            return PinExport("tuf", (), None, root.raw, names)
+            return PinExport(
+                "tuf",
+                (),
+                None,
+                root.raw,
+                names,
+                root_keyids=root.keyids or root.cert_ids,
+                root_version=root.version,
+            )
         entries = self.entries(sources, gun)
         if fmt == "docker":
             block = docker_block(
