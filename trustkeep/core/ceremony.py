@@ -21,6 +21,7 @@ __all__ = [
     "KeyChange",
     "SignReview",
     "ThresholdChange",
+    "content_digest",
     "expiring_roles",
     "key_label",
     "review_role",
@@ -34,6 +35,11 @@ def key_label(keyid: str, names: Mapping[str, str]) -> str:
     """``carol (3c4d5e6f)`` for a named key, ``3c4d5e6f`` otherwise."""
     name = names.get(keyid)
     return f"{name} ({keyid[:8]})" if name else keyid[:8]
+
+
+def content_digest(md: Metadata[Any]) -> str:
+    """sha256 hex of the canonical bytes a signature covers (what a holder compares)."""
+    return hashlib.sha256(md.signed_bytes).hexdigest()
 
 
 def waiting_line(check: ThresholdCheck, names: Mapping[str, str]) -> str:
@@ -172,7 +178,7 @@ def review_role(
 ) -> SignReview:
     """The review a holder reads before signing ``role`` of ``state``."""
     md = state.role(role)
-    digest = hashlib.sha256(md.signed_bytes).hexdigest()
+    digest = content_digest(md)
     facts = _facts(md, names)
     previous = state.previous_root if role == "root" else None
     if previous is None or previous.signed.version + 1 != md.signed.version:

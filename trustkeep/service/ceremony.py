@@ -6,7 +6,6 @@ keeps the transcript: one line per action, appended atomically, never a secret.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,7 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from trustkeep.adapters.atomic import atomic_write, ensure_private_dir
-from trustkeep.core.ceremony import SignReview, key_label, review_role, waiting_line
+from trustkeep.core.ceremony import (
+    SignReview,
+    content_digest,
+    key_label,
+    review_role,
+    waiting_line,
+)
 from trustkeep.core.keys import KeyEntry
 from trustkeep.core.rolenames import role_filename
 from trustkeep.core.tuf_repo.state import RepoState
@@ -194,21 +199,21 @@ class CeremonyService:
         """
         if reviewed is not None:
             md = self.service.repo.load(self.directory).role(role)
-            if hashlib.sha256(md.signed_bytes).hexdigest() != reviewed:
+            if content_digest(md) != reviewed:
                 raise ReviewOutdated(
                     f"{self.role_file(role)}: {role} changed since you reviewed it; "
                     "review it again before signing"
                 )
         return self.service.repo.sign(self.role_file(role), keyid)
 
-    def refresh(self, roles: Sequence[str], *, expires: str | None = None) -> list[WriteResult]:
+    def refresh(self, roles: Sequence[str]) -> list[WriteResult]:
         """New versions of ``roles`` (root alone first), then snapshot and timestamp."""
         results = []
         if "root" in roles:
             results.append(self.service.repo.refresh(self.directory, roles=["root"]))
         others = [r for r in roles if r != "root"]
         if others or not roles:
-            results.append(self.service.repo.refresh(self.directory, roles=others, expires=expires))
+            results.append(self.service.repo.refresh(self.directory, roles=others))
         return results
 
     @staticmethod
