@@ -94,3 +94,20 @@ def test_tuf_export_json_names_the_root_keyids(run_cli: RunCli, tmp_path: Path) 
     assert doc["root_version"] == expected.version == 2
     assert doc["root_keyids"] == expected.roles["root"].keyids
     assert doc["sources"] == [str(tmp_path / "metadata")]
+
+
+def test_export_warns_about_a_relative_ca_path(
+    run_cli: RunCli, root_file: tuple[Path, str, str]
+) -> None:
+    """The Notary client resolves a relative `ca` path from its cwd: export says so too."""
+    path, _, _ = root_file
+    args = ("pin", "export", "--format", "notary", "--from", str(path), "--ca")
+    code, out, err = run_cli(*args, "registry.example.com/=certs/ca.pem")
+    assert code == 0
+    assert json.loads(out)["trust_pinning"]["ca"] == {"registry.example.com/": "certs/ca.pem"}
+    assert err == (
+        "trustkeep: warning: ca path 'certs/ca.pem' for 'registry.example.com/' is relative: "
+        "the Notary client resolves it from its current directory; use an absolute path\n"
+    )
+    code, _, err = run_cli(*args, "registry.example.com/=/etc/notary/ca.pem")
+    assert (code, err) == (0, "")

@@ -116,6 +116,8 @@ def export_cmd(
         ca=_parse_ca(ca),
         disable_tofu=disable_tofu,
     )
+    for message in result.warnings:
+        warn(message)
     if app.json:
         emit(result.to_dict(), "")
     elif result.root_bytes is not None:

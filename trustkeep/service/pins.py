@@ -65,6 +65,7 @@ class PinExport:
     sources: tuple[str, ...]
     root_keyids: tuple[str, ...] = ()  # --format tuf: the root role's keyids
     root_version: int | None = None
+    warnings: tuple[str, ...] = ()  # for stderr; `pin apply` computes its own
 
     def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -233,7 +234,13 @@ class PinService:
             )
         else:
             block = notary_block(entries, ca=ca, disable_tofu=disable_tofu)
-        return PinExport(fmt, entries, block, None, names)
+        warnings = tuple(
+            f"ca path {path!r} for {prefix!r} is relative: the Notary client resolves it "
+            "from its current directory; use an absolute path"
+            for prefix, path in (ca or {}).items()
+            if fmt == "notary" and not Path(path).is_absolute()
+        )
+        return PinExport(fmt, entries, block, None, names, warnings=warnings)
 
     # -- apply ----------------------------------------------------------------
 
