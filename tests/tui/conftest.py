@@ -3,6 +3,7 @@ whose 2-of-2 root is signed by alice only, waiting for bob."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -120,3 +121,19 @@ def make_app(tmp_path: Path) -> Callable[..., object]:
         return CeremonyApp(CeremonyService(service, repo, transcript=path), secrets)
 
     return _make
+
+
+@pytest.fixture
+def tmux():  # type: ignore[no-untyped-def]
+    """A tmux server on a socket of its own (CI installs tmux), killed afterwards."""
+    from tmux_support import Tmux
+
+    if shutil.which("tmux") is None:
+        if os.environ.get("CI"):
+            raise RuntimeError("tmux is not installed: tests/run.sh installs it")
+        pytest.skip("tmux not installed")
+    server = Tmux()
+    try:
+        yield server
+    finally:
+        server.kill()

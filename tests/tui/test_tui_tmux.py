@@ -2,66 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import shlex
-import shutil
-import subprocess
-import sys
-import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import BOB_PASSPHRASE, TUI_SHIM, Ceremony
+from tmux_support import TRUSTKEEP, Tmux
 from tuf.api.metadata import Metadata, Root
 
 pytestmark = pytest.mark.interop
-
-TRUSTKEEP = Path(sys.executable).with_name("trustkeep")
-
-
-class Tmux:
-    """A tmux server on its own socket, so nothing else is touched; killed at the end."""
-
-    def __init__(self) -> None:
-        self.socket = f"trustkeep-test-{uuid.uuid4().hex[:12]}"
-
-    def __call__(self, *args: str) -> str:
-        proc = subprocess.run(
-            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=20
-        )
-        if proc.returncode != 0:
-            raise AssertionError(f"tmux {' '.join(args)}: {proc.stderr.strip()}")
-        return proc.stdout
-
-    def screen(self) -> str:
-        return self("capture-pane", "-p", "-J", "-t", "ceremony")
-
-    def wait_for(self, needle: str, *, tries: int = 300) -> str:
-        """Poll the pane (at most ``tries`` times, 0.05 s apart) until ``needle`` shows."""
-        for _ in range(tries):
-            shown = self.screen()
-            if needle in shown:
-                return shown
-            time.sleep(0.05)
-        raise AssertionError(f"{needle!r} never appeared; the screen was:\n{self.screen()}")
-
-    def keys(self, *keys: str, literal: bool = False) -> None:
-        self("send-keys", "-t", "ceremony", *(["-l"] if literal else []), *keys)
-
-
-@pytest.fixture
-def tmux() -> Iterator[Tmux]:
-    if shutil.which("tmux") is None:
-        if os.environ.get("CI"):
-            raise RuntimeError("tmux is not installed: tests/run.sh installs it")
-        pytest.skip("tmux not installed")
-    server = Tmux()
-    try:
-        yield server
-    finally:
-        subprocess.run(["tmux", "-L", server.socket, "kill-server"], capture_output=True)
 
 
 def test_ceremony_in_a_real_terminal(tmux: Tmux, ceremony: Ceremony, tmp_path: Path) -> None:
@@ -76,18 +25,7 @@ def test_ceremony_in_a_real_terminal(tmux: Tmux, ceremony: Ceremony, tmp_path: P
         f"{tk} ceremony {shlex.quote(str(ceremony.repo))}"
         f" --transcript {shlex.quote(str(transcript))}; echo exit=$?; read done"
     )
-    exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-    tmux(
-        "new-session",
-        "-d",
-        "-s",
-        "ceremony",
-        "-x",
-        "120",
-        "-y",
-        "40",
-        f"env {exports} sh -c {shlex.quote(script)}",
-    )
+    tmux.start(script, env)
     shown = tmux.wait_for("bad-exit=")
     assert "trustkeep: error: " in shown and "no such repository directory" in shown
     assert "bad-exit=2" in shown and "Traceback" not in shown

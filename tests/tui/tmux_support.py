@@ -1,0 +1,52 @@
+"""Driving ``trustkeep`` in a real terminal: a tmux server on its own socket."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+
+TRUSTKEEP = Path(sys.executable).with_name("trustkeep")
+
+
+class Tmux:
+    """A tmux server on its own socket, so nothing else is touched; killed by the fixture."""
+
+    def __init__(self) -> None:
+        self.socket = f"trustkeep-test-{uuid.uuid4().hex[:12]}"
+
+    def __call__(self, *args: str) -> str:
+        proc = subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=20
+        )
+        if proc.returncode != 0:
+            raise AssertionError(f"tmux {' '.join(args)}: {proc.stderr.strip()}")
+        return proc.stdout
+
+    def start(self, script: str, env: Mapping[str, str]) -> None:
+        """Run the shell ``script`` with ``env`` in a detached 120x40 session."""
+        exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
+        command = f"env {exports} sh -c {shlex.quote(script)}"
+        self("new-session", "-d", "-s", "ceremony", "-x", "120", "-y", "40", command)
+
+    def screen(self) -> str:
+        return self("capture-pane", "-p", "-J", "-t", "ceremony")
+
+    def wait_for(self, needle: str, *, tries: int = 600) -> str:
+        """Poll the pane (at most ``tries`` times, 0.05 s apart) until ``needle`` shows."""
+        for _ in range(tries):
+            shown = self.screen()
+            if needle in shown:
+                return shown
+            time.sleep(0.05)
+        raise AssertionError(f"{needle!r} never appeared; the screen was:\n{self.screen()}")
+
+    def keys(self, *keys: str, literal: bool = False) -> None:
+        self("send-keys", "-t", "ceremony", *(["-l"] if literal else []), *keys)
+
+    def kill(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
