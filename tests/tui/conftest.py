@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,22 +14,10 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def _tui_importable() -> Path | None:
-    """Import ``trustkeep_tui``; when the install does not map it yet, via a symlink shim.
+import trustkeep_tui  # noqa: E402,F401  (installed from tui/ by pyproject's package-dir)
 
-    Returns the shim directory (for subprocesses' PYTHONPATH), or None when installed.
-    """
-    try:
-        import trustkeep_tui  # noqa: F401
-    except ModuleNotFoundError:
-        shim = Path(tempfile.mkdtemp(prefix="trustkeep-tui-shim-"))
-        (shim / "trustkeep_tui").symlink_to(REPO_ROOT / "tui", target_is_directory=True)
-        sys.path.insert(0, str(shim))
-        return shim
-    return None
-
-
-TUI_SHIM = _tui_importable()
+#: kept for the subprocess tests: no import-path shim is needed any more
+TUI_SHIM: Path | None = None
 
 ADMIN_PASSPHRASE = "adminpass1"
 #: typed key by key in the modal, so letters and digits only
