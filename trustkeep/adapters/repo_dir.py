@@ -26,9 +26,11 @@ __all__ = [
     "files_for_role",
     "hash_file",
     "load_repo",
+    "merge_twins",
     "parse_metadata",
     "read_metadata",
     "serialize",
+    "twin_names",
     "write_changed",
     "write_metadata",
 ]
@@ -97,6 +99,73 @@ def _root_path(directory: Path) -> Path:
     return directory / f"{max(versions)}.root.json"
 
 
+def twin_names(role: str, version: int) -> list[str]:
+    """Every file name that may hold ``role`` at ``version``: versioned, then plain."""
+    if role == "root":
+        return [f"{version}.root.json", "root.json"]
+    if role == "timestamp":
+        return ["timestamp.json"]
+    return [role_filename(role, version), role_filename(role)]
+
+
+def _raw(path: Path) -> bytes | None:
+    try:
+        if not path.is_file() or path.stat().st_size > MAX_METADATA_BYTES:
+            return None
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _twin(raw: bytes, path: Path, md: Metadata[Any]) -> Metadata[Any] | None:
+    """The metadata in ``raw`` when it holds the same signed content as ``md``."""
+    try:
+        twin = parse_metadata(raw, str(path))
+    except InputError:
+        return None
+    if type(twin.signed) is not type(md.signed) or twin.signed_bytes != md.signed_bytes:
+        return None
+    return twin
+
+
+def merge_twins(
+    directory: Path, md: Metadata[Any], *, role: str, read: str, data: bytes | None = None
+) -> list[str]:
+    """Add to ``md`` the signatures its twin files (same role, same signed content) carry.
+
+    A copy signed on another machine and brought back (``3.root.json`` beside a
+    ``root.json`` that lacks those signatures) loses nothing: both are counted, and
+    the next write of the role puts every signature in every copy. ``read`` is the
+    name ``md`` came from, ``data`` its bytes (byte-identical twins are not parsed).
+    Returns the names of the files that lack some of the merged signatures.
+    """
+    original = set(md.signatures)
+    seen: dict[str, set[str]] = {read: original}
+    for name in twin_names(role, md.signed.version):
+        path = directory / name
+        raw = None if name == read else _raw(path)
+        if raw is None:
+            continue
+        if data is not None and raw == data:
+            seen[name] = original
+            continue
+        twin = _twin(raw, path, md)
+        if twin is None:
+            continue
+        for keyid, signature in twin.signatures.items():
+            md.signatures.setdefault(keyid, signature)
+        seen[name] = set(twin.signatures)
+    merged = set(md.signatures)
+    return sorted(name for name, keyids in seen.items() if keyids != merged)
+
+
+def _load_merged(path: Path, expected: type[S], role: str, unsynced: list[str]) -> Metadata[Any]:
+    """Read ``path`` and merge in its twins' signatures (see :func:`merge_twins`)."""
+    md, data = _read(path, expected)
+    unsynced += merge_twins(path.parent, md, role=role, read=path.name, data=data)
+    return md
+
+
 def _role_path(directory: Path, role: str, version: int | None) -> Path:
     """``<role>.json``, else the consistent-snapshot name ``<version>.<role>.json``."""
     plain = directory / role_filename(role)
@@ -114,7 +183,8 @@ def load_repo(directory: Path) -> RepoState:
     """
     if not directory.is_dir():
         raise InputError(f"{directory}: no such repository directory")
-    root = read_metadata(_root_path(directory), Root)
+    unsynced: list[str] = []
+    root = _load_merged(_root_path(directory), Root, "root", unsynced)
     previous = None
     prev_path = directory / f"{root.signed.version - 1}.root.json"
     if root.signed.version > 1 and prev_path.is_file():
@@ -127,20 +197,22 @@ def load_repo(directory: Path) -> RepoState:
         meta = snapshot.signed.meta.get(f"{role}.json")
         return meta.version if meta is not None else None
 
+    targets_path = _role_path(directory, "targets", recorded("targets"))
     state = RepoState(
         root=root,
         previous_root=previous,
-        targets=read_metadata(_role_path(directory, "targets", recorded("targets")), Targets),
+        targets=_load_merged(targets_path, Targets, "targets", unsynced),
         snapshot=snapshot,
         timestamp=timestamp,
         snapshot_bytes=snapshot_bytes,
+        unsynced=unsynced,
     )
     for _parent, child in walk_delegations(state):
         if child in state.delegated or child in state.missing:
             continue
         path = _role_path(directory, child, recorded(child))
         if path.is_file():
-            state.delegated[child] = read_metadata(path, Targets)
+            state.delegated[child] = _load_merged(path, Targets, child, unsynced)
         else:
             state.missing.append(child)
     return state

@@ -2,8 +2,9 @@
 
 The file is parsed first (a file that is not valid TUF is refused and left as it was);
 the key must be one the role's delegator authorizes (for root: root N or root N-1);
-existing signatures are kept; an identical twin (``root.json`` / ``N.root.json``,
-``targets.json`` / ``V.targets.json``) beside it gets the same signatures.
+existing signatures are kept, including those only a twin beside it carries (a copy
+signed elsewhere and brought back); every identical twin (``root.json`` /
+``N.root.json``, ``targets.json`` / ``V.targets.json``) gets the same signatures.
 """
 
 from __future__ import annotations
@@ -89,6 +90,12 @@ def _authority(
         root = repo_dir.read_metadata(root_path, Root).signed
         keyids = list(root.roles[role].keyids)
         return keyids, role_checks(root, role, md), "root.json"
+    if not (directory / "timestamp.json").is_file():
+        raise InputError(
+            f"{file}: role {role!r} is delegated, and no repository metadata is beside it "
+            "to tell who may sign it",
+            hint="sign it inside a copy of the whole metadata directory",
+        )
     state = repo_dir.load_repo(directory)
     delegator = state.delegator_of(role)
     parent = state.targets_role(delegator).signed
@@ -111,6 +118,7 @@ def sign_file(keys: KeyService, file: Path, key_ref: str, *, names: dict[str, st
             f"key {resolved.label()}: its private half is not in this store; {file} left unchanged"
         )
     twins = _twins(file, md, role)
+    repo_dir.merge_twins(file.parent, md, role=role, read=file.name)  # never drop a signature
     apply_signatures(md, [SignerPool(keys).signer(resolved.keyid)])
     data = repo_dir.serialize(md)
     atomic_write(file, data)

@@ -48,6 +48,8 @@ class RepoState:
     changed: list[str] = field(default_factory=list)
     #: snapshot.json as read (timestamp records the hash of these bytes, not of a re-dump)
     snapshot_bytes: bytes | None = None
+    #: files holding fewer signatures than a twin copy of the same metadata (merged on load)
+    unsynced: list[str] = field(default_factory=list)
 
     def mark(self, role: str) -> None:
         if role not in self.changed:

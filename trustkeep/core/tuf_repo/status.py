@@ -276,5 +276,10 @@ def repo_status(
         [f"{r}: delegated but its metadata file is missing" for r in state.missing]
         + _snapshot_problems(state)
     )
-    warnings = tuple(_threshold_warnings(state) + _repo_warnings(state, names))
+    unsynced = [
+        f"{name}: lacks signatures that another copy of the same metadata carries "
+        "(all are counted here); 'trustkeep sign' on either file writes them to both"
+        for name in state.unsynced
+    ]
+    warnings = tuple(_threshold_warnings(state) + _repo_warnings(state, names) + unsynced)
     return RepoStatus(roles=roles, problems=problems, warnings=warnings)
