@@ -29,7 +29,7 @@ def _stage_travelling_root(tk, repo: Path, tmp_path: Path) -> Path:  # type: ign
     travel.mkdir()
     shutil.copy(repo / "2.root.json", travel / "2.root.json")
     for holder in ("alice", "bob"):
-        code, out, err = tk("sign", str(travel / "2.root.json"), "--key", holder)
+        code, _, err = tk("sign", str(travel / "2.root.json"), "--key", holder)
         assert code == 0, err
     shutil.copy(travel / "2.root.json", repo / "2.root.json")
     assert _sigs(repo / "root.json") == set()
@@ -37,14 +37,15 @@ def _stage_travelling_root(tk, repo: Path, tmp_path: Path) -> Path:  # type: ign
 
 
 def test_status_counts_signatures_of_a_copy_brought_back(tk, tkj, basic_repo, tmp_path):  # type: ignore[no-untyped-def]
-    repo, ids = basic_repo
+    repo, _ = basic_repo
     _stage_travelling_root(tk, repo, tmp_path)
     code, doc, _ = tkj("status", str(repo))
     assert code == 1  # 2 of 3 for root v2's own threshold
     root = doc["roles"][0]
     assert [c["valid_signatures"] for c in root["signatures"]] == [2, 2]
     assert {k["name"] for k in root["signatures"][1]["missing"]} == {"carol"}
-    assert any(w.startswith("root.json: lacks signatures that another copy") for w in doc["warnings"])
+    stale = "root.json: lacks signatures that another copy"
+    assert any(w.startswith(stale) for w in doc["warnings"])
 
 
 def test_sign_keeps_signatures_only_the_twin_carries(tk, tkj, basic_repo, tmp_path):  # type: ignore[no-untyped-def]
