@@ -86,3 +86,29 @@ def test_signing_a_travelling_delegated_role_names_the_problem(tk, basic_repo, t
     assert "hint: sign it inside a copy of the whole metadata directory" in err
     assert "Traceback" not in err
     assert (travel / "team.json").read_bytes() == before
+
+
+def test_hash_prefix_delegation_routes_targets_for_python_tuf(tk, tkj, basic_repo, tmp_path):  # type: ignore[no-untyped-def]
+    """``delegation add --hash-prefixes``: the target goes to the role whose prefix matches."""
+    import hashlib
+
+    repo, _ = basic_repo
+    base = tmp_path / "files"
+    base.mkdir()
+    names = ["a.bin", "b.bin"]
+    for n in names:
+        (base / n).write_bytes(n.encode())
+    prefix = hashlib.sha256(b"a.bin").hexdigest()[:2]
+    assert not hashlib.sha256(b"b.bin").hexdigest().startswith(prefix)
+    code, _, err = tk("delegation", "add", str(repo), "hp", "--key", "dele",
+                      "--hash-prefixes", prefix)  # fmt: skip
+    assert code == 0, err
+    code, doc, err = tkj("targets", "add", str(repo), *[str(base / n) for n in names],
+                         "--base", str(base))  # fmt: skip
+    assert code == 0, err
+    assert doc["placed"] == {"hp": ["a.bin"], "targets": ["b.bin"]}
+    assert tk("refresh", str(repo))[0] == 0
+    assert fetch_target(repo, tmp_path / "c1", "a.bin", base) == b"a.bin"
+    assert fetch_target(repo, tmp_path / "c2", "b.bin", base) == b"b.bin"
+    hp = json.loads((repo / "hp.json").read_bytes())["signed"]["targets"]
+    assert list(hp) == ["a.bin"]
