@@ -8,16 +8,22 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from securesystemslib.formats import encode_canonical
 
+from trustkeep.core.verify._signedspan import candidate_bytes, scanner_of, split_envelope
+
 __all__ = [
+    "STATS",
     "Envelope",
     "Malformed",
     "RawSignature",
+    "SignedBytesStats",
     "canonical_bytes",
     "digest",
     "parse_envelope",
@@ -38,19 +44,80 @@ class RawSignature:
     method: str | None = None
 
 
+@dataclass
+class SignedBytesStats:
+    """Which bytes signatures were checked over (internal; for tests and benchmarks).
+
+    Counts this process only (work done in pool workers is not added back).
+    """
+
+    as_written: int = 0  # valid signatures over the ``signed`` bytes as written (fast path)
+    canonicalised: int = 0  # envelopes whose canonical bytes were computed (reference path)
+
+    def reset(self) -> None:
+        for f in fields(self):
+            setattr(self, f.name, 0)
+
+
+STATS = SignedBytesStats()
+
+
 @dataclass(frozen=True)
 class Envelope:
-    """``{"signed": ..., "signatures": [...]}`` parsed; ``signed_bytes`` is what was signed."""
+    """``{"signed": ..., "signatures": [...]}`` parsed.
+
+    ``signed_raw`` is the ``signed`` value's bytes as written in the file (None when
+    not located); :meth:`verify_with` checks a signature over those first (see
+    ``_signedspan``) and over the canonical bytes :attr:`signed_bytes` only when needed.
+    """
 
     name: str
     raw: bytes
     signed: dict[str, Any]
     signatures: tuple[RawSignature, ...]
-    signed_bytes: bytes
+    signed_raw: bytes | None = None
+
+    @cached_property
+    def _candidate(self) -> bytes | None:
+        return candidate_bytes(self.signed_raw) if self.signed_raw is not None else None
+
+    @cached_property
+    def _canonical(self) -> bytes | None:
+        STATS.canonicalised += 1
+        try:
+            return canonical_bytes(self.signed)
+        except Malformed:
+            return None
+
+    @property
+    def signed_bytes(self) -> bytes:
+        """The canonical JSON of ``signed`` (what a signer signs)."""
+        data = self._canonical
+        if data is None:
+            raise Malformed(f"{self.name}: 'signed' cannot be written as canonical JSON")
+        return data
+
+    def verify_with(self, check: Callable[[bytes], bool]) -> bool:
+        """``check(data)`` for the signed data: the bytes as written, else canonical bytes.
+
+        Same verdict as ``check(signed_bytes)``: a signature that verifies over the
+        candidate was made over it, and signers sign canonical JSON only.
+        """
+        candidate = self._candidate
+        if candidate is not None and check(candidate):
+            STATS.as_written += 1
+            return True
+        canonical = self._canonical
+        if canonical is None or canonical == candidate:
+            return False
+        return check(canonical)
 
 
 def _no_float(text: str) -> Any:
     raise Malformed(f"number {text[:20]} is not an integer (canonical JSON has integers only)")
+
+
+_SCAN = scanner_of(json.JSONDecoder(parse_float=_no_float, parse_constant=_no_float))
 
 
 def strict_loads(raw: bytes, *, name: str) -> Any:
@@ -91,7 +158,8 @@ def canonical_bytes(obj: Any) -> bytes:
 
 def parse_envelope(raw: bytes, *, name: str) -> Envelope:
     """Parse ``raw``; raise :class:`Malformed` naming ``name`` on any shape problem."""
-    doc = strict_loads(raw, name=name)
+    split = split_envelope(raw, _SCAN)
+    doc, signed_raw = split if split is not None else (strict_loads(raw, name=name), None)
     if not isinstance(doc, dict):
         raise Malformed(f"{name}: top level is not a JSON object")
     signed = doc.get("signed")
@@ -112,11 +180,17 @@ def parse_envelope(raw: bytes, *, name: str) -> Envelope:
         if method is not None and not isinstance(method, str):
             raise Malformed(f"{name}: signature #{i} has a non-string 'method'")
         signatures.append(RawSignature(keyid, sig, method))
-    try:
-        signed_bytes = canonical_bytes(signed)
-    except Malformed as e:
-        raise Malformed(f"{name}: 'signed' {e}") from e
-    return Envelope(name, raw, signed, tuple(signatures), signed_bytes)
+    env = Envelope(name, raw, signed, tuple(signatures), signed_raw)
+    if env._candidate is None:
+        # no candidate: canonicalise now, so a 'signed' that has no canonical form
+        # (a lone surrogate) is reported here as before
+        try:
+            data = canonical_bytes(signed)
+        except Malformed as e:
+            raise Malformed(f"{name}: 'signed' {e}") from e
+        STATS.canonicalised += 1
+        object.__setattr__(env, "_canonical", data)  # fills the cached_property
+    return env
 
 
 def digest(algorithm: str, data: bytes) -> bytes | None:

@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from itertools import chain
 from operator import itemgetter
 from typing import Any, TypeGuard
@@ -318,6 +319,6 @@ def count_signatures(env: Envelope, role: RoleKeys, table: KeyTable) -> int:
         key = table.usable.get(keyid)
         if key is None or key.material in counted:
             continue
-        if any(key.check(sig, env.signed_bytes) for sig in sigs.get(keyid, ())):
+        if any(env.verify_with(partial(key.check, sig)) for sig in sigs.get(keyid, ())):
             counted.add(key.material)
     return len(counted)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from hashlib import sha256
-from operator import methodcaller
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from trustkeep.core.rolenames import role_filename
@@ -42,6 +42,22 @@ if TYPE_CHECKING:
     from trustkeep.core.verify.tuf import TufRun
 
 __all__ = ["Mapper", "RoleOutcome", "RoleTask", "check_role", "sequential", "verify_targets_tree"]
+
+
+def _fast_sha256() -> Callable[[bytes], Any]:
+    """CPython's built-in sha256 (no OpenSSL context per call: twice as fast on the short
+    target paths hashed for every bin check), else hashlib's."""
+    for name in ("_sha256", "_sha2"):
+        try:
+            constructor: Callable[[bytes], Any] = import_module(name).sha256
+        except (ImportError, AttributeError):
+            continue
+        if constructor(b"abc").digest() == sha256(b"abc").digest():
+            return constructor
+    return sha256
+
+
+_sha256 = _fast_sha256()
 
 #: succinct_roles with more bins than this are checked only for the bins snapshot lists
 _MAX_ENUMERATED_BINS = 2**16
@@ -120,14 +136,18 @@ def _unhex(value: str) -> bytes | None:
 
 
 def _outside_bin(targets: Mapping[str, Any], rule: BinRule) -> list[str]:
-    """Target paths whose sha256 does not fall into the bin (C-level fast path first)."""
+    """Target paths whose sha256 does not fall into the bin.
+
+    Compares whole digests against the bin's bounds as bytes (a digest is in the
+    bin exactly when its first four bytes are), no hex or integer conversion.
+    """
     if not targets:
         return []
     shift = 32 - rule.bit_length
-    lo = (rule.index << shift).to_bytes(4, "big") + bytes(28)
+    lo = (rule.index << shift).to_bytes(4, "big")
     top = (rule.index + 1) << shift
-    hi = top.to_bytes(4, "big") + bytes(28) if top < 2**32 else b"\xff" * 33
-    digests = list(map(methodcaller("digest"), map(sha256, map(methodcaller("encode"), targets))))
+    hi = top.to_bytes(4, "big") if top < 2**32 else b"\xff" * 33  # above every digest
+    digests = [_sha256(p.encode()).digest() for p in targets]
     if lo <= min(digests) and max(digests) < hi:
         return []
     return [p for p, d in zip(targets, digests, strict=True) if not lo <= d < hi]

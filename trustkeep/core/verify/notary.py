@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from cryptography import x509
@@ -60,7 +61,9 @@ def _count(env: Envelope, role: RoleKeys, keys: Keys, only: set[str] | None = No
         if s.keyid in valid or s.keyid not in allowed or key is None or not key.keyid_matches:
             continue
         sig = b64decode_strict(s.sig)
-        if sig is not None and verify_notary_signature(key, s.method, sig, env.signed_bytes):
+        if sig is not None and env.verify_with(
+            partial(verify_notary_signature, key, s.method, sig)
+        ):
             valid.add(s.keyid)
             counted.add(key.material)
     return len(counted)
