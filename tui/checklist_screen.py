@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
-
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, SelectionList, Static
 
 from trustkeep.core.ceremony import expiring_roles
 from trustkeep.errors import TrustkeepError
 
+from ._common import FlowScreen, failure_text, written_text
 from .messages import ActionFailed, Refreshed, StatusLoaded
-
-if TYPE_CHECKING:
-    from .app import CeremonyApp
 
 __all__ = ["WITHIN_DAYS", "ChecklistScreen"]
 
@@ -34,21 +28,8 @@ _STEPS = (
 )
 
 
-class ChecklistScreen(Screen[None]):
+class ChecklistScreen(FlowScreen):
     """Nothing is written before "Write new versions"; Escape goes back."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back")]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.busy = False
-
-    @property
-    def ceremony_app(self) -> CeremonyApp:
-        from .app import CeremonyApp
-
-        assert isinstance(self.app, CeremonyApp)
-        return self.app
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -67,12 +48,7 @@ class ChecklistScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="checklist")
     def load(self) -> None:
-        try:
-            view = self.ceremony_app.ceremony.status()
-        except TrustkeepError as e:
-            self.post_message(ActionFailed("status", e.message, e.hint))
-            return
-        self.post_message(StatusLoaded(view))
+        self.post_status()
 
     def on_status_loaded(self, message: StatusLoaded) -> None:
         view = message.view
@@ -119,20 +95,13 @@ class ChecklistScreen(Screen[None]):
 
     def on_refreshed(self, message: Refreshed) -> None:
         self.busy = False
-        text = "\n".join(["written:", *message.lines, "next: step 3 on the status screen"])
-        self.query_one("#checklist-result", Static).update(text)
+        self.query_one("#checklist-result", Static).update(written_text(message.lines, 3))
         self.ceremony_app.note(f"re-signed {len(message.lines)} role(s)")
         self.load()
 
     def on_action_failed(self, message: ActionFailed) -> None:
         self.busy = False
-        text = f"{message.action} stopped: {message.message}"
-        if message.hint:
-            text += f" (hint: {message.hint})"
+        text = failure_text(message, verb="stopped")
         text += "\nThe status screen shows what is on disk now."
         self.query_one("#checklist-result", Static).update(text)
         self.query_one("#write", Button).disabled = False
-
-    def action_back(self) -> None:
-        if not self.busy:
-            self.app.pop_screen()

@@ -6,14 +6,9 @@ The review is built from the choices on screen; nothing is written before
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
-
-from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -21,10 +16,8 @@ from trustkeep.core.ceremony import key_label
 from trustkeep.errors import TrustkeepError
 from trustkeep.service.ceremony import RotationChoices
 
+from ._common import FlowScreen, diff_text, failure_text, key_option, written_text
 from .messages import ActionFailed, ChoicesLoaded, Rotated
-
-if TYPE_CHECKING:
-    from .app import CeremonyApp
 
 __all__ = ["RotateScreen"]
 
@@ -36,22 +29,12 @@ _STEPS = (
 )
 
 
-class RotateScreen(Screen[None]):
+class RotateScreen(FlowScreen):
     """Rotate one root key; Escape goes back without writing anything."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back")]
 
     def __init__(self) -> None:
         super().__init__()
         self.choices: RotationChoices | None = None
-        self.busy = False
-
-    @property
-    def ceremony_app(self) -> CeremonyApp:
-        from .app import CeremonyApp
-
-        assert isinstance(self.app, CeremonyApp)
-        return self.app
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -89,7 +72,7 @@ class RotateScreen(Screen[None]):
         old.add_options(Option(key_label(k, c.names), id=k) for k in c.root_keys)
         new = self.query_one("#new", OptionList)
         new.clear_options()
-        new.add_options(Option(f"{e.label()}  {e.keytype}", id=e.keyid) for e in c.candidates)
+        new.add_options(key_option(e) for e in c.candidates)
         old.highlighted = 0 if c.root_keys else None
         new.highlighted = 0 if c.candidates else None
         self.query_one("#threshold", Input).value = str(c.threshold)
@@ -129,11 +112,7 @@ class RotateScreen(Screen[None]):
         if threshold != c.threshold:
             lines.append(f"~ root threshold {c.threshold} -> {threshold}")
         lines.append(f"root keys after: {len(c.root_keys)}, threshold {threshold}")
-        text = Text()
-        for line in lines:
-            style = {"+": "green", "-": "red", "~": "yellow"}.get(line[0], "")
-            text.append(line + "\n", style=style)
-        self.query_one("#rotate-review", Static).update(text)
+        self.query_one("#rotate-review", Static).update(diff_text(lines))
         write.disabled = self.busy
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
@@ -176,19 +155,12 @@ class RotateScreen(Screen[None]):
 
     def on_rotated(self, message: Rotated) -> None:
         self.busy = False
-        text = "\n".join(["written:", *message.lines, "next: step 4 on the status screen"])
-        self.query_one("#rotate-result", Static).update(text)
+        self.query_one("#rotate-result", Static).update(written_text(message.lines, 4))
         self.ceremony_app.note(f"rotated {'; '.join(message.lines)}")
         self.load()
 
     def on_action_failed(self, message: ActionFailed) -> None:
         self.busy = False
-        text = f"{message.action} failed: {message.message}; nothing was written"
-        if message.hint:
-            text += f" (hint: {message.hint})"
+        text = failure_text(message, outcome="; nothing was written")
         self.query_one("#rotate-result", Static).update(text)
         self._review()
-
-    def action_back(self) -> None:
-        if not self.busy:
-            self.app.pop_screen()

@@ -6,60 +6,27 @@ asked by the service (through the app's modal) while the worker signs.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
-
-from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, OptionList, Static
-from textual.widgets.option_list import Option
 
-from trustkeep.core.ceremony import SignReview
 from trustkeep.errors import TrustkeepError
 from trustkeep.service.ceremony import ReviewOutdated, SignPlan
 
+from ._common import FlowScreen, diff_text, failure_text, key_option
 from .messages import ActionFailed, PlanLoaded, Signed
-
-if TYPE_CHECKING:
-    from .app import CeremonyApp
 
 __all__ = ["SignScreen"]
 
 
-def _review_text(review: SignReview, names: dict[str, str]) -> Text:
-    text = Text()
-    for line in review.lines(names):
-        style = ""
-        if line.startswith("+ "):
-            style = "green"
-        elif line.startswith("- "):
-            style = "red"
-        elif line.startswith("~ "):
-            style = "yellow"
-        text.append(line + "\n", style=style)
-    return text
-
-
-class SignScreen(Screen[None]):
+class SignScreen(FlowScreen):
     """Review and sign one role; Escape goes back without writing anything."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back")]
 
     def __init__(self, role: str) -> None:
         super().__init__()
         self.role = role
         self.plan: SignPlan | None = None
-        self.busy = False
-
-    @property
-    def ceremony_app(self) -> CeremonyApp:
-        from .app import CeremonyApp
-
-        assert isinstance(self.app, CeremonyApp)
-        return self.app
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -99,12 +66,12 @@ class SignScreen(Screen[None]):
 
     def on_plan_loaded(self, message: PlanLoaded) -> None:
         self.plan = plan = message.plan
-        self.query_one("#review", Static).update(_review_text(plan.review, plan.names))
+        self.query_one("#review", Static).update(diff_text(plan.review.lines(plan.names)))
         self.query_one("#waiting", Static).update("\n".join(plan.waiting))
         keys = self.query_one("#keys", OptionList)
         keys.clear_options()
         for entry in plan.keys:
-            keys.add_option(Option(f"{entry.label()}  {entry.keytype}", id=entry.keyid))
+            keys.add_option(key_option(entry))
         keys.display = bool(plan.keys)
         if plan.keys:
             keys.highlighted = 0
@@ -166,14 +133,8 @@ class SignScreen(Screen[None]):
 
     def on_action_failed(self, message: ActionFailed) -> None:
         self.busy = False
-        text = f"{message.action} failed: {message.message}; nothing was written"
-        if message.hint:
-            text += f" (hint: {message.hint})"
+        text = failure_text(message, outcome="; nothing was written")
         self.query_one("#sign-result", Static).update(text)
         self.query_one("#confirm", Button).disabled = not (self.plan and self.plan.keys)
         if message.stale:
             self.load_plan()  # show the new content: the holder reviews it before signing
-
-    def action_back(self) -> None:
-        if not self.busy:
-            self.app.pop_screen()

@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from trustkeep.core.ceremony import waiting_line
-from trustkeep.errors import TrustkeepError
 from trustkeep.service.ceremony import StatusView
 
+from ._common import CeremonyScreen, failure_text
 from .messages import ActionFailed, StatusLoaded
-
-if TYPE_CHECKING:
-    from .app import CeremonyApp
 
 __all__ = ["StatusScreen"]
 
 _COLUMNS = ("ROLE", "VERSION", "EXPIRES", "DAYS LEFT", "SIGNATURES")
 
 
-class StatusScreen(Screen[None]):
+class StatusScreen(CeremonyScreen):
     """Routes: Enter/``s`` sign the role, ``e`` re-sign expiring, ``k`` rotate, ``r`` reload."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -39,13 +35,6 @@ class StatusScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.view: StatusView | None = None
-
-    @property
-    def ceremony_app(self) -> CeremonyApp:
-        from .app import CeremonyApp
-
-        assert isinstance(self.app, CeremonyApp)
-        return self.app
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -65,12 +54,7 @@ class StatusScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="status")
     def action_reload(self) -> None:
-        try:
-            view = self.ceremony_app.ceremony.status()
-        except TrustkeepError as e:
-            self.post_message(ActionFailed("status", e.message, e.hint))
-            return
-        self.post_message(StatusLoaded(view))
+        self.post_status()
 
     # -- rendering ---------------------------------------------------------------------
 
@@ -121,10 +105,7 @@ class StatusScreen(Screen[None]):
         return "\n".join(lines)
 
     def on_action_failed(self, message: ActionFailed) -> None:
-        text = f"{message.action} failed: {message.message}"
-        if message.hint:
-            text += f" (hint: {message.hint})"
-        self.query_one("#last-action", Static).update(text)
+        self.query_one("#last-action", Static).update(failure_text(message))
 
     def note(self, text: str) -> None:
         """Show what just happened (set by the screens this one opened) and reload."""
