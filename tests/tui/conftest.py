@@ -16,9 +16,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 import trustkeep_tui  # noqa: E402,F401  (installed from tui/ by pyproject's package-dir)
 
-#: kept for the subprocess tests: no import-path shim is needed any more
-TUI_SHIM: Path | None = None
-
 ADMIN_PASSPHRASE = "adminpass1"
 #: typed key by key in the modal, so letters and digits only
 BOB_PASSPHRASE = "bobsecret42"
@@ -33,6 +30,14 @@ def fast_keys(home: Path, passphrase: str):  # type: ignore[no-untyped-def]
     from trustkeep.service.keys import KeyService
 
     return KeyService(home, lambda _name: passphrase, kdf_iterations=TEST_KDF_ITERATIONS)
+
+
+def root_verification(path: Path):  # type: ignore[no-untyped-def]
+    """python-tuf's verdict on a root file's signatures by its own keys."""
+    from tuf.api.metadata import Metadata, Root
+
+    md = Metadata[Root].from_file(str(path))
+    return md.signed.get_verification_result("root", md.signed_bytes, md.signatures)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,28 @@ async def wait_until(pilot: Pilot[Any], predicate: Callable[[], bool], what: str
     raise AssertionError(f"gave up waiting for {what}")
 
 
+async def wait_for_modal(pilot: Pilot[Any]) -> None:
+    await wait_until(pilot, lambda: screen_name(pilot) == "PassphraseModal", "the modal")
+
+
+async def answer_modals(pilot: Pilot[Any], secret: str, count: int = 1) -> list[str]:
+    """Answer ``count`` passphrase modals in turn with ``secret``; the prompts they showed."""
+    prompts = []
+    for _ in range(count):
+        await wait_for_modal(pilot)
+        prompts.append(str(pilot.app.screen.query_one("#passphrase-prompt", Static).content))
+        await pilot.press(*secret, "enter")
+        await pilot.pause()
+    await settle(pilot)
+    return prompts
+
+
+async def sign_with(pilot: Pilot[Any], secret: str) -> None:
+    """On the sign screen: press "Sign and write", answer the modal with ``secret``, settle."""
+    await pilot.click("#confirm")
+    await answer_modals(pilot, secret)
+
+
 def text(pilot: Pilot[Any], selector: str) -> str:
     """The plain text a Static on the current screen shows."""
     widget = pilot.app.screen.query_one(selector, Static)

@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from conftest import ADMIN_PASSPHRASE, Ceremony
-from pilot_support import screen_name, settle, text, wait_until
+from pilot_support import answer_modals, screen_name, settle, text
 from textual.widgets import SelectionList
 from tuf.api.metadata import Metadata, Root, Snapshot, Targets, Timestamp
 
@@ -23,14 +23,8 @@ async def _flow(app, seen: dict[str, object]) -> None:  # type: ignore[no-untype
             choices.get_option_at_index(i).value for i in range(choices.option_count)
         ]
         await pilot.click("#write")
-        prompts = []
-        for _ in range(3):  # targets, snapshot, timestamp keys: one passphrase each
-            await wait_until(pilot, lambda: screen_name(pilot) == "PassphraseModal", "a modal")
-            prompts.append(str(app.screen.query_one("#passphrase-prompt").content))
-            await pilot.press(*ADMIN_PASSPHRASE, "enter")
-            await pilot.pause()
-        await settle(pilot)
-        seen["prompts"] = prompts
+        # targets, snapshot, timestamp keys: one passphrase each
+        seen["prompts"] = await answer_modals(pilot, ADMIN_PASSPHRASE, 3)
         seen["result"] = text(pilot, "#checklist-result")
 
 

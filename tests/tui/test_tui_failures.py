@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from conftest import ADMIN_PASSPHRASE, BOB_PASSPHRASE, Ceremony
-from pilot_support import screen_name, screenshot_text, settle, text, wait_until
+from pilot_support import screen_name, screenshot_text, settle, text, wait_for_modal
 
 from trustkeep.service import Service
 
@@ -19,7 +19,7 @@ async def _open_sign_and_answer(app, answers: list[str | None], seen: dict[str, 
         await settle(pilot)
         for i, answer in enumerate(answers):
             await pilot.click("#confirm")
-            await wait_until(pilot, lambda: screen_name(pilot) == "PassphraseModal", "the modal")
+            await wait_for_modal(pilot)
             seen[f"prompt{i}"] = str(app.screen.query_one("#passphrase-prompt").content)
             if answer is None:
                 await pilot.press("escape")

@@ -15,9 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ADMIN_PASSPHRASE, TUI_SHIM, Ceremony
+from conftest import ADMIN_PASSPHRASE, Ceremony, root_verification
 from tmux_support import TRUSTKEEP, Tmux
-from tuf.api.metadata import Metadata, Root
 
 from trustkeep.service import Service
 
@@ -94,8 +93,6 @@ def test_token_pin_is_asked_by_the_modal(tmux: Tmux, ceremony: Ceremony, tmp_pat
         thresholds={"root": 2},
     )
     env = {**hsm, "TERM": "xterm-256color", "TRUSTKEEP_HOME": str(home)}
-    if TUI_SHIM is not None:
-        env["PYTHONPATH"] = str(TUI_SHIM)
     transcript = tmp_path / "transcript.log"
     tk = shlex.quote(str(TRUSTKEEP))
     tmux.start(
@@ -104,21 +101,8 @@ def test_token_pin_is_asked_by_the_modal(tmux: Tmux, ceremony: Ceremony, tmp_pat
         env,
     )
     tmux.wait_for("1 of 2 signatures — waiting for hsmbob")
-    tmux.keys("Enter")
-    tmux.wait_for("(hsmbob)  ecdsa")
-    tmux.keys("Tab")
-    tmux.keys("Enter")
-    tmux.wait_for(f"PIN for token {TOKEN}")
-    tmux.keys(PIN, literal=True)
-    shown = tmux.wait_for("•" * len(PIN))
-    assert PIN not in shown
-    tmux.keys("Enter")
-    tmux.wait_for("threshold met)")
-    tmux.keys("Escape")
-    tmux.wait_for("status: OK")
-    tmux.keys("q")
+    tmux.sign_selected_role("(hsmbob)  ecdsa", f"PIN for token {TOKEN}", PIN)
     tmux.wait_for("exit=0")
-    md = Metadata[Root].from_file(str(repo / "root.json"))
-    result = md.signed.get_verification_result("root", md.signed_bytes, md.signatures)
+    result = root_verification(repo / "root.json")
     assert result.verified and keyid in result.signed
     assert PIN not in transcript.read_text()

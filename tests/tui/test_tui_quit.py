@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from conftest import BOB_PASSPHRASE, Ceremony
-from pilot_support import screen_name, settle, wait_until
+from pilot_support import settle, sign_with, wait_for_modal
 
 
 async def _quit_in_modal(app) -> None:  # type: ignore[no-untyped-def]
@@ -15,7 +15,7 @@ async def _quit_in_modal(app) -> None:  # type: ignore[no-untyped-def]
         await pilot.press("enter")
         await settle(pilot)
         await pilot.click("#confirm")
-        await wait_until(pilot, lambda: screen_name(pilot) == "PassphraseModal", "the modal")
+        await wait_for_modal(pilot)
         await pilot.press("b", "o")
         await pilot.press("ctrl+q")
 
@@ -35,10 +35,7 @@ async def _sign(app, passphrase: str) -> None:  # type: ignore[no-untyped-def]
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
-        await pilot.click("#confirm")
-        await wait_until(pilot, lambda: screen_name(pilot) == "PassphraseModal", "the modal")
-        await pilot.press(*passphrase, "enter")
-        await settle(pilot)
+        await sign_with(pilot, passphrase)
 
 
 def test_unwritable_transcript_does_not_block_signing(

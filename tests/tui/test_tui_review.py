@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from conftest import ADMIN_PASSPHRASE, BOB_PASSPHRASE, Ceremony, fast_keys
-from pilot_support import screen_name, settle, text, wait_until
+from pilot_support import settle, sign_with, text
 from tuf.api.metadata import Metadata, Root
 
 from trustkeep.service import Service
@@ -63,8 +63,5 @@ async def _flow(app, screens: dict[str, str]) -> None:  # type: ignore[no-untype
         await pilot.press("s")
         await settle(pilot)
         screens["review"] = text(pilot, "#review")
-        await pilot.click("#confirm")
-        await wait_until(pilot, lambda: screen_name(pilot) == "PassphraseModal", "the modal")
-        await pilot.press(*BOB_PASSPHRASE, "enter")
-        await settle(pilot)
+        await sign_with(pilot, BOB_PASSPHRASE)
         assert "threshold met" in text(pilot, "#sign-result")

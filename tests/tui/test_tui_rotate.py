@@ -6,7 +6,7 @@ import asyncio
 import json
 
 from conftest import ADMIN_PASSPHRASE, BOB_PASSPHRASE, Ceremony, fast_keys
-from pilot_support import screen_name, settle, text, wait_until
+from pilot_support import answer_modals, screen_name, settle, text
 from textual.widgets import OptionList
 from tuf.api.metadata import Metadata, Root
 
@@ -36,14 +36,8 @@ async def _flow(app, ids: dict[str, str], seen: dict[str, object]) -> None:  # t
         seen["review"] = text(pilot, "#rotate-review")
         seen["before_write"] = (app.ceremony.directory / "root.json").read_bytes()
         await pilot.click("#rotate-write")
-        prompts = []
-        for _ in range(2):  # alice (old and new root) and carol (new root)
-            await wait_until(pilot, lambda: screen_name(pilot) == "PassphraseModal", "a modal")
-            prompts.append(str(app.screen.query_one("#passphrase-prompt").content))
-            await pilot.press(*ADMIN_PASSPHRASE, "enter")
-            await pilot.pause()
-        await settle(pilot)
-        seen["prompts"] = prompts
+        # alice (old and new root) and carol (new root)
+        seen["prompts"] = await answer_modals(pilot, ADMIN_PASSPHRASE, 2)
         seen["result"] = text(pilot, "#rotate-result")
         await pilot.press("escape")
         await settle(pilot)

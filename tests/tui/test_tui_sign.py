@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
-from conftest import ADMIN_PASSPHRASE, BOB_PASSPHRASE, Ceremony
-from pilot_support import screen_name, settle, text, wait_until
-from tuf.api.metadata import Metadata, Root, Targets
+from conftest import ADMIN_PASSPHRASE, BOB_PASSPHRASE, Ceremony, root_verification
+from pilot_support import screen_name, settle, sign_with, text
+from tuf.api.metadata import Metadata, Targets
 
 from trustkeep.service import Service
-
-
-def _root_signers(repo: Path) -> set[str]:
-    md = Metadata[Root].from_file(str(repo / "root.json"))
-    result = md.signed.get_verification_result("root", md.signed_bytes, md.signatures)
-    return set(result.signed)
 
 
 def test_bob_signs_the_missing_root_signature(ceremony: Ceremony, make_app) -> None:  # type: ignore[no-untyped-def]
     before = (ceremony.repo / "root.json").read_bytes()
     app = make_app(ceremony.home, ceremony.repo)
     asyncio.run(_sign_flow(app, ceremony, before))
-    assert _root_signers(ceremony.repo) == {ceremony.keyids["alice"], ceremony.keyids["bob"]}
+    signers = set(root_verification(ceremony.repo / "root.json").signed)
+    assert signers == {ceremony.keyids["alice"], ceremony.keyids["bob"]}
 
 
 async def _sign_flow(app, ceremony: Ceremony, before: bytes) -> None:  # type: ignore[no-untyped-def]
@@ -38,11 +32,7 @@ async def _sign_flow(app, ceremony: Ceremony, before: bytes) -> None:  # type: i
         assert "root version 1" in review
         assert "root: 2 of 2 keys (alice" in review
         assert (ceremony.repo / "root.json").read_bytes() == before  # nothing written yet
-        await pilot.click("#confirm")
-        await wait_until(pilot, lambda: screen_name(pilot) == "PassphraseModal", "the modal")
-        await pilot.press(*BOB_PASSPHRASE)
-        await pilot.press("enter")
-        await settle(pilot)
+        await sign_with(pilot, BOB_PASSPHRASE)
         assert screen_name(pilot) == "SignScreen"
         assert "signed root v1 with key bob" in text(pilot, "#sign-result")
         await pilot.press("escape")
@@ -56,10 +46,7 @@ async def _sign_row(app, row: int, passphrase: str, seen: dict[str, str]) -> Non
         await pilot.press(*["down"] * row, "enter")
         await settle(pilot)
         seen["title"] = text(pilot, "#sign-title")
-        await pilot.click("#confirm")
-        await wait_until(pilot, lambda: screen_name(pilot) == "PassphraseModal", "the modal")
-        await pilot.press(*passphrase, "enter")
-        await settle(pilot)
+        await sign_with(pilot, passphrase)
         seen["result"] = text(pilot, "#sign-result")
 
 

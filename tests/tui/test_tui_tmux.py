@@ -6,9 +6,8 @@ import shlex
 from pathlib import Path
 
 import pytest
-from conftest import BOB_PASSPHRASE, TUI_SHIM, Ceremony
+from conftest import BOB_PASSPHRASE, Ceremony, root_verification
 from tmux_support import TRUSTKEEP, Tmux
-from tuf.api.metadata import Metadata, Root
 
 pytestmark = pytest.mark.interop
 
@@ -16,8 +15,6 @@ pytestmark = pytest.mark.interop
 def test_ceremony_in_a_real_terminal(tmux: Tmux, ceremony: Ceremony, tmp_path: Path) -> None:
     transcript = tmp_path / "transcript.log"
     env = {"TERM": "xterm-256color", "TRUSTKEEP_HOME": str(ceremony.home)}
-    if TUI_SHIM is not None:
-        env["PYTHONPATH"] = str(TUI_SHIM)
     tk = shlex.quote(str(TRUSTKEEP))
     missing = shlex.quote(str(tmp_path / "nothing-here"))
     script = (
@@ -32,22 +29,9 @@ def test_ceremony_in_a_real_terminal(tmux: Tmux, ceremony: Ceremony, tmp_path: P
     tmux.keys("Enter")
     shown = tmux.wait_for("waiting for bob")
     assert "root v1 keys: 1 of 2 signatures — waiting for bob" in shown
-    tmux.keys("Enter")  # sign the selected (root) row
-    tmux.wait_for("(bob)  ed25519")  # bob is offered, highlighted
-    tmux.keys("Tab")  # to "Sign and write"
-    tmux.keys("Enter")
-    tmux.wait_for("Passphrase for key")
-    tmux.keys(BOB_PASSPHRASE, literal=True)
-    shown = tmux.wait_for("•" * len(BOB_PASSPHRASE))
-    assert BOB_PASSPHRASE not in shown
-    tmux.keys("Enter")
-    tmux.wait_for("threshold met)")
-    tmux.keys("Escape")
-    tmux.wait_for("status: OK")
-    tmux.keys("q")
+    tmux.sign_selected_role("(bob)  ed25519", "Passphrase for key", BOB_PASSPHRASE)  # root row
     shown = tmux.wait_for("exit=0")
     assert f"transcript: {transcript}" in shown
-    md = Metadata[Root].from_file(str(ceremony.repo / "root.json"))
-    result = md.signed.get_verification_result("root", md.signed_bytes, md.signatures)
+    result = root_verification(ceremony.repo / "root.json")
     assert result.verified and ceremony.keyids["bob"] in result.signed
     assert BOB_PASSPHRASE not in transcript.read_text()

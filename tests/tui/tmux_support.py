@@ -48,5 +48,22 @@ class Tmux:
     def keys(self, *keys: str, literal: bool = False) -> None:
         self("send-keys", "-t", "ceremony", *(["-l"] if literal else []), *keys)
 
+    def sign_selected_role(self, offered: str, prompt: str, secret: str) -> None:
+        """From the status screen: sign the selected role with the key offered as ``offered``,
+        type ``secret`` into the modal showing ``prompt`` (masked), back to "status: OK", quit."""
+        self.keys("Enter")
+        self.wait_for(offered)  # the key is offered, highlighted
+        self.keys("Tab")  # to "Sign and write"
+        self.keys("Enter")
+        self.wait_for(prompt)
+        self.keys(secret, literal=True)
+        shown = self.wait_for("•" * len(secret))
+        assert secret not in shown
+        self.keys("Enter")
+        self.wait_for("threshold met)")
+        self.keys("Escape")
+        self.wait_for("status: OK")
+        self.keys("q")
+
     def kill(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
