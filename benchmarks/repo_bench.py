@@ -22,18 +22,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+from _repo_builder import hashed_meta, new_root, signed_bytes, succinct_bins
 from securesystemslib.signer import CryptoSigner
-from tuf.api.metadata import (
-    Delegations,
-    Metadata,
-    MetaFile,
-    Root,
-    Snapshot,
-    SuccinctRoles,
-    TargetFile,
-    Targets,
-    Timestamp,
-)
+from tuf.api.metadata import Metadata, MetaFile, Root, Snapshot, TargetFile, Targets, Timestamp
 from tuf.api.serialization.json import JSONSerializer
 
 from trustkeep.adapters import repo_dir
@@ -137,19 +128,16 @@ def python_tuf_run(tfs: list[TargetFile], bins: int, out: Path) -> dict[str, flo
     bin_md: dict[str, Metadata[Targets]] = {}
 
     def setup() -> None:
-        root = Root(expires=expires, consistent_snapshot=False)
-        for role, key in (
-            ("root", root_key), ("targets", targets_key),
-            ("snapshot", online_key), ("timestamp", online_key),
-        ):  # fmt: skip
-            root.add_key(key.public_key, role)
+        root = new_root(
+            {"root": root_key, "targets": targets_key,
+             "snapshot": online_key, "timestamp": online_key},
+            expires, consistent=False,
+        )  # fmt: skip
         roots["root"] = Metadata(root)
-        succinct = SuccinctRoles([bin_key.public_key.keyid], 1, bins.bit_length() - 1, "bins")
-        delegations = Delegations({bin_key.public_key.keyid: bin_key.public_key},
-                                  succinct_roles=succinct)  # fmt: skip
-        roots["targets"] = Metadata(Targets(expires=expires, delegations=delegations))
-        for name in succinct.get_roles():
-            bin_md[name] = Metadata(Targets(expires=expires))
+        top, _, empty_bins = succinct_bins(bin_key, bins.bit_length() - 1, "bins", expires)
+        roots["targets"] = Metadata(top)
+        for name, signed in empty_bins.items():
+            bin_md[name] = Metadata(signed)
 
     timed("delegate to bins", r, setup)
     succinct = roots["targets"].signed.delegations.succinct_roles
@@ -173,14 +161,10 @@ def python_tuf_run(tfs: list[TargetFile], bins: int, out: Path) -> dict[str, flo
             md.sign(bin_key)
             md.to_file(str(out / role_filename(name)), serializer)
             meta[f"{name}.json"] = MetaFile(1)
-        snapshot = Metadata(Snapshot(expires=expires, meta=meta))
-        snapshot.sign(online_key)
-        data = snapshot.to_bytes(serializer)
+        data = signed_bytes(Snapshot(expires=expires, meta=meta), online_key, serializer)
         (out / "snapshot.json").write_bytes(data)
-        ts = Metadata(Timestamp(expires=expires, snapshot_meta=MetaFile(
-            1, len(data), {"sha256": hashlib.sha256(data).hexdigest()})))  # fmt: skip
-        ts.sign(online_key)
-        ts.to_file(str(out / "timestamp.json"), serializer)
+        ts = Timestamp(expires=expires, snapshot_meta=hashed_meta(data))
+        (out / "timestamp.json").write_bytes(signed_bytes(ts, online_key, serializer))
 
     timed("sign everything + write", r, sign_and_write)
 

@@ -30,19 +30,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from _repo_builder import hashed_meta, new_root, signed_bytes, succinct_bins
 from securesystemslib.formats import encode_canonical
 from securesystemslib.signer import CryptoSigner
-from tuf.api.metadata import (
-    Delegations,
-    Metadata,
-    MetaFile,
-    Root,
-    Snapshot,
-    SuccinctRoles,
-    TargetFile,
-    Targets,
-    Timestamp,
-)
+from tuf.api.metadata import Metadata, Root, Snapshot, TargetFile, Targets, Timestamp
 from tuf.api.serialization.json import JSONSerializer
 
 from trustkeep.adapters.metadata_source import read_metadata
@@ -60,15 +51,8 @@ def build_bins(n_targets: int, bits: int) -> dict[str, bytes]:
     }
     bins_key = CryptoSigner.generate_ed25519()
     ser = JSONSerializer(compact=False)
-    root = Root(expires=EXPIRES, consistent_snapshot=True)
-    for role, signer in keys.items():
-        root.add_key(signer.public_key, role)
-    sr = SuccinctRoles([bins_key.public_key.keyid], 1, bits, "bin")
-    top = Targets(expires=EXPIRES)
-    top.delegations = Delegations(
-        {bins_key.public_key.keyid: bins_key.public_key}, succinct_roles=sr
-    )
-    bins = {name: Targets(expires=EXPIRES) for name in sr.get_roles()}
+    root = new_root(keys, EXPIRES, consistent=True)
+    top, sr, bins = succinct_bins(bins_key, bits, "bin", EXPIRES)
     for i in range(n_targets):
         path = f"packages/{i % 997}/package-{i}.tar.gz"
         bins[sr.get_role_for_target(path)].targets[path] = TargetFile(
@@ -77,26 +61,13 @@ def build_bins(n_targets: int, bits: int) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     snapshot = Snapshot(expires=EXPIRES)
     for name, signed in [("targets", top), *bins.items()]:
-        md = Metadata(signed)
-        md.sign(bins_key if name != "targets" else keys["targets"])
-        data = md.to_bytes(ser)
+        data = signed_bytes(signed, bins_key if name != "targets" else keys["targets"], ser)
         files[f"1.{name}.json"] = data
-        snapshot.meta[f"{name}.json"] = MetaFile(
-            1, len(data), {"sha256": hashlib.sha256(data).hexdigest()}
-        )
-    root_md = Metadata(root)
-    root_md.sign(keys["root"])
-    files["1.root.json"] = files["root.json"] = root_md.to_bytes(ser)
-    snap_md = Metadata(snapshot)
-    snap_md.sign(keys["snapshot"])
-    files["1.snapshot.json"] = snap_data = snap_md.to_bytes(ser)
-    ts = Timestamp(expires=EXPIRES)
-    ts.snapshot_meta = MetaFile(
-        1, len(snap_data), {"sha256": hashlib.sha256(snap_data).hexdigest()}
-    )
-    ts_md = Metadata(ts)
-    ts_md.sign(keys["timestamp"])
-    files["timestamp.json"] = ts_md.to_bytes(ser)
+        snapshot.meta[f"{name}.json"] = hashed_meta(data)
+    files["1.root.json"] = files["root.json"] = signed_bytes(root, keys["root"], ser)
+    files["1.snapshot.json"] = snap_data = signed_bytes(snapshot, keys["snapshot"], ser)
+    ts = Timestamp(expires=EXPIRES, snapshot_meta=hashed_meta(snap_data))
+    files["timestamp.json"] = signed_bytes(ts, keys["timestamp"], ser)
     return files
 
 
@@ -178,14 +149,8 @@ def root_chain(n: int) -> dict[str, bytes]:
     ser = JSONSerializer(compact=True)
     signers = {r: CryptoSigner.generate_ed25519() for r in ("timestamp", "snapshot", "targets")}
     current = CryptoSigner.generate_ed25519()
-    root = Root(expires=EXPIRES, consistent_snapshot=True)
-    for role, s in signers.items():
-        root.add_key(s.public_key, role)
-    root.add_key(current.public_key, "root")
-    files: dict[str, bytes] = {}
-    md = Metadata(root)
-    md.sign(current)
-    files["1.root.json"] = md.to_bytes(ser)
+    root = new_root({**signers, "root": current}, EXPIRES, consistent=True)
+    files: dict[str, bytes] = {"1.root.json": signed_bytes(root, current, ser)}
     for version in range(2, n + 1):
         nxt = CryptoSigner.generate_ed25519()
         root = copy.deepcopy(root)
