@@ -115,14 +115,27 @@ def test_missing_directory_exit_2(run_cli: Any, tmp_path: Path) -> None:
     assert err == f"trustkeep: error: {tmp_path / 'nope'}: no such file or directory\n"
 
 
-def test_malformed_trusted_root_is_a_finding(run_cli: Any, repo_dir: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[]", "trusted root is not signed metadata"),
+        ("{not json", "trusted root is not valid JSON"),
+        (
+            '{"signed": {"_type": "targets"}, "signatures": []}',
+            "trusted root has _type 'targets', not root",
+        ),
+    ],
+)
+def test_malformed_trusted_root_is_an_input_error(
+    run_cli: Any, repo_dir: Path, tmp_path: Path, content: str, message: str
+) -> None:
     bad = tmp_path / "bad-root.json"
-    bad.write_text("[]")
-    code, out, _ = run_cli("verify", str(repo_dir), "--root", str(bad), "--json")
-    assert code == 1
-    doc = json.loads(out)
-    assert [(f["code"], f["role"]) for f in doc["findings"]] == [("malformed", "root")]
-    assert "top level is not a JSON object" in doc["findings"][0]["message"]
+    bad.write_text(content)
+    code, out, err = run_cli("verify", str(repo_dir), "--root", str(bad), "--json")
+    assert code == 2
+    assert out == ""
+    assert f"{bad}: {message}" in err
+    assert "Traceback" not in err
 
 
 def test_previous_dir_rollback(run_cli: Any, repo_dir: Path, tmp_path: Path) -> None:

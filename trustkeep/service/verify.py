@@ -33,6 +33,23 @@ def parse_reference_time(text: str) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _check_trusted_root_shape(path: Path, data: bytes) -> None:
+    """The trust anchor is configuration: a file that is not root metadata is exit 2.
+
+    Only the envelope is checked here (JSON object, ``signed`` of type root, a
+    ``signatures`` list); signatures, keys and expiry are the verifier's findings.
+    """
+    try:
+        doc = json.loads(data)
+    except (ValueError, RecursionError) as e:
+        raise InputError(f"{path}: trusted root is not valid JSON: {e}") from e
+    signed = doc.get("signed") if isinstance(doc, dict) else None
+    if not isinstance(signed, dict) or not isinstance(doc.get("signatures"), list):
+        raise InputError(f"{path}: trusted root is not signed metadata (no signed/signatures)")
+    if signed.get("_type") not in ("root", "Root"):
+        raise InputError(f"{path}: trusted root has _type {signed.get('_type')!r}, not root")
+
+
 @dataclass(frozen=True, kw_only=True)
 class VerifyRequest:
     directory: Path
@@ -61,6 +78,8 @@ class VerifyService:
         previous = read_metadata(request.previous, gun=request.gun) if request.previous else None
         fmt = request.format or detect_format(bundle)
         trusted = read_input_file(request.root, what="trusted root") if request.root else None
+        if request.root is not None and trusted is not None:
+            _check_trusted_root_shape(request.root, trusted)
         source = str(request.root) if request.root else None
         if fmt == "tuf":
             if request.pins is not None:
