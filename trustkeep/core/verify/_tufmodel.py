@@ -260,20 +260,24 @@ def parse_delegations(doc: Any, *, where: str) -> Delegations:
 
 
 def _targets_ok(targets: dict[str, Any]) -> bool:
-    """Fast, C-level check that every target has an int length >= 0 and string hashes."""
+    """Fast, C-level check that every target has an int length >= 0 and string hashes.
+
+    A non-object target or hashes value makes ``itemgetter`` / ``dict.values`` raise
+    TypeError, so no separate type pass is needed; False sends the caller to the
+    per-target loop that names the culprit.
+    """
     infos = list(targets.values())
-    if set(map(type, infos)) - {dict}:
-        return False
+    if not infos:
+        return True
     try:
         lengths = list(map(itemgetter("length"), infos))
         hashes = list(map(itemgetter("hashes"), infos))
-    except KeyError:
+        values = list(chain.from_iterable(map(dict.values, hashes)))
+    except (KeyError, TypeError):
         return False
-    if set(map(type, lengths)) - {int} or (lengths and min(lengths) < 0):
+    if set(map(type, lengths)) - {int} or min(lengths) < 0 or not all(hashes):
         return False
-    if set(map(type, hashes)) - {dict} or not all(hashes):
-        return False
-    return not set(map(type, chain.from_iterable(map(dict.values, hashes)))) - {str}
+    return not set(map(type, values)) - {str}
 
 
 def _check_targets(targets: Any, *, where: str) -> None:

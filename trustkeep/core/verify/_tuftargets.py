@@ -169,6 +169,20 @@ def report_paths(run: Any, name: str, bad: Sequence[str]) -> None:
         )
 
 
+#: the last delegations ``keys`` object parsed, by identity: the bins of one delegator
+#: share it, so it is parsed once per delegator instead of once per bin
+_LAST_TABLE: list[tuple[Mapping[str, Any], str, KeyTable]] = []
+
+
+def _key_table(doc: Mapping[str, Any], *, where: str) -> KeyTable:
+    last = _LAST_TABLE[0] if _LAST_TABLE else None
+    if last is not None and last[0] is doc and last[1] == where:
+        return last[2]
+    table = parse_tuf_keys(doc, where=where)
+    _LAST_TABLE[:] = [(doc, where, table)]
+    return table
+
+
 def check_role(task: RoleTask) -> RoleOutcome:
     """Check one targets file against snapshot and its delegator; pure."""
     from trustkeep.core.verify.tuf import TufRun
@@ -199,7 +213,7 @@ def check_role(task: RoleTask) -> RoleOutcome:
         return done()
     try:
         info = parse_targets(env.signed, where=file)
-        table = parse_tuf_keys(task.keys_doc, where=f"{task.delegator} delegations")
+        table = _key_table(task.keys_doc, where=f"{task.delegator} delegations")
     except Malformed as e:
         run.error("malformed", name, str(e))
         return done()
