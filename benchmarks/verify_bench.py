@@ -209,11 +209,11 @@ def compare(files: dict[str, bytes], label: str, repeat: int) -> None:
     ]
     print("                           wall            CPU (this process)")
     for i, name in enumerate(names):
-        extra = f"   ({workers()} workers)" if i == 1 else ""
-        print(
-            f"  {name}  {wall[i]:6.3f} s {wall[i] / wall[3]:5.2f}x   "
-            f"{cpu[i]:6.3f} s {cpu[i] / cpu[3]:5.2f}x{extra}"
-        )
+        if i == 1:  # the workers' CPU time is not this process's
+            cpu_text = f"     n/a          ({workers()} workers)"
+        else:
+            cpu_text = f"{cpu[i]:6.3f} s {cpu[i] / cpu[3]:5.2f}x"
+        print(f"  {name}  {wall[i]:6.3f} s {wall[i] / wall[3]:5.2f}x   {cpu_text}")
 
 
 def read_and_memory(files: dict[str, bytes], repeat: int) -> None:
