@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -181,22 +181,19 @@ def review_role(
     digest = content_digest(md)
     facts = _facts(md, names)
     previous = state.previous_root if role == "root" else None
-    if previous is None or previous.signed.version + 1 != md.signed.version:
-        return SignReview(
-            role=role,
-            version=md.signed.version,
-            expires=md.signed.expires,
-            digest=digest,
-            checks=tuple(checks),
-            facts=tuple(facts),
-        )
-    keys, thresholds, other = _root_changes(md.signed, previous.signed)
-    return SignReview(
+    review = SignReview(
         role=role,
         version=md.signed.version,
         expires=md.signed.expires,
         digest=digest,
         checks=tuple(checks),
+        facts=tuple(facts),
+    )
+    if previous is None or previous.signed.version + 1 != md.signed.version:
+        return review
+    keys, thresholds, other = _root_changes(md.signed, previous.signed)
+    return replace(
+        review,
         previous_version=previous.signed.version,
         previous_expires=previous.signed.expires,
         key_changes=keys,

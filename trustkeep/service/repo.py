@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from securesystemslib.signer import Key
-from tuf.api.metadata import TOP_LEVEL_ROLE_NAMES, Root, TargetFile, Targets
+from tuf.api.metadata import TOP_LEVEL_ROLE_NAMES, Root, TargetFile
 
 from trustkeep.adapters import repo_dir
 from trustkeep.core.tuf_repo import delegation as deleg
 from trustkeep.core.tuf_repo import online, rootops, targetsops
 from trustkeep.core.tuf_repo.expiry import ExpiryPolicy
 from trustkeep.core.tuf_repo.state import RepoState, apply_signatures
-from trustkeep.core.tuf_repo.status import RepoStatus, repo_status, role_checks, root_checks
+from trustkeep.core.tuf_repo.status import RepoStatus, repo_status, state_checks
 from trustkeep.errors import InputError
 from trustkeep.service._repo_sign import sign_file
 from trustkeep.service._repo_support import (
@@ -59,6 +59,10 @@ class RepoService:
     def resolve(self, refs: Sequence[str]) -> list[ResolvedKey]:
         return [resolve_key(self.keys, r) for r in refs]
 
+    def _keys(self, refs: Sequence[str]) -> list[Key]:
+        """The public keys of ``refs`` (keyids, names or files)."""
+        return [r.key for r in self.resolve(refs)]
+
     def load(self, directory: Path) -> RepoState:
         return repo_dir.load_repo(directory)
 
@@ -70,29 +74,16 @@ class RepoService:
                     k for k in state.previous_root.signed.roles["root"].keyids if k not in keyids
                 ]
             return keyids
-        delegator = state.delegator_of(role)
-        parent: Root | Targets = (
-            state.root.signed if delegator == "root" else state.targets_role(delegator).signed
-        )
-        return list(parent.get_delegated_role(role).keyids)
+        return list(state.delegator_signed(role).get_delegated_role(role).keyids)
 
     def _checks(self, state: RepoState, role: str, directory: Path | None = None) -> RoleChange:
         md = state.role(role)
-        if role == "root":
-            prev = state.previous_root.signed if state.previous_root is not None else None
-            checks = root_checks(state.root, prev)
-        else:
-            delegator = state.delegator_of(role)
-            parent: Root | Targets = (
-                state.root.signed if delegator == "root" else state.targets_role(delegator).signed
-            )
-            checks = role_checks(parent, role, md)
         return RoleChange(
             role=role,
             version=md.signed.version,
             expires=md.signed.expires,
             signed_by=tuple(sorted(md.signatures)),
-            checks=checks,
+            checks=state_checks(state, role),
             file=(
                 directory / repo_dir.files_for_role(state, role)[0]
                 if directory is not None
@@ -128,6 +119,10 @@ class RepoService:
             )
             online.update_timestamp(state, snap, now=timestamp_now, policy=policy or ExpiryPolicy())
             self._sign(state, pool, ["timestamp"], sign)
+        return self._write(directory, state)
+
+    def _write(self, directory: Path, state: RepoState) -> WriteResult:
+        """Write the changed roles; the result reports each one's thresholds."""
         changes = tuple(self._checks(state, r, directory) for r in state.changed)
         written = repo_dir.write_changed(directory, state)
         return WriteResult(directory, changes, tuple(written), self.names())
@@ -151,9 +146,7 @@ class RepoService:
         if directory.exists() and not directory.is_dir():
             raise InputError(f"{directory}: exists and is not a directory")
         policy = ExpiryPolicy.parse(expires, known_roles=tuple(sorted(TOP_LEVEL_ROLE_NAMES)))
-        resolved: dict[str, Sequence[Key]] = {
-            role: [r.key for r in self.resolve(refs)] for role, refs in keys.items()
-        }
+        resolved: dict[str, Sequence[Key]] = {role: self._keys(refs) for role, refs in keys.items()}
         state = rootops.new_repository(
             keys=resolved,
             thresholds=thresholds or {},
@@ -167,15 +160,13 @@ class RepoService:
         online.update_timestamp(state, snap, now=_now(now), policy=policy)
         state.timestamp.signed.version = 1
         self._sign(state, pool, ["timestamp"], sign)
-        changes = tuple(self._checks(state, r, directory) for r in state.changed)
         try:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             from trustkeep.errors import StorageError
 
             raise StorageError(f"{directory}: cannot create directory: {e.strerror}") from e
-        written = repo_dir.write_changed(directory, state)
-        return WriteResult(directory, changes, tuple(written), self.names())
+        return self._write(directory, state)
 
     # -- root ----------------------------------------------------------------------
 
@@ -190,7 +181,7 @@ class RepoService:
         now: datetime | None = None,
     ) -> WriteResult:
         state = self.load(directory)
-        keys = [r.key for r in self.resolve(refs)]
+        keys = self._keys(refs)
         policy = ExpiryPolicy.parse(expires)
         rootops.add_root_keys(state, role, keys, now=_now(now), policy=policy)
         return self._commit(directory, state, sign=sign)
@@ -261,7 +252,7 @@ class RepoService:
     ) -> WriteResult:
         state = self.load(directory)
         remove = [self._keyid_in_root(state, role, r) for r in old]
-        add = [r.key for r in self.resolve(new)]
+        add = self._keys(new)
         policy = ExpiryPolicy.parse(expires)
         rootops.rotate_keys(
             state, role, remove=remove, add=add, threshold=threshold, now=_now(now), policy=policy
@@ -286,7 +277,7 @@ class RepoService:
         now: datetime | None = None,
     ) -> WriteResult:
         state = self.load(directory)
-        resolved = [r.key for r in self.resolve(keys)]
+        resolved = self._keys(keys)
         deleg.add_delegation(
             state,
             role,
@@ -332,7 +323,7 @@ class RepoService:
         now: datetime | None = None,
     ) -> WriteResult:
         state = self.load(directory)
-        resolved = [r.key for r in self.resolve(keys)]
+        resolved = self._keys(keys)
         deleg.add_bins(
             state,
             delegator=delegator,

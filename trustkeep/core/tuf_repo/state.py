@@ -93,6 +93,11 @@ class RepoState:
                 return name
         raise InputError(f"role {role!r} is not delegated by any role of this repository")
 
+    def delegator_signed(self, role: str) -> Root | Targets:
+        """The signed part of the role that delegates ``role`` (root for top-level roles)."""
+        delegator = self.delegator_of(role)
+        return self.root.signed if delegator == "root" else self.targets_role(delegator).signed
+
     def all_roles(self) -> list[str]:
         """Every role with metadata, top-level first, then the delegation tree in order."""
         names = ["root", "targets"]

@@ -25,6 +25,7 @@ __all__ = [
     "repo_status",
     "role_checks",
     "root_checks",
+    "state_checks",
 ]
 
 ONLINE_ROLES = ("snapshot", "timestamp")
@@ -103,6 +104,14 @@ def role_checks(
     """The delegator's threshold for ``role`` over ``md``'s signatures."""
     result = delegator.get_verification_result(role, md.signed_bytes, md.signatures)
     return (_check(f"{role} keys", result),)
+
+
+def state_checks(state: RepoState, role: str) -> tuple[ThresholdCheck, ...]:
+    """The thresholds ``role`` must meet: root's own (and N-1's), else its delegator's."""
+    if role == "root":
+        prev = state.previous_root.signed if state.previous_root is not None else None
+        return root_checks(state.root, prev)
+    return role_checks(state.delegator_signed(role), role, state.role(role))
 
 
 def describe_checks(checks: tuple[ThresholdCheck, ...], names: Mapping[str, str]) -> list[str]:
@@ -229,17 +238,7 @@ def _role_status(
     state: RepoState, role: str, now: datetime, warn_within: timedelta, names: Mapping[str, str]
 ) -> RoleStatus:
     md = state.role(role)
-    if role == "root":
-        prev = state.previous_root.signed if state.previous_root is not None else None
-        checks = root_checks(state.root, prev)
-    else:
-        delegator_name = state.delegator_of(role)
-        delegator: Root | Targets = (
-            state.root.signed
-            if delegator_name == "root"
-            else state.targets_role(delegator_name).signed
-        )
-        checks = role_checks(delegator, role, md)
+    checks = state_checks(state, role)
     expires: datetime = md.signed.expires
     left = expires - now
     expired = left <= timedelta(0)
