@@ -25,7 +25,7 @@ from securesystemslib.signer import CryptoSigner, Key, Signer, SSlibKey
 
 from trustkeep.adapters import keyring_store
 from trustkeep.adapters.keystore import KeyStore
-from trustkeep.core.keys import KEY_TYPES, KeyEntry
+from trustkeep.core.keys import KEY_TYPES, Backend, KeyEntry
 from trustkeep.core.pbes2 import DEFAULT_ITERATIONS
 from trustkeep.core.secrets import SecretsHandler
 from trustkeep.errors import InputError, KeyAccessError, StorageError
@@ -155,22 +155,16 @@ class KeyService:
         """
         sslib, canonical = km.public_identity(private_key.public_key())
         self._check_new(name=name, backend=backend, keyid=sslib.keyid)
-        existing = self.store.get(sslib.keyid)
-        if existing is not None and existing.has_private:
-            raise InputError(f"key {existing.label()} is already in the store")
-        if existing is not None and name is None:
-            name = existing.name
+        existing = self._public_only(sslib.keyid)
         scheme = KEYRING_SCHEME if backend == "keyring" else FILE_SCHEME
-        entry = KeyEntry(
-            keyid=sslib.keyid,
-            name=name,
-            keytype=sslib.keytype,
-            scheme=sslib.scheme,
-            keyval=dict(sslib.keyval),
+        entry = _new_entry(
+            sslib,
+            canonical,
             uri=f"{scheme}:{sslib.keyid}",
             backend="keyring" if backend == "keyring" else "file",
-            notary_canonical_id=canonical,
-            labels={**(dict(existing.labels) if existing else {}), **(labels or {})},
+            name=name,
+            labels=labels,
+            existing=existing,
             remembered=remember,
         )
         if passphrase is None:
@@ -217,16 +211,8 @@ class KeyService:
         if name is not None:
             validate_name(name)
             self._check_name_free(name)
-        entry = KeyEntry(
-            keyid=sslib.keyid,
-            name=name,
-            keytype=sslib.keytype,
-            scheme=sslib.scheme,
-            keyval=dict(sslib.keyval),
-            uri=None,
-            backend="public",
-            notary_canonical_id=canonical,
-            labels=dict(labels or {}),
+        entry = _new_entry(
+            sslib, canonical, uri=None, backend="public", name=name, labels=labels, existing=None
         )
         self.store.put(entry)
         return entry
@@ -243,22 +229,25 @@ class KeyService:
         crypto_key = km.check_public_key(_crypto_public(key), uri)
         sslib, canonical = km.public_identity(crypto_key)
         self._check_new(name=name, backend="pkcs11", keyid=sslib.keyid)
-        existing = self.store.get(sslib.keyid)
-        if existing is not None and existing.has_private:
-            raise InputError(f"key {existing.label()} is already in the store")
-        entry = KeyEntry(
-            keyid=sslib.keyid,
-            name=name if name is not None else (existing.name if existing else None),
-            keytype=sslib.keytype,
-            scheme=key.scheme,
-            keyval=dict(sslib.keyval),
+        entry = _new_entry(
+            sslib,
+            canonical,
             uri=uri,
             backend="pkcs11",
-            notary_canonical_id=canonical,
-            labels={**(dict(existing.labels) if existing else {}), **(labels or {})},
+            name=name,
+            labels=labels,
+            existing=self._public_only(sslib.keyid),
+            scheme=key.scheme,
         )
         self.store.put(entry)
         return entry
+
+    def _public_only(self, keyid: str) -> KeyEntry | None:
+        """The store's entry for a key about to get a private half: none, or public-only."""
+        existing = self.store.get(keyid)
+        if existing is not None and existing.has_private:
+            raise InputError(f"key {existing.label()} is already in the store")
+        return existing
 
     # -- use ------------------------------------------------------------------
 
@@ -480,3 +469,30 @@ def _crypto_public(key: Key) -> PublicKey:
     except (ValueError, TypeError) as e:
         raise InputError(f"key {key.keyid}: malformed public key value") from e
     return km.check_public_key(crypto_key, f"key {key.keyid}")
+
+
+def _new_entry(
+    sslib: SSlibKey,
+    canonical: str | None,
+    *,
+    uri: str | None,
+    backend: Backend,
+    name: str | None,
+    labels: Mapping[str, str] | None,
+    existing: KeyEntry | None,
+    scheme: str | None = None,
+    remembered: bool = False,
+) -> KeyEntry:
+    """A store entry for ``sslib``; a public-only ``existing`` entry lends its name and labels."""
+    return KeyEntry(
+        keyid=sslib.keyid,
+        name=name if name is not None else (existing.name if existing else None),
+        keytype=sslib.keytype,
+        scheme=scheme if scheme is not None else sslib.scheme,
+        keyval=dict(sslib.keyval),
+        uri=uri,
+        backend=backend,
+        notary_canonical_id=canonical,
+        labels={**(dict(existing.labels) if existing else {}), **(labels or {})},
+        remembered=remembered,
+    )
