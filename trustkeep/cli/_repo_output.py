@@ -2,43 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-import click
-
-from trustkeep.cli._output import warn
+from trustkeep.cli._output import emit, warn
 from trustkeep.core.tuf_repo.status import ThresholdCheck, describe_checks
 from trustkeep.service._repo_support import RoleChange, SignResult, WriteResult
 
 __all__ = [
     "check_doc",
-    "keys_option",
-    "no_sign_option",
-    "split_refs",
+    "emit_write",
     "write_doc",
     "write_human",
     "write_warnings",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def split_refs(values: Iterable[str]) -> list[str]:
-    """``--key a --key b,c`` -> ``[a, b, c]`` (names and keyids never hold commas)."""
-    return [part.strip() for v in values for part in v.split(",") if part.strip()]
-
-
-def keys_option(*names: str, help: str, required: bool = False) -> Callable[[F], F]:
-    return click.option(*names, multiple=True, required=required, metavar="K", help=help)
-
-
-def no_sign_option(func: F) -> F:
-    return click.option(
-        "--sign/--no-sign",
-        default=True,
-        help="Sign with the keys of this store that hold a private half (default) or not.",
-    )(func)
 
 
 def _key(keyid: str, names: Mapping[str, str]) -> dict[str, Any]:
@@ -103,6 +82,12 @@ def write_warnings(result: WriteResult) -> None:
                 f"{_summary(c.checks, result.names)}; "
                 f"each holder runs 'trustkeep sign {file} --key K'"
             )
+
+
+def emit_write(result: WriteResult, title: str | None = None, **extra: Any) -> None:
+    """Print the result of a command that wrote metadata; warn of missing signatures."""
+    emit(write_doc(result, **extra), lambda: write_human(result, title))
+    write_warnings(result)
 
 
 def sign_doc(result: SignResult) -> dict[str, Any]:

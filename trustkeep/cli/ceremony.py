@@ -11,6 +11,7 @@ import click
 from trustkeep.adapters.home import resolve_home
 from trustkeep.cli._context import get_app, json_option
 from trustkeep.cli._output import emit, warn
+from trustkeep.cli._repo_options import directory_argument
 from trustkeep.errors import InputError
 from trustkeep.service import Service
 from trustkeep.service.ceremony import CeremonyService
@@ -26,7 +27,7 @@ def _have_terminal() -> bool:
 
 
 @click.command("ceremony")
-@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+@directory_argument
 @click.option(
     "--home",
     "home_option",

@@ -9,19 +9,17 @@ import click
 
 from trustkeep.cli._context import get_app, json_option
 from trustkeep.cli._output import emit
-from trustkeep.cli._repo_output import (
+from trustkeep.cli._repo_options import (
+    directory_argument,
+    expires_option,
     keys_option,
     no_sign_option,
     split_refs,
-    write_doc,
-    write_human,
-    write_warnings,
 )
+from trustkeep.cli._repo_output import emit_write, write_doc
 from trustkeep.core.tuf_repo.delegation import BinStyle
 
 __all__ = ["COMMANDS", "delegation"]
-
-_DIR = click.Path(path_type=Path, file_okay=False)
 
 
 @click.group()
@@ -30,7 +28,7 @@ def delegation() -> None:
 
 
 @delegation.command("add")
-@click.argument("directory", type=_DIR)
+@directory_argument
 @click.argument("role")
 @click.option("--delegator", default="targets", show_default=True, help="targets or a role.")
 @keys_option("--key", required=True, help="Key of the new role (repeatable).")
@@ -38,7 +36,7 @@ def delegation() -> None:
 @click.option("--paths", "--path", "paths", multiple=True, metavar="P", help="Path pattern.")
 @click.option("--hash-prefixes", "--hash-prefix", "prefixes", multiple=True, metavar="H")
 @click.option("--terminating", is_flag=True, help="Stop the search at this role.")
-@click.option("--expires", metavar="WHEN", help="Expiry of the new role (default 90d).")
+@expires_option("Expiry of the new role (default 90d).")
 @no_sign_option
 @json_option
 def add(
@@ -66,25 +64,23 @@ def add(
         expires=expires,
         sign=sign,
     )
-    emit(write_doc(result), lambda: write_human(result, f"delegated {role!r} from {delegator!r}"))
-    write_warnings(result)
+    emit_write(result, f"delegated {role!r} from {delegator!r}")
 
 
 @delegation.command("remove")
-@click.argument("directory", type=_DIR)
+@directory_argument
 @click.argument("role")
-@click.option("--expires", metavar="WHEN", help="New expiry of the delegator.")
+@expires_option("New expiry of the delegator.")
 @no_sign_option
 @json_option
 def remove(directory: Path, role: str, expires: str | None, sign: bool) -> None:
     """Remove the delegation of ROLE (its metadata file is kept for history)."""
     result = get_app().service.repo.delegation_remove(directory, role, expires=expires, sign=sign)
-    emit(write_doc(result), lambda: write_human(result, f"removed delegation {role!r}"))
-    write_warnings(result)
+    emit_write(result, f"removed delegation {role!r}")
 
 
 @delegation.command("list")
-@click.argument("directory", type=_DIR)
+@directory_argument
 @json_option
 def list_cmd(directory: Path) -> None:
     """Every delegation in search order."""
@@ -134,7 +130,7 @@ def list_cmd(directory: Path) -> None:
 
 
 @delegation.command("bins")
-@click.argument("directory", type=_DIR)
+@directory_argument
 @click.option("--count", type=int, required=True, help="Number of bins: a power of 2, 16..65536.")
 @keys_option("--key", required=True, help="Key of every bin (repeatable).")
 @click.option("--threshold", type=int, default=1, show_default=True)
@@ -147,7 +143,7 @@ def list_cmd(directory: Path) -> None:
     show_default=True,
     help="succinct: TAP 15 (compact); classic: path_hash_prefixes (for clients without TAP 15).",
 )
-@click.option("--expires", metavar="WHEN", help="Expiry of the bins (default 90d).")
+@expires_option("Expiry of the bins (default 90d).")
 @no_sign_option
 @json_option
 def bins(

@@ -83,6 +83,19 @@ def _write_output(path: str, data: bytes, *, private: bool) -> None:
     atomic_write(Path(path), data, mode=0o600 if private else 0o644)
 
 
+def _emit_export(
+    entry: KeyEntry, fmt: str, field: str, text: str, *, output: str | None, private: bool
+) -> None:
+    """An exported key: written to ``output`` (0600 for a private key), else printed."""
+    doc: dict[str, Any] = {"keyid": entry.keyid, "format": fmt}
+    what = "key" if private else "public key"
+    if output:
+        _write_output(output, text.encode("utf-8"), private=private)
+        emit({**doc, "path": output}, f"exported {what} {entry.label()} to {output}")
+    else:
+        emit({**doc, field: text}, text.rstrip("\n"))
+
+
 @click.group()
 def key() -> None:
     """Manage the key store: keys in encrypted files, the OS keyring or a PKCS#11 token.
@@ -252,12 +265,7 @@ def export(ref: str, fmt: str, role: str | None, gun: str | None, output: str | 
     pem = keys.export_private(
         entry, fmt="notary" if fmt == "notary" else "pkcs8", role=role, gun=gun
     )
-    doc: dict[str, Any] = {"keyid": entry.keyid, "format": fmt}
-    if output:
-        _write_output(output, pem, private=True)
-        emit({**doc, "path": output}, f"exported key {entry.label()} to {output}")
-    else:
-        emit({**doc, "pem": pem.decode("ascii")}, pem.decode("ascii").rstrip("\n"))
+    _emit_export(entry, fmt, "pem", pem.decode("ascii"), output=output, private=True)
 
 
 @key.command("export-public")
@@ -277,12 +285,7 @@ def export_public(ref: str, fmt: str, output: str | None) -> None:
     keys = get_app().service.keys
     entry = keys.resolve(ref)
     text = keys.export_public(entry, fmt="tuf" if fmt == "tuf" else "pem")
-    doc: dict[str, Any] = {"keyid": entry.keyid, "format": fmt}
-    if output:
-        _write_output(output, text.encode("utf-8"), private=False)
-        emit({**doc, "path": output}, f"exported public key {entry.label()} to {output}")
-    else:
-        emit({**doc, "public": text}, text.rstrip("\n"))
+    _emit_export(entry, fmt, "public", text, output=output, private=False)
 
 
 @key.command()

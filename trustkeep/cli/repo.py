@@ -7,15 +7,14 @@ from pathlib import Path
 import click
 
 from trustkeep.cli._context import get_app, json_option
-from trustkeep.cli._output import emit
-from trustkeep.cli._repo_output import (
+from trustkeep.cli._repo_options import (
+    directory_argument,
+    expires_option,
     keys_option,
     no_sign_option,
     split_refs,
-    write_doc,
-    write_human,
-    write_warnings,
 )
+from trustkeep.cli._repo_output import emit_write
 
 __all__ = ["COMMANDS", "repo"]
 
@@ -26,17 +25,16 @@ def repo() -> None:
 
 
 @repo.command("init")
-@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+@directory_argument
 @keys_option("--root-key", required=True, help="Root key (repeat or comma-separate).")
 @click.option("--root-threshold", type=int, default=1, show_default=True)
 @keys_option("--targets-key", required=True, help="Targets key (repeatable).")
 @click.option("--targets-threshold", type=int, default=1, show_default=True)
 @keys_option("--snapshot-key", required=True, help="Snapshot key (repeatable).")
 @keys_option("--timestamp-key", required=True, help="Timestamp key (repeatable).")
-@click.option(
-    "--expires",
+@expires_option(
+    "e.g. root=365d,targets=90d,snapshot=7d,timestamp=1d (units s m h d w y, or dates).",
     metavar="SPEC",
-    help="e.g. root=365d,targets=90d,snapshot=7d,timestamp=1d (units s m h d w y, or dates).",
 )
 @click.option(
     "--consistent-snapshot/--no-consistent-snapshot",
@@ -76,11 +74,7 @@ def init(
         consistent_snapshot=consistent_snapshot,
         sign=sign,
     )
-    emit(
-        write_doc(result, consistent_snapshot=consistent_snapshot),
-        lambda: write_human(result, f"new repository in {directory}"),
-    )
-    write_warnings(result)
+    emit_write(result, f"new repository in {directory}", consistent_snapshot=consistent_snapshot)
 
 
 COMMANDS = [repo]

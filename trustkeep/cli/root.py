@@ -10,17 +10,15 @@ import click
 
 from trustkeep.cli._context import get_app, json_option
 from trustkeep.cli._output import emit
-from trustkeep.cli._repo_output import (
-    check_doc,
+from trustkeep.cli._repo_options import (
+    directory_argument,
+    expires_option,
     keys_option,
     no_sign_option,
     split_refs,
-    write_doc,
-    write_human,
-    write_warnings,
 )
+from trustkeep.cli._repo_output import check_doc, emit_write
 from trustkeep.core.tuf_repo.status import describe_checks
-from trustkeep.service._repo_support import WriteResult
 
 __all__ = ["COMMANDS", "root"]
 
@@ -32,8 +30,8 @@ def _staging(func: F) -> F:
     """DIRECTORY, --expires, --sign/--no-sign, --json."""
     func = json_option(func)
     func = no_sign_option(func)
-    func = click.option("--expires", metavar="WHEN", help="Root expiry: 365d, 2y or a date.")(func)
-    return click.argument("directory", type=click.Path(path_type=Path, file_okay=False))(func)
+    func = expires_option("Root expiry: 365d, 2y or a date.")(func)
+    return directory_argument(func)
 
 
 def _common(func: F) -> F:
@@ -42,11 +40,6 @@ def _common(func: F) -> F:
         "--role", type=_ROLES, default="root", show_default=True, help="Top-level role to change."
     )(func)
     return _staging(func)
-
-
-def _done(result: WriteResult, what: str) -> None:
-    emit(write_doc(result), lambda: write_human(result, what))
-    write_warnings(result)
 
 
 @click.group()
@@ -69,7 +62,7 @@ def add_key(
     result = get_app().service.repo.root_add_key(
         directory, split_refs(key), role=role, expires=expires, sign=sign
     )
-    _done(result, f"added {len(split_refs(key))} key(s) to role {role!r}")
+    emit_write(result, f"added {len(split_refs(key))} key(s) to role {role!r}")
 
 
 @root.command("remove-key")
@@ -82,7 +75,7 @@ def remove_key(
     result = get_app().service.repo.root_remove_key(
         directory, split_refs(key), role=role, expires=expires, sign=sign
     )
-    _done(result, f"removed {len(split_refs(key))} key(s) from role {role!r}")
+    emit_write(result, f"removed {len(split_refs(key))} key(s) from role {role!r}")
 
 
 @root.command("threshold")
@@ -95,7 +88,7 @@ def threshold_cmd(
     result = get_app().service.repo.root_threshold(
         directory, threshold, role=role, expires=expires, sign=sign
     )
-    _done(result, f"threshold of role {role!r} set to {threshold}")
+    emit_write(result, f"threshold of role {role!r} set to {threshold}")
 
 
 @root.command("expire")
@@ -103,7 +96,7 @@ def threshold_cmd(
 def expire(directory: Path, expires: str | None, sign: bool) -> None:
     """Stage a root version with a new expiry (default 365 days from now)."""
     result = get_app().service.repo.root_expire(directory, expires=expires, sign=sign)
-    _done(result, "new root expiry staged")
+    emit_write(result, "new root expiry staged")
 
 
 @root.command("rotate")
@@ -130,11 +123,11 @@ def rotate(
         expires=expires,
         sign=sign,
     )
-    _done(result, f"rotated keys of role {role!r}")
+    emit_write(result, f"rotated keys of role {role!r}")
 
 
 @root.command("show")
-@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+@directory_argument
 @json_option
 def show(directory: Path) -> None:
     """The current root: version, expiry, keys and thresholds of every top-level role."""

@@ -8,12 +8,11 @@ import click
 
 from trustkeep.cli._context import get_app, json_option
 from trustkeep.cli._output import emit, warn
-from trustkeep.cli._repo_output import sign_doc, write_doc, write_human, write_warnings
+from trustkeep.cli._repo_options import directory_argument, expires_option
+from trustkeep.cli._repo_output import emit_write, sign_doc
 from trustkeep.core.tuf_repo.status import describe_checks
 
 __all__ = ["COMMANDS", "refresh", "sign", "snapshot", "timestamp"]
-
-_DIR = click.Path(path_type=Path, file_okay=False)
 
 
 @click.command("sign")
@@ -39,30 +38,28 @@ def sign(file: Path, key: str) -> None:
 
 
 @click.command("snapshot")
-@click.argument("directory", type=_DIR)
-@click.option("--expires", metavar="WHEN", help="Snapshot expiry (default 7d).")
+@directory_argument
+@expires_option("Snapshot expiry (default 7d).")
 @json_option
 def snapshot(directory: Path, expires: str | None) -> None:
     """New snapshot: the current version of targets and every delegated role."""
     result = get_app().service.repo.snapshot(directory, expires=expires)
-    emit(write_doc(result), lambda: write_human(result))
-    write_warnings(result)
+    emit_write(result)
     warn(f"clients see the new snapshot after 'trustkeep timestamp {directory}'")
 
 
 @click.command("timestamp")
-@click.argument("directory", type=_DIR)
-@click.option("--expires", metavar="WHEN", help="Timestamp expiry (default 1d).")
+@directory_argument
+@expires_option("Timestamp expiry (default 1d).")
 @json_option
 def timestamp(directory: Path, expires: str | None) -> None:
     """New timestamp: version, length and sha256 of the current snapshot."""
     result = get_app().service.repo.timestamp(directory, expires=expires)
-    emit(write_doc(result), lambda: write_human(result))
-    write_warnings(result)
+    emit_write(result)
 
 
 @click.command("refresh")
-@click.argument("directory", type=_DIR)
+@directory_argument
 @click.option(
     "--role",
     "roles",
@@ -71,13 +68,12 @@ def timestamp(directory: Path, expires: str | None) -> None:
     help="Role to refresh (repeatable, globs like bins-*); snapshot and timestamp follow. "
     "Default: targets when this store holds enough of its keys, then snapshot, timestamp.",
 )
-@click.option("--expires", metavar="SPEC", help="e.g. targets=90d,snapshot=7d,timestamp=1d")
+@expires_option("e.g. targets=90d,snapshot=7d,timestamp=1d", metavar="SPEC")
 @json_option
 def refresh(directory: Path, roles: tuple[str, ...], expires: str | None) -> None:
     """New version and expiry, re-signed: roles, then snapshot, then timestamp."""
     result = get_app().service.repo.refresh(directory, roles=list(roles), expires=expires)
-    emit(write_doc(result), lambda: write_human(result))
-    write_warnings(result)
+    emit_write(result)
 
 
 COMMANDS = [sign, snapshot, timestamp, refresh]

@@ -9,6 +9,7 @@ import click
 
 from trustkeep.cli._context import get_app, json_option
 from trustkeep.cli._output import emit
+from trustkeep.cli._repo_options import directory_argument
 from trustkeep.cli._repo_output import check_doc
 from trustkeep.core.tuf_repo.status import RepoStatus, RoleStatus, by_name
 
@@ -68,7 +69,7 @@ def _human(st: RepoStatus, names: dict[str, str]) -> str:
 
 
 @click.command("status")
-@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+@directory_argument
 @click.option(
     "--warn-days",
     type=click.IntRange(0, 3650),

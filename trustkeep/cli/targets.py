@@ -9,11 +9,10 @@ import click
 
 from trustkeep.cli._context import get_app, json_option
 from trustkeep.cli._output import emit
-from trustkeep.cli._repo_output import no_sign_option, write_doc, write_human, write_warnings
+from trustkeep.cli._repo_options import directory_argument, expires_option, no_sign_option
+from trustkeep.cli._repo_output import emit_write
 
 __all__ = ["COMMANDS", "targets"]
-
-_DIR = click.Path(path_type=Path, file_okay=False)
 
 
 @click.group()
@@ -22,7 +21,7 @@ def targets() -> None:
 
 
 @targets.command("add")
-@click.argument("directory", type=_DIR)
+@directory_argument
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--role", help="Put the targets in this role (must be delegated their paths).")
 @click.option(
@@ -30,7 +29,7 @@ def targets() -> None:
     type=click.Path(path_type=Path, file_okay=False),
     help="Target paths are relative to this directory (default: the current one).",
 )
-@click.option("--expires", metavar="WHEN", help="New expiry of the changed roles.")
+@expires_option("New expiry of the changed roles.")
 @no_sign_option
 @json_option
 def add(
@@ -46,15 +45,14 @@ def add(
         directory, list(paths), base=base, role=role, expires=expires, sign=sign
     )
     summary = ", ".join(f"{len(p)} in {r!r}" for r, p in placed.items())
-    emit(write_doc(result, placed=placed), lambda: write_human(result, f"added {summary}"))
-    write_warnings(result)
+    emit_write(result, f"added {summary}", placed=placed)
 
 
 @targets.command("remove")
-@click.argument("directory", type=_DIR)
+@directory_argument
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--role", help="Remove from this role only.")
-@click.option("--expires", metavar="WHEN", help="New expiry of the changed roles.")
+@expires_option("New expiry of the changed roles.")
 @no_sign_option
 @json_option
 def remove(
@@ -65,12 +63,11 @@ def remove(
         directory, list(paths), role=role, expires=expires, sign=sign
     )
     summary = ", ".join(f"{len(p)} from {r!r}" for r, p in removed.items())
-    emit(write_doc(result, removed=removed), lambda: write_human(result, f"removed {summary}"))
-    write_warnings(result)
+    emit_write(result, f"removed {summary}", removed=removed)
 
 
 @targets.command("list")
-@click.argument("directory", type=_DIR)
+@directory_argument
 @click.option("--role", help="Only this role.")
 @json_option
 def list_cmd(directory: Path, role: str | None) -> None:
