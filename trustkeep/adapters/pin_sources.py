@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cryptography import x509
@@ -134,18 +134,7 @@ def _trust_dir(spec: str, path: Path) -> SourceData:
             gun = root_file.parent.parent.relative_to(tuf).as_posix()
             info = read_root(read_file(root_file), source=str(root_file))
             if info.format == "notary":
-                roots.append(
-                    RootInfo(
-                        source=info.source,
-                        format=info.format,
-                        raw=info.raw,
-                        version=info.version,
-                        gun=gun,
-                        cert_ids=info.cert_ids,
-                        canonical_ids=info.canonical_ids,
-                        certificates=info.certificates,
-                    )
-                )
+                roots.append(replace(info, gun=gun))
     key_ids: list[str] = []
     if (path / "private").is_dir():
         from trustkeep.adapters.notary_dir import scan_notary_dir
