@@ -347,3 +347,32 @@ def test_compact_repository_byte_mutations_never_verify(data: st.DataObject) -> 
     valid = _summary(files)[0]
     if _signed_of(files[name]) != _signed_of(_compact_files()[name]):
         assert not valid, f"{name} mutated at {pos} ({action}) still valid"
+
+
+# the real notary client's metadata ----------------------------------------------------
+@pytest.mark.interop
+def test_real_notary_metadata_verifies_over_the_bytes_as_written(notary_repo: Any) -> None:
+    """Notary stores the canonical bytes it signed: no re-encoding; pretty copies agree."""
+    from datetime import UTC, datetime
+
+    from trustkeep.adapters.metadata_source import read_metadata
+    from trustkeep.core.verify.notary import verify_notary
+
+    bundle = read_metadata(notary_repo.metadata, gun=notary_repo.gun)
+    now = datetime.now(UTC)
+    STATS.reset()
+    report = verify_notary(bundle, at=now, gun=notary_repo.gun)
+    assert report.valid, report.findings
+    assert STATS.as_written >= len(report.roles)
+    assert STATS.canonicalised == 0
+
+    pretty = {
+        name: json.dumps(json.loads(raw), indent=2).encode() for name, raw in bundle.files.items()
+    }
+    # snapshot and timestamp record hashes of the files as written: compare signatures only
+    STATS.reset()
+    again = verify_notary(MetadataBundle(pretty, source="pretty", gun=notary_repo.gun), at=now)
+    assert STATS.as_written == 0 and STATS.canonicalised > 0
+    assert [(r.role, r.signatures, r.threshold) for r in again.roles] == [
+        (r.role, r.signatures, r.threshold) for r in report.roles
+    ]
