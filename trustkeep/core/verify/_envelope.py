@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 from securesystemslib.formats import encode_canonical
@@ -193,13 +193,23 @@ def parse_envelope(raw: bytes, *, name: str) -> Envelope:
     return env
 
 
+_DIGESTS: dict[str, Callable[[bytes], Any]] = {
+    "sha256": hashlib.sha256,
+    "sha512": hashlib.sha512,
+    "sha384": hashlib.sha384,
+    "sha224": hashlib.sha224,
+    "blake2b": hashlib.blake2b,
+    "blake2b-256": partial(hashlib.blake2b, digest_size=32),
+}
+
+
 def digest(algorithm: str, data: bytes) -> bytes | None:
     """Digest of ``data`` for a TUF/Notary hash name; None when the algorithm is unknown."""
-    if algorithm not in ("sha256", "sha512", "sha384", "sha224", "blake2b-256", "blake2b"):
+    constructor = _DIGESTS.get(algorithm)
+    if constructor is None:
         return None
-    if algorithm == "blake2b-256":
-        return hashlib.blake2b(data, digest_size=32).digest()
-    return hashlib.new(algorithm, data).digest()
+    result: bytes = constructor(data).digest()
+    return result
 
 
 _TUF_TIME = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)Z$")
@@ -208,16 +218,25 @@ _RFC3339 = re.compile(
 )
 
 
+#: valid TUF times already parsed (many files of a repository share one ``expires``)
+_TUF_TIMES: dict[str, datetime] = {}
+
+
 def parse_tuf_time(value: Any, *, name: str) -> datetime:
     """TUF ``expires``: ``YYYY-MM-DDTHH:MM:SSZ`` exactly (what python-tuf accepts)."""
+    if type(value) is str and (known := _TUF_TIMES.get(value)) is not None:
+        return known
     m = _TUF_TIME.match(value) if isinstance(value, str) else None
     if m is None:
         raise Malformed(f"{name}: 'expires' {str(value)[:40]!r} is not YYYY-MM-DDTHH:MM:SSZ")
     try:
         year, month, day, hour, minute, second = map(int, m.groups())
-        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+        parsed = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except ValueError as e:
         raise Malformed(f"{name}: 'expires' {value!r} is not a valid date") from e
+    if len(_TUF_TIMES) < 4096:
+        _TUF_TIMES[value] = parsed
+    return parsed
 
 
 def parse_notary_time(value: Any, *, name: str) -> datetime:

@@ -98,16 +98,21 @@ def _scan_object(
             if text[i : i + 1] != '"':
                 return None
             key, i = _scanstring(text, i + 1, True)
-            i = _skip(text, i)
-            if text[i : i + 1] != ":":
-                return None
-            start = _skip(text, i + 1)
+            if text[i : i + 1] != ":":  # compact files: no whitespace to skip
+                i = _skip(text, i)
+                if text[i : i + 1] != ":":
+                    return None
+            start = i + 1
+            if text[start : start + 1] in _WS:
+                start = _skip(text, start)
             value, i = scan_once(text, start)
             doc[key] = value
             if key == "signed":
                 span = (start, i)
-            i = _skip(text, i)
             sep = text[i : i + 1]
+            if sep in _WS:
+                i = _skip(text, i)
+                sep = text[i : i + 1]
             if sep == "}":
                 i += 1
                 break
