@@ -17,6 +17,14 @@ still tried on it. Files whose candidate does not verify (pretty-printed,
 unsorted keys, escapes, duplicate keys, a bad signature) take the reference
 path, at the cost of one more signature check.
 
+The argument rests on "key holders sign canonical JSON only": a key holder who
+signed some non-canonical byte string (duplicate keys, say) that is then used as
+``signed`` would be accepted here and refused by the reference path. TUF and
+Notary signers canonicalise before signing, so that needs a misbehaving signer.
+The parse-time ``malformed`` finding for a ``signed`` value without a canonical
+form (a lone surrogate, only reachable through a ``\\u`` escape) is kept: such
+files get no candidate and are canonicalised at once.
+
 The top-level object is parsed piecewise with the json module's own C scanner
 so the exact character span of the ``signed`` value (the last one, as
 ``json.loads`` keeps) is known; anything unusual (a BOM, UTF-16, invalid
