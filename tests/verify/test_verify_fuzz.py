@@ -145,3 +145,26 @@ def test_parallel_map_uses_worker_processes() -> None:
     if workers() >= 2:
         assert os.getpid() not in pids  # ran in forked workers, not in-process
     assert parallel_map(lambda i: i * 2, [1, 2, 3]) == [2, 4, 6]  # small batch: in-process
+
+
+def test_parallel_map_with_one_job_stays_in_process() -> None:
+    import os
+
+    from trustkeep.adapters.process_pool import MIN_TASKS, parallel_map
+
+    pids = parallel_map(lambda _i: os.getpid(), list(range(MIN_TASKS)), max_workers=1)
+    assert set(pids) == {os.getpid()}
+
+
+def test_verify_jobs_option(run_cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tufrepo import Repo
+
+    repo = Repo.build(root_versions=2).write(tmp_path / "repo")
+    results = []
+    for jobs in ("1", "2"):
+        code, out, err = run_cli("verify", str(repo), "--jobs", jobs, "--json")
+        assert code in (0, 1), err
+        results.append(out)
+    assert results[0] == results[1]
+    code, _, err = run_cli("verify", str(repo), "--jobs", "0")
+    assert code == 2 and "--jobs" in err

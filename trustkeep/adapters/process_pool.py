@@ -52,14 +52,17 @@ def _usable(n_workers: int, n_tasks: int) -> bool:
     )
 
 
-def parallel_map(fn: Callable[[T], R], tasks: Sequence[T]) -> list[R]:
+def parallel_map(
+    fn: Callable[[T], R], tasks: Sequence[T], *, max_workers: int | None = None
+) -> list[R]:
     """``[fn(t) for t in tasks]``, across processes when it pays off (same results, same order).
 
     Workers are forked after the tasks are in place, so the (large) task data is
     shared copy-on-write instead of pickled; only indices go out and results come back.
+    ``max_workers=1`` keeps everything in this process.
     """
     global _STATE
-    n_workers = workers()
+    n_workers = workers() if max_workers is None else min(max_workers, workers())
     if not _usable(n_workers, len(tasks)):
         return [fn(t) for t in tasks]
     chunk = max(1, len(tasks) // (n_workers * 4))

@@ -118,6 +118,13 @@ def render_report(report: Report, source: str) -> str:
     type=click.Choice(["tuf", "notary"]),
     help="Force the metadata format (default: auto-detected).",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Worker processes for signature checks (default: one per CPU, at most 8; "
+    "1 = this process only).",
+)
 @json_option
 def verify(
     directory: Path,
@@ -127,6 +134,7 @@ def verify(
     previous: Path | None,
     at: str | None,
     fmt: str | None,
+    jobs: int | None,
 ) -> int:
     """Verify a metadata chain offline: DIR is a TUF metadata directory, a Notary cache
     (<trust_dir>/tuf/<GUN>/metadata), a trust dir with --gun, or a .tar/.tar.gz of one.
@@ -141,6 +149,7 @@ def verify(
         previous=previous,
         at=parse_reference_time(at) if at else None,
         format=fmt,  # type: ignore[arg-type]
+        jobs=jobs,
     )
     result = get_app().service.verify.verify(request)
     for note in result.notes:

@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -59,6 +60,7 @@ class VerifyRequest:
     previous: Path | None = None
     at: datetime | None = None
     format: Literal["tuf", "notary"] | None = None
+    jobs: int | None = None  # worker processes; None = one per CPU, 1 = in-process
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ class VerifyService:
                 trusted_root=trusted,
                 trusted_root_source=source,
                 previous=previous,
-                mapper=parallel_map,
+                mapper=partial(parallel_map, max_workers=request.jobs),
             )
         else:
             gun = request.gun or bundle.gun
