@@ -71,12 +71,15 @@ def entry_from_dict(doc: object) -> KeyEntry:
     remembered = doc.get("remembered", False)
     if not isinstance(remembered, bool):
         raise ValueError("remembered must be a boolean")
+    keyval = _str_map(doc.get("keyval"), "keyval")
+    if "public" not in keyval:
+        raise ValueError("keyval has no 'public' value")
     return KeyEntry(
         keyid=doc["keyid"],
         name=_opt_str(doc, "name"),
         keytype=doc["keytype"],
         scheme=doc["scheme"],
-        keyval=_str_map(doc.get("keyval"), "keyval"),
+        keyval=keyval,
         uri=_opt_str(doc, "uri"),
         backend=backend,
         notary_canonical_id=_opt_str(doc, "notary_canonical_id"),
@@ -142,7 +145,7 @@ class KeyStore:
             if len(data) > _MAX_ENTRY_BYTES:
                 raise ValueError("file too large")
             entry = entry_from_dict(json.loads(data))
-        except (ValueError, UnicodeDecodeError) as e:
+        except (ValueError, UnicodeDecodeError, RecursionError) as e:
             raise StorageError(f"{path}: corrupt key entry: {e}") from e
         if path.name != f"{entry.keyid}.json":
             raise StorageError(f"{path}: corrupt key entry: file name does not match its keyid")

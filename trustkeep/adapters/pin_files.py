@@ -50,7 +50,11 @@ class ConfigFile:
 def load_json_text(text: str, *, source: str) -> dict[str, Any]:
     """Parse a JSON object; InputError with line and column when it is not one."""
     try:
-        document = json.loads(text, object_pairs_hook=_no_duplicates(source))
+        document = json.loads(
+            text,
+            object_pairs_hook=_no_duplicates(source),
+            parse_constant=_no_constants(source),
+        )
     except json.JSONDecodeError as e:
         raise InputError(
             f"{source}: invalid JSON at line {e.lineno} column {e.colno}: {e.msg}"
@@ -60,6 +64,13 @@ def load_json_text(text: str, *, source: str) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise InputError(f"{source}: the top level is not a JSON object")
     return document
+
+
+def _no_constants(source: str) -> Any:
+    def hook(name: str) -> Any:
+        raise InputError(f"{source}: invalid JSON: {name} is not a JSON value")
+
+    return hook
 
 
 def _no_duplicates(source: str) -> Any:

@@ -186,7 +186,7 @@ def _notary_labels(headers: Mapping[str, str]) -> dict[str, str]:
 def _sslib_key_from_json(data: bytes, source: str) -> SSlibKey:
     try:
         doc: Any = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as e:
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
         raise InputError(f"{source}: malformed JSON: {e}") from e
     keyid = None
     if isinstance(doc, dict) and "keytype" not in doc and len(doc) == 1:

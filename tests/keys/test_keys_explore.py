@@ -1,0 +1,72 @@
+"""Regressions found by exploratory testing of ``trustkeep key ...`` (hostile input)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from keystore_support import PASSPHRASE, snapshot
+
+
+@pytest.fixture
+def cli(run_cli, home: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """run_cli with --home and TRUSTKEEP_PASSPHRASE set; never a traceback."""
+    monkeypatch.setenv("TRUSTKEEP_PASSPHRASE", PASSPHRASE)
+
+    def _run(*argv: str) -> tuple[int, str, str]:
+        code, out, err = run_cli("--home", str(home), *argv)
+        assert "Traceback" not in err
+        return code, out, err
+
+    return _run
+
+
+def _generate(cli, *args: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    code, out, err = cli("key", "generate", "--json", *args)
+    assert code == 0, err
+    return json.loads(out)["key"]  # type: ignore[no-any-return]
+
+
+def test_import_deeply_nested_json_object_is_input_error(cli, home: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Was: exit 4 'internal error: RecursionError' (json.loads of 100k nested objects)."""
+    _generate(cli, "--type", "ed25519", "--name", "alice")
+    before = snapshot(home)
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"a":' * 100_000 + "1" + "}" * 100_000)
+    code, out, err = cli("key", "import", str(deep))
+    assert code == 2
+    assert out == ""
+    assert err.startswith(f"trustkeep: error: {deep}: malformed JSON")
+    assert len(err.strip().splitlines()) == 1
+    assert snapshot(home) == before
+
+
+def test_deeply_nested_store_entry_is_storage_error(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+    key = _generate(cli, "--type", "ed25519", "--name", "alice")
+    entry = home / "keys" / f"{key['keyid']}.json"
+    entry.write_text("[" * 100_000 + "]" * 100_000)
+    code, _, err = cli("key", "list")
+    assert code == 3
+    assert f"{entry}: corrupt key entry" in err
+
+
+@pytest.mark.parametrize(
+    "keyval",
+    [{}, {"private": "x"}],
+    ids=["empty", "no-public"],
+)
+def test_store_entry_without_public_value_is_storage_error(cli, home: Path, keyval: dict) -> None:  # type: ignore[no-untyped-def, type-arg]
+    """Was: `key export-public` exit 4 (ValueError: SSlibKey needs keyval.public)."""
+    key = _generate(cli, "--type", "ecdsa-p256", "--name", "alice")
+    entry = home / "keys" / f"{key['keyid']}.json"
+    doc = json.loads(entry.read_text())
+    doc["keyval"] = keyval
+    entry.write_text(json.dumps(doc))
+    for argv in (("key", "export-public", "alice"), ("key", "show", key["keyid"])):
+        code, out, err = cli(*argv)
+        assert code == 3, (argv, err)
+        assert out == ""
+        assert err.strip() == (
+            f"trustkeep: error: {entry}: corrupt key entry: keyval has no 'public' value"
+        )

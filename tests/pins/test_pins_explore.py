@@ -1,0 +1,59 @@
+"""Regressions found by exploratory testing of ``trustkeep pin ...`` (hostile input)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+RunCli = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def cli(run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RunCli:
+    monkeypatch.setenv("TRUSTKEEP_PASSPHRASE", "explore-passphrase")
+    home = tmp_path / "home"
+
+    def _run(*argv: str) -> tuple[int, str, str]:
+        code, out, err = run_cli("--home", str(home), *argv)
+        assert "Traceback" not in err
+        return code, out, err
+
+    code, _, err = _run("key", "generate", "--type", "ecdsa-p256", "--name", "alice")
+    assert code == 0, err
+    return _run
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_apply_rejects_non_json_constants_naming_the_file(
+    cli: RunCli, tmp_path: Path, constant: str
+) -> None:
+    """Was: 'trustkeep: error: unexpected character 'N' at offset 10' (no file named)."""
+    daemon = tmp_path / "daemon.json"
+    original = f'{{"debug": {constant}}}\n'
+    daemon.write_text(original)
+    code, out, err = cli(
+        "pin", "apply", "--daemon-json", str(daemon), "--gun", "r.example/a", "--from", "alice"
+    )
+    assert code == 2
+    assert out == ""
+    assert err.strip() == (
+        f"trustkeep: error: {daemon}: invalid JSON: {constant} is not a JSON value"
+    )
+    assert daemon.read_text() == original
+    assert not (tmp_path / "daemon.json.bak").exists()
+
+
+def test_check_rejects_nan_in_notary_config(cli: RunCli, tmp_path: Path) -> None:
+    cert = tmp_path / "root-cert.pem"
+    code, _, err = cli("notary", "cert", "alice", "--gun", "r.example/a", "--out", str(cert))
+    assert code == 0, err
+    config = tmp_path / "config.json"
+    config.write_text('{"trust_pinning": {"certs": {}}, "x": NaN}')
+    code, out, err = cli(
+        "pin", "check", "--notary-config", str(config), "--gun", "r.example/a", "--from", str(cert)
+    )
+    assert code == 2
+    assert out == ""
+    assert err.strip() == f"trustkeep: error: {config}: invalid JSON: NaN is not a JSON value"
