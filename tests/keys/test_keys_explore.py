@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,36 @@ def test_store_entry_without_public_value_is_storage_error(cli, home: Path, keyv
         assert err.strip() == (
             f"trustkeep: error: {entry}: corrupt key entry: keyval has no 'public' value"
         )
+
+
+@pytest.fixture
+def failing_keyring() -> Iterator[None]:
+    """keyring's own 'fail' backend: every store is refused (no OS keyring available)."""
+    import keyring
+    from keyring.backends.fail import Keyring as FailKeyring
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(FailKeyring())
+    try:
+        yield
+    finally:
+        keyring.set_keyring(previous)
+
+
+def test_passwd_remember_refused_by_keyring_changes_nothing(  # type: ignore[no-untyped-def]
+    cli, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing_keyring: None
+) -> None:
+    """Was: the private half was re-encrypted under the new passphrase, then the keyring
+    refused it: exit 3 'error', yet the old passphrase no longer opened the key."""
+    _generate(cli, "--type", "ecdsa-p256", "--name", "alice")
+    before = snapshot(home)
+    monkeypatch.setenv("TRUSTKEEP_NEW_PASSPHRASE", "a-different-passphrase")
+    code, out, err = cli("key", "passwd", "alice", "--remember")
+    assert code == 3
+    assert out == ""
+    assert err.startswith("trustkeep: error: OS keyring: ")
+    assert "a-different-passphrase" not in err
+    assert snapshot(home) == before
+    monkeypatch.delenv("TRUSTKEEP_NEW_PASSPHRASE")
+    code, _, err = cli("key", "export", "alice", "-o", str(tmp_path / "alice.pem"))
+    assert code == 0, err  # the old passphrase (TRUSTKEEP_PASSPHRASE) still opens it

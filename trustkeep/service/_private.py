@@ -32,6 +32,34 @@ class PrivateHalves:
         else:
             self.store.write_private(entry.keyid, pem)
 
+    def rewrite(
+        self, entry: KeyEntry, pem: bytes, *, passphrase: str, keep: bool, old_passphrase: str
+    ) -> None:
+        """Replace the private half re-encrypted under ``passphrase``, and remember that
+        passphrase in the OS keyring when ``keep``: both change, or neither does."""
+        service = keyring_store.PASSPHRASE_SERVICE
+        if keep:  # first: a keyring that refuses the secret leaves everything as it was
+            keyring_store.set_secret(service, entry.keyid, passphrase)
+        try:
+            self.write(entry, pem)
+        except (StorageError, KeyAccessError):
+            if keep:
+                self._restore_remembered(entry, old_passphrase)
+            raise
+        if not keep and entry.remembered:
+            keyring_store.delete_secret(service, entry.keyid)
+
+    def _restore_remembered(self, entry: KeyEntry, old_passphrase: str) -> None:
+        """Best effort: the keyring's passphrase as it was before a failed rewrite."""
+        service = keyring_store.PASSPHRASE_SERVICE
+        try:
+            if entry.remembered:
+                keyring_store.set_secret(service, entry.keyid, old_passphrase)
+            else:
+                keyring_store.delete_secret(service, entry.keyid)
+        except KeyAccessError:
+            pass
+
     def undo_add(self, entry: KeyEntry, existing: KeyEntry | None) -> None:
         """Best effort: put the store back as it was after a failed add."""
         try:

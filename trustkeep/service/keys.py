@@ -385,15 +385,13 @@ class KeyService:
     def passwd(self, ref: str | KeyEntry, *, remember: bool | None = None) -> KeyEntry:
         """Re-encrypt the private half under a new passphrase (atomic replace)."""
         entry = self.resolve(ref)
-        private_key, _ = self._private.unlock(entry)
+        private_key, old_passphrase = self._private.unlock(entry)
         passphrase = self._new_passphrase(entry)
         pem = km.encrypt_store_pem(private_key, passphrase, iterations=self.kdf_iterations)
         keep = entry.remembered if remember is None else remember
-        self._private.write(entry, pem)
-        if keep:
-            keyring_store.set_secret(keyring_store.PASSPHRASE_SERVICE, entry.keyid, passphrase)
-        elif entry.remembered:
-            keyring_store.delete_secret(keyring_store.PASSPHRASE_SERVICE, entry.keyid)
+        self._private.rewrite(
+            entry, pem, passphrase=passphrase, keep=keep, old_passphrase=old_passphrase
+        )
         if keep != entry.remembered:
             entry = dataclasses.replace(entry, remembered=keep)
             self.store.put(entry)
