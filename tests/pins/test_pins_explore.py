@@ -57,3 +57,25 @@ def test_check_rejects_nan_in_notary_config(cli: RunCli, tmp_path: Path) -> None
     assert code == 2
     assert out == ""
     assert err.strip() == f"trustkeep: error: {config}: invalid JSON: NaN is not a JSON value"
+
+
+@pytest.mark.parametrize("where", ["top", "content-trust"])
+def test_apply_deep_but_parseable_daemon_json_is_input_error(
+    cli: RunCli, tmp_path: Path, where: str
+) -> None:
+    """Was: exit 4 'internal error: RecursionError' for ~600 nested objects, which
+    json.loads accepts but the text scanner of `pin apply` recursed too deeply on."""
+    deep = '{"a":' * 700 + "1" + "}" * 700
+    text = f'{{"x": {deep}}}' if where == "top" else f'{{"content-trust": {{"x": {deep}}}}}'
+    daemon = tmp_path / "daemon.json"
+    daemon.write_text(text)
+    for extra in ((), ("--dry-run",)):
+        code, out, err = cli(
+            "pin", "apply", "--daemon-json", str(daemon), "--gun", "r.example/a",
+            "--from", "alice", *extra,
+        )  # fmt: skip
+        assert code == 2
+        assert out == ""
+        assert err.strip() == f"trustkeep: error: {daemon}: JSON nested too deeply"
+    assert daemon.read_text() == text
+    assert not (tmp_path / "daemon.json.bak").exists()

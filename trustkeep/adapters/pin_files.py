@@ -283,12 +283,11 @@ def set_paths(
     if text is None:
         text = "{}\n"
     load_json_text(text, source=source)
-    start = _skip_ws(text, 0)
-    has_members = bool(_scan_object(text, start).members)
-    unit = _indent_unit(text) if has_members else "  "
-    if has_members and unit is None and "\n" in text.strip():
-        unit = "  "
-    try:
+    try:  # the scanner recurses once per level, json.loads less: it may go deeper
+        has_members = bool(_scan_object(text, _skip_ws(text, 0)).members)
+        unit = _indent_unit(text) if has_members else "  "
+        if has_members and unit is None and "\n" in text.strip():
+            unit = "  "
         for path, value in updates:
             text = _set_path(text, path, value, unit, source)
     except RecursionError as e:
