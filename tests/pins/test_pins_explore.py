@@ -79,3 +79,21 @@ def test_apply_deep_but_parseable_daemon_json_is_input_error(
         assert err.strip() == f"trustkeep: error: {daemon}: JSON nested too deeply"
     assert daemon.read_text() == text
     assert not (tmp_path / "daemon.json.bak").exists()
+
+
+def test_conflicting_ca_for_one_prefix_is_usage_error(cli: RunCli, tmp_path: Path) -> None:
+    """Was: the last --ca silently won, dropping the CA the user named first."""
+    cert = tmp_path / "root-cert.pem"
+    code, _, err = cli("notary", "cert", "alice", "--gun", "r.example/a", "--out", str(cert))
+    assert code == 0, err
+    base = ("pin", "export", "--format", "notary", "--from", str(cert), "--gun", "r.example/a")
+    code, out, err = cli(*base, "--ca", "r.example/=/etc/ca-one.pem", "--ca", "r.example/=/ca2.pem")
+    assert code == 2
+    assert out == ""
+    assert err.strip() == (
+        "trustkeep: error: --ca 'r.example/=/ca2.pem': prefix 'r.example/' already has CA "
+        "'/etc/ca-one.pem'"
+    )
+    code, out, err = cli(*base, "--ca", "r.example/=/ca2.pem", "--ca", "r.example/=/ca2.pem")
+    assert code == 0, err
+    assert '"r.example/": "/ca2.pem"' in out

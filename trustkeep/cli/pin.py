@@ -28,6 +28,8 @@ def _parse_ca(values: tuple[str, ...]) -> dict[str, str]:
         prefix, sep, path = value.partition("=")
         if not sep or not prefix or not path:
             raise InputError(f"--ca {value!r}: expected GUN_PREFIX=/absolute/path/ca.pem")
+        if out.get(prefix, path) != path:
+            raise InputError(f"--ca {value!r}: prefix {prefix!r} already has CA {out[prefix]!r}")
         out[prefix] = path
     return out
 
