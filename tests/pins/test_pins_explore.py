@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -97,3 +98,31 @@ def test_conflicting_ca_for_one_prefix_is_usage_error(cli: RunCli, tmp_path: Pat
     code, out, err = cli(*base, "--ca", "r.example/=/ca2.pem", "--ca", "r.example/=/ca2.pem")
     assert code == 0, err
     assert '"r.example/": "/ca2.pem"' in out
+
+
+def test_trust_dir_root_cached_under_another_gun_is_refused(cli: RunCli, tmp_path: Path) -> None:
+    """Was: the root whose certificate names 'r.example/other' was pinned for the
+    directory it sat in ('r.example/app'), a pin the Notary client would never honour."""
+    from pin_certs import notary_root
+
+    trust = tmp_path / "trust"
+    good = trust / "tuf" / "r.example" / "good" / "metadata"
+    bad = trust / "tuf" / "r.example" / "app" / "metadata"
+    good.mkdir(parents=True)
+    bad.mkdir(parents=True)
+    (good / "root.json").write_bytes(notary_root("r.example/good")[0])
+    (bad / "root.json").write_bytes(notary_root("r.example/other")[0])
+    expected = (
+        f"trustkeep: error: {bad / 'root.json'}: the root certificate is for "
+        "'r.example/other', not for 'r.example/app' where it is cached"
+    )
+    for argv in (("pin", "export", "--from", str(trust)), ("notary", "ids", str(trust))):
+        code, out, err = cli(*argv)
+        assert code == 2, argv
+        assert out == ""
+        assert err.strip() == expected
+    (bad / "root.json").write_bytes(notary_root("r.example/app")[0])
+    code, out, err = cli("notary", "ids", str(trust), "--json")
+    assert code == 0, err
+    guns = [r["gun"] for r in json.loads(out)["repositories"]]
+    assert guns == ["r.example/app", "r.example/good"]

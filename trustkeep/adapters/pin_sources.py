@@ -133,6 +133,11 @@ def _trust_dir(spec: str, path: Path) -> SourceData:
                 raise InputError(f"{spec}: more than {_MAX_GUNS} repositories")
             gun = root_file.parent.parent.relative_to(tuf).as_posix()
             info = read_root(read_file(root_file), source=str(root_file))
+            if info.format == "notary" and info.gun not in (None, gun):
+                raise InputError(
+                    f"{root_file}: the root certificate is for {info.gun!r}, "
+                    f"not for {gun!r} where it is cached"
+                )
             if info.format == "notary":
                 roots.append(replace(info, gun=gun))
     key_ids: list[str] = []
