@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from keystore_support import PASSPHRASE, snapshot
+from keystore_support import PASSPHRASE, cli_env, snapshot, trustkeep_cmd
 
 
 @pytest.fixture
@@ -104,3 +105,28 @@ def test_passwd_remember_refused_by_keyring_changes_nothing(  # type: ignore[no-
     monkeypatch.delenv("TRUSTKEEP_NEW_PASSPHRASE")
     code, _, err = cli("key", "export", "alice", "-o", str(tmp_path / "alice.pem"))
     assert code == 0, err  # the old passphrase (TRUSTKEEP_PASSPHRASE) still opens it
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("key", "list", "--json"),
+        ("key", "export-public", "alice"),
+        ("notary", "cert", "alice", "--gun", "r.example/a"),
+        ("pin", "export", "--gun", "r.example/a", "--from", "alice"),
+    ],
+    ids=["list", "export-public", "notary-cert", "pin-export"],
+)
+def test_stdout_write_failure_is_exit_3(cli, home: Path, argv: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    """Was: exit 4 'internal error: OSError' when stdout is on a full disk."""
+    _generate(cli, "--type", "ecdsa-p256", "--name", "alice")
+    env = cli_env(home, TRUSTKEEP_PASSPHRASE=PASSPHRASE)
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.run(
+            trustkeep_cmd(*argv), stdout=full, stderr=subprocess.PIPE, env=env, timeout=60
+        )
+    assert proc.returncode == 3
+    assert proc.stderr.decode() == (
+        "trustkeep: error: standard output: cannot write: No space left on device\n"
+    )

@@ -9,19 +9,30 @@ from typing import Any
 import click
 
 from trustkeep.cli._context import get_app
+from trustkeep.errors import StorageError
 
-__all__ = ["emit", "warn"]
+__all__ = ["echo_data", "emit", "warn"]
 
 
 def emit(document: Mapping[str, Any], human: Callable[[], str] | str) -> None:
     """Print ``document`` as JSON (with ``"schema": 1``) when --json, else the human text."""
     if get_app().json:
         out = {"schema": 1, **document}
-        click.echo(json.dumps(out, indent=2, sort_keys=False, ensure_ascii=False))
+        echo_data(json.dumps(out, indent=2, sort_keys=False, ensure_ascii=False))
     else:
         text = human() if callable(human) else human
         if text:
-            click.echo(text)
+            echo_data(text)
+
+
+def echo_data(text: str | bytes, *, nl: bool = True) -> None:
+    """Data on stdout; a failed write (not a closed pipe) is a StorageError, exit 3."""
+    try:
+        click.echo(text, nl=nl)
+    except BrokenPipeError:
+        raise  # the reader went away: main() exits quietly
+    except OSError as e:  # e.g. stdout on a full disk
+        raise StorageError(f"standard output: cannot write: {e.strerror}") from e
 
 
 def warn(message: str) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from trustkeep.cli._context import get_app, json_option
-from trustkeep.cli._output import emit
+from trustkeep.cli._output import echo_data, emit
 from trustkeep.core.notary_cert import DEFAULT_DAYS
 
 __all__ = ["COMMANDS", "notary"]
@@ -53,7 +53,7 @@ def cert_cmd(key: str, gun: str, days: int, out: str | None) -> None:
     if app.json:
         emit(document, "")
     elif out is None:
-        click.echo(result.pem, nl=False)
+        echo_data(result.pem, nl=False)
         click.echo(ids, err=True)
     else:
         click.echo(f"wrote {out} (CN={gun}, until {cert.not_valid_after_utc:%Y-%m-%d})\n{ids}")

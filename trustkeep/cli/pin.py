@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from trustkeep.cli._context import get_app, json_option
-from trustkeep.cli._output import emit, warn
+from trustkeep.cli._output import echo_data, emit, warn
 from trustkeep.core.pinning import MODES
 from trustkeep.errors import InputError
 
@@ -123,9 +123,9 @@ def export_cmd(
     if app.json:
         emit(result.to_dict(), "")
     elif result.root_bytes is not None:
-        click.echo(result.root_bytes, nl=False)
+        echo_data(result.root_bytes, nl=False)
     else:
-        click.echo(json.dumps(result.block, indent=2))
+        echo_data(json.dumps(result.block, indent=2))
 
 
 @pin.command("apply")
