@@ -130,3 +130,25 @@ def test_stdout_write_failure_is_exit_3(cli, home: Path, argv: tuple[str, ...]) 
     assert proc.stderr.decode() == (
         "trustkeep: error: standard output: cannot write: No space left on device\n"
     )
+
+
+@pytest.mark.parametrize("name", ["7F737336", "ABCDEF0123", "DeadBeef"])
+def test_upper_case_hex_name_is_refused(cli, home: Path, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Was: accepted, although `key show NAME` resolves it case-insensitively as a keyid
+    prefix: the name could silently select another key."""
+    before = snapshot(home)
+    code, out, err = cli("key", "generate", "--type", "ed25519", "--name", name)
+    assert code == 2
+    assert out == ""
+    assert (
+        err.strip()
+        == f"trustkeep: error: invalid key name {name!r}: it would read as a keyid prefix"
+    )
+    assert snapshot(home) == before
+
+
+def test_upper_case_hex_ref_still_resolves_as_prefix(cli) -> None:  # type: ignore[no-untyped-def]
+    key = _generate(cli, "--type", "ed25519", "--name", "alice")
+    code, out, err = cli("key", "show", key["keyid"][:10].upper(), "--json")
+    assert code == 0, err
+    assert json.loads(out)["key"]["name"] == "alice"

@@ -52,7 +52,7 @@ def validate_name(name: str) -> str:
             f"invalid key name {name!r}: use 1-64 letters, digits and . _ @ + - "
             "(starting with a letter or digit)"
         )
-    if len(name) >= _MIN_PREFIX and _HEX_RE.match(name):
+    if len(name) >= _MIN_PREFIX and _HEX_RE.match(name.lower()):  # resolve() ignores case
         raise InputError(f"invalid key name {name!r}: it would read as a keyid prefix")
     return name
 
