@@ -152,3 +152,31 @@ def test_upper_case_hex_ref_still_resolves_as_prefix(cli) -> None:  # type: igno
     code, out, err = cli("key", "show", key["keyid"][:10].upper(), "--json")
     assert code == 0, err
     assert json.loads(out)["key"]["name"] == "alice"
+
+
+_PKCS8_HEADERS = "--role and --gun are Notary key file headers: use --format notary"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--role", "root"), "--role and --gun are Notary key file headers: use --format notary"),
+        (
+            ("--gun", "r.example/a"),
+            "--role and --gun are Notary key file headers: use --format notary",
+        ),
+        (("--format", "notary", "--role", ""), "not a Notary role name: ''"),
+    ],
+    ids=["role-with-pkcs8", "gun-with-pkcs8", "empty-role"],
+)
+def test_export_header_options_that_would_be_ignored_are_refused(  # type: ignore[no-untyped-def]
+    cli, tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    """Was: --role/--gun silently dropped with --format pkcs8; --role '' became 'root'."""
+    _generate(cli, "--type", "ecdsa-p256", "--name", "alice")
+    out_file = tmp_path / "alice.key"
+    code, out, err = cli("key", "export", "alice", *args, "-o", str(out_file))
+    assert code == 2
+    assert out == ""
+    assert err.strip() == f"trustkeep: error: {message}"
+    assert not out_file.exists()

@@ -293,13 +293,15 @@ def export_private(
     gun: str | None = None,
 ) -> bytes:
     """The private key, encrypted under a new export passphrase (never plaintext)."""
+    if fmt != "notary" and (role is not None or gun is not None):
+        raise InputError("--role and --gun are Notary key file headers: use --format notary")
     entry = service.resolve(ref)
     if entry.backend in ("pkcs11", "public"):
         raise KeyAccessError(f"key {entry.keyid} has no exportable private key ({entry.backend})")
     private_key = service.private_key(entry)
     passphrase = service.ask_new_passphrase(f"the exported key {entry.label()}")
     if fmt == "notary":
-        role = role or entry.labels.get("role") or "root"
+        role = role if role is not None else entry.labels.get("role") or "root"
         gun = gun if gun is not None else entry.labels.get("gun")
         keyid = pem_keys.notary_private_keyid(private_key)
         return pem_keys.dump_notary_pem(
