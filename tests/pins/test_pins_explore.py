@@ -126,3 +126,26 @@ def test_trust_dir_root_cached_under_another_gun_is_refused(cli: RunCli, tmp_pat
     assert code == 0, err
     guns = [r["gun"] for r in json.loads(out)["repositories"]]
     assert guns == ["r.example/app", "r.example/good"]
+
+
+def test_misnamed_versioned_root_names_both_files(cli: RunCli, tmp_path: Path) -> None:
+    """Was: 'repo/5.root.json: root version 1 does not follow 1' (which file holds what?)."""
+    from securesystemslib.signer import CryptoSigner
+    from tuf.api.metadata import Metadata, Root
+
+    signer = CryptoSigner.generate_ed25519()
+    root = Metadata(Root())
+    for role in ("root", "targets", "snapshot", "timestamp"):
+        root.signed.add_key(signer.public_key, role)
+    root.sign(signer)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "1.root.json").write_bytes(root.to_bytes())
+    (repo / "5.root.json").write_bytes(root.to_bytes())  # a copy of version 1
+    code, out, err = cli("pin", "export", "--format", "tuf", "--from", str(repo))
+    assert code == 1
+    assert out == ""
+    assert err.strip() == (
+        f"trustkeep: error: {repo / '5.root.json'}: holds root version 1, which does not "
+        f"follow version 1 in {repo / '1.root.json'}"
+    )

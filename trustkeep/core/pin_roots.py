@@ -217,14 +217,16 @@ def verify_tuf_root_chain(raws: Sequence[tuple[str, bytes]]) -> RootInfo:
     first_source, first_raw = raws[0]
     info = _read_tuf_root(first_raw, first_source, verify=True)
     previous = Metadata[Root].from_bytes(first_raw)
+    previous_source = first_source
     for source, raw in raws[1:]:
         info = _read_tuf_root(raw, source, verify=True)
         current = Metadata[Root].from_bytes(raw)
         if current.signed.version != previous.signed.version + 1:
             raise TrustFailure(
-                f"{source}: root version {current.signed.version} does not follow "
-                f"{previous.signed.version}"
+                f"{source}: holds root version {current.signed.version}, which does not follow "
+                f"version {previous.signed.version} in {previous_source}"
             )
+        previous_source = source
         try:
             previous.signed.verify_delegate("root", current.signed_bytes, current.signatures)
         except UnsignedMetadataError as e:
