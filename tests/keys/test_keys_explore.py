@@ -180,3 +180,21 @@ def test_export_header_options_that_would_be_ignored_are_refused(  # type: ignor
     assert out == ""
     assert err.strip() == f"trustkeep: error: {message}"
     assert not out_file.exists()
+
+
+def test_remove_that_cannot_delete_the_private_half_keeps_the_key(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+    """Was: the entry was deleted, then removing the private file failed (exit 3): the key
+    vanished from `key list` while its private half stayed behind."""
+    key = _generate(cli, "--type", "ed25519", "--name", "alice")
+    private = home / "keys" / "private" / f"{key['keyid']}.pem"
+    private.unlink()
+    private.mkdir()  # unlink() of a directory fails, as on a read-only or busy file
+    before = snapshot(home)
+    code, out, err = cli("key", "remove", "alice", "--yes")
+    assert code == 3
+    assert out == ""
+    assert err.strip() == f"trustkeep: error: {private}: cannot remove: Is a directory"
+    assert snapshot(home) == before
+    code, out, err = cli("key", "show", "alice", "--json")
+    assert code == 0, err
+    assert json.loads(out)["key"]["keyid"] == key["keyid"]

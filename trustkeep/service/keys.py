@@ -401,10 +401,14 @@ class KeyService:
         """Delete the entry, then its private half and keyring secrets."""
         entry = self.resolve(ref)
         self.store.delete_entry(entry.keyid)
-        if entry.backend == "file":
-            self.store.delete_private(entry.keyid)
-        elif entry.backend == "keyring":
-            keyring_store.delete_secret(keyring_store.KEY_SERVICE, entry.keyid)
+        try:
+            if entry.backend == "file":
+                self.store.delete_private(entry.keyid)
+            elif entry.backend == "keyring":
+                keyring_store.delete_secret(keyring_store.KEY_SERVICE, entry.keyid)
+        except (StorageError, KeyAccessError):
+            self.store.put(entry)  # the private half is still there: so is the key
+            raise
         if entry.remembered:
             keyring_store.delete_secret(keyring_store.PASSPHRASE_SERVICE, entry.keyid)
         return entry
