@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -53,10 +54,14 @@ def _short(err: BaseException) -> str:
 def parse_metadata(data: bytes, source: str) -> Metadata[Any]:
     """Parse TUF metadata or raise InputError naming ``source``."""
     try:
-        return Metadata.from_bytes(data)
+        md: Metadata[Any] = Metadata.from_bytes(data)
     except DeserializationError as e:
         cause = e.__cause__ if e.__cause__ is not None else e
         raise InputError(f"{source}: not valid TUF metadata: {_short(cause)}") from e
+    version = md.signed.version
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise InputError(f"{source}: not valid TUF metadata: version {version!r} is not an integer")
+    return md
 
 
 def read_metadata(path: Path, expected: type[S] | None = None) -> Metadata[Any]:
@@ -267,7 +272,14 @@ def hash_file(path: Path) -> tuple[int, dict[str, str]]:
     sha256, sha512 = hashlib.sha256(), hashlib.sha512()
     length = 0
     try:
-        with path.open("rb") as f:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; regular files ignore it
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as f:
+            mode = os.fstat(fd).st_mode
+            if stat.S_ISDIR(mode):
+                raise InputError(f"{path}: is a directory; give target files")
+            if not stat.S_ISREG(mode):
+                raise InputError(f"{path}: not a regular file; give target files")
             while chunk := f.read(1 << 20):
                 sha256.update(chunk)
                 sha512.update(chunk)

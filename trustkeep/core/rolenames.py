@@ -32,6 +32,8 @@ def validate_tuf_role_name(name: str) -> str:
         raise InputError(f"role name is longer than {_MAX_ROLE_NAME} characters: {name[:40]!r}…")
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
         raise InputError(f"role name {name!r} contains NUL or control characters")
+    if any(0xD800 <= ord(c) <= 0xDFFF for c in name):
+        raise InputError(f"role name {name!r} is not valid UTF-8 text")
     return name
 
 

@@ -355,7 +355,10 @@ class RepoService:
         root = (base or Path.cwd()).resolve()
         entries: list[TargetFile] = []
         for f in files:
-            full = f.resolve()
+            try:
+                full = f.resolve()
+            except (OSError, RuntimeError) as e:  # RuntimeError: a symbolic link loop
+                raise InputError(f"{f}: cannot resolve the path (a symbolic link loop?)") from e
             try:
                 rel = full.relative_to(root).as_posix()
             except ValueError as e:

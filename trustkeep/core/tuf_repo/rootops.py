@@ -175,6 +175,8 @@ def rotate_keys(
     final = (set(current.keyids) - set(remove)) | {k.keyid for k in add}
     new_threshold = current.threshold if threshold is None else threshold
     check_threshold(role, new_threshold, len(final))
+    if final == set(current.keyids) and new_threshold == current.threshold:
+        raise InputError(f"role {role!r}: rotate changes nothing (same keys and threshold)")
     state.touch("root", now, policy)
     for keyid in remove:
         state.root.signed.revoke_key(keyid, role)

@@ -21,6 +21,7 @@ from tuf.api.metadata import (
     Targets,
     Timestamp,
 )
+from tuf.api.serialization import SerializationError
 
 from trustkeep.core.tuf_repo.expiry import ExpiryPolicy
 from trustkeep.errors import InputError
@@ -28,6 +29,7 @@ from trustkeep.errors import InputError
 __all__ = [
     "RepoState",
     "apply_signatures",
+    "signed_payload",
     "walk_delegations",
 ]
 
@@ -138,7 +140,9 @@ def root_is_verified(root: Metadata[Root], previous: Metadata[Root] | None) -> b
     prev = previous.signed if previous is not None else None
     if prev is not None and root.signed.version != prev.version + 1:
         return False
-    result = root.signed.get_root_verification_result(prev, root.signed_bytes, root.signatures)
+    result = root.signed.get_root_verification_result(
+        prev, signed_payload(root, "root"), root.signatures
+    )
     return result.verified
 
 
@@ -169,9 +173,20 @@ def walk_delegations(state: RepoState) -> Iterator[tuple[str, str]]:
         stack.extend(reversed(pushed))
 
 
+def signed_payload(md: Metadata[Any], role: str) -> bytes:
+    """The canonical JSON a signer signs; InputError when ``md`` has none (floats, NaN)."""
+    try:
+        return md.signed_bytes
+    except SerializationError as e:
+        raise InputError(
+            f"role {role!r}: metadata cannot be written as canonical JSON "
+            "(a float, NaN or invalid character in it)"
+        ) from e
+
+
 def apply_signatures(md: Metadata[Any], signers: Sequence[Signer]) -> list[str]:
     """Add one signature per signer (keeping the others); returns the keyids that signed."""
-    payload = md.signed_bytes
+    payload = signed_payload(md, md.signed.type)
     signed: list[str] = []
     for signer in signers:
         signature = signer.sign(payload)

@@ -14,7 +14,7 @@ from tuf.api.exceptions import LengthOrHashMismatchError
 from tuf.api.metadata import Metadata, Root, Targets
 
 from trustkeep.core.tuf_repo.pubkeys import keyid_is_hash
-from trustkeep.core.tuf_repo.state import RepoState
+from trustkeep.core.tuf_repo.state import RepoState, signed_payload
 
 __all__ = [
     "RepoStatus",
@@ -90,10 +90,11 @@ def _check(label: str, result: Any) -> ThresholdCheck:
 
 def root_checks(root: Metadata[Root], previous: Root | None) -> tuple[ThresholdCheck, ...]:
     """The root's own threshold and, when ``previous`` is root N-1, the old threshold too."""
-    own = root.signed.get_verification_result("root", root.signed_bytes, root.signatures)
+    payload = signed_payload(root, "root")
+    own = root.signed.get_verification_result("root", payload, root.signatures)
     checks = [_check(f"root v{root.signed.version} keys", own)]
     if previous is not None and previous.version + 1 == root.signed.version:
-        old = previous.get_verification_result("root", root.signed_bytes, root.signatures)
+        old = previous.get_verification_result("root", payload, root.signatures)
         checks.insert(0, _check(f"root v{previous.version} keys", old))
     return tuple(checks)
 
@@ -102,7 +103,7 @@ def role_checks(
     delegator: Root | Targets, role: str, md: Metadata[Any]
 ) -> tuple[ThresholdCheck, ...]:
     """The delegator's threshold for ``role`` over ``md``'s signatures."""
-    result = delegator.get_verification_result(role, md.signed_bytes, md.signatures)
+    result = delegator.get_verification_result(role, signed_payload(md, role), md.signatures)
     return (_check(f"{role} keys", result),)
 
 

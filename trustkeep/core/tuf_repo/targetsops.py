@@ -26,6 +26,7 @@ __all__ = [
 
 
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _BAD_SEGMENT_RE = re.compile(r"(^|/)\.{0,2}(/|$)")
 
 
@@ -43,6 +44,8 @@ def validate_target_path(path: str) -> str:
         raise InputError(f"target path {path!r} must be relative and use '/' separators")
     if _CONTROL_RE.search(path):
         raise InputError(f"target path {path!r} contains NUL or control characters")
+    if _SURROGATE_RE.search(path):
+        raise InputError(f"target path {path!r} is not valid UTF-8 text (rename the file)")
     if _BAD_SEGMENT_RE.search(path):
         raise InputError(f"target path {path!r} has an empty, '.' or '..' segment")
     return path
