@@ -149,3 +149,56 @@ def test_misnamed_versioned_root_names_both_files(cli: RunCli, tmp_path: Path) -
         f"trustkeep: error: {repo / '5.root.json'}: holds root version 1, which does not "
         f"follow version 1 in {repo / '1.root.json'}"
     )
+
+
+@pytest.fixture
+def notary_root_file(tmp_path: Path) -> tuple[Path, str]:
+    from pin_certs import notary_root
+
+    raw, cert_id, _canonical = notary_root("r.example/a")
+    path = tmp_path / "root.json"
+    path.write_bytes(raw)
+    return path, cert_id
+
+
+@pytest.mark.parametrize("gun", ["r.example/*", "", "r.example/a b"])
+def test_check_needs_one_repository_not_a_pattern(
+    cli: RunCli, tmp_path: Path, notary_root_file: tuple[Path, str], gun: str
+) -> None:
+    """Was: `pin check --gun 'r.example/*'` reported 'CN does not match GUN' as a rejection."""
+    root, cert_id = notary_root_file
+    daemon = tmp_path / "daemon.json"
+    daemon.write_text(
+        json.dumps({"content-trust": {"trust-pinning": {"cert-ids": {"r.example/*": [cert_id]}}}})
+    )
+    code, out, err = cli(
+        "pin", "check", "--daemon-json", str(daemon), "--gun", gun, "--from", str(root)
+    )
+    assert code == 2
+    assert out == ""
+    assert err.strip() == (
+        f"trustkeep: error: --gun {gun!r}: name one repository (pins are checked per root)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("mode", "warned"), [("disabled", True), ("permissive", True), ("enforced", False)]
+)
+def test_check_warns_when_the_daemon_does_not_enforce(
+    cli: RunCli, tmp_path: Path, notary_root_file: tuple[Path, str], mode: str, warned: bool
+) -> None:
+    """Was: a pin check against a daemon.json with mode 'disabled' said nothing about it."""
+    root, cert_id = notary_root_file
+    daemon = tmp_path / "daemon.json"
+    pins = {"trust-pinning": {"cert-ids": {"r.example/a": [cert_id]}}, "mode": mode}
+    daemon.write_text(json.dumps({"content-trust": pins}))
+    code, out, err = cli(
+        "pin", "check", "--daemon-json", str(daemon), "--gun", "r.example/a", "--from", str(root)
+    )
+    assert code == 0, err
+    assert out == "r.example/a: accepted (cert-ids entry 'r.example/a')\n"
+    expected = (
+        f"trustkeep: warning: {daemon}: content-trust mode is {mode!r}: "
+        "the daemon does not enforce pins\n"
+    )
+    assert err == (expected if warned else "")

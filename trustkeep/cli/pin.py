@@ -234,6 +234,8 @@ def check_cmd(
     decision = result.decision
     if decision.mechanism == "tofu":
         warn(f"{gun}: no pin applies; trust on first use accepts any root")
+    if result.mode in ("disabled", "permissive"):
+        warn(f"{path}: content-trust mode is {result.mode!r}: the daemon does not enforce pins")
     document = {
         "gun": gun,
         "accepted": result.accepted,

@@ -110,6 +110,7 @@ class CheckResult:
     cert_ids: tuple[str, ...]
     canonical_ids: tuple[str, ...]
     source: str
+    mode: str | None = None  # Docker content-trust mode of the checked file
 
     @property
     def accepted(self) -> bool:
@@ -305,6 +306,8 @@ class PinService:
         at: datetime | None = None,
     ) -> CheckResult:
         """Would the pins in ``path`` accept the root of ``gun`` found in ``source``?"""
+        if not gun or "*" in gun or any(c.isspace() for c in gun):
+            raise InputError(f"--gun {gun!r}: name one repository (pins are checked per root)")
         config = pin_files.read_config(path)
         if config.text is None:
             raise InputError(f"{path}: no such file")
@@ -332,6 +335,7 @@ class PinService:
             cert_ids=root.cert_ids,
             canonical_ids=root.canonical_ids,
             source=root.source,
+            mode=pins.mode,
         )
 
     # -- Notary root certificates ---------------------------------------------
