@@ -72,9 +72,16 @@ def test_apply_deep_but_parseable_daemon_json_is_input_error(
     daemon.write_text(text)
     for extra in ((), ("--dry-run",)):
         code, out, err = cli(
-            "pin", "apply", "--daemon-json", str(daemon), "--gun", "r.example/a",
-            "--from", "alice", *extra,
-        )  # fmt: skip
+            "pin",
+            "apply",
+            "--daemon-json",
+            str(daemon),
+            "--gun",
+            "r.example/a",
+            "--from",
+            "alice",
+            *extra,
+        )
         assert code == 2
         assert out == ""
         assert err.strip() == f"trustkeep: error: {daemon}: JSON nested too deeply"
@@ -202,3 +209,55 @@ def test_check_warns_when_the_daemon_does_not_enforce(
         "the daemon does not enforce pins\n"
     )
     assert err == (expected if warned else "")
+
+
+_SYNCHRONISED_MAIN = (
+    "import sys, time\n"
+    "from trustkeep.cli import main\n"
+    "time.sleep(max(0.0, float(sys.argv[1]) - time.time()))\n"
+    "sys.exit(main(sys.argv[2:]))\n"
+)
+
+
+def test_concurrent_applies_keep_every_entry(cli: RunCli, tmp_path: Path) -> None:
+    """Was: parallel `pin apply` runs (configuration management) each exited 0 'updated',
+    but read-modify-write without a lock lost some of the others' pins."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    daemon = tmp_path / "daemon.json"
+    daemon.write_text('{"debug": true}\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRUSTKEEP_")}
+    env["TRUSTKEEP_HOME"] = str(tmp_path / "home")
+    start = time.time() + 2.5  # every process has imported trustkeep by then
+    guns = [f"r.example/app{i}" for i in range(8)]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                _SYNCHRONISED_MAIN,
+                str(start),
+                "pin",
+                "apply",
+                "--daemon-json",
+                str(daemon),
+                "--gun",
+                gun,
+                "--from",
+                "alice",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for gun in guns
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err.decode()
+    document = json.loads(daemon.read_text())
+    assert document["debug"] is True
+    assert sorted(document["content-trust"]["trust-pinning"]["root-keys"]) == guns

@@ -8,12 +8,14 @@ copy the indentation and separators of their neighbours.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import fcntl
 import json
 import os
 import re
 import stat
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from json.decoder import scanstring  # type: ignore[attr-defined]
 from pathlib import Path
@@ -25,6 +27,7 @@ from trustkeep.errors import InputError, StorageError
 __all__ = [
     "MAX_CONFIG_BYTES",
     "ConfigFile",
+    "config_lock",
     "load_json_text",
     "read_config",
     "set_paths",
@@ -83,6 +86,24 @@ def _no_duplicates(source: str) -> Any:
         return out
 
     return hook
+
+
+@contextlib.contextmanager
+def config_lock(path: Path) -> Iterator[None]:
+    """Serialise read-modify-write of ``path`` between trustkeep processes, so that
+    concurrent updates do not lose each other's entries. An advisory lock on the file's
+    directory: no lock file is left behind. A directory that cannot be opened (not there
+    yet) is not locked."""
+    try:
+        fd = os.open(os.path.dirname(os.path.realpath(path)), os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def read_config(path: Path) -> ConfigFile:

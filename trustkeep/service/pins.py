@@ -260,39 +260,40 @@ class PinService:
         dry_run: bool = False,
     ) -> ApplyResult:
         """Merge pins for the sources' repositories into a daemon.json / Notary config."""
-        config = pin_files.read_config(path)
-        export = self.export(
-            specs,
-            fmt=kind,
-            gun=gun,
-            mode=mode or "enforced",
-            official_library_images=official_library_images,
-            ca=ca,
-            disable_tofu=True if disable_tofu is None else disable_tofu,
-        )
-        assert export.block is not None
-        updates = _updates(kind, export.block, config.document, mode, disable_tofu)
-        new_text = pin_files.set_paths(config.text, updates, source=str(path))
-        merged = pin_files.load_json_text(new_text, source=str(path))
-        pins = parse_pins(merged, source=str(path), expect=kind)
-        warnings = apply_warnings(
-            pins, export.entries, config_path=path, merged=merged, trust_dir=trust_dir
-        )
-        changed = new_text != config.text
-        diff = pin_files.unified_diff(path, config.text, new_text)
-        backup = None
-        if changed and not dry_run:
-            backup = pin_files.write_config(config, new_text)
-        return ApplyResult(
-            path=path,
-            created=config.text is None,
-            changed=changed,
-            dry_run=dry_run,
-            diff=diff,
-            backup=backup,
-            warnings=tuple(warnings),
-            export=export,
-        )
+        with pin_files.config_lock(path):  # no concurrent apply loses our entries
+            config = pin_files.read_config(path)
+            export = self.export(
+                specs,
+                fmt=kind,
+                gun=gun,
+                mode=mode or "enforced",
+                official_library_images=official_library_images,
+                ca=ca,
+                disable_tofu=True if disable_tofu is None else disable_tofu,
+            )
+            assert export.block is not None
+            updates = _updates(kind, export.block, config.document, mode, disable_tofu)
+            new_text = pin_files.set_paths(config.text, updates, source=str(path))
+            merged = pin_files.load_json_text(new_text, source=str(path))
+            pins = parse_pins(merged, source=str(path), expect=kind)
+            warnings = apply_warnings(
+                pins, export.entries, config_path=path, merged=merged, trust_dir=trust_dir
+            )
+            changed = new_text != config.text
+            diff = pin_files.unified_diff(path, config.text, new_text)
+            backup = None
+            if changed and not dry_run:
+                backup = pin_files.write_config(config, new_text)
+            return ApplyResult(
+                path=path,
+                created=config.text is None,
+                changed=changed,
+                dry_run=dry_run,
+                diff=diff,
+                backup=backup,
+                warnings=tuple(warnings),
+                export=export,
+            )
 
     # -- check ----------------------------------------------------------------
 
