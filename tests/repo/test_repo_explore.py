@@ -132,3 +132,46 @@ def test_root_rotate_to_the_same_key_changes_nothing(tk, basic_repo) -> None:  #
     )
     assert code == 0, err  # a threshold change alone is still a rotation
     assert (repo / "2.root.json").is_file()
+
+
+def _edit_root(repo: Path, edit) -> None:  # type: ignore[no-untyped-def]
+    for name in ("root.json", "1.root.json"):
+        doc = json.loads((repo / name).read_text())
+        edit(doc["signed"])
+        (repo / name).write_text(json.dumps(doc))
+
+
+@pytest.mark.parametrize(
+    ("edit", "needle"),
+    [
+        (lambda s: s["roles"]["root"].__setitem__("keyids", [1]), "non-string keyid"),
+        (lambda s: s.__setitem__("keys", {}), "not in its 'keys'"),
+    ],
+    ids=["int-keyid", "keyid-without-key"],
+)
+@pytest.mark.parametrize("command", [("status",), ("root", "show"), ("snapshot",)])
+def test_root_role_keyids_checked(tk, basic_repo, edit, needle, command) -> None:  # type: ignore[no-untyped-def]
+    repo, _ = basic_repo
+    _edit_root(repo, edit)  # status crashed on sorting int keyids, root show on a KeyError
+    before = _tree(repo)
+    code, _, err = tk(*command, str(repo))
+    _one_error(code, err, "root.json", "role 'root'", needle)
+    assert _tree(repo) == before
+
+
+@pytest.mark.parametrize("bad_name", ["true", "1", '"\\ud800"'])
+@pytest.mark.parametrize("command", [("status",), ("delegation", "list"), ("snapshot",)])
+def test_delegated_role_name_must_be_text(  # type: ignore[no-untyped-def]
+    tk, basic_repo, make_keys, bad_name, command
+) -> None:
+    repo, _ = basic_repo
+    make_keys("dele")
+    code, _, err = tk("delegation", "add", str(repo), "rel", "--key", "dele", "--paths", "r/*")
+    assert code == 0, err
+    raw = (repo / "targets.json").read_text()
+    assert raw.count('"name": "rel"') == 1
+    (repo / "targets.json").write_text(raw.replace('"name": "rel"', f'"name": {bad_name}'))
+    before = _tree(repo)
+    code, _, err = tk(*command, str(repo))  # was a TypeError / UnicodeEncodeError (exit 4)
+    _one_error(code, err, "targets.json", "is not text")
+    assert _tree(repo) == before

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 from pathlib import Path
 from typing import Any, TypeVar
@@ -39,6 +40,7 @@ __all__ = [
 MAX_METADATA_BYTES = 256 * 1024 * 1024
 _SERIALIZER = JSONSerializer(compact=False)
 S = TypeVar("S", bound=Signed)
+_SURROGATE = re.compile("[\ud800-\udfff]")  # from JSON "\\udXXX" escapes
 
 
 def serialize(md: Metadata[Any]) -> bytes:
@@ -61,7 +63,34 @@ def parse_metadata(data: bytes, source: str) -> Metadata[Any]:
     version = md.signed.version
     if not isinstance(version, int) or isinstance(version, bool):
         raise InputError(f"{source}: not valid TUF metadata: version {version!r} is not an integer")
+    keys, roles = _role_keyids(md.signed)
+    for name, keyids in roles:
+        if not isinstance(name, str) or _SURROGATE.search(name):
+            raise InputError(f"{source}: not valid TUF metadata: role name {name!r} is not text")
+        if not all(isinstance(k, str) for k in keyids):
+            raise InputError(
+                f"{source}: not valid TUF metadata: role {name!r} has a non-string keyid"
+            )
+        unknown = [k for k in keyids if k not in keys]
+        if unknown:
+            raise InputError(
+                f"{source}: not valid TUF metadata: role {name!r} lists key {unknown[0][:8]}"
+                " that is not in its 'keys'"
+            )
     return md
+
+
+def _role_keyids(signed: Signed) -> tuple[dict[str, Any], list[tuple[str, list[Any]]]]:
+    """The keys and (role, keyids) of every role ``signed`` delegates to.
+
+    python-tuf checks neither the keyid types nor that each keyid is in ``keys``.
+    """
+    if isinstance(signed, Root):
+        return signed.keys, [(n, list(r.keyids)) for n, r in signed.roles.items()]
+    delegations = signed.delegations if isinstance(signed, Targets) else None
+    if delegations is not None and delegations.roles is not None:
+        return delegations.keys, [(n, list(r.keyids)) for n, r in delegations.roles.items()]
+    return {}, []
 
 
 def read_metadata(path: Path, expected: type[S] | None = None) -> Metadata[Any]:
