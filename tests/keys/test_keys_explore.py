@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -198,3 +199,51 @@ def test_remove_that_cannot_delete_the_private_half_keeps_the_key(cli, home: Pat
     code, out, err = cli("key", "show", "alice", "--json")
     assert code == 0, err
     assert json.loads(out)["key"]["keyid"] == key["keyid"]
+
+
+_SYNCHRONISED_MAIN = (
+    "import sys, time\n"
+    "from trustkeep.cli import main\n"
+    "time.sleep(max(0.0, float(sys.argv[1]) - time.time()))\n"
+    "sys.exit(main(sys.argv[2:]))\n"
+)
+
+
+def test_concurrent_generates_cannot_share_a_name(home: Path) -> None:
+    """Was: parallel `key generate --name same` all succeeded; 'same' then was ambiguous."""
+    import time
+
+    env = cli_env(home, TRUSTKEEP_PASSPHRASE=PASSPHRASE)
+    start = time.time() + 2.5  # every process has imported trustkeep by then
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                _SYNCHRONISED_MAIN,
+                str(start),
+                "key",
+                "generate",
+                "--type",
+                "ed25519",
+                "--name",
+                "same",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(6)
+    ]
+    codes, errors = [], []
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        codes.append(proc.returncode)
+        errors.append(err.decode())
+    assert sorted(codes) == [0, 2, 2, 2, 2, 2], errors
+    entries = list((home / "keys").glob("*.json"))
+    assert len(entries) == 1
+    keyid = entries[0].stem
+    assert [p.name for p in (home / "keys" / "private").iterdir()] == [f"{keyid}.pem"]
+    expected = f"trustkeep: error: key name 'same' is already used by key {keyid[:8]}\n"
+    assert sorted(errors) == ["", *[expected] * 5]

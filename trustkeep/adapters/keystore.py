@@ -8,16 +8,17 @@ labels). Private halves are PKCS#8 ``ENCRYPTED PRIVATE KEY`` files, 0600 in a
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from trustkeep.adapters.atomic import atomic_write, ensure_private_dir
 from trustkeep.core.keys import BACKENDS, KeyEntry
-from trustkeep.errors import StorageError
+from trustkeep.errors import InputError, StorageError
 
 __all__ = ["KEYID_RE", "KeyStore", "entry_from_dict", "entry_to_dict"]
 
@@ -128,9 +129,31 @@ class KeyStore:
         return self._read_entry(path) if path.exists() else None
 
     def put(self, entry: KeyEntry) -> None:
+        """Write ``entry``; InputError if another key has its name (checked under a lock,
+        so that two processes cannot both give one name to different keys)."""
         ensure_private_dir(self.root)
         text = json.dumps(entry_to_dict(entry), indent=2, sort_keys=True) + "\n"
-        atomic_write(self.entry_path(entry.keyid), text.encode("utf-8"), mode=0o600)
+        with self._locked():
+            if entry.name is not None:
+                for other in self.entries():
+                    if other.name == entry.name and other.keyid != entry.keyid:
+                        raise InputError(
+                            f"key name {entry.name!r} is already used by key {other.keyid[:8]}"
+                        )
+            atomic_write(self.entry_path(entry.keyid), text.encode("utf-8"), mode=0o600)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """An advisory lock on the store directory, held while an entry is written."""
+        try:
+            fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError as e:
+            raise StorageError(f"{self.root}: cannot open key store: {e.strerror}") from e
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
 
     def delete_entry(self, keyid: str) -> None:
         _unlink(self.entry_path(keyid))

@@ -177,7 +177,7 @@ class KeyService:
             self.store.put(entry)
             if remember:
                 keyring_store.set_secret(keyring_store.PASSPHRASE_SERVICE, entry.keyid, passphrase)
-        except (StorageError, KeyAccessError):
+        except (InputError, StorageError, KeyAccessError):  # InputError: name taken meanwhile
             self._private.undo_add(entry, existing)
             raise
         return entry
