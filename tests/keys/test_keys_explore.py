@@ -247,3 +247,22 @@ def test_concurrent_generates_cannot_share_a_name(home: Path) -> None:
     assert [p.name for p in (home / "keys" / "private").iterdir()] == [f"{keyid}.pem"]
     expected = f"trustkeep: error: key name 'same' is already used by key {keyid[:8]}\n"
     assert sorted(errors) == ["", *[expected] * 5]
+
+
+def test_corrupt_keyring_file_is_key_access_error(cli, home: Path, keyring_file: Path) -> None:  # type: ignore[no-untyped-def]
+    """Was: exit 4 'internal error: MissingSectionHeaderError' (keyrings.alt's file backend
+    lets configparser errors through)."""
+    key = _generate(cli, "--type", "ed25519", "--name", "kr", "--backend", "keyring")
+    keyring_file.write_text("garbage [[[\n")
+    before = snapshot(home)
+    code, out, err = cli("key", "export", "kr")
+    assert code == 3
+    assert out == ""
+    assert err.splitlines()[0] == (
+        f"trustkeep: error: OS keyring: cannot read trustkeep-private-key/{key['keyid']}: "
+        "MissingSectionHeaderError"
+    )
+    code, _, err = cli("key", "remove", "kr", "--yes")
+    assert code == 3
+    assert "cannot delete" in err
+    assert snapshot(home) == before  # the entry stays: its private half is still there

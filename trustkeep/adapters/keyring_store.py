@@ -2,11 +2,14 @@
 
 The backend is whatever ``keyring`` selects: ``PYTHON_KEYRING_BACKEND`` (e.g.
 ``keyrings.alt.file.PlaintextKeyring``), the keyring config file, or the best
-available OS backend. Every keyring failure becomes a ``KeyAccessError``.
+available OS backend. Every keyring failure becomes a ``KeyAccessError``, including
+the storage errors file backends (keyrings.alt) let through: ``OSError``, ``ValueError``
+and ``configparser.Error`` (a corrupt keyring file).
 """
 
 from __future__ import annotations
 
+import configparser
 import os
 
 from trustkeep.errors import KeyAccessError
@@ -44,7 +47,7 @@ def get_secret(service: str, user: str) -> str | None:
 
     try:
         value = keyring.get_password(service, user)
-    except keyring.errors.KeyringError as e:
+    except (keyring.errors.KeyringError, OSError, ValueError, configparser.Error) as e:
         raise _keyring_error("read", service, user, e) from e
     return value if isinstance(value, str) else None
 
@@ -78,7 +81,7 @@ def set_secret(service: str, user: str, value: str, *, sensitive: bool = True) -
         _check_trusted_backend(service, user)
     try:
         keyring.set_password(service, user, value)
-    except keyring.errors.KeyringError as e:
+    except (keyring.errors.KeyringError, OSError, ValueError, configparser.Error) as e:
         raise _keyring_error("store", service, user, e) from e
 
 
@@ -91,5 +94,5 @@ def delete_secret(service: str, user: str) -> None:
         keyring.delete_password(service, user)
     except keyring.errors.PasswordDeleteError:
         return
-    except keyring.errors.KeyringError as e:
+    except (keyring.errors.KeyringError, OSError, ValueError, configparser.Error) as e:
         raise _keyring_error("delete", service, user, e) from e
