@@ -175,3 +175,18 @@ def test_delegated_role_name_must_be_text(  # type: ignore[no-untyped-def]
     code, _, err = tk(*command, str(repo))  # was a TypeError / UnicodeEncodeError (exit 4)
     _one_error(code, err, "targets.json", "is not text")
     assert _tree(repo) == before
+
+
+def test_failed_write_leaves_delegator_untouched(tk, basic_repo, make_keys) -> None:  # type: ignore[no-untyped-def]
+    """Delegated files are written before their delegator: a run that dies part-way
+    (Ctrl-C, disk full) never leaves targets.json naming bins whose files are missing."""
+    repo, _ = basic_repo
+    make_keys("binkey")
+    (repo / "bins-f.json").mkdir()  # the last bin cannot be written
+    before = (repo / "targets.json").read_bytes()
+    code, _, err = tk("delegation", "bins", str(repo), "--count", "16", "--key", "binkey")
+    assert code == 3, err
+    assert "bins-f.json" in err and "internal error" not in err
+    assert (repo / "targets.json").read_bytes() == before
+    code, _, err = tk("status", str(repo))
+    assert code == 0, err

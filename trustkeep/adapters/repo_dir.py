@@ -282,9 +282,16 @@ _ORDER = {"root": 0, "snapshot": 2, "timestamp": 3}
 
 
 def write_changed(directory: Path, state: RepoState) -> list[Path]:
-    """Write every changed role (targets roles, then snapshot, then timestamp); returns paths."""
+    """Write every changed role (targets roles, then snapshot, then timestamp); returns paths.
+
+    Delegated roles go before their delegators: an interrupted run never leaves a
+    delegator naming roles whose files were not written yet.
+    """
+    depth = {"targets": 0}
+    for parent, child in walk_delegations(state):
+        depth.setdefault(child, depth.get(parent, 0) + 1)
     written: list[Path] = []
-    for role in sorted(state.changed, key=lambda r: _ORDER.get(r, 1)):
+    for role in sorted(state.changed, key=lambda r: (_ORDER.get(r, 1), -depth.get(r, 0), r)):
         data = serialize(state.role(role))
         if role == "snapshot":
             state.snapshot_bytes = data
