@@ -90,7 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if e.hint:
             click.echo(f"trustkeep: hint: {e.hint}", err=True)
         return e.exit_code
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as e:
+        if isinstance(e.__cause__ or e.__context__, KeyboardInterrupt):  # click: Ctrl-C -> Abort
+            click.echo("trustkeep: interrupted", err=True)
+            return 130
         click.echo("trustkeep: aborted", err=True)
         return 2
     except click.ClickException as e:
@@ -103,6 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except SystemExit as e:  # click's own answer to a closed stdout pipe (EPIPE) is exit(1)
+        if e.code == 1:
+            return 0
+        raise
     except Exception as e:  # the one top-level handler for bugs
         if _verbose(args):
             traceback.print_exc()
@@ -115,5 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def entry() -> None:
-    """Console script entry point."""
-    sys.exit(main())
+    """Console script entry point (see :mod:`trustkeep.__main__`)."""
+    from trustkeep.__main__ import entry as _entry
+
+    _entry()
