@@ -190,3 +190,25 @@ def test_failed_write_leaves_delegator_untouched(tk, basic_repo, make_keys) -> N
     assert (repo / "targets.json").read_bytes() == before
     code, _, err = tk("status", str(repo))
     assert code == 0, err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("repo", "init", "", "--root-key", "alice", "--targets-key", "tgt",
+         "--snapshot-key", "snap", "--timestamp-key", "ts"),
+        ("snapshot", ""),
+        ("delegation", "add", "", "rel", "--key", "dele", "--paths", "r/*"),
+    ],
+    ids=["init", "snapshot", "delegation"],
+)  # fmt: skip
+def test_empty_directory_argument_is_refused(  # type: ignore[no-untyped-def]
+    tk, tmp_path, monkeypatch, argv
+) -> None:
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)  # "" used to mean the current directory: init wrote here
+    code, out, err = tk(*argv)
+    assert code == 2, err
+    assert "DIRECTORY" in err and "is empty" in err and out == ""
+    assert list(work.iterdir()) == []

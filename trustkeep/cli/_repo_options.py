@@ -24,9 +24,17 @@ def split_refs(values: Iterable[str]) -> list[str]:
     return [part.strip() for v in values for part in v.split(",") if part.strip()]
 
 
+def _directory(_ctx: click.Context, _param: click.Parameter, value: str) -> Path:
+    # an empty argument (an unset "$REPO") must not quietly mean the current directory
+    if not value:
+        raise click.BadParameter("is empty; give a directory ('.' for this one)")
+    return Path(value)
+
+
 def directory_argument(func: F) -> F:
     """The DIRECTORY argument: a repository's metadata directory."""
-    return click.argument("directory", type=click.Path(path_type=Path, file_okay=False))(func)
+    directory = click.Path(file_okay=False)
+    return click.argument("directory", type=directory, callback=_directory)(func)
 
 
 def expires_option(help: str, *, metavar: str = "WHEN") -> Callable[[F], F]:
