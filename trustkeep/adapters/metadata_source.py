@@ -234,6 +234,8 @@ def read_metadata(
                 f"{path} is a Notary trust directory: pass --gun GUN",
                 hint=f"repositories cached there: {', '.join(guns[:10]) or 'none'}",
             )
+        if not gun or gun.startswith("/") or {".", ".."} & set(gun.split("/")):
+            raise InputError(f"--gun {gun!r} is not a repository name (e.g. registry.io/org/app)")
         directory = path / "tuf" / gun / "metadata"
         if not directory.is_dir():
             raise InputError(f"{path}: no cached metadata for {gun} ({directory})")
