@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import Ceremony
+from tui_support import Ceremony
 
 
 def test_no_terminal_is_a_usage_error_and_writes_nothing(run_cli, ceremony: Ceremony) -> None:  # type: ignore[no-untyped-def]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from conftest import ADMIN_PASSPHRASE, Ceremony
 from pilot_support import answer_modals, screen_name, settle, text
 from textual.widgets import SelectionList
 from tuf.api.metadata import Metadata, Root, Snapshot, Targets, Timestamp
+from tui_support import ADMIN_PASSPHRASE, Ceremony
 
 
 async def _flow(app, seen: dict[str, object]) -> None:  # type: ignore[no-untyped-def]

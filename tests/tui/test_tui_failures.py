@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from conftest import ADMIN_PASSPHRASE, BOB_PASSPHRASE, Ceremony
 from pilot_support import screen_name, screenshot_text, settle, text, wait_for_modal
+from tui_support import ADMIN_PASSPHRASE, BOB_PASSPHRASE, Ceremony
 
 from trustkeep.service import Service
 

@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ADMIN_PASSPHRASE, Ceremony, root_verification
 from tmux_support import TRUSTKEEP, Tmux
+from tui_support import ADMIN_PASSPHRASE, Ceremony, root_verification
 
 from trustkeep.service import Service
 

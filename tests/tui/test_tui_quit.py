@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from conftest import BOB_PASSPHRASE, Ceremony
 from pilot_support import settle, sign_with, wait_for_modal
+from tui_support import BOB_PASSPHRASE, Ceremony
 
 
 async def _quit_in_modal(app) -> None:  # type: ignore[no-untyped-def]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from conftest import ADMIN_PASSPHRASE, BOB_PASSPHRASE, Ceremony, fast_keys
 from pilot_support import settle, sign_with, text
 from tuf.api.metadata import Metadata, Root
+from tui_support import ADMIN_PASSPHRASE, BOB_PASSPHRASE, Ceremony, fast_keys
 
 from trustkeep.service import Service
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 
-from conftest import ADMIN_PASSPHRASE, BOB_PASSPHRASE, Ceremony, fast_keys
 from pilot_support import answer_modals, screen_name, settle, text
 from textual.widgets import OptionList
 from tuf.api.metadata import Metadata, Root
+from tui_support import ADMIN_PASSPHRASE, BOB_PASSPHRASE, Ceremony, fast_keys
 
 from trustkeep.service import Service
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from conftest import ADMIN_PASSPHRASE, Ceremony
 from pilot_support import screenshot_text, settle, text
+from tui_support import ADMIN_PASSPHRASE, Ceremony
 
 from trustkeep.service import Service
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from conftest import ADMIN_PASSPHRASE, BOB_PASSPHRASE, Ceremony, root_verification
 from pilot_support import screen_name, settle, sign_with, text
 from tuf.api.metadata import Metadata, Targets
+from tui_support import ADMIN_PASSPHRASE, BOB_PASSPHRASE, Ceremony, root_verification
 
 from trustkeep.service import Service
 

@@ -6,8 +6,8 @@ import shlex
 from pathlib import Path
 
 import pytest
-from conftest import BOB_PASSPHRASE, Ceremony, root_verification
 from tmux_support import TRUSTKEEP, Tmux
+from tui_support import BOB_PASSPHRASE, Ceremony, root_verification
 
 pytestmark = pytest.mark.interop
 

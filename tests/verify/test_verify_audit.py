@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import GUN, NotaryRepo
+from verify_support import GUN, NotaryRepo
 
 pytestmark = pytest.mark.interop
 

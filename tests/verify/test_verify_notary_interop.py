@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import GUN, NotaryRepo, _self_signed
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from notary_env import NotaryClient
+from verify_support import GUN, NotaryRepo, _self_signed
 
 pytestmark = pytest.mark.interop
 
