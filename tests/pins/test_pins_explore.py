@@ -261,3 +261,15 @@ def test_concurrent_applies_keep_every_entry(cli: RunCli, tmp_path: Path) -> Non
     document = json.loads(daemon.read_text())
     assert document["debug"] is True
     assert sorted(document["content-trust"]["trust-pinning"]["root-keys"]) == guns
+
+
+def test_tuf_root_with_a_float_is_input_error(cli: RunCli, tmp_path: Path) -> None:
+    """A float cannot be canonical JSON: no signer signed it; exit 2, not an internal error."""
+    source = Path(__file__).resolve().parents[2] / "fixtures" / "tuf" / "valid" / "1.root.json"
+    doc = json.loads(source.read_text())
+    doc["signed"]["consistent_snapshot"] = 1.5
+    bad = tmp_path / "float-root.json"
+    bad.write_text(json.dumps(doc))
+    code, out, err = cli("pin", "export", "--format", "tuf", "--from", str(bad))
+    assert code == 2 and out == ""
+    assert f"{bad}: not a valid TUF root: not canonical JSON" in err

@@ -187,7 +187,7 @@ def verify_notary_root_signatures(doc: Mapping[str, Any], *, source: str) -> int
 def _read_tuf_root(raw: bytes, source: str, *, verify: bool) -> RootInfo:
     from tuf.api.exceptions import UnsignedMetadataError
     from tuf.api.metadata import Metadata, Root
-    from tuf.api.serialization import DeserializationError
+    from tuf.api.serialization import DeserializationError, SerializationError
 
     try:
         md = Metadata[Root].from_bytes(raw)
@@ -198,6 +198,8 @@ def _read_tuf_root(raw: bytes, source: str, *, verify: bool) -> RootInfo:
             md.signed.verify_delegate("root", md.signed_bytes, md.signatures)
         except UnsignedMetadataError as e:
             raise TrustFailure(f"{source}: root does not meet its own threshold: {e}") from e
+        except SerializationError as e:  # e.g. a float: not canonical JSON, nothing signed it
+            raise InputError(f"{source}: not a valid TUF root: not canonical JSON") from e
     return RootInfo(
         source=source,
         format="tuf",
