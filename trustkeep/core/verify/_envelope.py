@@ -29,6 +29,7 @@ __all__ = [
     "parse_envelope",
     "parse_notary_time",
     "parse_tuf_time",
+    "peek_version",
     "strict_loads",
 ]
 
@@ -135,6 +136,19 @@ def strict_loads(raw: bytes, *, name: str) -> Any:
 _ENCODER = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False
 )
+
+
+def peek_version(raw: bytes | None, *, name: str) -> int | None:
+    """The ``signed.version`` of a metadata file, or None when it has no usable one."""
+    if raw is None:
+        return None
+    try:
+        doc = strict_loads(raw, name=name)
+    except Malformed:
+        return None
+    signed = doc.get("signed") if isinstance(doc, dict) else None
+    version = signed.get("version") if isinstance(signed, dict) else None
+    return version if isinstance(version, int) and not isinstance(version, bool) else None
 
 
 def canonical_bytes(obj: Any) -> bytes:

@@ -18,7 +18,7 @@ from cryptography import x509
 
 from trustkeep.core.notary_meta import b64decode_strict, verify_notary_signature
 from trustkeep.core.pinning import certificate_problems
-from trustkeep.core.verify._envelope import Envelope, Malformed
+from trustkeep.core.verify._envelope import Envelope, Malformed, peek_version
 from trustkeep.core.verify._notarymodel import (
     Header,
     Keys,
@@ -360,7 +360,7 @@ class NotaryRun(Run):
                 "snapshot.json",
                 meta.get("snapshot"),
                 "timestamp",
-                _peek_version(self.bundle.files.get("snapshot.json")),
+                peek_version(self.bundle.files.get("snapshot.json"), name="snapshot.json"),
             )
         mark = self.mark()
         snap = self.signed_role("snapshot", "Snapshot", root.roles["snapshot"], root.keys, by)
@@ -418,20 +418,6 @@ class NotaryRun(Run):
                 role,
                 f"and {len(bad) - PATH_FINDINGS_PER_ROLE} more targets outside {role}'s paths",
             )
-
-
-def _peek_version(raw: bytes | None) -> int | None:
-    if raw is None:
-        return None
-    from trustkeep.core.verify._envelope import strict_loads
-
-    try:
-        doc = strict_loads(raw, name="snapshot.json")
-    except Malformed:
-        return None
-    signed = doc.get("signed") if isinstance(doc, dict) else None
-    version = signed.get("version") if isinstance(signed, dict) else None
-    return version if isinstance(version, int) and not isinstance(version, bool) else None
 
 
 def verify_notary(

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from datetime import datetime
 
-from trustkeep.core.verify._envelope import Envelope, Malformed, strict_loads
+from trustkeep.core.verify._envelope import Envelope, Malformed, peek_version
 from trustkeep.core.verify._run import Run
 from trustkeep.core.verify._tufkeys import KeyTable
 from trustkeep.core.verify._tufmodel import (
@@ -94,7 +94,7 @@ class TufRun(Run):
                 found[int(m.group(1))] = name
         raw = self.bundle.files.get("root.json")
         if raw is not None:
-            version = _peek_version(raw)
+            version = peek_version(raw, name="root.json")
             if version is None:
                 if self.load_tuf("root.json", "root") is not None:
                     self.error("malformed", "root", "root.json: signed.version is not an integer")
@@ -239,7 +239,7 @@ class TufRun(Run):
             return
         prev = [int(m.group(1)) for n in self.previous.files if (m := _VERSIONED_ROOT.match(n))]
         raw = self.previous.files.get("root.json")
-        if raw is not None and (v := _peek_version(raw)) is not None:
+        if raw is not None and (v := peek_version(raw, name="root.json")) is not None:
             prev.append(v)
         if prev and max(prev) > version:
             self.error(
@@ -424,16 +424,6 @@ def _unhex(value: str) -> bytes | None:
         return bytes.fromhex(value)
     except ValueError:
         return None
-
-
-def _peek_version(raw: bytes) -> int | None:
-    try:
-        doc = strict_loads(raw, name="root.json")
-    except Malformed:
-        return None
-    signed = doc.get("signed") if isinstance(doc, dict) else None
-    version = signed.get("version") if isinstance(signed, dict) else None
-    return version if isinstance(version, int) and not isinstance(version, bool) else None
 
 
 def _result(
