@@ -122,6 +122,22 @@ class Run:
     def _at(self) -> str:
         return self.at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
+    def record_root(
+        self, name: str, *, version: int, expires: str, valid: int, threshold: int, mark: int
+    ) -> None:
+        """One root version's line of the report: clean when no root error since ``mark``."""
+        self.roles.append(
+            RoleResult(
+                role="root",
+                file=name,
+                version=version,
+                expires=expires,
+                signatures=valid,
+                threshold=threshold,
+                valid=self.clean_since(mark, "root"),
+            )
+        )
+
     def check_threshold(self, role: str, name: str, valid: int, threshold: int, by: str) -> None:
         if valid < threshold:
             self.error(

@@ -119,16 +119,14 @@ class NotaryRun(Run):
             return None
 
     def root_result(self, name: str, root: NRoot, valid: int, mark: int) -> None:
-        self.roles.append(
-            RoleResult(
-                role="root",
-                file=name,
-                version=root.header.version,
-                expires=root.header.expires_text,
-                signatures=valid,
-                threshold=root.roles["root"].threshold,
-                valid=self.clean_since(mark, "root"),
-            )
+        header, threshold = root.header, root.roles["root"].threshold
+        self.record_root(
+            name,
+            version=header.version,
+            expires=header.expires_text,
+            valid=valid,
+            threshold=threshold,
+            mark=mark,
         )
 
     def root_chain(

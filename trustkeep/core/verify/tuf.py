@@ -138,14 +138,10 @@ class TufRun(Run):
         return info, anchor
 
     def _self_signed_root(self, name: str, files: Mapping[str, bytes]) -> RootInfo | None:
-        env = self.load_tuf(name, "root", files)
-        if env is None:
+        loaded = self._load_root(name, files)
+        if loaded is None:
             return None
-        try:
-            info = parse_root(env.signed, where=name)
-        except Malformed as e:
-            self.error("malformed", "root", str(e))
-            return None
+        env, info = loaded
         mark = self.mark()
         self.key_findings(info.keys, "root", name)
         role = info.roles["root"]
@@ -155,27 +151,34 @@ class TufRun(Run):
         return info
 
     def _root_result(self, name: str, info: RootInfo, valid: int, mark: int) -> None:
-        self.roles.append(
-            RoleResult(
-                role="root",
-                file=name,
-                version=info.header.version,
-                expires=info.header.expires_text,
-                signatures=valid,
-                threshold=info.roles["root"].threshold,
-                valid=self.clean_since(mark, "root"),
-            )
+        header, threshold = info.header, info.roles["root"].threshold
+        self.record_root(
+            name,
+            version=header.version,
+            expires=header.expires_text,
+            valid=valid,
+            threshold=threshold,
+            mark=mark,
         )
 
-    def _parse_step(self, name: str, expect: int) -> tuple[Envelope, RootInfo] | None:
-        env = self.load_tuf(name, "root")
+    def _load_root(
+        self, name: str, files: Mapping[str, bytes] | None = None
+    ) -> tuple[Envelope, RootInfo] | None:
+        """Load and parse one root file; a parse problem is a ``malformed`` finding."""
+        env = self.load_tuf(name, "root", files)
         if env is None:
             return None
         try:
-            new = parse_root(env.signed, where=name)
+            return env, parse_root(env.signed, where=name)
         except Malformed as e:
             self.error("malformed", "root", str(e))
             return None
+
+    def _parse_step(self, name: str, expect: int) -> tuple[Envelope, RootInfo] | None:
+        loaded = self._load_root(name)
+        if loaded is None:
+            return None
+        env, new = loaded
         if new.header.version != expect:
             self.error(
                 "root-rotation-invalid",
