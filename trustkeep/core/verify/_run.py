@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
+from typing import Protocol
 
 from trustkeep.core.verify._envelope import Envelope, Malformed, digest, parse_envelope
 from trustkeep.core.verify.bundle import MetadataBundle
@@ -14,6 +15,16 @@ __all__ = ["Run"]
 
 #: path-not-delegated findings listed one by one per role before they are summarised
 PATH_FINDINGS_PER_ROLE = 20
+
+
+class RootHeader(Protocol):
+    """What TUF and Notary root headers share for the report."""
+
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def expires_text(self) -> str: ...
 
 
 class Run:
@@ -123,15 +134,15 @@ class Run:
         return self.at.strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def record_root(
-        self, name: str, *, version: int, expires: str, valid: int, threshold: int, mark: int
+        self, name: str, header: RootHeader, *, threshold: int, valid: int, mark: int
     ) -> None:
         """One root version's line of the report: clean when no root error since ``mark``."""
         self.roles.append(
             RoleResult(
                 role="root",
                 file=name,
-                version=version,
-                expires=expires,
+                version=header.version,
+                expires=header.expires_text,
                 signatures=valid,
                 threshold=threshold,
                 valid=self.clean_since(mark, "root"),

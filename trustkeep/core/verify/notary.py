@@ -118,17 +118,6 @@ class NotaryRun(Run):
             self.error("malformed", "root", str(e))
             return None
 
-    def root_result(self, name: str, root: NRoot, valid: int, mark: int) -> None:
-        header, threshold = root.header, root.roles["root"].threshold
-        self.record_root(
-            name,
-            version=header.version,
-            expires=header.expires_text,
-            valid=valid,
-            threshold=threshold,
-            mark=mark,
-        )
-
     def root_chain(
         self, trusted: bytes | None, source: str | None, pins: PinAnchor | None
     ) -> tuple[NRoot | None, Anchor]:
@@ -171,7 +160,9 @@ class NotaryRun(Run):
         self.check_threshold(
             "root", name, valid, root.roles["root"].threshold, f"root v{root.header.version}"
         )
-        self.root_result(name, root, valid, mark)
+        self.record_root(
+            name, root.header, threshold=root.roles["root"].threshold, valid=valid, mark=mark
+        )
         anchor = Anchor(
             kind=anchor.kind,
             source=anchor.source,
@@ -222,7 +213,9 @@ class NotaryRun(Run):
             self.check_threshold(
                 "root", name, by_new, new.roles["root"].threshold, f"root v{version + 1}"
             )
-            self.root_result(name, new, by_new, mark)
+            self.record_root(
+                name, new.header, threshold=new.roles["root"].threshold, valid=by_new, mark=mark
+            )
             root, version = new, version + 1
         later = sorted(v for v in candidates if v > version)
         if later and version + 1 not in candidates:

@@ -147,19 +147,10 @@ class TufRun(Run):
         role = info.roles["root"]
         valid = count_signatures(env, role, info.keys)
         self.check_threshold("root", name, valid, role.threshold, f"root v{info.header.version}")
-        self._root_result(name, info, valid, mark)
-        return info
-
-    def _root_result(self, name: str, info: RootInfo, valid: int, mark: int) -> None:
-        header, threshold = info.header, info.roles["root"].threshold
         self.record_root(
-            name,
-            version=header.version,
-            expires=header.expires_text,
-            valid=valid,
-            threshold=threshold,
-            mark=mark,
+            name, info.header, threshold=info.roles["root"].threshold, valid=valid, mark=mark
         )
+        return info
 
     def _load_root(
         self, name: str, files: Mapping[str, bytes] | None = None
@@ -202,7 +193,9 @@ class TufRun(Run):
                 f"v{expect - 1}'s keys, threshold {old_role.threshold}",
             )
         self.check_threshold("root", name, by_new, new_role.threshold, f"root v{expect}")
-        self._root_result(name, new, by_new, mark)
+        self.record_root(
+            name, new.header, threshold=new.roles["root"].threshold, valid=by_new, mark=mark
+        )
 
     def root_chain(
         self, trusted: bytes | None, source: str | None, mapper: Mapper = sequential
