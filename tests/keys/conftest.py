@@ -100,3 +100,16 @@ def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SoftHSM]:
                 )
                 params.generate_keypair(store=True, label=curve, id=bytes([key_id]))
         yield SoftHSM(SOFTHSM_MODULE, TOKEN_LABEL, TOKEN_PIN, conf)
+
+
+@pytest.fixture
+def cli(run_cli, home: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """run_cli with --home and TRUSTKEEP_PASSPHRASE set; never a traceback."""
+    monkeypatch.setenv("TRUSTKEEP_PASSPHRASE", PASSPHRASE)
+
+    def _run(*argv: str) -> tuple[int, str, str]:
+        code, out, err = run_cli("--home", str(home), *argv)
+        assert "Traceback" not in err
+        return code, out, err
+
+    return _run

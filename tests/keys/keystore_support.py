@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import sys
@@ -76,3 +77,10 @@ def snapshot(home: Path) -> dict[str, str]:
         for p in sorted(home.rglob("*"))
         if p.is_file()
     }
+
+
+def generate(cli, *args: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    """``key generate --json ARGS`` through the ``cli`` fixture; the new key's JSON."""
+    code, out, err = cli("key", "generate", "--json", *args)
+    assert code == 0, err
+    return json.loads(out)["key"]  # type: ignore[no-any-return]

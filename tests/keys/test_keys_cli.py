@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from keystore_support import (
     NEW_PASSPHRASE,
-    PASSPHRASE,
     SoftHSM,
     cli_env,
+    generate,
     snapshot,
     trustkeep_cmd,
 )
@@ -31,25 +31,6 @@ ENTRY_FIELDS = {
     "keyval",
     "uri",
 }
-
-
-@pytest.fixture
-def cli(run_cli, home: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    """run_cli with --home and TRUSTKEEP_PASSPHRASE set."""
-    monkeypatch.setenv("TRUSTKEEP_PASSPHRASE", PASSPHRASE)
-
-    def _run(*argv: str) -> tuple[int, str, str]:
-        code, out, err = run_cli("--home", str(home), *argv)
-        assert "Traceback" not in err
-        return code, out, err
-
-    return _run
-
-
-def generate(cli, *args: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
-    code, out, err = cli("key", "generate", "--json", *args)
-    assert code == 0, err
-    return json.loads(out)["key"]  # type: ignore[no-any-return]
 
 
 def test_generate_and_list_json(cli) -> None:  # type: ignore[no-untyped-def]

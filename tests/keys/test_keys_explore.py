@@ -9,31 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from keystore_support import PASSPHRASE, cli_env, snapshot, trustkeep_cmd
-
-
-@pytest.fixture
-def cli(run_cli, home: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    """run_cli with --home and TRUSTKEEP_PASSPHRASE set; never a traceback."""
-    monkeypatch.setenv("TRUSTKEEP_PASSPHRASE", PASSPHRASE)
-
-    def _run(*argv: str) -> tuple[int, str, str]:
-        code, out, err = run_cli("--home", str(home), *argv)
-        assert "Traceback" not in err
-        return code, out, err
-
-    return _run
-
-
-def _generate(cli, *args: str) -> dict:  # type: ignore[no-untyped-def, type-arg]
-    code, out, err = cli("key", "generate", "--json", *args)
-    assert code == 0, err
-    return json.loads(out)["key"]  # type: ignore[no-any-return]
+from keystore_support import PASSPHRASE, cli_env, generate, snapshot, trustkeep_cmd
 
 
 def test_import_deeply_nested_json_object_is_input_error(cli, home: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Was: exit 4 'internal error: RecursionError' (json.loads of 100k nested objects)."""
-    _generate(cli, "--type", "ed25519", "--name", "alice")
+    generate(cli, "--type", "ed25519", "--name", "alice")
     before = snapshot(home)
     deep = tmp_path / "deep.json"
     deep.write_text('{"a":' * 100_000 + "1" + "}" * 100_000)
@@ -46,7 +27,7 @@ def test_import_deeply_nested_json_object_is_input_error(cli, home: Path, tmp_pa
 
 
 def test_deeply_nested_store_entry_is_storage_error(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
-    key = _generate(cli, "--type", "ed25519", "--name", "alice")
+    key = generate(cli, "--type", "ed25519", "--name", "alice")
     entry = home / "keys" / f"{key['keyid']}.json"
     entry.write_text("[" * 100_000 + "]" * 100_000)
     code, _, err = cli("key", "list")
@@ -61,7 +42,7 @@ def test_deeply_nested_store_entry_is_storage_error(cli, home: Path) -> None:  #
 )
 def test_store_entry_without_public_value_is_storage_error(cli, home: Path, keyval: dict) -> None:  # type: ignore[no-untyped-def, type-arg]
     """Was: `key export-public` exit 4 (ValueError: SSlibKey needs keyval.public)."""
-    key = _generate(cli, "--type", "ecdsa-p256", "--name", "alice")
+    key = generate(cli, "--type", "ecdsa-p256", "--name", "alice")
     entry = home / "keys" / f"{key['keyid']}.json"
     doc = json.loads(entry.read_text())
     doc["keyval"] = keyval
@@ -94,7 +75,7 @@ def test_passwd_remember_refused_by_keyring_changes_nothing(  # type: ignore[no-
 ) -> None:
     """Was: the private half was re-encrypted under the new passphrase, then the keyring
     refused it: exit 3 'error', yet the old passphrase no longer opened the key."""
-    _generate(cli, "--type", "ecdsa-p256", "--name", "alice")
+    generate(cli, "--type", "ecdsa-p256", "--name", "alice")
     before = snapshot(home)
     monkeypatch.setenv("TRUSTKEEP_NEW_PASSPHRASE", "a-different-passphrase")
     code, out, err = cli("key", "passwd", "alice", "--remember")
@@ -121,7 +102,7 @@ def test_passwd_remember_refused_by_keyring_changes_nothing(  # type: ignore[no-
 )
 def test_stdout_write_failure_is_exit_3(cli, home: Path, argv: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
     """Was: exit 4 'internal error: OSError' when stdout is on a full disk."""
-    _generate(cli, "--type", "ecdsa-p256", "--name", "alice")
+    generate(cli, "--type", "ecdsa-p256", "--name", "alice")
     env = cli_env(home, TRUSTKEEP_PASSPHRASE=PASSPHRASE)
     with open("/dev/full", "wb") as full:
         proc = subprocess.run(
@@ -149,7 +130,7 @@ def test_upper_case_hex_name_is_refused(cli, home: Path, name: str) -> None:  # 
 
 
 def test_upper_case_hex_ref_still_resolves_as_prefix(cli) -> None:  # type: ignore[no-untyped-def]
-    key = _generate(cli, "--type", "ed25519", "--name", "alice")
+    key = generate(cli, "--type", "ed25519", "--name", "alice")
     code, out, err = cli("key", "show", key["keyid"][:10].upper(), "--json")
     assert code == 0, err
     assert json.loads(out)["key"]["name"] == "alice"
@@ -174,7 +155,7 @@ def test_export_header_options_that_would_be_ignored_are_refused(  # type: ignor
     cli, tmp_path: Path, args: tuple[str, ...], message: str
 ) -> None:
     """Was: --role/--gun silently dropped with --format pkcs8; --role '' became 'root'."""
-    _generate(cli, "--type", "ecdsa-p256", "--name", "alice")
+    generate(cli, "--type", "ecdsa-p256", "--name", "alice")
     out_file = tmp_path / "alice.key"
     code, out, err = cli("key", "export", "alice", *args, "-o", str(out_file))
     assert code == 2
@@ -186,7 +167,7 @@ def test_export_header_options_that_would_be_ignored_are_refused(  # type: ignor
 def test_remove_that_cannot_delete_the_private_half_keeps_the_key(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
     """Was: the entry was deleted, then removing the private file failed (exit 3): the key
     vanished from `key list` while its private half stayed behind."""
-    key = _generate(cli, "--type", "ed25519", "--name", "alice")
+    key = generate(cli, "--type", "ed25519", "--name", "alice")
     private = home / "keys" / "private" / f"{key['keyid']}.pem"
     private.unlink()
     private.mkdir()  # unlink() of a directory fails, as on a read-only or busy file
@@ -252,7 +233,7 @@ def test_concurrent_generates_cannot_share_a_name(home: Path) -> None:
 def test_corrupt_keyring_file_is_key_access_error(cli, home: Path, keyring_file: Path) -> None:  # type: ignore[no-untyped-def]
     """Was: exit 4 'internal error: MissingSectionHeaderError' (keyrings.alt's file backend
     lets configparser errors through)."""
-    key = _generate(cli, "--type", "ed25519", "--name", "kr", "--backend", "keyring")
+    key = generate(cli, "--type", "ed25519", "--name", "kr", "--backend", "keyring")
     keyring_file.write_text("garbage [[[\n")
     before = snapshot(home)
     code, out, err = cli("key", "export", "kr")

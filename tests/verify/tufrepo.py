@@ -288,3 +288,20 @@ def updater_finds(files: dict[str, bytes], trusted_root: bytes, path: str, workd
     )
     updater.refresh()
     return updater.get_targetinfo(path) is not None
+
+
+def mutate_bytes(data: Any, raw: bytes) -> bytes:
+    """One hypothesis-drawn byte edit of ``raw``: replace, delete or insert one byte."""
+    from hypothesis import strategies as st
+
+    out = bytearray(raw)
+    pos = data.draw(st.integers(0, len(out) - 1))
+    action = data.draw(st.sampled_from(["replace", "delete", "insert"]))
+    byte = data.draw(st.integers(0, 255))
+    if action == "replace":
+        out[pos] = byte
+    elif action == "delete":
+        del out[pos]
+    else:
+        out.insert(pos, byte)
+    return bytes(out)
