@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit
 
 import urllib3
-from urllib3.exceptions import HTTPError, SSLError
+from urllib3.exceptions import HTTPError, MaxRetryError, SSLError
 
 from trustkeep.errors import InputError, StorageError, TrustkeepError
 
@@ -150,13 +150,14 @@ class NotaryHTTP:
             response = self._pool.request(
                 "GET", url, headers={"Accept": "application/json", **headers}, preload_content=False
             )
-        except SSLError as e:
-            raise NetworkError(
-                f"{url}: TLS verification failed",
-                hint="give the server's CA certificate with --tlscacert PEM",
-            ) from e
         except HTTPError as e:
-            raise NetworkError(f"{url}: cannot connect ({type(e).__name__})") from e
+            cause = e.reason if isinstance(e, MaxRetryError) else e
+            if isinstance(cause, SSLError):
+                raise NetworkError(
+                    f"{url}: TLS verification failed",
+                    hint="give the server's CA certificate with --tlscacert PEM",
+                ) from e
+            raise NetworkError(f"{url}: cannot connect ({type(cause).__name__})") from e
         try:
             challenge = None
             if response.status == 401:

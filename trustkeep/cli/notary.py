@@ -185,9 +185,10 @@ def _progress_line(r: GunPull) -> str:
     if r.error is not None:
         return f"{r.gun}: refused, nothing written: {r.error.message}"
     assert r.report is not None
-    first = r.report.errors[0] if r.report.errors else None
-    why = f"{first.code}: {first.message}" if first else "invalid"
-    return f"{r.gun}: refused, nothing written: {why}"
+    errors = r.report.errors
+    codes = ", ".join(dict.fromkeys(f.code for f in errors))
+    why = f"{errors[0].role or '-'}: {errors[0].message}" if errors else "invalid"
+    return f"{r.gun}: refused, nothing written ({codes}): {why}"
 
 
 @notary.command("targets")
