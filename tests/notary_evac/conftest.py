@@ -70,6 +70,8 @@ def _target(files: Path, name: str, text: str) -> Path:
 def _publish_a(client: NotaryClient, work: Path, files: Path) -> tuple[Path, Path, str]:
     client.run("init", GUN_A)
     client.run("publish", GUN_A)
+    client.run("init", GUN_B)  # before the rotation: GUN_B keeps GUN_A's first root key
+    client.run("publish", GUN_B)
     client.run("add", "-p", GUN_A, "v1", str(_target(files, "v1", "app v1\n")))
     key = ec.generate_private_key(ec.SECP256R1())
     (work / "releases.pem").write_bytes(
@@ -114,8 +116,6 @@ def evac(notary: NotaryServer, tmp_path_factory: pytest.TempPathFactory) -> Evac
     files.mkdir()
     client = NotaryClient(notary, work / "trust")
     before, releases_key, keyid = _publish_a(client, work, files)
-    client.run("init", GUN_B)
-    client.run("publish", GUN_B)
     client.run("add", "-p", GUN_B, "tool", str(_target(files, "tool", "tool 1\n")))
     return EvacWorld(
         notary, client, work, files, before, releases_key, keyid, _root_key_file(client, GUN_A)

@@ -97,6 +97,7 @@ class NotaryHTTP:
         self._password = password
         self._tokens: dict[str, str] = {}
         self._basic: str | None = None
+        self._login: str | None = None
         kwargs: dict[str, object] = {}
         if ca_bundle is not None:
             if not ca_bundle.is_file():
@@ -197,8 +198,10 @@ class NotaryHTTP:
             )
         if self._password is None:
             raise InputError("--username needs a password (TRUSTKEEP_NOTARY_PASSWORD)")
-        secret = self._password(f"password for {self.username} at {parts.hostname}")
-        return base64.b64encode(f"{self.username}:{secret}".encode()).decode("ascii")
+        if self._login is None:  # asked once per run, whatever the number of tokens
+            secret = self._password(f"password for {self.username} at {parts.hostname}")
+            self._login = base64.b64encode(f"{self.username}:{secret}".encode()).decode("ascii")
+        return self._login
 
     def _authorize(self, url: str, challenge: Challenge) -> dict[str, str]:
         if challenge.scheme == "basic":

@@ -223,11 +223,13 @@ class StatementCheck:
         return not self.problems
 
 
-def _verifies(key: SSlibKey, keyid: str, sig: Any, payload: bytes) -> bool:
+def _verifies(key: SSlibKey, sig: Any, payload: bytes) -> bool:
+    """Whether ``sig`` (hex) is ``key``'s signature over ``payload``. A Notary key is named by
+    its Notary ID in the statement; securesystemslib wants the key's own (TUF) keyid."""
     if not isinstance(sig, str):
         return False
     try:
-        key.verify_signature(Signature(keyid, sig), payload)
+        key.verify_signature(Signature(key.keyid, sig), payload)
     except (UnverifiedSignatureError, VerificationError, ValueError, TypeError):
         return False
     return True
@@ -276,7 +278,7 @@ def check_statement(
         for s in signatures
         if isinstance(s, dict)
         and s.get("keyid") in tuf_root_keys
-        and _verifies(tuf_root_keys[s["keyid"]], s["keyid"], s.get("sig"), payload)
+        and _verifies(tuf_root_keys[s["keyid"]], s.get("sig"), payload)
     }
     if len(valid) < tuf_threshold:
         problems.append(
@@ -289,7 +291,7 @@ def check_statement(
         public = notary_root_keys.get(keyid) if isinstance(keyid, str) else None
         if public is None or keyid is None:
             problems.append(f"Notary signature by {str(keyid)[:16]}: not a key of that root")
-        elif _verifies(tuf_key(public), keyid, s.get("sig"), payload):
+        elif _verifies(tuf_key(public), s.get("sig"), payload):
             notary_by.append(keyid)
         else:
             problems.append(f"Notary signature by {keyid[:16]} does not verify")
