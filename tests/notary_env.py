@@ -15,10 +15,10 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator, Mapping
-from typing import Any
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 __all__ = ["PASSPHRASES", "NotaryClient", "NotaryServer", "have_notary", "notary_server"]
 

@@ -85,8 +85,15 @@ def _publish_a(client: NotaryClient, work: Path, files: Path) -> tuple[Path, Pat
             serialization.NoEncryption(),
         )
     )
-    client.run("delegation", "add", "-p", GUN_A, "targets/releases", str(work / "releases.pem"),
-               "--all-paths")
+    client.run(
+        "delegation",
+        "add",
+        "-p",
+        GUN_A,
+        "targets/releases",
+        str(work / "releases.pem"),
+        "--all-paths",
+    )
     client.run("key", "import", str(releases_key), "--role", "targets/releases")
     v2 = _target(files, "v2", "app v2\n")
     client.run("add", "-p", GUN_A, "v2", str(v2), "--roles", "targets/releases")
@@ -94,7 +101,9 @@ def _publish_a(client: NotaryClient, work: Path, files: Path) -> tuple[Path, Pat
     shutil.copytree(client.trust_dir / "tuf", before / "tuf")
     client.run("key", "rotate", GUN_A, "root", stdin="yes\n")
     client.run("list", GUN_A)
-    targets = json.loads((client.trust_dir / "tuf" / GUN_A / "metadata" / "targets.json").read_text())
+    targets = json.loads(
+        (client.trust_dir / "tuf" / GUN_A / "metadata" / "targets.json").read_text()
+    )
     keyid = targets["signed"]["delegations"]["roles"][0]["keyids"][0]
     return before, releases_key, keyid
 
@@ -145,12 +154,14 @@ def evac_token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TokenWorld]
     _need_notary()
     work = tmp_path_factory.mktemp("evac-token")
     ca = TestCA.create(work / "pki")
-    with token_service(ca, public={GUN_PUBLIC}) as tokens:
-        with notary_server(work / "server", extra=tokens.auth_config()) as server:
-            login = base64.b64encode(f"{tokens.user}:{tokens.password}".encode()).decode()
-            client = NotaryClient(server, work / "trust", {**PASSPHRASES, "NOTARY_AUTH": login})
-            for gun in (GUN_PUBLIC, GUN_PRIVATE):
-                client.run("init", gun)
-                client.run("publish", gun)
-            tokens.requests.clear()
-            yield TokenWorld(server, tokens)
+    with (
+        token_service(ca, public={GUN_PUBLIC}) as tokens,
+        notary_server(work / "server", extra=tokens.auth_config()) as server,
+    ):
+        login = base64.b64encode(f"{tokens.user}:{tokens.password}".encode()).decode()
+        client = NotaryClient(server, work / "trust", {**PASSPHRASES, "NOTARY_AUTH": login})
+        for gun in (GUN_PUBLIC, GUN_PRIVATE):
+            client.run("init", gun)
+            client.run("publish", gun)
+        tokens.requests.clear()
+        yield TokenWorld(server, tokens)

@@ -164,7 +164,10 @@ class TokenService:
         }
         der = self.ca.cert.public_bytes(serialization.Encoding.DER)
         token = jwt.encode(
-            claims, self.ca.key, algorithm="ES256", headers={"x5c": [base64.b64encode(der).decode()]}
+            claims,
+            self.ca.key,
+            algorithm="ES256",
+            headers={"x5c": [base64.b64encode(der).decode()]},
         )
         return 200, json.dumps({"token": token, "expires_in": 300}).encode()
 

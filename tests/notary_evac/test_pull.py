@@ -82,12 +82,11 @@ def test_pull_with_exported_pins_gets_every_root_version(
     assert code == 1 and "expired" in {f["code"] for f in report["findings"]}
 
 
-def test_two_guns_archive_and_progress_lines(
-    evac: EvacWorld, run_cli: Any, tmp_path: Path
-) -> None:
+def test_two_guns_archive_and_progress_lines(evac: EvacWorld, run_cli: Any, tmp_path: Path) -> None:
     out = tmp_path / "both.tar.gz"
-    code, stdout, err = run_cli("notary", "pull", "--server", evac.server.url, GUN_A, GUN_B,
-                                str(out), "--archive")
+    code, stdout, err = run_cli(
+        "notary", "pull", "--server", evac.server.url, GUN_A, GUN_B, str(out), "--archive"
+    )
     assert code == 0, err
     lines = err.splitlines()
     assert lines[0].startswith(f"{GUN_A}: verified (root v1,2, 7 files, 1 warning(s))")
@@ -109,8 +108,17 @@ def test_all_guns_of_a_trust_dir_anchor_on_its_cached_roots(
     evac: EvacWorld, run_cli: Any, tmp_path: Path
 ) -> None:
     out = tmp_path / "all"
-    code, doc, _ = _json(run_cli, "notary", "pull", "--server", evac.server.url, "--all",
-                         "--trust-dir", str(evac.client.trust_dir), str(out))
+    code, doc, _ = _json(
+        run_cli,
+        "notary",
+        "pull",
+        "--server",
+        evac.server.url,
+        "--all",
+        "--trust-dir",
+        str(evac.client.trust_dir),
+        str(out),
+    )
     assert code == 0
     by_gun = {r["gun"]: r for r in doc["repositories"]}
     assert {GUN_A, GUN_B} <= set(by_gun)
@@ -119,11 +127,18 @@ def test_all_guns_of_a_trust_dir_anchor_on_its_cached_roots(
         assert by_gun[gun]["verification"]["findings"] == []
 
 
-def test_old_trusted_root_walks_the_rotation(
-    evac: EvacWorld, run_cli: Any, tmp_path: Path
-) -> None:
-    code, doc, _ = _json(run_cli, "notary", "pull", "--server", evac.server.url, GUN_A,
-                         str(tmp_path / "o"), "--trust-dir", str(evac.before_rotation))
+def test_old_trusted_root_walks_the_rotation(evac: EvacWorld, run_cli: Any, tmp_path: Path) -> None:
+    code, doc, _ = _json(
+        run_cli,
+        "notary",
+        "pull",
+        "--server",
+        evac.server.url,
+        GUN_A,
+        str(tmp_path / "o"),
+        "--trust-dir",
+        str(evac.before_rotation),
+    )
     assert code == 0
     roots = [r for r in doc["repositories"][0]["verification"]["roles"] if r["role"] == "root"]
     assert [r["version"] for r in roots] == [1, 2]
@@ -158,8 +173,9 @@ def test_tampered_server_answers_are_refused_and_nothing_is_written(
     pins = _pins(run_cli, evac, tmp_path, GUN_A)
     out = tmp_path / "evidence"
     with proxy(evac.server.url, tamper) as url:
-        code, stdout, err = run_cli("notary", "pull", "--server", url, GUN_A, str(out),
-                                    "--pins", str(pins))
+        code, stdout, err = run_cli(
+            "notary", "pull", "--server", url, GUN_A, str(out), "--pins", str(pins)
+        )
     assert code == 1
     assert not out.exists()
     assert list(tmp_path.iterdir()) == [pins]  # no staging directory left behind
@@ -188,14 +204,16 @@ def test_one_bad_gun_does_not_stop_the_good_one(
 def test_unknown_gun_and_existing_out_are_input_errors(
     evac: EvacWorld, run_cli: Any, tmp_path: Path
 ) -> None:
-    code, _, err = run_cli("notary", "pull", "--server", evac.server.url, "example.com/evac/none",
-                           str(tmp_path / "x"))
+    code, _, err = run_cli(
+        "notary", "pull", "--server", evac.server.url, "example.com/evac/none", str(tmp_path / "x")
+    )
     assert code == 2
     assert "no root.json for example.com/evac/none" in err
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "keep.txt").write_text("mine")
-    code, _, err = run_cli("notary", "pull", "--server", evac.server.url, GUN_B,
-                           str(tmp_path / "full"))
+    code, _, err = run_cli(
+        "notary", "pull", "--server", evac.server.url, GUN_B, str(tmp_path / "full")
+    )
     assert code == 2
     assert "already exists; an evidence archive is written once" in err
     assert sorted(p.name for p in (tmp_path / "full").iterdir()) == ["keep.txt"]
@@ -203,13 +221,23 @@ def test_unknown_gun_and_existing_out_are_input_errors(
 
 def test_https_with_ca_bundle(evac_https: HttpsWorld, run_cli: Any, tmp_path: Path) -> None:
     world = evac_https
-    code, _, err = run_cli("notary", "pull", "--server", world.server.url, world.gun,
-                           str(tmp_path / "no-ca"))
+    code, _, err = run_cli(
+        "notary", "pull", "--server", world.server.url, world.gun, str(tmp_path / "no-ca")
+    )
     assert code == 3
     assert "TLS verification failed" in err
     assert not (tmp_path / "no-ca").exists()
-    code, doc, _ = _json(run_cli, "notary", "pull", "--server", world.server.url, world.gun,
-                         str(tmp_path / "ok"), "--tlscacert", str(world.ca.ca_pem))
+    code, doc, _ = _json(
+        run_cli,
+        "notary",
+        "pull",
+        "--server",
+        world.server.url,
+        world.gun,
+        str(tmp_path / "ok"),
+        "--tlscacert",
+        str(world.ca.ca_pem),
+    )
     assert code == 0
     assert doc["server"].startswith("https://127.0.0.1:")
     assert doc["repositories"][0]["valid"] is True

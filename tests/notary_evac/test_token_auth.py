@@ -13,8 +13,9 @@ pytestmark = [pytest.mark.interop, pytest.mark.xdist_group("notary_evac")]
 
 
 def _pull(run_cli: Any, world: TokenWorld, gun: str, out: Path, *extra: str) -> tuple[int, str]:
-    code, stdout, err = run_cli("notary", "pull", "--server", world.server.url, gun, str(out),
-                                *extra, "--json")
+    code, stdout, err = run_cli(
+        "notary", "pull", "--server", world.server.url, gun, str(out), *extra, "--json"
+    )
     return code, stdout + err
 
 
@@ -43,8 +44,17 @@ def test_login_with_password_variable(
 ) -> None:
     monkeypatch.setenv("TRUSTKEEP_NOTARY_PASSWORD", evac_token.tokens.password)
     evac_token.tokens.requests.clear()
-    code, stdout, err = run_cli("notary", "pull", "--server", evac_token.server.url, GUN_PRIVATE,
-                                str(tmp_path / "priv"), "--username", "alice", "--json")
+    code, stdout, err = run_cli(
+        "notary",
+        "pull",
+        "--server",
+        evac_token.server.url,
+        GUN_PRIVATE,
+        str(tmp_path / "priv"),
+        "--username",
+        "alice",
+        "--json",
+    )
     assert code == 0, err
     doc = json.loads(stdout)
     assert doc["repositories"][0]["valid"] is True
