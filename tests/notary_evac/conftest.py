@@ -126,6 +126,20 @@ def evac(notary: NotaryServer, tmp_path_factory: pytest.TempPathFactory) -> Evac
     client = NotaryClient(notary, work / "trust")
     before, releases_key, keyid = _publish_a(client, work, files)
     client.run("add", "-p", GUN_B, "tool", str(_target(files, "tool", "tool 1\n")))
+    # a delegation limited to a path prefix (the releases key, already imported)
+    client.run(
+        "delegation",
+        "add",
+        "-p",
+        GUN_B,
+        "targets/ops",
+        str(work / "releases.pem"),
+        "--paths",
+        "ops/",
+    )
+    (files / "ops").mkdir()
+    deploy = _target(files, "ops/deploy.sh", "echo deploy\n")
+    client.run("add", "-p", GUN_B, "ops/deploy.sh", str(deploy), "--roles", "targets/ops")
     return EvacWorld(
         notary, client, work, files, before, releases_key, keyid, _root_key_file(client, GUN_A)
     )

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from trustkeep.cli._context import get_app, json_option
 from trustkeep.cli._output import emit
-from trustkeep.service.migrate import MigrationResult
 from trustkeep.service.verify import parse_reference_time
+
+if TYPE_CHECKING:
+    from trustkeep.service.migrate import MigrationResult
 
 __all__ = ["COMMANDS", "migrate"]
 

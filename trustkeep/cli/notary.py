@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from cryptography import x509
 
 from trustkeep.cli._context import get_app, json_option
 from trustkeep.cli._output import echo_data, emit
-from trustkeep.core.migration import preferred_targets
 from trustkeep.core.notary_cert import DEFAULT_DAYS
-from trustkeep.core.notary_meta import NotaryKey
-from trustkeep.service.evacuate import GunPull
 from trustkeep.service.verify import parse_reference_time
+
+if TYPE_CHECKING:  # imported when a command runs: `trustkeep --help` stays light
+    from cryptography import x509
+
+    from trustkeep.core.notary_meta import NotaryKey
+    from trustkeep.service.evacuate import GunPull
 
 __all__ = ["COMMANDS", "notary"]
 
@@ -210,6 +213,8 @@ def targets_cmd(source: Path, gun: str, at: str | None, fmt: str) -> None:
     The metadata is verified first. With --format refs each tag appears once, taken
     from the role Docker prefers: targets/releases, then targets, then other roles.
     """
+    from trustkeep.core.migration import preferred_targets
+
     app = get_app()
     listing = app.service.evacuate.signed_targets(
         source, gun=gun, at=parse_reference_time(at) if at else None
@@ -262,7 +267,9 @@ def _key_doc(key: NotaryKey) -> dict[str, object]:
 
 
 def _cn(cert: x509.Certificate) -> str | None:
-    names = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    from cryptography.x509.oid import NameOID
+
+    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     value = names[0].value if names else None
     return value if isinstance(value, str) else None
 
