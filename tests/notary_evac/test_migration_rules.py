@@ -8,7 +8,14 @@ import hashlib
 import pytest
 from tuf.api.metadata import DelegatedRole
 
-from trustkeep.core.migration import ALL_HASH_PREFIXES, glob_escape, map_prefixes, notary_hashes
+from trustkeep.core.migration import (
+    ALL_HASH_PREFIXES,
+    STATEMENT_TYPE,
+    check_statement,
+    glob_escape,
+    map_prefixes,
+    notary_hashes,
+)
 
 
 def _tuf_accepts(paths: tuple[str, ...] | None, hashes: tuple[str, ...] | None, name: str) -> bool:
@@ -101,3 +108,30 @@ def test_notary_hashes_base64_to_hex() -> None:
     )
     assert hashes == {"sha256": digest.hex()}
     assert dropped == ["md5", "sha512"]
+
+
+HOSTILE = {
+    "not-an-object": [],
+    "signed-not-an-object": {"signed": []},
+    "wrong-type": {"signed": {"_type": "root"}},
+    "keyid-a-list": {
+        "signed": {"_type": STATEMENT_TYPE, "gun": "g"},
+        "signatures": [{"keyid": ["x"], "sig": 1}, "junk"],
+        "notary_signatures": [{"keyid": 5}, None],
+    },
+}
+
+
+@pytest.mark.parametrize("doc", HOSTILE.values(), ids=HOSTILE.keys())
+def test_hostile_statements_are_problems_not_crashes(doc: object) -> None:
+    check = check_statement(
+        doc,
+        notary_root=b"n",
+        notary_root_keys={},
+        tuf_root=b"t",
+        tuf_root_keys={},
+        tuf_threshold=1,
+        gun="g",
+    )
+    assert not check.valid
+    assert check.problems

@@ -235,6 +235,38 @@ def _verifies(key: SSlibKey, sig: Any, payload: bytes) -> bool:
     return True
 
 
+def _tuf_signers(signatures: Any, keys: Mapping[str, SSlibKey], payload: bytes) -> set[str]:
+    """Distinct keyids of ``keys`` with a valid signature in ``signatures``."""
+    return {
+        s["keyid"]
+        for s in (signatures if isinstance(signatures, list) else [])
+        if isinstance(s, dict)
+        and isinstance(s.get("keyid"), str)
+        and s["keyid"] in keys
+        and _verifies(keys[s["keyid"]], s.get("sig"), payload)
+    }
+
+
+def _notary_signers(
+    signatures: Any,
+    keys: Mapping[str, PublicKeyTypes],
+    payload: bytes,
+    problems: list[str],
+) -> list[str]:
+    """Notary root keyids that signed; a signature that does not verify is a problem."""
+    signed_by: list[str] = []
+    for s in signatures if isinstance(signatures, list) else []:
+        keyid = s.get("keyid") if isinstance(s, dict) else None
+        public = keys.get(keyid) if isinstance(keyid, str) else None
+        if public is None or keyid is None:
+            problems.append(f"Notary signature by {str(keyid)[:16]}: not a key of that root")
+        elif _verifies(tuf_key(public), s.get("sig"), payload):
+            signed_by.append(keyid)
+        else:
+            problems.append(f"Notary signature by {keyid[:16]} does not verify")
+    return signed_by
+
+
 def _signed_part(doc: Any) -> dict[str, Any]:
     signed = doc.get("signed") if isinstance(doc, dict) else None
     if not isinstance(signed, dict) or signed.get("_type") != STATEMENT_TYPE:
@@ -272,29 +304,12 @@ def check_statement(
         if recorded != hashlib.sha256(raw).hexdigest():
             problems.append(f"the statement's {key} sha256 is not that of {what}")
     payload = statement_payload(signed)
-    signatures = doc.get("signatures") if isinstance(doc.get("signatures"), list) else []
-    valid = {
-        s.get("keyid")
-        for s in signatures
-        if isinstance(s, dict)
-        and s.get("keyid") in tuf_root_keys
-        and _verifies(tuf_root_keys[s["keyid"]], s.get("sig"), payload)
-    }
+    valid = _tuf_signers(doc.get("signatures"), tuf_root_keys, payload)
     if len(valid) < tuf_threshold:
         problems.append(
             f"{len(valid)} valid signature(s) by the new TUF root keys, threshold {tuf_threshold}"
         )
-    notary_by: list[str] = []
-    notary_sigs = doc.get("notary_signatures")
-    for s in notary_sigs if isinstance(notary_sigs, list) else []:
-        keyid = s.get("keyid") if isinstance(s, dict) else None
-        public = notary_root_keys.get(keyid) if isinstance(keyid, str) else None
-        if public is None or keyid is None:
-            problems.append(f"Notary signature by {str(keyid)[:16]}: not a key of that root")
-        elif _verifies(tuf_key(public), s.get("sig"), payload):
-            notary_by.append(keyid)
-        else:
-            problems.append(f"Notary signature by {keyid[:16]} does not verify")
+    notary_by = _notary_signers(doc.get("notary_signatures"), notary_root_keys, payload, problems)
     if not notary_by:
         warnings.append("not signed by the retiring Notary root key (it was not in the store)")
     return StatementCheck(

@@ -294,20 +294,8 @@ class MigrateService:
             raise InputError(f"{to}: exists and is not a directory")
         verified = load_verified(self.verify, source, gun=gun, at=at)
         when = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
-        repo = verified.repo
-        notary_entries = self._notary_root_entries(repo)
-        roots: list[Key] = [resolve_key(self.keys, r).key for r in root_keys]
-        kept: str | None = None
-        if keep_root_key:
-            if not notary_entries:
-                raise InputError(
-                    f"--keep-root-key: no private key of {gun}'s Notary root is in the store",
-                    hint="import it first: trustkeep key import ~/.docker/trust/private/<id>.key",
-                )
-            entry = notary_entries[0][1]
-            kept = entry.keyid
-            if all(k.keyid != kept for k in roots):
-                roots.append(entry.sslib_key())
+        notary_entries = self._notary_root_entries(verified.repo)
+        roots, kept = self._root_keys(root_keys, notary_entries if keep_root_key else None, gun)
         targets = [resolve_key(self.keys, r).key for r in targets_keys]
         state = rootops.new_repository(
             keys={
@@ -322,22 +310,55 @@ class MigrateService:
             consistent_snapshot=False,
         )
         build = _Build(self.keys, state, when)
-        written, carried = self._build(build, repo, to)
-        statement, notary_signed = self._statement(to, verified, state, notary_entries, when)
+        carried = self._build(build, verified.repo)
+        # every signature is made before the first byte is written
+        statement, notary_signed = self._statement(verified, state, notary_entries, when)
+        written = self._write(to, state, statement)
         return MigrationResult(
             directory=to,
             gun=gun,
             source=source,
-            notary_root_version=repo.root_version,
+            notary_root_version=verified.repo.root_version,
             roles=carried,
             not_carried=tuple(build.not_carried),
             notes=tuple(build.notes),
             root_keys=tuple(k.keyid for k in roots),
             kept_notary_root_key=kept,
-            statement=statement,
+            statement=written[-1],
             notary_signed=notary_signed,
-            written=(*written, statement),
+            written=tuple(written),
         )
+
+    def _root_keys(
+        self,
+        refs: Sequence[str],
+        keep: Sequence[tuple[str, KeyEntry]] | None,
+        gun: str,
+    ) -> tuple[list[Key], str | None]:
+        """The new root keys; with ``keep``, the Notary root key from the store joins them."""
+        roots: list[Key] = [resolve_key(self.keys, r).key for r in refs]
+        if keep is None:
+            return roots, None
+        if not keep:
+            raise InputError(
+                f"--keep-root-key: no private key of {gun}'s Notary root is in the store",
+                hint="import it first: trustkeep key import ~/.docker/trust/private/<id>.key",
+            )
+        entry = keep[0][1]
+        if all(k.keyid != entry.keyid for k in roots):
+            roots.append(entry.sslib_key())
+        return roots, entry.keyid
+
+    @staticmethod
+    def _write(to: Path, state: RepoState, statement: bytes) -> list[Path]:
+        path = to / STATEMENT_FILE
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StorageError(f"{path.parent}: cannot create directory: {e.strerror}") from e
+        written = repo_dir.write_changed(to, state)
+        atomic_write(path, statement)
+        return [*written, path]
 
     def _notary_root_entries(self, repo: mig.NotaryRepo) -> list[tuple[str, KeyEntry]]:
         """(Notary root keyid, store entry with a private half) for the last root's keys."""
@@ -348,9 +369,8 @@ class MigrateService:
             if key.canonical_id in by_canonical
         ]
 
-    def _build(
-        self, build: _Build, repo: mig.NotaryRepo, to: Path
-    ) -> tuple[list[Path], tuple[CarriedRole, ...]]:
+    def _build(self, build: _Build, repo: mig.NotaryRepo) -> tuple[CarriedRole, ...]:
+        """Targets, delegations, snapshot and timestamp, all signed with the store's keys."""
         state = build.state
         top = next(r for r in repo.roles if r.name == "targets")
         build.carried["targets"] = (1, (), None)
@@ -377,12 +397,7 @@ class MigrateService:
         apply_signatures(state.timestamp, pool.signers(self._authorized(state, "timestamp")))
         for name in state.all_roles():
             state.mark(name)
-        roles = tuple(self._carried(state, build, n, counts.get(n, 0)) for n in build.carried)
-        try:
-            to.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise StorageError(f"{to}: cannot create directory: {e.strerror}") from e
-        return repo_dir.write_changed(to, state), roles
+        return tuple(self._carried(state, build, n, counts.get(n, 0)) for n in build.carried)
 
     @staticmethod
     def _authorized(state: RepoState, role: str) -> list[str]:
@@ -402,42 +417,33 @@ class MigrateService:
 
     def _statement(
         self,
-        to: Path,
         verified: VerifiedNotary,
         state: RepoState,
         notary_entries: Sequence[tuple[str, KeyEntry]],
         now: datetime,
-    ) -> tuple[Path, bool]:
-        tuf_root = repo_dir.serialize(state.root)
+    ) -> tuple[bytes, bool]:
+        """The signed statement document, and whether the Notary root key signed it."""
         signed = mig.statement_signed(
             gun=verified.gun,
             notary_root=verified.repo.root_bytes,
             notary_root_version=verified.repo.root_version,
-            tuf_root=tuf_root,
+            tuf_root=repo_dir.serialize(state.root),
             tuf_root_version=state.root.signed.version,
             verified_at=verified.at,
             migrated_at=now,
         )
         payload = mig.statement_payload(signed)
         pool = SignerPool(self.keys)
+        root_signers = pool.signers(self._authorized(state, "root"))
         signatures = [
-            {"keyid": s.keyid, "sig": s.signature}
-            for s in (
-                signer.sign(payload) for signer in pool.signers(self._authorized(state, "root"))
-            )
+            {"keyid": s.keyid, "sig": s.signature} for s in (r.sign(payload) for r in root_signers)
         ]
         notary = [
             {"keyid": keyid, "sig": pool.signer(entry.keyid).sign(payload).signature}
             for keyid, entry in notary_entries
         ]
         doc = {"signed": signed, "signatures": signatures, "notary_signatures": notary}
-        path = to / STATEMENT_FILE
-        try:
-            path.parent.mkdir(exist_ok=True)
-        except OSError as e:
-            raise StorageError(f"{path.parent}: cannot create directory: {e.strerror}") from e
-        atomic_write(path, (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode("utf-8"))
-        return path, bool(notary)
+        return (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode("utf-8"), bool(notary)
 
     def check(
         self,
