@@ -241,3 +241,16 @@ def test_https_with_ca_bundle(evac_https: HttpsWorld, run_cli: Any, tmp_path: Pa
     assert code == 0
     assert doc["server"].startswith("https://127.0.0.1:")
     assert doc["repositories"][0]["valid"] is True
+
+
+def test_an_answer_longer_than_recorded_is_a_trust_failure(
+    evac: EvacWorld, run_cli: Any, tmp_path: Path
+) -> None:
+    def longer(path: str, body: bytes) -> bytes | None:
+        return body + b" " * 10 if "/_trust/tuf/targets." in path else body
+
+    with proxy(evac.server.url, longer) as url:
+        code, _, err = run_cli("notary", "pull", "--server", url, GUN_B, str(tmp_path / "o"))
+    assert code == 1
+    assert "the server sent more for targets than the" in err
+    assert not (tmp_path / "o").exists()

@@ -71,3 +71,39 @@ def test_metadata_that_does_not_verify_lists_nothing(
     assert code == 1
     assert out == ""
     assert f"the Notary metadata of {GUN_A} does not verify" in err
+
+
+def test_an_archive_whose_files_differ_from_its_manifest_is_refused(
+    evac: EvacWorld, run_cli: Any, tmp_path: Path
+) -> None:
+    out = tmp_path / "evidence"
+    assert run_cli("notary", "pull", "--server", evac.server.url, GUN_A, str(out))[0] == 0
+    metadata = out / "tuf" / GUN_A / "metadata"
+    (metadata / "1.root.json").unlink()  # the chain still verifies from root v2 alone
+    code, _, err = run_cli("notary", "targets", str(out), "--gun", GUN_A)
+    assert code == 1
+    assert f"tuf/{GUN_A}/metadata/1.root.json is not the file its manifest.json lists" in err
+
+
+def test_pull_limits_bound_root_versions_and_roles(evac: EvacWorld, tmp_path: Path) -> None:
+    from trustkeep.service import Service
+    from trustkeep.service.evacuate import PullLimits
+
+    def refuse(name: str) -> str:
+        raise AssertionError(f"no secret should be asked for ({name})")
+
+    service = Service(tmp_path / "home", refuse).evacuate
+    result = service.pull(
+        evac.server.url, [GUN_A], tmp_path / "a", limits=PullLimits(root_versions=1)
+    )
+    assert result.repositories[0].error is not None
+    assert "root v2: more than the versions allowed" in result.repositories[0].error.message
+    result = service.pull(
+        evac.server.url, [GUN_A], tmp_path / "b", limits=PullLimits(delegations=0)
+    )
+    assert "snapshot lists more than the roles allowed" in str(result.repositories[0].error)
+    result = service.pull(
+        evac.server.url, [GUN_A], tmp_path / "c", limits=PullLimits(role_bytes=100)
+    )
+    assert "bytes, more than the 100 bytes allowed" in str(result.repositories[0].error)
+    assert not any((tmp_path / n).exists() for n in "abc")

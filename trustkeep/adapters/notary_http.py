@@ -24,7 +24,7 @@ from urllib3.exceptions import HTTPError, MaxRetryError, SSLError
 
 from trustkeep.errors import InputError, StorageError, TrustkeepError
 
-__all__ = ["Challenge", "NetworkError", "NotaryHTTP", "parse_challenge"]
+__all__ = ["Challenge", "NetworkError", "NotaryHTTP", "ResponseTooLarge", "parse_challenge"]
 
 _CHUNK = 64 * 1024
 _TOKEN_BYTES = 1024 * 1024
@@ -35,6 +35,10 @@ class NetworkError(TrustkeepError):
     """The server could not be reached or did not answer as a Notary server does (exit 3)."""
 
     exit_code = 3
+
+
+class ResponseTooLarge(NetworkError):
+    """The answer is longer than the caller allowed; nothing past the limit was read."""
 
 
 @dataclass(frozen=True)
@@ -177,13 +181,13 @@ class NotaryHTTP:
     def _read(response: urllib3.BaseHTTPResponse, url: str, limit: int) -> bytes:
         declared = response.headers.get("Content-Length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise NetworkError(f"{url}: {declared} bytes, more than the {limit} allowed")
+            raise ResponseTooLarge(f"{url}: {declared} bytes, more than the {limit} allowed")
         chunks: list[bytes] = []
         size = 0
         for chunk in response.stream(_CHUNK):
             size += len(chunk)
             if size > limit:
-                raise NetworkError(f"{url}: more than the {limit} bytes allowed")
+                raise ResponseTooLarge(f"{url}: more than the {limit} bytes allowed")
             chunks.append(chunk)
         return b"".join(chunks)
 

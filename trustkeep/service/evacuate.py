@@ -19,7 +19,7 @@ import json
 import shutil
 import tarfile
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,7 +28,7 @@ from typing import Any
 from trustkeep import __version__
 from trustkeep.adapters.atomic import atomic_write
 from trustkeep.adapters.metadata_source import read_input_file, read_metadata
-from trustkeep.adapters.notary_http import NotaryHTTP, read_ca_bundle
+from trustkeep.adapters.notary_http import NotaryHTTP, ResponseTooLarge, read_ca_bundle
 from trustkeep.core.migration import NotaryRepo, read_notary_repo
 from trustkeep.core.rolenames import validate_notary_role_name
 from trustkeep.core.secrets import SecretsHandler
@@ -166,7 +166,18 @@ class _Fetch:
         length = entry.get("length")
         if digest is None or not isinstance(length, int) or length < 0:
             return None
-        return self.get(f"{role}.{digest}.json", min(length, self.limits.role_bytes))
+        if length > self.limits.role_bytes:
+            raise InputError(
+                f"{self.gun}: {role} is {length} bytes, more than the "
+                f"{self.limits.role_bytes} bytes allowed"
+            )
+        try:
+            return self.get(f"{role}.{digest}.json", length)
+        except ResponseTooLarge as e:
+            raise TrustFailure(
+                f"{self.gun}: the server sent more for {role} than the {length} bytes recorded "
+                "for it (length-mismatch)"
+            ) from e
 
     def all(self) -> dict[str, bytes]:
         files: dict[str, bytes] = {}
@@ -471,8 +482,28 @@ def load_verified(
             hint=f"see trustkeep verify {source} --gun {gun} --at {when.isoformat()}",
         )
     bundle = read_metadata(source, gun=gun)
+    _check_manifest(manifest, source, gun, bundle.files)
     try:
         repo = read_notary_repo(bundle.files)
     except ValueError as e:  # Malformed: the verifier passed it, so this is defensive
         raise InputError(f"{source}: {e}") from e
     return VerifiedNotary(source, gun, when, repo, report.report, manifest)
+
+
+def _check_manifest(
+    manifest: dict[str, Any] | None, source: Path, gun: str, files: Mapping[str, bytes]
+) -> None:
+    """An archive's files must be the ones its manifest lists (catches a damaged copy)."""
+    entries = manifest.get("repositories") if manifest is not None else None
+    entry = next((e for e in entries or [] if isinstance(e, dict) and e.get("gun") == gun), None)
+    if entry is None or not isinstance(entry.get("files"), dict):
+        return
+    prefix = f"tuf/{gun}/metadata/"
+    listed = {k.removeprefix(prefix): v for k, v in entry["files"].items()}
+    for name in sorted(set(listed) | set(files)):
+        data = files.get(name)
+        if data is None or hashlib.sha256(data).hexdigest() != listed.get(name):
+            raise TrustFailure(
+                f"{source}: {prefix}{name} is not the file its {MANIFEST} lists "
+                "(missing, added or changed since it was pulled)"
+            )
