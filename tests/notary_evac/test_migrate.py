@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import GUN_A, GUN_B, EvacWorld
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from evac_world import GUN_A, GUN_B, EvacWorld
 from tuf.api.metadata import Metadata, Root, Targets
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "repo"))

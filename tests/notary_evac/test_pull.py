@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import GUN_A, GUN_B, EvacWorld, HttpsWorld
 from evac_support import flip_byte, proxy
+from evac_world import GUN_A, GUN_B, EvacWorld, HttpsWorld
 
 pytestmark = [pytest.mark.interop, pytest.mark.xdist_group("notary_evac")]
 

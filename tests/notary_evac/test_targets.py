@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import GUN_A, EvacWorld
+from evac_world import GUN_A, EvacWorld
 
 pytestmark = [pytest.mark.interop, pytest.mark.xdist_group("notary_evac")]
 

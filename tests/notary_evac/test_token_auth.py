@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import GUN_PRIVATE, GUN_PUBLIC, TokenWorld
+from evac_world import GUN_PRIVATE, GUN_PUBLIC, TokenWorld
 
 pytestmark = [pytest.mark.interop, pytest.mark.xdist_group("notary_evac")]
 

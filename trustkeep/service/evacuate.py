@@ -407,6 +407,7 @@ class EvacuateService:
     def _publish(staging: Path, out: Path, archive: bool, at: datetime) -> None:
         if not archive:
             try:
+                staging.chmod(0o755)  # mkdtemp made it private; evidence is for sharing
                 if out.is_dir():
                     out.rmdir()  # empty (checked); replaced by the staging directory
                 staging.rename(out)
