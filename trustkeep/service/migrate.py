@@ -311,6 +311,7 @@ class MigrateService:
         )
         build = _Build(self.keys, state, when)
         carried = self._build(build, verified.repo)
+        build.notes += self._key_notes(verified.repo, kept, notary_entries)
         # every signature is made before the first byte is written
         statement, notary_signed = self._statement(verified, state, notary_entries, when)
         written = self._write(to, state, statement)
@@ -329,6 +330,28 @@ class MigrateService:
             written=tuple(written),
         )
 
+    @staticmethod
+    def _key_notes(
+        repo: mig.NotaryRepo, kept: str | None, entries: Sequence[tuple[str, KeyEntry]]
+    ) -> list[str]:
+        held = {keyid for keyid, _ in entries}
+        notes = [
+            "snapshot and timestamp are signed with the new keys; Notary's server-held "
+            "timestamp (and snapshot) keys stay with the notary server"
+        ]
+        if kept is None:
+            notes.append(
+                f"the Notary root key(s) {', '.join(k[:12] for k in repo.root_keys)} are not "
+                "TUF root keys (--keep-root-key makes the ones in the store root keys)"
+            )
+        missing = [k[:12] for k in repo.root_keys if k not in held]
+        if missing:
+            notes.append(
+                f"Notary root key(s) {', '.join(missing)} are not in the store: they did not "
+                "sign the migration statement"
+            )
+        return notes
+
     def _root_keys(
         self,
         refs: Sequence[str],
@@ -344,10 +367,10 @@ class MigrateService:
                 f"--keep-root-key: no private key of {gun}'s Notary root is in the store",
                 hint="import it first: trustkeep key import ~/.docker/trust/private/<id>.key",
             )
-        entry = keep[0][1]
-        if all(k.keyid != entry.keyid for k in roots):
-            roots.append(entry.sslib_key())
-        return roots, entry.keyid
+        for _, entry in keep:  # every key of the last Notary root that the store holds
+            if all(k.keyid != entry.keyid for k in roots):
+                roots.append(entry.sslib_key())
+        return roots, keep[0][1].keyid
 
     @staticmethod
     def _write(to: Path, state: RepoState, statement: bytes) -> list[Path]:
