@@ -205,6 +205,9 @@ def test_verify_migrated_from_accepts_the_statement(migration: Migration, run_cl
     assert (m["valid"], m["gun"], m["problems"]) == (True, GUN_A, [])
     assert (m["tuf_root_signatures"], m["tuf_root_threshold"]) == (2, 1)
     assert len(m["notary_root_signed_by"]) == 1
+    code, human, _ = run_cli("verify", str(migration.dir_a), "--migrated-from", str(migration.out))
+    assert code == 0
+    assert "migration statement: VALID" in human.splitlines()
     code, doc = _verify(run_cli, migration.dir_b, migration.out)
     assert code == 0
     assert doc["migration"]["warnings"] == [

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from securesystemslib.signer import CryptoSigner
 from tuf.api.metadata import DelegatedRole
 
 from trustkeep.core.migration import (
@@ -15,6 +18,8 @@ from trustkeep.core.migration import (
     glob_escape,
     map_prefixes,
     notary_hashes,
+    tuf_key,
+    tuf_scheme,
 )
 
 
@@ -135,3 +140,26 @@ def test_hostile_statements_are_problems_not_crashes(doc: object) -> None:
     )
     assert not check.valid
     assert check.problems
+
+
+KEYS = {
+    "ed25519": (lambda: ed25519.Ed25519PrivateKey.generate(), "ed25519"),
+    "p256": (lambda: ec.generate_private_key(ec.SECP256R1()), "ecdsa-sha2-nistp256"),
+    "p384": (lambda: ec.generate_private_key(ec.SECP384R1()), "ecdsa-sha2-nistp384"),
+    "p521": (lambda: ec.generate_private_key(ec.SECP521R1()), None),
+    "rsa2048": (lambda: rsa.generate_private_key(65537, 2048), "rsassa-pss-sha256"),
+    "rsa1024": (lambda: rsa.generate_private_key(65537, 1024), None),
+}
+
+
+@pytest.mark.parametrize(("make", "scheme"), KEYS.values(), ids=KEYS.keys())
+def test_notary_key_types_and_their_tuf_schemes(make: Any, scheme: str | None) -> None:
+    private = make()
+    found, why = tuf_scheme(private.public_key())
+    assert found == scheme
+    if scheme is None:
+        assert why  # the report says why the key is not carried
+        return
+    key = tuf_key(private.public_key())
+    signer = CryptoSigner(private, key)
+    key.verify_signature(signer.sign(b"payload"), b"payload")  # the scheme really verifies
