@@ -80,6 +80,7 @@ class GunPull:
     files: dict[str, str] = field(default_factory=dict)  # archive path -> sha256
     root_versions: tuple[int, ...] = ()
     error: TrustkeepError | None = None
+    skipped: tuple[str, ...] = ()  # fetched but outside what verification checked: not kept
 
     def to_dict(self) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -88,6 +89,7 @@ class GunPull:
             "written": self.valid,
             "root_versions": list(self.root_versions),
             "files": len(self.files),
+            "skipped": list(self.skipped),
             "verification": self.report.to_dict() if self.report else None,
         }
         if self.error is not None:
@@ -329,7 +331,7 @@ class EvacuateService:
                 path = metadata / name
                 path.parent.mkdir(parents=True, exist_ok=True)
                 atomic_write(path, data)
-            report = self._verify(staging, gun, pins, trust_dir, at)
+            report, covered = self._verify(staging, gun, pins, trust_dir, at)
         except TrustkeepError as e:
             shutil.rmtree(staging / "tuf" / gun, ignore_errors=True)
             return GunPull(gun, False, None, error=e)
@@ -337,24 +339,36 @@ class EvacuateService:
         if not report.valid:
             shutil.rmtree(staging / "tuf" / gun, ignore_errors=True)
             return GunPull(gun, False, report, root_versions=versions)
+        current = f"{max(versions)}.root.json"
+        skipped = tuple(
+            n
+            for n in sorted(files)
+            if n not in covered and not (n == "root.json" and files[n] == files.get(current))
+        )
+        for name in skipped:  # listed by snapshot but outside the delegation tree: unchecked
+            (metadata / name).unlink()
+            del files[name]
         hashes = {
             f"tuf/{gun}/metadata/{name}": hashlib.sha256(data).hexdigest()
             for name, data in sorted(files.items())
         }
-        return GunPull(gun, True, report, hashes, versions)
+        return GunPull(gun, True, report, hashes, versions, skipped=skipped)
 
     def _verify(
         self, staging: Path, gun: str, pins: Path | None, trust_dir: Path | None, at: datetime
-    ) -> Report:
-        """From the anchor, then from root v1: one report holding both runs' errors."""
+    ) -> tuple[Report, set[str]]:
+        """From the anchor, then from root v1: one report holding both runs' errors, and
+        the files the runs checked."""
         cached = trust_dir / "tuf" / gun / "metadata" / "root.json" if trust_dir else None
         root = cached if cached is not None and cached.is_file() else None
         anchored = self.verify.verify(
             VerifyRequest(directory=staging, gun=gun, pins=pins, root=root, at=at, jobs=1)
         ).report
+        covered = {r.file for r in anchored.roles if r.file}
         if pins is None and root is None:
-            return anchored
+            return anchored, covered
         chain = self.verify.verify(VerifyRequest(directory=staging, gun=gun, at=at, jobs=1)).report
+        covered |= {r.file for r in chain.roles if r.file}
         extra = tuple(
             Finding(
                 severity=f.severity,
@@ -365,12 +379,13 @@ class EvacuateService:
             for f in chain.findings
             if f.severity == "error" and f not in anchored.findings
         )
-        return Report(
+        report = Report(
             format=anchored.format,
             anchor=anchored.anchor,
             roles=anchored.roles,
             findings=(*anchored.findings, *extra),
         )
+        return report, covered
 
     def _write_manifest(
         self, staging: Path, pulled: PullResult, pins: Path | None, trust_dir: Path | None
