@@ -33,6 +33,7 @@ _COMMAND_MODULES = (
     "verify",
     "pin",
     "notary",
+    "migrate",
     "demo",
     "ceremony",
 )

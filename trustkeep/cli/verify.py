@@ -125,6 +125,12 @@ def render_report(report: Report, source: str) -> str:
     help="Worker processes for signature checks (default: one per CPU, at most 8; "
     "1 = this process only).",
 )
+@click.option(
+    "--migrated-from",
+    metavar="OUT",
+    type=click.Path(path_type=Path),
+    help="Also check DIR/migration/statement.json against this Notary archive or trust dir.",
+)
 @json_option
 def verify(
     directory: Path,
@@ -135,6 +141,7 @@ def verify(
     at: str | None,
     fmt: str | None,
     jobs: int | None,
+    migrated_from: Path | None,
 ) -> int:
     """Verify a metadata chain offline: DIR is a TUF metadata directory, a Notary cache
     (<trust_dir>/tuf/<GUN>/metadata), a trust dir with --gun, or a .tar/.tar.gz of one.
@@ -155,8 +162,29 @@ def verify(
     for note in result.notes:
         warn(f"{directory}: {note}")
     report = result.report
+    if migrated_from is not None:
+        return _with_migration(report, directory, migrated_from, gun)
     emit(report.to_dict(), lambda: render_report(report, str(directory)))
     return 0 if report.valid else 1
+
+
+def _with_migration(report: Report, directory: Path, source: Path, gun: str | None) -> int:
+    check = get_app().service.migrate.check(directory, source, gun=gun)
+    c = check.check
+
+    def human() -> str:
+        verdict = "VALID" if c.valid else "INVALID"
+        lines = [render_report(report, str(directory)), f"migration statement: {verdict}"]
+        lines.append(
+            f"  {check.statement}: {c.gun}, {c.tuf_signatures}/{c.tuf_threshold} new root "
+            f"signature(s), Notary root signatures: {len(c.notary_signed_by)}"
+        )
+        lines += [f"  error: {p}" for p in c.problems]
+        lines += [f"  warning: {w}" for w in c.warnings]
+        return "\n".join(lines)
+
+    emit({**report.to_dict(), "migration": check.to_dict()}, human)
+    return 0 if report.valid and c.valid else 1
 
 
 COMMANDS = [verify]

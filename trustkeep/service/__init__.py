@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 from trustkeep.core.secrets import SecretsHandler
 
 if TYPE_CHECKING:
+    from trustkeep.service.evacuate import EvacuateService
     from trustkeep.service.keys import KeyService
+    from trustkeep.service.migrate import MigrateService
     from trustkeep.service.pins import PinService
     from trustkeep.service.repo import RepoService
     from trustkeep.service.verify import VerifyService
@@ -51,3 +53,15 @@ class Service:
         from trustkeep.service.pins import PinService
 
         return PinService(self.keys, self.verify)
+
+    @cached_property
+    def evacuate(self) -> EvacuateService:
+        from trustkeep.service.evacuate import EvacuateService
+
+        return EvacuateService(self.verify, self.secrets_handler)
+
+    @cached_property
+    def migrate(self) -> MigrateService:
+        from trustkeep.service.migrate import MigrateService
+
+        return MigrateService(self.keys, self.verify)
