@@ -17,7 +17,7 @@ def versions(directory: Path) -> dict[str, int]:
     """Role file name -> version of every top-level ``*.json`` in a metadata directory."""
     out: dict[str, int] = {}
     for file in sorted(directory.glob("*.json")):
-        out[file.name] = json.loads(file.read_bytes())["signed"]["version"]
+        out[file.name] = json.loads(file.read_bytes())["signed"].get("version", -1)
     return out
 
 

@@ -45,7 +45,7 @@ class Limits:
     timestamp: int = 16_384
     snapshot: int = 2_000_000
     targets: int = 5_000_000
-    root_rotations: int = 32
+    root_rotations: int = 256  # as python-tuf
     lookup_roles: int = MAX_ROLES
     mirror_roles: int = 4096
 

@@ -80,8 +80,10 @@ def load(data: bytes, kind: type[T], role: str) -> Loaded[T]:
     return Loaded(role, metadata, envelope, data)
 
 
-def _first_line(error: Exception) -> str:
-    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+def _first_line(error: BaseException) -> str:
+    cause = error.__cause__ if isinstance(error, DeserializationError) else None
+    shown = cause if cause is not None and str(cause) else error
+    text = str(shown).splitlines()[0] if str(shown) else type(shown).__name__
     return text[:160]
 
 
