@@ -56,7 +56,8 @@ class Repository:
     published: dict[str, dict[int, bytes]] = field(default_factory=dict)
     artifacts: dict[str, bytes] = field(default_factory=dict)
     raw: dict[str, bytes] = field(default_factory=dict)  # served name -> bytes (or ENDLESS)
-    static: Path | None = None
+    static: Path | None = None  # serve this metadata directory as it is
+    static_targets: Path | None = None  # and target files from here (HASH. prefixes dropped)
 
     @classmethod
     def create(cls, *, consistent: bool = True, hashes: bool = False) -> Repository:
@@ -224,8 +225,12 @@ class Repository:
         return self.published.get(role, {}).get(self.md[role].signed.version)
 
     def target(self, path: str) -> bytes | None:
-        if self.static is not None:
-            file = self.static.parent / "targets" / path
+        if self.static_targets is not None:
+            directory, sep, base = path.rpartition("/")
+            head, dot, rest = base.partition(".")
+            if dot and len(head) in (64, 128) and all(c in "0123456789abcdef" for c in head):
+                path = f"{directory}{sep}{rest}"
+            file = self.static_targets / path
             return file.read_bytes() if file.is_file() else None
         for name, data in self.artifacts.items():
             if name == path:

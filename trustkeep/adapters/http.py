@@ -141,6 +141,7 @@ def _content_length(response: urllib3.BaseHTTPResponse) -> int | None:
 
 
 def _reason(error: Exception) -> str:
-    reason = getattr(error, "reason", None)
-    text = str(reason or error).splitlines()[0] if str(reason or error) else type(error).__name__
-    return text[:200]
+    """The cause in one line, without urllib3's connection-object prefix."""
+    reason = getattr(error, "reason", None) or error
+    text = str(reason).splitlines()[0] if str(reason) else type(reason).__name__
+    return text.rsplit("): ", 1)[-1][:200]

@@ -1,0 +1,196 @@
+"""``trustkeep pull``: exit codes, the --json report, --at, offline verify, round trip."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from simulator import Repository, Server, days
+
+Run = Callable[..., tuple[int, str, str]]
+
+
+def _pull(run_cli: Run, server: Server, out: Path, *extra: str) -> tuple[int, str, str]:
+    return run_cli("pull", server.metadata_url, str(out), *extra)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def root_file(tmp_path: Path, repo: Repository) -> Path:
+    path = tmp_path / "trusted-root.json"
+    path.write_bytes(repo.published["root"][1])
+    return path
+
+
+def test_pull_mirrors_every_role_then_verify_works_offline(
+    run_cli: Run, tmp_path: Path, repo: Repository, server: Server, root_file: Path
+) -> None:
+    repo.delegate("targets", "releases", paths=["releases/*"])
+    repo.delegate("releases", "nightly", paths=["releases/n*"])
+    repo.add_target("nightly", b"build", "releases/n1")
+    repo.bump_root()
+    repo.publish_all()
+    out = tmp_path / "mirror"
+    code, stdout, err = _pull(run_cli, server, out, "--root", str(root_file), "--json")
+    assert code == 0, err
+    report = json.loads(stdout)
+    assert report["schema"] == 1 and report["valid"] is True and report["findings"] == []
+    assert report["anchor"]["type"] == "root" and report["anchor"]["version"] == 1
+    roles = {(r["role"], r["version"], r["delegated_by"]) for r in report["roles"]}
+    assert roles == {
+        ("root", 2, None), ("timestamp", 2, None), ("snapshot", 2, None),
+        ("targets", 1, None), ("releases", 1, "targets"), ("nightly", 1, "releases"),
+    }
+    assert sorted(p.name for p in out.glob("*.json")) == [
+        "nightly.json", "releases.json", "root.json", "snapshot.json", "targets.json",
+        "timestamp.json",
+    ]
+    server.close()  # offline from here on
+    code, stdout, err = run_cli("verify", str(out), "--root", str(root_file), "--json")
+    assert code == 0, stdout
+    assert json.loads(stdout)["valid"] is True
+
+
+def test_later_pull_starts_from_the_directory(
+    run_cli: Run, tmp_path: Path, repo: Repository, server: Server, root_file: Path
+) -> None:
+    out = tmp_path / "mirror"
+    assert _pull(run_cli, server, out, "--root", str(root_file))[0] == 0
+    repo.update_targets()
+    server.clear()
+    code, _, err = _pull(run_cli, server, out)
+    assert code == 0, err
+    assert server.metadata_requests() == [
+        ("root", 2), ("timestamp", None), ("snapshot", 2), ("targets", 2),
+    ]
+
+
+def test_first_pull_needs_an_anchor(run_cli: Run, tmp_path: Path, server: Server) -> None:
+    code, _, err = _pull(run_cli, server, tmp_path / "new")
+    assert code == 2
+    assert "no trusted root yet" in err and "--root FILE" in err
+    assert server.requests == []
+
+
+def test_pins_are_for_notary(
+    run_cli: Run, tmp_path: Path, server: Server, root_file: Path
+) -> None:
+    code, _, err = _pull(run_cli, server, tmp_path / "x", "--pins", str(root_file), "--gun", "g")
+    assert code == 2 and "anchored with --root" in err
+    assert server.requests == []
+
+
+def test_trust_failure_exits_1_with_the_finding_code(
+    run_cli: Run, tmp_path: Path, repo: Repository, server: Server, root_file: Path
+) -> None:
+    repo.md["snapshot"].signed.expires = days(-2)
+    repo.update_snapshot()
+    code, stdout, err = _pull(run_cli, server, tmp_path / "m", "--root", str(root_file), "--json")
+    assert code == 1
+    assert json.loads(stdout)["findings"][0]["code"] == "expired"
+    assert "pull failed: expired (snapshot): snapshot v2 expired" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_network_failure_exits_3(run_cli: Run, tmp_path: Path, root_file: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    code, _, err = run_cli(
+        "pull", f"http://127.0.0.1:{port}/m", str(tmp_path / "m"), "--root", str(root_file)
+    )
+    assert code == 3
+    assert err.startswith(f"trustkeep: error: http://127.0.0.1:{port}/m/2.root.json: ")
+    assert "Connection refused" in err and "Traceback" not in err
+
+
+def test_at_expired_local_timestamp_still_guards_against_rollback(
+    run_cli: Run, tmp_path: Path, repo: Repository, server: Server, root_file: Path
+) -> None:
+    """Spec §5.3.11: an expired local timestamp is the rollback reference."""
+    repo.md["timestamp"].signed.expires = days(7)
+    repo.md["timestamp"].signed.version = 5
+    repo.publish_timestamp(bump=False)
+    out = tmp_path / "m"
+    assert _pull(run_cli, server, out, "--root", str(root_file))[0] == 0
+    later = days(18).strftime("%Y-%m-%dT%H:%M:%SZ")
+    repo.md["timestamp"].signed.expires = days(30)
+    repo.md["timestamp"].signed.version = 4
+    repo.publish_timestamp(bump=False)
+    code, _, err = _pull(run_cli, server, out, "--at", later)
+    assert code == 1 and "rollback (timestamp)" in err
+    repo.md["timestamp"].signed.version = 6
+    repo.publish_timestamp(bump=False)
+    code, _, err = _pull(run_cli, server, out, "--at", later)
+    assert code == 0, err
+    assert json.loads((out / "timestamp.json").read_bytes())["signed"]["version"] == 6
+
+
+def test_targets_are_downloaded_verified(
+    run_cli: Run, tmp_path: Path, repo: Repository, server: Server, root_file: Path
+) -> None:
+    repo.add_target("targets", b"payload", "dist/app.tar")
+    repo.update_targets()
+    got = tmp_path / "got"
+    args = ["--root", str(root_file), "--target", "dist/app.tar", "--targets-url",
+            server.targets_url, "--target-dir", str(got)]
+    code, stdout, err = _pull(run_cli, server, tmp_path / "m", *args)
+    assert code == 0, err
+    assert (got / "dist%2Fapp.tar").read_bytes() == b"payload"
+    assert "target dist/app.tar: downloaded, 7 bytes, verified" in stdout
+    code, stdout, _ = _pull(run_cli, server, tmp_path / "m", *args)
+    assert code == 0 and "already present" in stdout
+    code, _, err = _pull(run_cli, server, tmp_path / "m", *args[:2], "--target", "nope",
+                         *args[4:])
+    assert code == 1 and "missing-role" in err and "'nope'" in err
+
+
+def test_target_needs_its_urls(run_cli: Run, tmp_path: Path, server: Server, root_file: Path) -> None:
+    code, _, err = _pull(run_cli, server, tmp_path / "m", "--root", str(root_file), "--target", "x")
+    assert code == 2 and "--targets-url" in err
+
+
+def test_round_trip_with_a_repository_trustkeep_writes(
+    run_cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``trustkeep repo init`` + delegation + target, served as files; ``pull`` verifies it."""
+    monkeypatch.setenv("TRUSTKEEP_PASSPHRASE", "round-trip")
+    home = ["--home", str(tmp_path / "home")]
+    code, out, err = run_cli(*home, "--json", "key", "generate", "--type", "ed25519",
+                             "--name", "k")
+    assert code == 0, err
+    repo_dir, dist = tmp_path / "repo", tmp_path / "dist"
+    (dist / "releases").mkdir(parents=True)
+    (dist / "releases" / "app.txt").write_bytes(b"hello from trustkeep")
+    steps = [
+        ["repo", "init", str(repo_dir), "--root-key", "k", "--targets-key", "k",
+         "--snapshot-key", "k", "--timestamp-key", "k", "--consistent-snapshot"],
+        ["delegation", "add", str(repo_dir), "releases", "--key", "k", "--paths", "releases/*"],
+        ["targets", "add", str(repo_dir), str(dist / "releases" / "app.txt"), "--base",
+         str(dist)],
+        ["snapshot", str(repo_dir)],
+        ["timestamp", str(repo_dir)],
+    ]
+    for step in steps:
+        code, _, err = run_cli(*home, *step)
+        assert code == 0, (step, err)
+    repo = Repository(static=repo_dir, static_targets=dist)
+    server = Server(repo)
+    try:
+        got = tmp_path / "got"
+        code, stdout, err = run_cli(
+            "pull", server.metadata_url, str(tmp_path / "m"), "--root",
+            str(repo_dir / "1.root.json"), "--target", "releases/app.txt", "--targets-url",
+            server.targets_url, "--target-dir", str(got), "--json",
+        )
+        assert code == 0, (stdout, err)
+        assert (got / "releases%2Fapp.txt").read_bytes() == b"hello from trustkeep"
+        assert {r["role"] for r in json.loads(stdout)["roles"]} >= {"releases", "targets"}
+    finally:
+        server.close()
+    code, stdout, _ = run_cli("verify", str(tmp_path / "m"), "--root",
+                              str(repo_dir / "1.root.json"))
+    assert code == 0, stdout
