@@ -6,10 +6,10 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from simulator import Repository, Server
 from tuf.api.exceptions import DownloadError, RepositoryError
 from tuf.ngclient import Updater
 
-from simulator import Repository, Server
 from trustkeep.tuf_client import main as tuf_client
 
 
@@ -37,7 +37,7 @@ class Clients:
         self.server = server
         self.root = repo.published["root"][1]
         self.dirs = {name: base / name for name in ("trustkeep", "oracle")}
-        for name, directory in self.dirs.items():
+        for directory in self.dirs.values():
             (directory / "metadata").mkdir(parents=True)
             (directory / "targets").mkdir()
             (directory / "root.json").write_bytes(self.root)
@@ -95,12 +95,8 @@ class Clients:
         return self._outcome("oracle", ok)
 
     def _outcome(self, who: str, ok: bool) -> Outcome:
-        files = {
-            p.name: p.read_bytes() for p in self.target_dir(who).iterdir() if p.is_file()
-        }
-        return Outcome(
-            ok, versions(self.metadata_dir(who)), self.server.metadata_requests(), files
-        )
+        files = {p.name: p.read_bytes() for p in self.target_dir(who).iterdir() if p.is_file()}
+        return Outcome(ok, versions(self.metadata_dir(who)), self.server.metadata_requests(), files)
 
     def both(self, *targets: str) -> Outcome:
         """Run both clients on the same repository state; they must agree."""

@@ -113,9 +113,7 @@ class Repository:
         data = self.published[role][md.signed.version]
         if not self.hashes:
             return MetaFile(md.signed.version)
-        return MetaFile(
-            md.signed.version, len(data), {"sha256": hashlib.sha256(data).hexdigest()}
-        )
+        return MetaFile(md.signed.version, len(data), {"sha256": hashlib.sha256(data).hexdigest()})
 
     def publish_snapshot(self, *, bump: bool = False) -> None:
         """Snapshot from the published targets roles, then timestamp from snapshot."""
@@ -260,7 +258,7 @@ class Server:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            def do_GET(self) -> None:
                 with server.lock:
                     server.requests.append(self.path)
                     data = server.lookup(self.path)
@@ -332,7 +330,6 @@ class Server:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
-
 
 
 def sign_document(signed: dict[str, Any], signers: list[Signer]) -> bytes:

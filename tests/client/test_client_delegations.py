@@ -9,7 +9,6 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
-
 from client_support import Clients
 from simulator import Repository, new_signer
 
@@ -99,7 +98,10 @@ def test_graph_traversal_order(clients: Clients, repo: Repository, name: str) ->
     assert not out.ok
     version = repo.md["snapshot"].signed.version
     assert out.requests[:4] == [
-        ("root", 2), ("timestamp", None), ("snapshot", version), ("targets", 1),
+        ("root", 2),
+        ("timestamp", None),
+        ("snapshot", version),
+        ("targets", 1),
     ]
     assert out.requests[4:] == [(role, 1) for role in visited]
 
@@ -183,11 +185,20 @@ def test_unusual_role_names(clients: Clients, repo: Repository, role: str) -> No
     assert out.ok
     assert (quote(role, safe=""), 1) in out.requests
     files = sorted(p.name for p in clients.metadata_dir("trustkeep").iterdir())
-    assert files == sorted([f"{quote(role, safe='')}.json", "root.json", "snapshot.json",
-                            "targets.json", "timestamp.json"])
+    assert files == sorted(
+        [
+            f"{quote(role, safe='')}.json",
+            "root.json",
+            "snapshot.json",
+            "targets.json",
+            "timestamp.json",
+        ]
+    )
     # nothing left the metadata directory
     assert sorted(p.name for p in clients.dirs["trustkeep"].iterdir()) == [
-        "metadata", "root.json", "targets",
+        "metadata",
+        "root.json",
+        "targets",
     ]
 
 

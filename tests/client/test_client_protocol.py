@@ -11,8 +11,9 @@ import json
 from datetime import UTC, datetime
 
 from client_support import Clients, versions
-from trustkeep.service.pull import ClientSession, Limits
 from simulator import Repository, days, new_signer, sign_document
+
+from trustkeep.service.pull import ClientSession, Limits
 
 FRESH = [("root", 2), ("timestamp", None), ("snapshot", 1), ("targets", 1)]
 
@@ -75,7 +76,10 @@ def test_snapshot_version_rollback_in_timestamp_stops_all_fetching(
     assert not out.ok
     assert out.requests[-1] == ("timestamp", None)
     assert out.versions == {
-        "root.json": 1, "snapshot.json": 2, "targets.json": 1, "timestamp.json": 2,
+        "root.json": 1,
+        "snapshot.json": 2,
+        "targets.json": 1,
+        "timestamp.json": 2,
     }
 
 
@@ -89,9 +93,7 @@ def test_snapshot_404_keeps_the_new_timestamp(clients: Clients, repo: Repository
     assert out.versions["timestamp.json"] == 2 and out.versions["snapshot.json"] == 1
 
 
-def test_snapshot_version_not_the_one_timestamp_records(
-    clients: Clients, repo: Repository
-) -> None:
+def test_snapshot_version_not_the_one_timestamp_records(clients: Clients, repo: Repository) -> None:
     repo.md["snapshot"].signed.version += 1
     repo.published["snapshot"][1] = repo.sign("snapshot")  # served as 1.snapshot.json
     out = clients.both()
@@ -142,12 +144,20 @@ def test_metadata_dir_holds_only_the_latest_non_versioned_files(
     repo.publish_all()
     assert clients.trustkeep("missing").ok is False  # looks up the delegated role
     top = sorted(p.name for p in clients.metadata_dir("trustkeep").iterdir())
-    assert top == ["a%2F..%2Fb.json", "root.json", "root_history", "snapshot.json",
-                   "targets.json", "timestamp.json"]
+    assert top == [
+        "a%2F..%2Fb.json",
+        "root.json",
+        "root_history",
+        "snapshot.json",
+        "targets.json",
+        "timestamp.json",
+    ]
     history = clients.metadata_dir("trustkeep") / "root_history"
     assert sorted(p.name for p in history.iterdir()) == ["2.root.json"]
     # the exact bytes the server sent
-    assert (clients.metadata_dir("trustkeep") / "root.json").read_bytes() == repo.published["root"][2]
+    assert (clients.metadata_dir("trustkeep") / "root.json").read_bytes() == repo.published["root"][
+        2
+    ]
     assert (clients.metadata_dir("trustkeep") / "a%2F..%2Fb.json").read_bytes() == (
         repo.published["a/../b"][1]
     )
@@ -285,9 +295,7 @@ def test_same_key_under_two_keyids_counts_once(clients: Clients, repo: Repositor
     assert clients.oracle().ok is True  # python-tuf: two keyids, two signatures
 
 
-def test_expired_final_root_is_persisted_then_refused(
-    clients: Clients, repo: Repository
-) -> None:
+def test_expired_final_root_is_persisted_then_refused(clients: Clients, repo: Repository) -> None:
     """Spec §5.3.10: the final root's expiry is checked after it is persisted.
 
     trustkeep then stops (no timestamp request: the update is aborted); python-tuf

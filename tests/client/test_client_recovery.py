@@ -6,9 +6,8 @@ Same repository state for trustkeep and python-tuf's ``Updater`` (``both``).
 from __future__ import annotations
 
 import pytest
-from securesystemslib.signer import CryptoSigner
-
 from client_support import Clients
+from securesystemslib.signer import CryptoSigner
 from simulator import Repository, days
 
 
@@ -159,13 +158,15 @@ def test_keyids_are_not_recomputed(clients: Clients, repo: Repository) -> None:
     odd = "0123" * 16
     signed["keys"][odd] = signer.public_key.to_dict()
     signed["roles"]["timestamp"]["keyids"] = [odd]
-    from securesystemslib.formats import encode_canonical
-
     import json
 
+    from securesystemslib.formats import encode_canonical
+
     payload = encode_canonical(signed).encode()
-    sigs = [{"keyid": s.public_key.keyid, "sig": s.sign(payload).signature}
-            for s in repo.signers["root"]]
+    sigs = [
+        {"keyid": s.public_key.keyid, "sig": s.sign(payload).signature}
+        for s in repo.signers["root"]
+    ]
     repo.published["root"][2] = json.dumps({"signed": signed, "signatures": sigs}).encode()
     assert clients.both().ok is False  # timestamp is still signed by the old key
     ts = repo.md["timestamp"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-
 from client_support import Clients
 from simulator import ENDLESS, Repository
 
@@ -116,7 +115,9 @@ def test_odd_target_paths_get_one_safe_file_each(clients: Clients, repo: Reposit
     names = sorted(p.name for p in clients.target_dir("trustkeep").iterdir())
     assert names == ["..%2Fescape", "a%2F..%2F..%2Fb", "x%252Fy"]
     assert sorted(p.name for p in clients.dirs["trustkeep"].iterdir()) == [
-        "metadata", "root.json", "targets",
+        "metadata",
+        "root.json",
+        "targets",
     ]
 
 

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from simulator import Repository, Server, days
 
 Run = Callable[..., tuple[int, str, str]]
@@ -41,11 +40,19 @@ def test_pull_mirrors_every_role_then_verify_works_offline(
     assert report["anchor"]["type"] == "root" and report["anchor"]["version"] == 1
     roles = {(r["role"], r["version"], r["delegated_by"]) for r in report["roles"]}
     assert roles == {
-        ("root", 2, None), ("timestamp", 2, None), ("snapshot", 2, None),
-        ("targets", 1, None), ("releases", 1, "targets"), ("nightly", 1, "releases"),
+        ("root", 2, None),
+        ("timestamp", 2, None),
+        ("snapshot", 2, None),
+        ("targets", 1, None),
+        ("releases", 1, "targets"),
+        ("nightly", 1, "releases"),
     }
     assert sorted(p.name for p in out.glob("*.json")) == [
-        "nightly.json", "releases.json", "root.json", "snapshot.json", "targets.json",
+        "nightly.json",
+        "releases.json",
+        "root.json",
+        "snapshot.json",
+        "targets.json",
         "timestamp.json",
     ]
     server.close()  # offline from here on
@@ -64,7 +71,10 @@ def test_later_pull_starts_from_the_directory(
     code, _, err = _pull(run_cli, server, out)
     assert code == 0, err
     assert server.metadata_requests() == [
-        ("root", 2), ("timestamp", None), ("snapshot", 2), ("targets", 2),
+        ("root", 2),
+        ("timestamp", None),
+        ("snapshot", 2),
+        ("targets", 2),
     ]
 
 
@@ -75,9 +85,7 @@ def test_first_pull_needs_an_anchor(run_cli: Run, tmp_path: Path, server: Server
     assert server.requests == []
 
 
-def test_pins_are_for_notary(
-    run_cli: Run, tmp_path: Path, server: Server, root_file: Path
-) -> None:
+def test_pins_are_for_notary(run_cli: Run, tmp_path: Path, server: Server, root_file: Path) -> None:
     code, _, err = _pull(run_cli, server, tmp_path / "x", "--pins", str(root_file), "--gun", "g")
     assert code == 2 and "anchored with --root" in err
     assert server.requests == []
@@ -135,20 +143,29 @@ def test_targets_are_downloaded_verified(
     repo.add_target("targets", b"payload", "dist/app.tar")
     repo.update_targets()
     got = tmp_path / "got"
-    args = ["--root", str(root_file), "--target", "dist/app.tar", "--targets-url",
-            server.targets_url, "--target-dir", str(got)]
+    args = [
+        "--root",
+        str(root_file),
+        "--target",
+        "dist/app.tar",
+        "--targets-url",
+        server.targets_url,
+        "--target-dir",
+        str(got),
+    ]
     code, stdout, err = _pull(run_cli, server, tmp_path / "m", *args)
     assert code == 0, err
     assert (got / "dist%2Fapp.tar").read_bytes() == b"payload"
     assert "target dist/app.tar: downloaded, 7 bytes, verified" in stdout
     code, stdout, _ = _pull(run_cli, server, tmp_path / "m", *args)
     assert code == 0 and "already present" in stdout
-    code, _, err = _pull(run_cli, server, tmp_path / "m", *args[:2], "--target", "nope",
-                         *args[4:])
+    code, _, err = _pull(run_cli, server, tmp_path / "m", *args[:2], "--target", "nope", *args[4:])
     assert code == 1 and "missing-role" in err and "'nope'" in err
 
 
-def test_target_needs_its_urls(run_cli: Run, tmp_path: Path, server: Server, root_file: Path) -> None:
+def test_target_needs_its_urls(
+    run_cli: Run, tmp_path: Path, server: Server, root_file: Path
+) -> None:
     code, _, err = _pull(run_cli, server, tmp_path / "m", "--root", str(root_file), "--target", "x")
     assert code == 2 and "--targets-url" in err
 
@@ -159,18 +176,28 @@ def test_round_trip_with_a_repository_trustkeep_writes(
     """``trustkeep repo init`` + delegation + target, served as files; ``pull`` verifies it."""
     monkeypatch.setenv("TRUSTKEEP_PASSPHRASE", "round-trip")
     home = ["--home", str(tmp_path / "home")]
-    code, out, err = run_cli(*home, "--json", "key", "generate", "--type", "ed25519",
-                             "--name", "k")
+    code, _, err = run_cli(*home, "--json", "key", "generate", "--type", "ed25519", "--name", "k")
     assert code == 0, err
     repo_dir, dist = tmp_path / "repo", tmp_path / "dist"
     (dist / "releases").mkdir(parents=True)
     (dist / "releases" / "app.txt").write_bytes(b"hello from trustkeep")
     steps = [
-        ["repo", "init", str(repo_dir), "--root-key", "k", "--targets-key", "k",
-         "--snapshot-key", "k", "--timestamp-key", "k", "--consistent-snapshot"],
+        [
+            "repo",
+            "init",
+            str(repo_dir),
+            "--root-key",
+            "k",
+            "--targets-key",
+            "k",
+            "--snapshot-key",
+            "k",
+            "--timestamp-key",
+            "k",
+            "--consistent-snapshot",
+        ],
         ["delegation", "add", str(repo_dir), "releases", "--key", "k", "--paths", "releases/*"],
-        ["targets", "add", str(repo_dir), str(dist / "releases" / "app.txt"), "--base",
-         str(dist)],
+        ["targets", "add", str(repo_dir), str(dist / "releases" / "app.txt"), "--base", str(dist)],
         ["snapshot", str(repo_dir)],
         ["timestamp", str(repo_dir)],
     ]
@@ -182,15 +209,25 @@ def test_round_trip_with_a_repository_trustkeep_writes(
     try:
         got = tmp_path / "got"
         code, stdout, err = run_cli(
-            "pull", server.metadata_url, str(tmp_path / "m"), "--root",
-            str(repo_dir / "1.root.json"), "--target", "releases/app.txt", "--targets-url",
-            server.targets_url, "--target-dir", str(got), "--json",
+            "pull",
+            server.metadata_url,
+            str(tmp_path / "m"),
+            "--root",
+            str(repo_dir / "1.root.json"),
+            "--target",
+            "releases/app.txt",
+            "--targets-url",
+            server.targets_url,
+            "--target-dir",
+            str(got),
+            "--json",
         )
         assert code == 0, (stdout, err)
         assert (got / "releases%2Fapp.txt").read_bytes() == b"hello from trustkeep"
         assert {r["role"] for r in json.loads(stdout)["roles"]} >= {"releases", "targets"}
     finally:
         server.close()
-    code, stdout, _ = run_cli("verify", str(tmp_path / "m"), "--root",
-                              str(repo_dir / "1.root.json"))
+    code, stdout, _ = run_cli(
+        "verify", str(tmp_path / "m"), "--root", str(repo_dir / "1.root.json")
+    )
     assert code == 0, stdout

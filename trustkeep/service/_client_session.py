@@ -10,6 +10,7 @@ keys; one that fails is ignored, which is what makes fast-forward recovery work.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -122,10 +123,9 @@ class ClientSession:
     def _update_timestamp(self, state: TrustedState) -> None:
         local = self.dir.read("timestamp", limit=self.limits.timestamp)
         if local is not None:
-            try:  # an expired local timestamp stays trusted as the rollback reference
+            # an expired local timestamp stays trusted as the rollback reference
+            with contextlib.suppress(ClientError):
                 state.update_timestamp(local)
-            except ClientError:
-                pass
         data = self._fetch("timestamp", None, self.limits.timestamp)
         try:
             state.update_timestamp(data)
@@ -167,7 +167,9 @@ class ClientSession:
             except ClientError:
                 pass
         if meta is None:
-            raise ClientError("missing-role", role, f"{delegator} delegates {role}: not in snapshot")
+            raise ClientError(
+                "missing-role", role, f"{delegator} delegates {role}: not in snapshot"
+            )
         version = meta.version if state.root.signed.consistent_snapshot else None
         data = self._fetch(role, version, limit)
         loaded = state.update_targets(data, role, delegator)
@@ -218,7 +220,7 @@ class ClientSession:
         targets_url: str,
         progress: Progress | None = None,
     ) -> TargetResult:
-        """The target, verified (length, every hash) before it is written; cached when it matches."""
+        """The target, verified (length, every hash) before it is written; cached if it matches."""
         info = found.target
         _known_hashes(info, found.role)
         directory = TargetDir(target_dir)

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Generic, TypeVar
 
 from securesystemslib.exceptions import UnverifiedSignatureError, VerificationError
 from securesystemslib.signer import Key, Signature
-from tuf.api.serialization import DeserializationError
 from tuf.api.metadata import Metadata, Root, Signed, Snapshot, Targets, Timestamp
+from tuf.api.serialization import DeserializationError
 
 from trustkeep.core.client.errors import ClientError
 from trustkeep.core.verify._envelope import Envelope, Malformed, digest, parse_envelope
@@ -107,8 +108,7 @@ def check_threshold(
         material = (key.keytype, str(key.keyval.get("public")))
         if material in counted:
             continue
-        signature = Signature(keyid, sig)
-        if loaded.envelope.verify_with(lambda data: signature_valid(key, signature, data)):
+        if loaded.envelope.verify_with(partial(signature_valid, key, Signature(keyid, sig))):
             counted.add(material)
     if len(counted) < threshold:
         raise ClientError(
@@ -121,7 +121,12 @@ def check_threshold(
 
 
 def check_length_and_hashes(
-    data: bytes, *, length: int | None, hashes: Mapping[str, str] | None, what: str, role: str | None
+    data: bytes,
+    *,
+    length: int | None,
+    hashes: Mapping[str, str] | None,
+    what: str,
+    role: str | None,
 ) -> None:
     """``data`` has the recorded length and every recorded hash (unknown algorithm: refused)."""
     if length is not None and len(data) != length:
@@ -131,7 +136,9 @@ def check_length_and_hashes(
     for algorithm, expected in (hashes or {}).items():
         value = digest(algorithm, data)
         if value is None:
-            raise ClientError("hash-mismatch", role, f"{what}: unknown hash algorithm {algorithm!r}")
+            raise ClientError(
+                "hash-mismatch", role, f"{what}: unknown hash algorithm {algorithm!r}"
+            )
         if value.hex() != expected:
             raise ClientError("hash-mismatch", role, f"{what}: {algorithm} does not match")
 

@@ -69,7 +69,7 @@ def find_target(path: str, load: LoadRole, *, max_roles: int = MAX_ROLES) -> Fou
 
 
 def metadata_path(role: str, version: int | None) -> str:
-    """``timestamp.json``, ``3.snapshot.json``, ``2.a%2Fb.json``: quoted, relative to the base URL."""
+    """``timestamp.json``, ``3.snapshot.json``, ``2.a%2Fb.json``: relative to the base URL."""
     return role_filename(role, version)
 
 

@@ -20,7 +20,6 @@ from datetime import datetime
 from typing import TypeVar
 
 from securesystemslib.signer import Key
-
 from tuf.api.metadata import MetaFile, Root, Snapshot, Targets, Timestamp
 
 from trustkeep.core.client.checks import Loaded, check_length_and_hashes, check_threshold, load
@@ -171,20 +170,8 @@ class TrustedState:
                 data, length=meta.length, hashes=meta.hashes, what="snapshot", role="snapshot"
             )
         new = self._verify_top(data, Snapshot, "snapshot")
-        old = self._snapshot
-        if old is not None:
-            for name, info in old.signed.meta.items():
-                now = new.signed.meta.get(name)
-                if now is None:
-                    raise ClientError(
-                        "rollback", "snapshot", f"snapshot no longer lists {name} (was v{info.version})"
-                    )
-                if now.version < info.version:
-                    raise ClientError(
-                        "rollback",
-                        name.removesuffix(".json"),
-                        f"snapshot records {name} v{now.version}, older than trusted v{info.version}",
-                    )
+        if self._snapshot is not None:
+            _no_rollback(self._snapshot, new)
         self._snapshot = new
         self.signatures["snapshot"] = self._pending[1:]
         self._final_snapshot()
@@ -260,7 +247,11 @@ class TrustedState:
         new = load(data, kind, name)
         role = self._root.signed.roles[name]
         count = check_threshold(
-            new, keyids=role.keyids, threshold=role.threshold, keys=self._root.signed.keys, by="root"
+            new,
+            keyids=role.keyids,
+            threshold=role.threshold,
+            keys=self._root.signed.keys,
+            by="root",
         )
         self._pending = (name, count, role.threshold)
         return new
@@ -268,3 +259,19 @@ class TrustedState:
 
 def _when(loaded: Loaded[Root] | Loaded[Timestamp] | Loaded[Snapshot] | Loaded[Targets]) -> str:
     return loaded.signed.expires.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _no_rollback(old: Loaded[Snapshot], new: Loaded[Snapshot]) -> None:
+    """Every role the trusted snapshot lists is still listed, at no lower version."""
+    for name, info in old.signed.meta.items():
+        now = new.signed.meta.get(name)
+        if now is None:
+            raise ClientError(
+                "rollback", "snapshot", f"snapshot no longer lists {name} (was v{info.version})"
+            )
+        if now.version < info.version:
+            raise ClientError(
+                "rollback",
+                name.removesuffix(".json"),
+                f"snapshot records {name} v{now.version}, older than trusted v{info.version}",
+            )
