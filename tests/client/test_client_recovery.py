@@ -178,3 +178,23 @@ def test_keyids_are_not_recomputed(clients: Clients, repo: Repository) -> None:
     ).encode()
     out = clients.both()
     assert out.ok and out.versions["timestamp.json"] == 2
+
+
+def test_signature_over_non_canonical_bytes_does_not_count(
+    clients: Clients, repo: Repository
+) -> None:
+    """Signatures cover the canonical JSON of ``signed``, not the bytes as written."""
+    import json
+
+    signed = repo.root.to_dict()
+    signed["version"] = 2
+    as_written = json.dumps(signed, indent=1).encode()  # not canonical
+    sigs = [
+        {"keyid": s.public_key.keyid, "sig": s.sign(as_written).signature}
+        for s in repo.signers["root"]
+    ]
+    repo.published["root"][2] = (
+        b'{"signed": ' + as_written + b', "signatures": ' + json.dumps(sigs).encode() + b"}"
+    )
+    out = clients.both()
+    assert not out.ok and out.versions["root.json"] == 1

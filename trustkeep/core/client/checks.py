@@ -2,7 +2,8 @@
 
 Pure: bytes in, verified python-tuf objects out (or a :class:`ClientError`).
 Signatures are checked over the canonical JSON of ``signed`` as received, unknown
-fields included (trustkeep's envelope parser); keyids are taken as written, never
+fields included (trustkeep's envelope parser), never over the bytes as written (as
+python-tuf: a signature over non-canonical bytes does not count); keyids are taken as written, never
 recomputed; each distinct key counts once toward a threshold.
 """
 
@@ -11,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import Generic, TypeVar
 
 from securesystemslib.exceptions import UnverifiedSignatureError, VerificationError
@@ -57,6 +57,7 @@ class Loaded(Generic[T]):
     metadata: Metadata[T]
     envelope: Envelope
     raw: bytes
+    signed_bytes: bytes  # canonical JSON of ``signed`` as received: what signatures cover
 
     @property
     def signed(self) -> T:
@@ -67,6 +68,7 @@ def load(data: bytes, kind: type[T], role: str) -> Loaded[T]:
     """Parse ``data`` as metadata of ``kind`` for ``role``; raise ``malformed`` otherwise."""
     try:
         envelope = parse_envelope(data, name=role)
+        signed_bytes = envelope.signed_bytes
         metadata: Metadata[T] = Metadata.from_bytes(data)
     except (Malformed, DeserializationError) as e:
         raise ClientError("malformed", role, f"{role}: {_first_line(e)}") from e
@@ -78,7 +80,7 @@ def load(data: bytes, kind: type[T], role: str) -> Loaded[T]:
         if sig.keyid in seen:
             raise ClientError("malformed", role, f"{role}: two signatures by {sig.keyid[:16]}")
         seen.add(sig.keyid)
-    return Loaded(role, metadata, envelope, data)
+    return Loaded(role, metadata, envelope, data, signed_bytes)
 
 
 def _first_line(error: BaseException) -> str:
@@ -108,7 +110,7 @@ def check_threshold(
         material = (key.keytype, str(key.keyval.get("public")))
         if material in counted:
             continue
-        if loaded.envelope.verify_with(partial(signature_valid, key, Signature(keyid, sig))):
+        if signature_valid(key, Signature(keyid, sig), loaded.signed_bytes):
             counted.add(material)
     if len(counted) < threshold:
         raise ClientError(
