@@ -9,6 +9,7 @@ included. ``raw`` serves arbitrary bytes (or endless data) under a name;
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ class Repository:
     published: dict[str, dict[int, bytes]] = field(default_factory=dict)
     artifacts: dict[str, bytes] = field(default_factory=dict)
     raw: dict[str, bytes] = field(default_factory=dict)  # served name -> bytes (or ENDLESS)
+    status: dict[str, int] = field(default_factory=dict)  # served name -> HTTP error status
     static: Path | None = None  # serve this metadata directory as it is
     static_targets: Path | None = None  # and target files from here (HASH. prefixes dropped)
 
@@ -262,6 +264,10 @@ class Server:
                 with server.lock:
                     server.requests.append(self.path)
                     data = server.lookup(self.path)
+                    status = server.repo.status.get(self.path.rsplit("/", 1)[-1])
+                if status is not None:
+                    self.send_error(status)
+                    return
                 if data is None:
                     self.send_error(404)
                     return
@@ -272,7 +278,8 @@ class Server:
                 if data is ENDLESS:
                     self._endless()
                 else:
-                    self.wfile.write(data)
+                    with contextlib.suppress(OSError):  # the client may stop reading
+                        self.wfile.write(data)
 
             def _endless(self) -> None:
                 chunk = b"x" * 65536

@@ -18,6 +18,36 @@ from trustkeep.service.pull import ClientSession, Limits
 FRESH = [("root", 2), ("timestamp", None), ("snapshot", 1), ("targets", 1)]
 
 
+def test_fresh_refresh_requests_root_n_plus_1_then_each_top_level_role_once(
+    clients: Clients,
+) -> None:
+    out = clients.both()
+    assert out.ok
+    assert out.requests == FRESH
+    assert out.versions == {
+        "root.json": 1, "snapshot.json": 1, "targets.json": 1, "timestamp.json": 1,
+    }  # fmt: skip
+
+
+def test_403_ends_the_root_walk_like_404(clients: Clients, repo: Repository) -> None:
+    repo.bump_root()
+    repo.status["2.root.json"] = 403
+    out = clients.both()
+    assert out.ok and out.versions["root.json"] == 1
+    assert out.requests == FRESH
+
+
+def test_other_http_errors_fail_without_retry(clients: Clients, repo: Repository) -> None:
+    repo.status["2.root.json"] = 500
+    out = clients.both()
+    assert not out.ok and out.requests == [("root", 2)]
+    del repo.status["2.root.json"]
+    repo.status["timestamp.json"] = 404
+    out = clients.both()
+    assert not out.ok and out.requests == [("root", 2), ("timestamp", None)]
+    assert out.versions == {"root.json": 1}
+
+
 def test_second_refresh_fetches_root_and_timestamp_only(clients: Clients) -> None:
     assert clients.both().ok
     out = clients.both()

@@ -152,3 +152,43 @@ def test_metadata_longer_than_snapshot_records(clients: Clients, repo: Repositor
     repo.published["targets"][repo.md["targets"].signed.version] = data + b" " * 10
     out = clients.both()
     assert not out.ok and out.versions["targets.json"] == 2
+
+
+def test_targets_content_changed_without_snapshot_hashes(
+    clients: Clients, repo: Repository
+) -> None:
+    repo.hashes = True
+    repo.update_snapshot()
+    assert clients.both().ok
+    recorded = repo.meta_for("targets")
+    repo.md["targets"].signed.version += 1
+    repo.publish("targets")
+    repo.md["snapshot"].signed.meta["targets.json"] = type(recorded)(
+        repo.md["targets"].signed.version, recorded.length, recorded.hashes
+    )
+    repo.md["snapshot"].signed.version += 1
+    repo.publish("snapshot")
+    repo.publish_timestamp()
+    out = clients.both()
+    assert not out.ok
+    assert out.versions["targets.json"] == 1 and out.versions["snapshot.json"] == 3
+
+
+def test_succinct_hash_bins(clients: Clients, repo: Repository) -> None:
+    from simulator import days, new_signer
+    from tuf.api.metadata import Delegations, Metadata, SuccinctRoles, Targets
+
+    signer = new_signer()
+    bins = SuccinctRoles([signer.public_key.keyid], 1, 2, "bin")
+    repo.md["targets"].signed.delegations = Delegations(
+        keys={signer.public_key.keyid: signer.public_key}, succinct_roles=bins
+    )
+    for name in bins.get_roles():
+        repo.md[name] = Metadata(Targets(expires=days(30)))
+        repo.signers[name] = [signer]
+    target = "files/thing.bin"
+    repo.add_target(bins.get_role_for_target(target), b"in a bin", target)
+    repo.publish_all()
+    out = clients.both(target)
+    assert out.ok and out.targets == {"files%2Fthing.bin": b"in a bin"}
+    assert out.requests[4:] == [(bins.get_role_for_target(target), 1)]

@@ -231,3 +231,38 @@ def test_round_trip_with_a_repository_trustkeep_writes(
         "verify", str(tmp_path / "m"), "--root", str(repo_dir / "1.root.json")
     )
     assert code == 0, stdout
+
+
+def test_server_error_exits_3(
+    run_cli: Run, tmp_path: Path, repo: Repository, server: Server, root_file: Path
+) -> None:
+    repo.status["timestamp.json"] = 500
+    code, _, err = _pull(run_cli, server, tmp_path / "m", "--root", str(root_file))
+    assert code == 3
+    assert (
+        err.strip()
+        == f"trustkeep: error: {server.metadata_url}/timestamp.json: server answered HTTP 500"
+    )
+
+
+def test_pull_mirrors_succinct_bins_and_verify_agrees(
+    run_cli: Run, tmp_path: Path, repo: Repository, server: Server, root_file: Path
+) -> None:
+    from simulator import new_signer
+    from tuf.api.metadata import Delegations, Metadata, SuccinctRoles, Targets
+
+    signer = new_signer()
+    bins = SuccinctRoles([signer.public_key.keyid], 1, 3, "bins")
+    repo.md["targets"].signed.delegations = Delegations(
+        keys={signer.public_key.keyid: signer.public_key}, succinct_roles=bins
+    )
+    for name in bins.get_roles():
+        repo.md[name] = Metadata(Targets(expires=days(30)))
+        repo.signers[name] = [signer]
+    repo.publish_all()
+    out = tmp_path / "m"
+    code, _, err = _pull(run_cli, server, out, "--root", str(root_file))
+    assert code == 0, err
+    assert len(list(out.glob("bins-*.json"))) == 8
+    code, stdout, _ = run_cli("verify", str(out), "--root", str(root_file))
+    assert code == 0, stdout
