@@ -192,3 +192,14 @@ def test_succinct_hash_bins(clients: Clients, repo: Repository) -> None:
     out = clients.both(target)
     assert out.ok and out.targets == {"files%2Fthing.bin": b"in a bin"}
     assert out.requests[4:] == [(bins.get_role_for_target(target), 1)]
+
+
+def test_long_target_path_gets_a_short_stable_name(clients: Clients, repo: Repository) -> None:
+    path = "deep/" * 60 + "file.txt"
+    repo.add_target("targets", b"long", path)
+    repo.update_targets()
+    assert clients.trustkeep(path).ok
+    (name,) = [p.name for p in clients.target_dir("trustkeep").iterdir()]
+    assert name == "deep%2F" * 9 + "d%~" + hashlib.sha256(path.encode()).hexdigest()
+    clients.server.clear()
+    assert clients.trustkeep(path).ok and clients.server.target_requests() == []

@@ -10,6 +10,7 @@ current lookup path, which matters when two roles delegate the same role.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -86,7 +87,18 @@ def target_path(target: TargetFile, *, consistent: bool) -> str:
     return f"{directory}{sep}{first}.{base}"
 
 
+#: longest file name written as is (most file systems allow 255 bytes)
+_MAX_NAME = 200
+
+
 def target_file_name(path: str) -> str:
-    """One stable local file name per target path, with no path separator in it."""
+    """One stable local file name per target path, with no path separator in it.
+
+    The URL-quoted path; a name too long for a file system keeps its first 64
+    characters and adds ``%~`` and the sha256 of the path (``quote`` never writes
+    ``%~``, so such a name cannot be another path's quoted form).
+    """
     name = quote(path, safe="")
+    if len(name) > _MAX_NAME:
+        return f"{name[:64]}%~{hashlib.sha256(path.encode('utf-8', 'surrogatepass')).hexdigest()}"
     return {"": "%", ".": "%2E", "..": "%2E%2E"}.get(name, name)  # quote() never makes "%"
