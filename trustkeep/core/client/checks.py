@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Generic, TypeVar
 
 from securesystemslib.exceptions import UnverifiedSignatureError, VerificationError
@@ -26,7 +25,6 @@ __all__ = [
     "Loaded",
     "check_length_and_hashes",
     "check_threshold",
-    "is_expired",
     "load",
     "signature_valid",
 ]
@@ -143,7 +141,3 @@ def check_length_and_hashes(
             )
         if value.hex() != expected:
             raise ClientError("hash-mismatch", role, f"{what}: {algorithm} does not match")
-
-
-def is_expired(signed: Signed, at: datetime) -> bool:
-    return signed.is_expired(at)

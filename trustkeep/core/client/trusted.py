@@ -44,7 +44,6 @@ class TrustedState:
         self._timestamp: Loaded[Timestamp] | None = None
         self._snapshot: Loaded[Snapshot] | None = None
         self._targets: dict[str, Loaded[Targets]] = {}
-        self._pending: tuple[str, int, int] = ("root", 0, 0)
         self._verified_by: set[tuple[str, str]] = set()  # (delegator, role) pairs
         #: role -> (valid signatures, threshold) of the trusted file
         self.signatures: dict[str, tuple[int, int]] = {"root": (count, role.threshold)}
@@ -119,7 +118,7 @@ class TrustedState:
         if self._snapshot is not None:
             raise RuntimeError("timestamp cannot change after snapshot")
         self.final_root()
-        new = self._verify_top(data, Timestamp, "timestamp")
+        new, counted = self._verify_top(data, Timestamp, "timestamp")
         old = self._timestamp
         if old is not None:
             if new.signed.version < old.signed.version:
@@ -139,7 +138,7 @@ class TrustedState:
                     f"older than trusted v{was}",
                 )
         self._timestamp = new
-        self.signatures["timestamp"] = self._pending[1:]
+        self.signatures["timestamp"] = counted
         self._final_timestamp()
         return new
 
@@ -169,11 +168,11 @@ class TrustedState:
             check_length_and_hashes(
                 data, length=meta.length, hashes=meta.hashes, what="snapshot", role="snapshot"
             )
-        new = self._verify_top(data, Snapshot, "snapshot")
+        new, counted = self._verify_top(data, Snapshot, "snapshot")
         if self._snapshot is not None:
             _no_rollback(self._snapshot, new)
         self._snapshot = new
-        self.signatures["snapshot"] = self._pending[1:]
+        self.signatures["snapshot"] = counted
         self._final_snapshot()
         return new
 
@@ -243,7 +242,10 @@ class TrustedState:
 
     # -- shared --------------------------------------------------------------------
 
-    def _verify_top(self, data: bytes, kind: type[_Top], name: str) -> Loaded[_Top]:
+    def _verify_top(
+        self, data: bytes, kind: type[_Top], name: str
+    ) -> tuple[Loaded[_Top], tuple[int, int]]:
+        """``data`` signed by a threshold of root's keys for ``name``; (signed, threshold)."""
         new = load(data, kind, name)
         role = self._root.signed.roles[name]
         count = check_threshold(
@@ -253,8 +255,7 @@ class TrustedState:
             keys=self._root.signed.keys,
             by="root",
         )
-        self._pending = (name, count, role.threshold)
-        return new
+        return new, (count, role.threshold)
 
 
 def _when(loaded: Loaded[Root] | Loaded[Timestamp] | Loaded[Snapshot] | Loaded[Targets]) -> str:
