@@ -225,3 +225,34 @@ def test_delegated_role_missing_from_snapshot(clients: Clients, repo: Repository
     out = clients.both("x")
     assert not out.ok
     assert ("A", 1) not in out.requests
+
+
+def test_expired_delegated_role_is_refused(clients: Clients, repo: Repository) -> None:
+    from simulator import days
+
+    repo.delegate("targets", "A")
+    repo.add_target("A", b"data", "file")
+    repo.md["A"].signed.expires = days(-1)
+    repo.publish_all()
+    out = clients.both("file")
+    assert not out.ok and "A.json" not in out.versions and out.targets == {}
+
+
+def test_delegated_role_rollback_and_fast_forward_recovery(
+    clients: Clients, repo: Repository
+) -> None:
+    repo.delegate("targets", "A")
+    repo.add_target("A", b"data", "file")
+    repo.md["A"].signed.version = 9
+    repo.publish_all()
+    assert clients.both("file").versions["A.json"] == 9
+    repo.md["A"].signed.version = 2
+    repo.publish("A")
+    repo.update_snapshot()  # snapshot records A v2 < trusted v9
+    out = clients.both("file")
+    assert not out.ok and out.versions["A.json"] == 9
+    repo.rotate_keys("snapshot")  # the repository's recovery: new snapshot keys
+    repo.bump_root()
+    repo.update_snapshot()
+    out = clients.both("file")
+    assert out.ok and out.versions["A.json"] == 2
