@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import pytest
 from client_support import Clients, versions
 from simulator import Repository, days, new_signer, sign_document
 
@@ -367,3 +368,20 @@ def test_root_rotations_are_bounded(clients: Clients, repo: Repository) -> None:
     roots = [r for r in clients.server.metadata_requests() if r[0] == "root"]
     assert roots == [("root", 8), ("root", 9), ("root", 10)]
     assert versions(clients.metadata_dir("trustkeep"))["root.json"] == 10
+
+
+@pytest.mark.parametrize(
+    "served",
+    [b"", b"not json", b"[]", b'{"signed": {}, "signatures": []}', b"\xff\xfe", "snapshot"],
+)
+def test_malformed_or_wrong_type_timestamp(
+    clients: Clients, repo: Repository, served: bytes | str
+) -> None:
+    assert clients.both().ok
+    repo.publish_timestamp()
+    data = repo.published["snapshot"][1] if served == "snapshot" else served
+    assert isinstance(data, bytes)
+    repo.raw["timestamp.json"] = data
+    out = clients.both()
+    assert not out.ok and out.versions["timestamp.json"] == 1
+    assert out.requests == [("root", 2), ("timestamp", None)]
