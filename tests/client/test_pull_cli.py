@@ -159,6 +159,11 @@ def test_targets_are_downloaded_verified(
     assert "target dist/app.tar: downloaded, 7 bytes, verified" in stdout
     code, stdout, _ = _pull(run_cli, server, tmp_path / "m", *args)
     assert code == 0 and "already present" in stdout
+    code, stdout, _ = _pull(run_cli, server, tmp_path / "m", *args, "--json")
+    assert json.loads(stdout)["targets"] == [
+        {"path": "dist/app.tar", "file": str(got / "dist%2Fapp.tar"), "length": 7,
+         "downloaded": False},
+    ]  # fmt: skip
     code, _, err = _pull(run_cli, server, tmp_path / "m", *args[:2], "--target", "nope", *args[4:])
     assert code == 1 and "missing-role" in err and "'nope'" in err
 

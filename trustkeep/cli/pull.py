@@ -98,7 +98,11 @@ def pull(
     )
     result = get_app().service.pull.pull(request)
     report = result.report
-    emit(report.to_dict(), lambda: _human(result, url))
+    targets = [
+        {"path": t.path, "file": str(t.file), "length": t.length, "downloaded": t.fetched}
+        for t in result.targets
+    ]
+    emit({**report.to_dict(), "targets": targets}, lambda: _human(result, url))
     if not report.valid:
         first = report.errors[0]
         where = f" ({first.role})" if first.role else ""
