@@ -89,6 +89,7 @@ class Fetcher:
                 retries=False,
                 redirect=False,
                 preload_content=False,
+                decode_content=False,  # the bytes as sent: a Content-Encoding is not undone
                 timeout=self._timeout,
                 assert_same_host=False,
             )
@@ -116,7 +117,7 @@ class Fetcher:
         size = 0
         try:
             while True:
-                chunk = response.read(min(_CHUNK, limit + 1 - size))
+                chunk = response.read(min(_CHUNK, limit + 1 - size), decode_content=False)
                 if not chunk:
                     break
                 chunks.append(chunk)

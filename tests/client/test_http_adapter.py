@@ -1,0 +1,42 @@
+"""The HTTP adapter: verbatim URLs, one request per fetch, bounded bodies."""
+
+from __future__ import annotations
+
+import pytest
+from simulator import ENDLESS, Repository, Server
+
+from trustkeep.adapters.http import Fetcher, FetchError, HTTPStatusError, TooLarge, join_url
+
+
+@pytest.mark.parametrize(
+    "tail",
+    ["a%2fb/../c%5B1%5D/x.json", "./x/%2E%2E/y.json", "q%3Fr%23s.json", "caf%C3%A9.json"],
+)
+def test_url_is_sent_verbatim(server: Server, tail: str) -> None:
+    with pytest.raises(HTTPStatusError) as e:
+        Fetcher().fetch(join_url(server.url + "/base%20dir/", tail), limit=100)
+    assert e.value.status == 404
+    # urllib3 writes percent-escapes in upper case; nothing is decoded or resolved
+    assert server.requests == [f"/base%20dir/{tail}".replace("%2f", "%2F")]
+
+
+def test_join_url_adds_one_slash() -> None:
+    assert join_url("http://h/m", "1.root.json") == "http://h/m/1.root.json"
+    assert join_url("http://h/m/", "1.root.json") == "http://h/m/1.root.json"
+
+
+def test_body_limit_and_endless_data(repo: Repository, server: Server) -> None:
+    repo.raw["small.json"] = b"x" * 100
+    repo.raw["endless.json"] = ENDLESS
+    fetcher = Fetcher()
+    assert fetcher.fetch(f"{server.metadata_url}/small.json", limit=100) == b"x" * 100
+    with pytest.raises(TooLarge):
+        fetcher.fetch(f"{server.metadata_url}/small.json", limit=99)
+    with pytest.raises(TooLarge):
+        fetcher.fetch(f"{server.metadata_url}/endless.json", limit=1_000_000)
+    assert len(server.requests) == 3  # no retries
+
+
+def test_not_http_is_refused() -> None:
+    with pytest.raises(FetchError, match="not an http"):
+        Fetcher().fetch("file:///etc/passwd", limit=10)
