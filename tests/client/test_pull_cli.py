@@ -271,3 +271,28 @@ def test_pull_mirrors_succinct_bins_and_verify_agrees(
     assert len(list(out.glob("bins-*.json"))) == 8
     code, stdout, _ = run_cli("verify", str(out), "--root", str(root_file))
     assert code == 0, stdout
+
+
+def test_at_an_expired_local_delegated_role_is_not_used_and_a_newer_one_is(
+    run_cli: Run, tmp_path: Path, repo: Repository, server: Server, root_file: Path
+) -> None:
+    repo.delegate("targets", "delegated", paths=["delegatedpath/*"])
+    repo.md["delegated"].signed.expires = days(7)
+    repo.add_target("delegated", b"first", "delegatedpath/first")
+    repo.add_target("delegated", b"second", "delegatedpath/second")
+    repo.publish_all()
+    got, out = tmp_path / "got", tmp_path / "m"
+    urls = ["--targets-url", server.targets_url, "--target-dir", str(got)]
+    first = ["--target", "delegatedpath/first", *urls]
+    code, _, err = _pull(run_cli, server, out, "--root", str(root_file), *first)
+    assert code == 0, err
+    day18 = ["--at", days(18).strftime("%Y-%m-%dT%H:%M:%SZ")]
+    second = ["--target", "delegatedpath/second", *urls, *day18]
+    code, _, err = _pull(run_cli, server, out, *second)
+    assert code == 1 and "expired (delegated)" in err
+    assert sorted(p.name for p in got.iterdir()) == ["delegatedpath%2Ffirst"]
+    repo.md["delegated"].signed.expires = days(21)
+    repo.update_targets("delegated")
+    code, _, err = _pull(run_cli, server, out, *second)
+    assert code == 0, err
+    assert (got / "delegatedpath%2Fsecond").read_bytes() == b"second"
