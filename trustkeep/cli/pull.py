@@ -7,12 +7,11 @@ from pathlib import Path
 
 import click
 
-from trustkeep.adapters.http import Progress
 from trustkeep.cli._context import get_app, json_option
 from trustkeep.cli._output import emit
 from trustkeep.cli.verify import render_report
 from trustkeep.errors import InputError, TrustFailure
-from trustkeep.service.pull import PullRequest, PullResult
+from trustkeep.service.pull import Progress, PullRequest, PullResult
 from trustkeep.service.verify import parse_reference_time
 
 __all__ = ["COMMANDS", "pull"]
@@ -98,11 +97,11 @@ def pull(
     )
     result = get_app().service.pull.pull(request)
     report = result.report
-    targets = [
+    downloaded = [
         {"path": t.path, "file": str(t.file), "length": t.length, "downloaded": t.fetched}
         for t in result.targets
     ]
-    emit({**report.to_dict(), "targets": targets}, lambda: _human(result, url))
+    emit({**report.to_dict(), "targets": downloaded}, lambda: _human(result, url))
     if not report.valid:
         first = report.errors[0]
         where = f" ({first.role})" if first.role else ""

@@ -22,7 +22,15 @@ from trustkeep.core.verify import Anchor, Finding, Report, RoleResult
 from trustkeep.errors import InputError
 from trustkeep.service._client_session import ClientSession, Limits, TargetResult
 
-__all__ = ["ClientSession", "Limits", "PullRequest", "PullResult", "PullService", "TargetResult"]
+__all__ = [
+    "ClientSession",
+    "Limits",
+    "Progress",
+    "PullRequest",
+    "PullResult",
+    "PullService",
+    "TargetResult",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
