@@ -203,3 +203,14 @@ def test_long_target_path_gets_a_short_stable_name(clients: Clients, repo: Repos
     assert name == "deep%2F" * 9 + "d%~" + hashlib.sha256(path.encode()).hexdigest()
     clients.server.clear()
     assert clients.trustkeep(path).ok and clients.server.target_requests() == []
+
+
+def test_download_stops_at_the_first_failure(clients: Clients, repo: Repository) -> None:
+    repo.add_target("targets", b"one", "one")
+    repo.add_target("targets", b"two", "two")
+    repo.update_targets()
+    mine = clients.trustkeep("one", "missing", "two")
+    assert not mine.ok and mine.targets == {"one": b"one"}
+    assert len(clients.server.target_requests()) == 1  # "two" is never asked for
+    theirs = clients.oracle("one", "missing", "two")
+    assert not theirs.ok and theirs.targets == mine.targets
