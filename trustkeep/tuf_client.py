@@ -17,14 +17,25 @@ from pathlib import Path
 
 import click
 
-from trustkeep.errors import TrustkeepError
-from trustkeep.service.pull import PullRequest, PullService
+from trustkeep.adapters.home import resolve_home
+from trustkeep.errors import KeyAccessError, TrustkeepError
+from trustkeep.service import Service
+from trustkeep.service.pull import PullRequest
 
 __all__ = ["entry", "main"]
 
 
 class _Failed(Exception):
     pass
+
+
+def _no_secrets(name: str) -> str:
+    raise KeyAccessError(f"the TUF client asks for no secrets ({name})")
+
+
+def _service() -> Service:
+    """The one service facade; the client needs no key store and no secret."""
+    return Service(resolve_home(None), _no_secrets)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -62,7 +73,7 @@ def init(obj: dict[str, object], root_file: Path) -> None:
     """Copy the trusted root to METADATA_DIR/root.json (no network)."""
     directory = obj["metadata_dir"]
     assert isinstance(directory, Path)
-    PullService().init(directory, root_file)
+    _service().pull.init(directory, root_file)
 
 
 def _run(obj: dict[str, object], *, download: bool) -> None:
@@ -84,7 +95,7 @@ def _run(obj: dict[str, object], *, download: bool) -> None:
         target_dir=target_dir if isinstance(target_dir, Path) else None,
         mirror=False,
     )
-    result = PullService().pull(request)
+    result = _service().pull.pull(request)
     if obj["verbose"]:
         for requested in result.requests:
             click.echo(f"GET {requested}", err=True)
