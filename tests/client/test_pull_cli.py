@@ -296,3 +296,19 @@ def test_at_an_expired_local_delegated_role_is_not_used_and_a_newer_one_is(
     code, _, err = _pull(run_cli, server, out, *second)
     assert code == 0, err
     assert (got / "delegatedpath%2Fsecond").read_bytes() == b"second"
+
+
+def test_an_older_root_option_does_not_replace_the_state_in_the_directory(
+    run_cli: Run, tmp_path: Path, repo: Repository, server: Server, root_file: Path
+) -> None:
+    out = tmp_path / "m"
+    repo.bump_root()
+    assert _pull(run_cli, server, out, "--root", str(root_file))[0] == 0
+    assert sorted(p.name for p in (out / "root_history").iterdir()) == [
+        "1.root.json", "2.root.json",
+    ]  # fmt: skip
+    server.clear()
+    code, stdout, err = _pull(run_cli, server, out, "--root", str(root_file), "--json")
+    assert code == 0, err
+    assert server.metadata_requests()[0] == ("root", 3)  # from v2, the state in DIR
+    assert json.loads(stdout)["anchor"]["version"] == 1
