@@ -113,3 +113,52 @@ def test_snapshot_checks_name_their_codes(mutate: str, code: str) -> None:
         at_days=0,
     )
     assert codes == [None, code]
+
+
+def _codes_for_root(mutate: str) -> str | None:
+    repo = Repository.create()
+    trusted = repo.published["root"][1]
+    old = list(repo.signers["root"])
+    if mutate == "skip":
+        repo.root.version = 3
+        data = repo.publish_root()
+    elif mutate == "not-by-old":
+        repo.rotate_keys("root")
+        repo.root.version = 2
+        data = repo.publish_root()
+    elif mutate == "not-by-new":
+        repo.rotate_keys("root")
+        repo.root.version = 2
+        data = repo.publish("root", signers=old)
+    elif mutate == "garbage":
+        data = b"{"
+    else:
+        data = repo.bump_root()
+    state = TrustedState(trusted, at=days(0))
+    try:
+        state.update_root(data)
+    except ClientError as e:
+        return e.code
+    return None
+
+
+@pytest.mark.parametrize(
+    ("mutate", "code"),
+    [
+        ("ok", None),
+        ("skip", "root-rotation-invalid"),
+        ("not-by-old", "root-rotation-invalid"),
+        ("not-by-new", "threshold-not-met"),
+        ("garbage", "malformed"),
+    ],
+)
+def test_root_checks_name_their_codes(mutate: str, code: str | None) -> None:
+    assert _codes_for_root(mutate) == code
+
+
+def test_an_unsigned_trusted_root_is_refused_before_anything() -> None:
+    repo = Repository.create()
+    data = repo.publish("root", signers=[])
+    with pytest.raises(ClientError) as e:
+        TrustedState(data, at=days(0))
+    assert e.value.code == "threshold-not-met"
