@@ -53,9 +53,16 @@ def _human(result: PullResult, url: str) -> str:
     type=click.Path(path_type=Path),
     help="Trusted root.json (needed on the first pull; later pulls start from DIR).",
 )
-@click.option("--pins", metavar="FILE", type=click.Path(path_type=Path), help="Not for TUF.")
-@click.option("--gun", metavar="GUN", help="Not for TUF (see --pins).")
-@click.option("--target", "targets", metavar="NAME", multiple=True, help="Target path to fetch.")
+@click.option(
+    "--pins",
+    metavar="FILE",
+    type=click.Path(path_type=Path),
+    help="Refused: pins anchor Notary repositories; a TUF repository is anchored with --root.",
+)
+@click.option("--gun", metavar="GUN", help="Refused with --pins (Notary only).")
+@click.option(
+    "--target", "targets", metavar="NAME", multiple=True, help="Target path to fetch (repeatable)."
+)
 @click.option("--targets-url", metavar="URL", help="Base URL of the target files.")
 @click.option(
     "--target-dir", metavar="DIR", type=click.Path(path_type=Path), help="Where targets go."
