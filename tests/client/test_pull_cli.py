@@ -40,6 +40,7 @@ def test_pull_mirrors_every_role_then_verify_works_offline(
     assert report["anchor"]["type"] == "root" and report["anchor"]["version"] == 1
     roles = {(r["role"], r["version"], r["delegated_by"]) for r in report["roles"]}
     assert roles == {
+        ("root", 1, None),
         ("root", 2, None),
         ("timestamp", 2, None),
         ("snapshot", 2, None),

@@ -131,6 +131,10 @@ def _roles(session: ClientSession) -> list[RoleResult]:
     state: TrustedState | None = session.state
     if state is None:
         return []
+    out = [
+        _result("root", loaded.signed, counted, f"root_history/{loaded.signed.version}.root.json")
+        for loaded, counted in state.roots[:-1]
+    ]
     entries: list[tuple[str, Signed | None]] = [
         ("root", state.root.signed),
         ("timestamp", state.timestamp.signed if state.timestamp else None),
@@ -139,21 +143,30 @@ def _roles(session: ClientSession) -> list[RoleResult]:
     for role in session.delegators:
         loaded = state.targets(role)
         entries.append((role, loaded.signed if loaded else None))
-    out: list[RoleResult] = []
     for role, signed in entries:
         if signed is None or role not in state.signatures:
             continue
-        count, threshold = state.signatures[role]
         delegator = session.delegators.get(role)
-        out.append(
-            RoleResult(
-                role=role,
-                file=session.dir.file(role).name,
-                version=signed.version,
-                expires=signed.expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                signatures=count,
-                threshold=threshold,
-                delegated_by=delegator if delegator not in (None, "root") else None,
-            )
-        )
+        parent = delegator if delegator not in (None, "root") else None
+        name = session.dir.file(role).name
+        out.append(_result(role, signed, state.signatures[role], name, delegated_by=parent))
     return out
+
+
+def _result(
+    role: str,
+    signed: Signed,
+    counted: tuple[int, int],
+    file: str,
+    *,
+    delegated_by: str | None = None,
+) -> RoleResult:
+    return RoleResult(
+        role=role,
+        file=file,
+        version=signed.version,
+        expires=signed.expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        signatures=counted[0],
+        threshold=counted[1],
+        delegated_by=delegated_by,
+    )

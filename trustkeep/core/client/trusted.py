@@ -47,6 +47,8 @@ class TrustedState:
         self._verified_by: set[tuple[str, str]] = set()  # (delegator, role) pairs
         #: role -> (valid signatures, threshold) of the trusted file
         self.signatures: dict[str, tuple[int, int]] = {"root": (count, role.threshold)}
+        #: every root trusted in this run, oldest first, with (signatures, threshold)
+        self.roots: list[tuple[Loaded[Root], tuple[int, int]]] = [(root, (count, role.threshold))]
 
     # -- accessors ---------------------------------------------------------------
 
@@ -102,6 +104,7 @@ class TrustedState:
         )
         self._root = new
         self.signatures["root"] = (count, role.threshold)
+        self.roots.append((new, (count, role.threshold)))
         return new
 
     def final_root(self) -> None:
