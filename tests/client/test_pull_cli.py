@@ -313,3 +313,10 @@ def test_an_older_root_option_does_not_replace_the_state_in_the_directory(
     assert code == 0, err
     assert server.metadata_requests()[0] == ("root", 3)  # from v2, the state in DIR
     assert json.loads(stdout)["anchor"]["version"] == 1
+
+
+@pytest.mark.parametrize("url", ["repo.example.com/metadata", "file:///tmp/m", "http://"])
+def test_a_url_that_is_not_http_is_a_usage_error(run_cli: Run, tmp_path: Path, url: str) -> None:
+    code, _, err = run_cli("pull", url, str(tmp_path / "m"))
+    assert code == 2 and "is not an http:// or https:// URL" in err
+    assert not (tmp_path / "m").exists()

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from tuf.api.metadata import Root, Signed
 
@@ -87,6 +88,11 @@ class PullService:
         """Run the workflow; trust failures are findings in the report, network errors raise."""
         if request.targets and (request.targets_url is None or request.target_dir is None):
             raise InputError("--target needs --targets-url URL and --target-dir DIR")
+        for url in (request.url, request.targets_url):
+            if url is not None and (
+                urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname
+            ):
+                raise InputError(f"{url!r} is not an http:// or https:// URL")
         anchor = self._anchor(request)
         session = ClientSession(
             metadata_dir=request.directory,
