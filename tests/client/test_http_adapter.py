@@ -40,3 +40,16 @@ def test_body_limit_and_endless_data(repo: Repository, server: Server) -> None:
 def test_not_http_is_refused() -> None:
     with pytest.raises(FetchError, match="not an http"):
         Fetcher().fetch("file:///etc/passwd", limit=10)
+
+
+def test_a_silent_server_times_out() -> None:
+    import socket
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)  # accepts the connection, never answers
+        port = listener.getsockname()[1]
+        with pytest.raises(FetchError, match="timed out") as e:
+            Fetcher(read_timeout=0.3).fetch(f"http://127.0.0.1:{port}/timestamp.json", limit=10)
+    assert e.value.exit_code == 3
+    assert str(e.value).startswith(f"http://127.0.0.1:{port}/timestamp.json: ")
