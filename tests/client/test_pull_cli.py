@@ -320,3 +320,17 @@ def test_a_url_that_is_not_http_is_a_usage_error(run_cli: Run, tmp_path: Path, u
     code, _, err = run_cli("pull", url, str(tmp_path / "m"))
     assert code == 2 and "is not an http:// or https:// URL" in err
     assert not (tmp_path / "m").exists()
+
+
+def test_an_unsigned_root_option_is_refused_and_not_stored(
+    run_cli: Run, tmp_path: Path, repo: Repository, server: Server
+) -> None:
+    doc = json.loads(repo.published["root"][1])
+    doc["signatures"] = []
+    bad = tmp_path / "bad-root.json"
+    bad.write_text(json.dumps(doc))
+    code, stdout, err = _pull(run_cli, server, tmp_path / "m", "--root", str(bad), "--json")
+    assert code == 1 and json.loads(stdout)["findings"][0]["code"] == "threshold-not-met"
+    assert "pull failed: threshold-not-met (root)" in err
+    assert server.requests == []
+    assert not (tmp_path / "m" / "root.json").exists()

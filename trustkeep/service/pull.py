@@ -66,7 +66,8 @@ class PullService:
         data = read_input_file(root_file, what="trusted root", limit=self._limits.root)
         MetadataDir(directory).write("root", data)
 
-    def _anchor(self, request: PullRequest) -> Anchor:
+    def _anchor(self, request: PullRequest) -> tuple[Anchor, bytes | None]:
+        """The anchor, and the ``--root`` bytes to install when they are newer than DIR's."""
         local = MetadataDir(request.directory)
         current = local.read("root", limit=self._limits.root)
         if request.root is None:
@@ -75,14 +76,16 @@ class PullService:
                     f"{request.directory}: no trusted root yet",
                     hint="the first pull needs a trust anchor: --root FILE",
                 )
-            return Anchor(kind="root", source=str(local.file("root")), version=_version(current))
+            anchor = Anchor(kind="root", source=str(local.file("root")), version=_version(current))
+            return anchor, None
         given = read_input_file(request.root, what="trusted root", limit=self._limits.root)
         given_version = _version(given)
         if given_version is None:
             raise InputError(f"{request.root}: not TUF root metadata")
-        if current is None or (_version(current) or 0) < given_version:
-            local.write_root(given_version, given)
-        return Anchor(kind="root", source=str(request.root), version=given_version)
+        newer = current is None or (_version(current) or 0) < given_version
+        return Anchor(kind="root", source=str(request.root), version=given_version), (
+            given if newer else None
+        )
 
     def pull(self, request: PullRequest) -> PullResult:
         """Run the workflow; trust failures are findings in the report, network errors raise."""
@@ -93,17 +96,21 @@ class PullService:
                 urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname
             ):
                 raise InputError(f"{url!r} is not an http:// or https:// URL")
-        anchor = self._anchor(request)
+        anchor, install = self._anchor(request)
+        at = request.at or datetime.now(UTC)
         session = ClientSession(
             metadata_dir=request.directory,
             metadata_url=request.url,
-            at=request.at or datetime.now(UTC),
+            at=at,
             fetcher=self._fetcher or Fetcher(),
             limits=self._limits,
         )
         results: list[TargetResult] = []
         findings: list[Finding] = []
         try:
+            if install is not None:  # signed by its own threshold before it is stored
+                session.state = TrustedState(install, at=at)
+                session.dir.write_root(session.state.root.signed.version, install)
             session.refresh()
             if request.mirror:
                 session.mirror()
