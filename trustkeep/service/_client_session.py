@@ -130,19 +130,20 @@ class ClientSession:
         try:
             state.update_timestamp(data)
         except EqualVersion:
-            return  # the trusted timestamp is kept; nothing newer to fetch after it
+            return  # the trusted timestamp is kept as it is on disk
         self.dir.write("timestamp", data)
 
     def _update_snapshot(self, state: TrustedState) -> None:
-        local = self.dir.read("snapshot", limit=self.limits.snapshot)
+        assert state.timestamp is not None
+        meta = state.timestamp.signed.snapshot_meta
+        # the local copy may be a stale, larger snapshot: still the rollback reference
+        local = self.dir.read("snapshot", limit=max(meta.length or 0, self.limits.snapshot))
         if local is not None:
             try:
                 state.update_snapshot(local, local=True)
                 return  # valid, and the version the timestamp records
             except ClientError:
                 pass  # kept as rollback reference when it verified
-        assert state.timestamp is not None
-        meta = state.timestamp.signed.snapshot_meta
         version = meta.version if state.root.signed.consistent_snapshot else None
         data = self._fetch("snapshot", version, meta.length or self.limits.snapshot)
         state.update_snapshot(data)
