@@ -334,3 +334,14 @@ def test_an_unsigned_root_option_is_refused_and_not_stored(
     assert "pull failed: threshold-not-met (root)" in err
     assert server.requests == []
     assert not (tmp_path / "m" / "root.json").exists()
+
+
+def test_target_dir_must_not_be_the_metadata_dir(
+    run_cli: Run, tmp_path: Path, server: Server, root_file: Path
+) -> None:
+    out = tmp_path / "m"
+    args = ["--target", "timestamp.json", "--targets-url", server.targets_url]
+    code, _, err = _pull(run_cli, server, out, "--root", str(root_file), *args,
+                         "--target-dir", str(tmp_path / "m" / "."))  # fmt: skip
+    assert code == 2 and "must not be the metadata directory" in err
+    assert server.requests == []

@@ -91,6 +91,10 @@ class PullService:
         """Run the workflow; trust failures are findings in the report, network errors raise."""
         if request.targets and (request.targets_url is None or request.target_dir is None):
             raise InputError("--target needs --targets-url URL and --target-dir DIR")
+        if request.target_dir is not None and _same_dir(request.target_dir, request.directory):
+            raise InputError(
+                f"{request.target_dir}: the target directory must not be the metadata directory"
+            )
         for url in (request.url, request.targets_url):
             if url is not None and (
                 urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname
@@ -131,6 +135,10 @@ class PullService:
             format="tuf", anchor=anchor, roles=_roles(session), findings=tuple(findings)
         )
         return PullResult(report, tuple(results), tuple(session.fetcher.requests))
+
+
+def _same_dir(a: Path, b: Path) -> bool:
+    return a.expanduser().resolve() == b.expanduser().resolve()
 
 
 def _version(data: bytes) -> int | None:
