@@ -72,6 +72,10 @@ class Fetcher:
         self._total = total_timeout
         self.requests: list[str] = []
 
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self._manager.clear()
+
     def fetch(self, url: str, *, limit: int, progress: Progress | None = None) -> bytes:
         """GET ``url``; the body when the status is 200 and it is at most ``limit`` bytes."""
         parts = urlsplit(url)
@@ -98,9 +102,12 @@ class Fetcher:
         try:
             if response.status != 200:
                 raise HTTPStatusError(url, response.status)
-            return self._read(url, response, limit, progress)
-        finally:
-            response.release_conn()
+            data = self._read(url, response, limit, progress)
+        except BaseException:
+            response.close()  # a connection with a body left unread is never reused
+            raise
+        response.release_conn()
+        return data
 
     def _read(
         self,

@@ -131,6 +131,9 @@ class PullService:
                 )
         except ClientError as e:
             findings.append(Finding("error", e.code, e.role, e.message))
+        finally:
+            if self._fetcher is None:  # our own: its connections end with the pull
+                session.fetcher.close()
         report = Report(
             format="tuf", anchor=anchor, roles=_roles(session), findings=tuple(findings)
         )
