@@ -385,3 +385,23 @@ def test_malformed_or_wrong_type_timestamp(
     out = clients.both()
     assert not out.ok and out.versions["timestamp.json"] == 1
     assert out.requests == [("root", 2), ("timestamp", None)]
+
+
+def test_a_verified_root_in_root_history_is_not_fetched_again(
+    clients: Clients, repo: Repository
+) -> None:
+    """An interrupted run can leave root.json behind its root_history copy (as python-tuf)."""
+    repo.bump_root()
+    repo.bump_root()
+    assert clients.both().ok
+    for who in ("trustkeep", "oracle"):
+        (clients.metadata_dir(who) / "root.json").unlink()
+        (clients.metadata_dir(who) / "root.json").write_bytes(repo.published["root"][1])
+    out = clients.both()
+    assert out.ok and out.versions["root.json"] == 3
+    assert out.requests == [("root", 4), ("timestamp", None)]
+    history = clients.metadata_dir("trustkeep") / "root_history" / "2.root.json"
+    history.write_bytes(b"{}")  # a broken copy is ignored: fetched instead
+    (clients.metadata_dir("trustkeep") / "root.json").write_bytes(repo.published["root"][1])
+    mine = clients.trustkeep()
+    assert mine.ok and mine.requests[:2] == [("root", 2), ("root", 4)]

@@ -59,6 +59,10 @@ class MetadataDir:
         _make_dir(self.path)
         atomic_write(self.file(role), data)
 
+    def read_root(self, version: int, *, limit: int) -> bytes | None:
+        """``root_history/N.root.json``, or None."""
+        return _read_bounded(self.path / ROOT_HISTORY / f"{version}.root.json", limit)
+
     def write_root(self, version: int, data: bytes) -> None:
         """A trusted root: ``root_history/N.root.json`` and the current ``root.json``."""
         history = self.path / ROOT_HISTORY

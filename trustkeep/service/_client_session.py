@@ -111,6 +111,8 @@ class ClientSession:
     def _update_root(self, state: TrustedState) -> None:
         first = state.root.signed.version + 1
         for version in range(first, first + self.limits.root_rotations):
+            if self._local_root(state, version):
+                continue
             try:
                 data = self._fetch("root", version, self.limits.root)
             except HTTPStatusError as e:
@@ -119,6 +121,22 @@ class ClientSession:
                 raise
             state.update_root(data)
             self.dir.write_root(version, data)
+
+    def _local_root(self, state: TrustedState, version: int) -> bool:
+        """Root ``version`` from ``root_history/`` when it is there and verifies (no request).
+
+        root.json is written after its history copy, so an interrupted run can leave
+        root.json one version behind; the copy is checked like a downloaded root.
+        """
+        data = self.dir.read_root(version, limit=self.limits.root)
+        if data is None:
+            return False
+        try:
+            state.update_root(data)
+        except ClientError:
+            return False
+        self.dir.write_root(version, data)
+        return True
 
     def _update_timestamp(self, state: TrustedState) -> None:
         local = self.dir.read("timestamp", limit=self.limits.timestamp)
