@@ -31,6 +31,7 @@ _COMMAND_MODULES = (
     "signing",
     "status",
     "verify",
+    "pull",
     "pin",
     "notary",
     "migrate",

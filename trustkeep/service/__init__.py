@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from trustkeep.service.keys import KeyService
     from trustkeep.service.migrate import MigrateService
     from trustkeep.service.pins import PinService
+    from trustkeep.service.pull import PullService
     from trustkeep.service.repo import RepoService
     from trustkeep.service.verify import VerifyService
 
@@ -65,3 +66,9 @@ class Service:
         from trustkeep.service.migrate import MigrateService
 
         return MigrateService(self.keys, self.verify)
+
+    @cached_property
+    def pull(self) -> PullService:
+        from trustkeep.service.pull import PullService
+
+        return PullService()
