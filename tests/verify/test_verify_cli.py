@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import hashlib
 import json
 import os
 import tarfile
@@ -38,7 +39,9 @@ def test_valid_json_document(run_cli: Any, repo_dir: Path) -> None:
     )
     assert (code, err) == (0, "")
     doc = json.loads(out)
-    assert list(doc) == ["schema", "valid", "format", "anchor", "roles", "findings"]
+    assert list(doc) == [
+        "schema", "valid", "format", "reference_time", "anchor", "roles", "findings",
+    ]  # fmt: skip
     assert doc["schema"] == 1 and doc["valid"] is True and doc["format"] == "tuf"
     assert doc["anchor"] == {
         "type": "root",
@@ -46,7 +49,9 @@ def test_valid_json_document(run_cli: Any, repo_dir: Path) -> None:
         "version": 1,
         "gun": None,
         "mechanism": None,
+        "sha256": hashlib.sha256((repo_dir / "1.root.json").read_bytes()).hexdigest(),
     }
+    assert doc["reference_time"] == "2030-01-01T00:00:00Z"
     assert doc["roles"][1] == {
         "role": "root",
         "file": "2.root.json",
@@ -54,9 +59,13 @@ def test_valid_json_document(run_cli: Any, repo_dir: Path) -> None:
         "expires": "2031-01-01T00:00:00Z",
         "signatures": 1,
         "threshold": 1,
+        "keyids": doc["roles"][1]["keyids"],
         "delegated_by": None,
         "valid": True,
+        "verified": True,
+        "unverified_reason": None,
     }
+    assert len(doc["roles"][1]["keyids"]) == 1
     assert [r["role"] for r in doc["roles"]] == [
         "root", "root", "timestamp", "snapshot", "targets", "releases",
     ]  # fmt: skip
@@ -141,10 +150,22 @@ def test_malformed_trusted_root_is_an_input_error(
 def test_previous_dir_rollback(run_cli: Any, repo_dir: Path, tmp_path: Path) -> None:
     repo = Repo.build(root_versions=3)
     newer = repo.write(tmp_path / "newer")
-    code, out, _ = run_cli("verify", str(repo_dir), "--previous", str(newer), "--json", "--at", AT)
+    anchor = tmp_path / "anchor.json"
+    anchor.write_bytes((repo_dir / "1.root.json").read_bytes())
+    code, out, _ = run_cli(
+        "verify", str(repo_dir), "--root", str(anchor), "--previous", str(newer), "--json",
+        "--at", AT,
+    )  # fmt: skip
     doc = json.loads(out)
     assert code == 1
     assert ("rollback", "root") in {(f["code"], f["role"]) for f in doc["findings"]}
+    # without --root the previous root v3 is the anchor: the directory's v1 is only older
+    code, out, _ = run_cli("verify", str(repo_dir), "--previous", str(newer), "--json", "--at", AT)
+    doc = json.loads(out)
+    assert doc["anchor"]["type"] == "previous" and doc["anchor"]["version"] == 3
+    assert ("warning", "rollback", "root") in {
+        (f["severity"], f["code"], f["role"]) for f in doc["findings"]
+    }
 
 
 def test_format_forced(run_cli: Any, repo_dir: Path) -> None:

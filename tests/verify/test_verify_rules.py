@@ -68,7 +68,10 @@ def test_canonical_fast_path_equals_reference(value: object) -> None:
         (b'{"signed": {}, "signatures": [{"keyid": 1, "sig": ""}]}', "lacks a string 'keyid'"),
         (b'{"signed": {"a": 1.5}, "signatures": []}', "number 1.5 is not an integer"),
         (b'{"signed": {"a": NaN}, "signatures": []}', "number NaN is not an integer"),
-        (b"\xff\xfe", "not valid JSON"),
+        (b"\xff\xfe", "not UTF-8"),
+        (b"\xef\xbb\xbf{}", "byte order mark"),
+        ('{"signed": {}, "signatures": []}'.encode("utf-16"), "not UTF-8"),
+        ('{"signed": {}, "signatures": []}'.encode("utf-32-le"), "not valid JSON"),
         (b"[" * 100_000 + b"]" * 100_000, "not valid JSON"),
     ],
 )
@@ -233,7 +236,8 @@ def test_report_document_and_gate() -> None:
     assert not bad.valid
     assert bad.to_dict()["findings"][1] == {
         "severity": "error", "code": "expired", "role": "timestamp",
-        "message": "timestamp.json expired",
+        "message": "timestamp.json expired", "file": None, "keyid": None,
+        "expected": None, "found": None,
     }  # fmt: skip
     assert Report.from_dict(bad.to_dict()) == bad
     with pytest.raises(TrustFailure) as e:

@@ -68,6 +68,7 @@ class _Reader:
         self.files: dict[str, bytes] = {}
         self.total = 0
         self.notes: list[str] = []
+        self.client_cache = False
 
     def add(self, name: str, size: int, read: object) -> None:
         if len(self.files) >= self.limits.files:
@@ -108,6 +109,7 @@ def _read_dir(directory: Path, reader: _Reader) -> None:
         for entry in entries:
             name = f"{prefix}{entry.name}"
             if prefix == "root_history/":  # python-tuf's client cache keeps N.root.json there
+                reader.client_cache = True
                 name = entry.name
                 if name in reader.files:
                     continue
@@ -206,7 +208,7 @@ def _metadata_root(files: dict[str, bytes], gun: str | None) -> tuple[str, str |
 
 def _select(files: dict[str, bytes], prefix: str) -> dict[str, bytes]:
     selected = {n[len(prefix) :]: data for n, data in files.items() if n.startswith(prefix)}
-    for name in [n for n in selected if n.startswith("root_history/")]:
+    for name in [n for n in selected if n.startswith("root_history/")]:  # a client cache
         data = selected.pop(name)
         selected.setdefault(name.removeprefix("root_history/"), data)
     return selected
@@ -223,7 +225,10 @@ def read_metadata(
         _read_tar(path, reader)
         prefix, gun = _metadata_root(reader.files, gun)
         files = _select(reader.files, prefix)
-        return MetadataBundle(files, source=str(path), gun=gun, notes=tuple(reader.notes))
+        cache = any(n.startswith(f"{prefix}root_history/") for n in reader.files)
+        return MetadataBundle(
+            files, source=str(path), gun=gun, notes=tuple(reader.notes), client_cache=cache
+        )
     directory = path
     if (path / "tuf").is_dir() and not (path / "root.json").exists():
         if gun is None:
@@ -243,5 +248,9 @@ def read_metadata(
     if not reader.files:
         raise InputError(f"{directory}: no metadata files (*.json) found")
     return MetadataBundle(
-        reader.files, source=str(path), gun=gun or infer_gun(directory), notes=tuple(reader.notes)
+        reader.files,
+        source=str(path),
+        gun=gun or infer_gun(directory),
+        notes=tuple(reader.notes),
+        client_cache=reader.client_cache,
     )
