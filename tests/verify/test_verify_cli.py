@@ -80,14 +80,41 @@ def test_human_tree_and_findings(run_cli: Any, repo_dir: Path) -> None:
     lines = out.splitlines()
     assert lines[0] == f"{repo_dir}: tuf metadata — INVALID (1 error(s), 1 warning(s))"
     assert lines[1] == "anchor: none (chain checked from its own first root)"
-    assert lines[2] == "root v1 → v2"
-    assert lines[3].startswith("  ✓ root v1  expires 2031-01-01T00:00:00Z  signatures 1/1")
-    assert lines[5].startswith("✓ timestamp v1  expires 2030-01-08T00:00:00Z")
-    assert lines[6].startswith("  └─ ✓ snapshot v1")
-    assert lines[7].startswith("    └─ ✓ targets v1")
+    assert lines[2] == "reference time: 2030-01-01T00:00:00Z"
+    assert lines[3] == "root v1 → v2"
+    assert lines[4].startswith("  ✓ root v1  expires 2031-01-01T00:00:00Z  signatures 1/1")
+    assert lines[6].startswith("✓ timestamp v1  expires 2030-01-08T00:00:00Z")
+    assert lines[7].startswith("  └─ ✓ snapshot v1")
+    assert lines[8].startswith("    └─ ✓ targets v1")
     assert "findings:" in lines
     assert "  error   missing-role [releases]: " in out
     assert "  warning no-anchor: no --root or --pins given" in out
+
+
+def test_broken_root_chain_leaves_the_roles_below_unverified(
+    run_cli: Any, repo_dir: Path, tmp_path: Path
+) -> None:
+    """Root v2 not signed by root v1: nothing checked with v2's keys is shown as verified."""
+    doc = json.loads((repo_dir / "2.root.json").read_text())
+    doc["signatures"] = []
+    (repo_dir / "2.root.json").write_text(json.dumps(doc))
+    code, out, _ = run_cli(
+        "verify", str(repo_dir), "--root", str(repo_dir / "1.root.json"), "--at", AT, "--json"
+    )
+    assert code == 1
+    roles = {(r["role"], r["version"]): r for r in json.loads(out)["roles"]}
+    assert roles[("root", 1)]["verified"] is True
+    assert roles[("root", 2)]["verified"] is False
+    for role in ("timestamp", "snapshot", "targets", "releases"):
+        (entry,) = [r for (name, _), r in roles.items() if name == role]
+        assert entry["valid"] is True and entry["verified"] is False, entry
+        assert "not trusted" in entry["unverified_reason"] or "not verified" in (
+            entry["unverified_reason"]
+        )
+    code, out, _ = run_cli("verify", str(repo_dir), "--root", str(repo_dir / "1.root.json"),
+                           "--at", AT)  # fmt: skip
+    assert "? timestamp v1" in out and "✓ timestamp" not in out
+    assert "[unverified: root v2 (2.root.json) failed: its keys are not trusted]" in out
 
 
 def test_expired_exit_1_and_at_option(run_cli: Any, repo_dir: Path) -> None:

@@ -33,18 +33,29 @@ DEFAULT_LIMITS = Limits()
 
 
 def read_input_file(path: Path, *, what: str, limit: int = 16 * 1024 * 1024) -> bytes:
-    """A single input file (``--root``, ``--pins``, a CA bundle), size-limited."""
+    """A single input file (``--root``, ``--pins``, a CA bundle), size-limited.
+
+    Opened without blocking, and refused unless it is a regular file: a FIFO or a
+    device given as ``--root`` is an input error, never a hang.
+    """
     try:
-        with path.open("rb") as f:
-            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-                raise InputError(f"{path}: {what} is not a regular file")
-            data = f.read(min(os.fstat(f.fileno()).st_size, limit) + 1)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError as e:
         raise InputError(f"{path}: {what} not found") from e
     except IsADirectoryError as e:
         raise InputError(f"{path}: {what} is a directory, expected a file") from e
     except OSError as e:
         raise InputError(f"{path}: cannot read {what}: {e.strerror}") from e
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if stat.S_ISDIR(st.st_mode):
+            raise InputError(f"{path}: {what} is a directory, expected a file")
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"{path}: {what} is not a regular file")
+        try:
+            data = f.read(min(st.st_size, limit) + 1)
+        except OSError as e:
+            raise InputError(f"{path}: cannot read {what}: {e.strerror}") from e
     if len(data) > limit:
         raise InputError(f"{path}: {what} is larger than {limit} bytes")
     return data
