@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import io
 import hashlib
+import io
 import json
 import os
 import tarfile
@@ -108,8 +108,9 @@ def test_broken_root_chain_leaves_the_roles_below_unverified(
     for role in ("timestamp", "snapshot", "targets", "releases"):
         (entry,) = [r for (name, _), r in roles.items() if name == role]
         assert entry["valid"] is True and entry["verified"] is False, entry
-        assert "not trusted" in entry["unverified_reason"] or "not verified" in (
-            entry["unverified_reason"]
+        assert (
+            "not trusted" in entry["unverified_reason"]
+            or "not verified" in (entry["unverified_reason"])
         )
     code, out, _ = run_cli("verify", str(repo_dir), "--root", str(repo_dir / "1.root.json"),
                            "--at", AT)  # fmt: skip

@@ -165,8 +165,7 @@ def _twin(raw: bytes, path: Path, md: Metadata[Any]) -> Metadata[Any] | None:
         same = type(twin.signed) is type(md.signed) and twin.signed_bytes == md.signed_bytes
     except SerializationError as e:
         raise InputError(
-            f"{path}: not valid TUF metadata: not canonical JSON (a float, NaN or a lone "
-            "surrogate)"
+            f"{path}: not valid TUF metadata: not canonical JSON (a float, NaN or a lone surrogate)"
         ) from e
     return twin if same else None
 

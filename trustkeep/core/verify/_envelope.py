@@ -8,10 +8,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property, partial
+from types import MappingProxyType
 from typing import Any
 
 from securesystemslib.formats import encode_canonical
@@ -186,14 +187,16 @@ def parse_envelope(raw: bytes, *, name: str) -> Envelope:
     return env
 
 
-_DIGESTS: dict[str, Callable[[bytes], Any]] = {
-    "sha256": hashlib.sha256,
-    "sha512": hashlib.sha512,
-    "sha384": hashlib.sha384,
-    "sha224": hashlib.sha224,
-    "blake2b": hashlib.blake2b,
-    "blake2b-256": partial(hashlib.blake2b, digest_size=32),
-}
+_DIGESTS: Mapping[str, Callable[[bytes], Any]] = MappingProxyType(
+    {
+        "sha256": hashlib.sha256,
+        "sha512": hashlib.sha512,
+        "sha384": hashlib.sha384,
+        "sha224": hashlib.sha224,
+        "blake2b": hashlib.blake2b,
+        "blake2b-256": partial(hashlib.blake2b, digest_size=32),
+    }
+)
 
 
 def digest(algorithm: str, data: bytes) -> bytes | None:
