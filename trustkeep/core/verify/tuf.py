@@ -341,6 +341,7 @@ class TufRun(TufChecks):
     def _snapshot_name(self, root: RootInfo, version: int | None) -> str | None:
         """The snapshot file a client fetches: ``N.snapshot.json`` with consistent
         snapshots (N from timestamp), ``snapshot.json`` without."""
+        wanted: str | None
         if root.consistent_snapshot and self.bundle.client_cache:
             wanted = "snapshot.json"
         elif root.consistent_snapshot:
