@@ -129,8 +129,8 @@ def render_report(report: Report, source: str) -> str:
     "--jobs",
     type=click.IntRange(1, 64),
     default=None,
-    help="Worker processes for signature checks (default: one per CPU, at most 8; "
-    "1 = this process only).",
+    help="Worker processes for signature checks (default: chosen by the amount of "
+    "metadata and the free cores; 1 = this process only).",
 )
 @click.option(
     "--migrated-from",

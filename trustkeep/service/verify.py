@@ -60,7 +60,7 @@ class VerifyRequest:
     previous: Path | None = None
     at: datetime | None = None
     format: Literal["tuf", "notary"] | None = None
-    jobs: int | None = None  # worker processes; None = one per CPU, 1 = in-process
+    jobs: int | None = None  # worker processes; None = by work and free cores, 1 = in-process
 
 
 @dataclass(frozen=True)
