@@ -325,3 +325,19 @@ def test_python_tuf_client_cache_as_tarball(run_cli: Any, tmp_path: Path) -> Non
         "1.root.json",
         "2.root.json",
     ]
+
+
+@pytest.mark.parametrize("option", ["--root", "--previous", None])
+def test_fifo_inputs_are_input_errors(
+    run_cli: Any, repo_dir: Path, tmp_path: Path, option: str | None
+) -> None:
+    """A FIFO never blocks verify: --root, --previous or DIR, one line, exit 2."""
+    import os
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    argv = ["verify", str(repo_dir), option, str(fifo)] if option else ["verify", str(fifo)]
+    code, out, err = run_cli(*argv)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"trustkeep: error: {fifo}"), err
+    assert len(err.strip().splitlines()) == 1
