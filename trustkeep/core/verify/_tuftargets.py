@@ -31,6 +31,7 @@ from trustkeep.core.verify._tufmodel import (
     RootInfo,
     Succinct,
     count_signatures,
+    matcher,
     parse_delegations,
     parse_targets,
     python_tuf_form,
@@ -382,45 +383,47 @@ class _Index:
     before the first ``*``, ``?`` or ``[``), a hash prefix only digests that start
     with it; so the candidates for a path are found with one dictionary lookup per
     distinct prefix length, not one pattern match per role. Candidates are then
-    matched exactly, in delegation order.
+    matched exactly (:func:`~trustkeep.core.verify._tufmodel.matcher`), in delegation
+    order.
     """
 
     def __init__(self, d: Delegations) -> None:
         self.roles = d.roles
         self.succinct = d.succinct
-        self.globs: dict[int, dict[str, list[int]]] = {}
+        self.globs: dict[int, dict[str, list[tuple[int, Callable[[str], bool]]]]] = {}
         self.hashes: dict[int, dict[str, list[int]]] = {}
-        self.everywhere: list[int] = []
+        self.everywhere: list[tuple[int, Callable[[str], bool]]] = []
         for i, role in enumerate(d.roles):
             if role.paths is not None:
                 for pattern in role.paths:
                     cut = min((pattern.find(c) for c in "*?[" if c in pattern), default=-1)
                     prefix = pattern if cut < 0 else pattern[:cut]
+                    entry = (i, matcher(pattern))
                     if prefix:
-                        self.globs.setdefault(len(prefix), {}).setdefault(prefix, []).append(i)
+                        self.globs.setdefault(len(prefix), {}).setdefault(prefix, []).append(entry)
                     else:
-                        self.everywhere.append(i)
+                        self.everywhere.append(entry)
             else:
                 for hp in role.path_hash_prefixes or ():
                     self.hashes.setdefault(len(hp), {}).setdefault(hp, []).append(i)
+        self.lengths = tuple(self.globs.items())
 
-    def children(self, path: str, digest: Callable[[], str]) -> list[DelegatedRole]:
-        if self.succinct is not None:
-            return []
-        found = set(self.everywhere)
-        for length, table in self.globs.items():
-            found.update(table.get(path[:length], ()))
+    def children(self, path: str, digest: list[str]) -> list[DelegatedRole]:
+        """Roles matching ``path``, in delegation order (``digest``: its sha256 hex, filled
+        on first use)."""
+        found: set[int] = {i for i, match in self.everywhere if match(path)}
+        for length, table in self.lengths:
+            for i, match in table.get(path[:length], ()):
+                if i not in found and match(path):
+                    found.add(i)
         if self.hashes:
-            hexd = digest()
-            for length, table in self.hashes.items():
-                found.update(table.get(hexd[:length], ()))
-        hexd_once = digest if self.hashes else None
-        out = []
-        for i in sorted(found):
-            role = self.roles[i]
-            if role.matches(path, hexd_once() if hexd_once else None):
-                out.append(role)
-        return out
+            if not digest:
+                digest.append(hashlib.sha256(path.encode("utf-8")).hexdigest())
+            for length, hashed in self.hashes.items():
+                found.update(hashed.get(digest[0][:length], ()))
+        if len(found) == 1:
+            return [self.roles[found.pop()]]
+        return [self.roles[i] for i in sorted(found)]
 
 
 def _check_paths(run: TufChecks, loaded: Mapping[str, _Loaded | None]) -> None:
@@ -448,13 +451,7 @@ def _searched(name: str, path: str, index: Mapping[str, _Index]) -> bool:
     costs one index lookup per prefix length, so the whole check costs the size of
     the metadata times the delegation depth, however many roles there are.
     """
-    digest_cache: list[str] = []
-
-    def digest() -> str:
-        if not digest_cache:
-            digest_cache.append(hashlib.sha256(path.encode("utf-8")).hexdigest())
-        return digest_cache[0]
-
+    digest: list[str] = []
     stack = ["targets"]
     visited: set[str] = set()
     while stack and len(visited) <= MAX_DELEGATIONS:
