@@ -306,3 +306,18 @@ def test_explicit_nulls_agree_with_python_tuf(
         doc["signatures"] = [s.sign(data).to_dict() for s in repo.keys[role]]
     files[name] = json.dumps(doc).encode()
     _oracle_agrees(files, repo)
+
+
+_segment = st.text(alphabet="ab*?[]/.-", min_size=0, max_size=8)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(pattern=_segment, path=st.text(alphabet="ab/.-", min_size=0, max_size=8))
+def test_path_matcher_equals_python_tuf(pattern: str, path: str) -> None:
+    """The compiled path predicates decide as python-tuf's ``is_delegated_path``."""
+    from tuf.api.metadata import DelegatedRole
+
+    from trustkeep.core.verify._tufmodel import matcher
+
+    expected = DelegatedRole("r", [], 1, False, [pattern]).is_delegated_path(path)
+    assert matcher(pattern)(path) is expected
