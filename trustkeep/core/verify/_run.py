@@ -201,6 +201,7 @@ class Run:
                 found=len(raw),
             )
         for algorithm, expected in (hashes or {}).items():
+            shown = expected[:128] if isinstance(expected, str) else repr(expected)[:128]
             observed = digest(algorithm, raw)
             if observed is None:
                 self.error(
@@ -209,7 +210,7 @@ class Run:
                     f"{name}: {recorded_by} records a {algorithm[:20]!r} hash, "
                     "an unsupported algorithm",
                     file=name,
-                    expected=f"{algorithm[:20]}:{expected[:128]}",
+                    expected=f"{algorithm[:20]}:{shown}",
                 )
                 continue
             if decode is None:
@@ -223,7 +224,7 @@ class Run:
                     role,
                     f"{name}: {algorithm} differs from the hash {recorded_by} records",
                     file=name,
-                    expected=f"{algorithm}:{expected[:128]}",
+                    expected=f"{algorithm}:{shown}",
                     found=f"{algorithm}:{observed.hex()}",
                 )
 

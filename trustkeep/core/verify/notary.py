@@ -428,6 +428,4 @@ def verify_notary(
         run.check_certificates(root, pins)
         meta = run.timestamp_and_snapshot(root)
         run.targets_tree(root, meta)
-    return Report(
-        format="notary", anchor=anchor, roles=tuple(run.roles), findings=tuple(run.findings)
-    )
+    return run.report("notary", anchor)
