@@ -157,6 +157,7 @@ def test_missing_directory_exit_2(run_cli: Any, tmp_path: Path) -> None:
     [
         ("[]", "trusted root is not signed metadata"),
         ("{not json", "trusted root is not valid JSON"),
+        ("\ufeff{}", "trusted root starts with a byte order mark"),
         (
             '{"signed": {"_type": "targets"}, "signatures": []}',
             "trusted root has _type 'targets', not root",
