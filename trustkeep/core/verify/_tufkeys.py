@@ -98,6 +98,8 @@ class _Unknown(ValueError):
 class _Unsupported(ValueError):
     """A known key type whose public key cannot be loaded here: its signatures never verify."""
 
+    keyid_matches = True
+
 
 def _material(key: Key) -> bytes:
     public = key.keyval.get("public")
@@ -131,7 +133,12 @@ def _parse_key(keyid: str, doc: dict[str, Any], *, where: str) -> TufKey:
         matches = hashlib.sha256(canonical_bytes(key.to_dict())).hexdigest() == keyid
     except Malformed:
         matches = False
-    return TufKey(keyid, key, matches, _material(key))
+    try:
+        material = _material(key)
+    except _Unsupported as e:
+        e.keyid_matches = matches
+        raise
+    return TufKey(keyid, key, matches, material)
 
 
 def _copy(doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -157,6 +164,8 @@ def parse_tuf_keys(keys: Any, *, where: str, cache: KeyCache | None = None) -> K
             continue
         except _Unsupported as e:
             unsupported[keyid] = str(e)
+            if not e.keyid_matches:
+                mismatched.append(keyid)
             continue
         usable[keyid] = key
         if not key.keyid_matches:

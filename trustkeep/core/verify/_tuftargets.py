@@ -68,15 +68,6 @@ class Edge:
     succinct: Succinct | None = None
     index: int = 0
 
-    @property
-    def terminating(self) -> bool:
-        return self.succinct is not None or (self.role is not None and self.role.terminating)
-
-    def matches(self, path: str) -> bool:
-        if self.succinct is not None:
-            return self.succinct.index_for(path) == self.index
-        return self.role is not None and self.role.matches(path)
-
 
 @dataclass(frozen=True)
 class BinRule:
