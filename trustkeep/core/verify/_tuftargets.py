@@ -443,6 +443,11 @@ def _searched(name: str, path: str, index: Mapping[str, _Index]) -> bool:
     the metadata times the delegation depth, however many roles there are.
     """
     digest: list[str] = []
+    top = index.get("targets")
+    if top is not None and top.succinct is None:
+        first = top.children(path, digest)[:1]
+        if first and first[0].name == name:  # the search's second visit: no walk needed
+            return True
     stack = ["targets"]
     visited: set[str] = set()
     while stack and len(visited) <= MAX_DELEGATIONS:
