@@ -22,17 +22,28 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from securesystemslib.exceptions import UnverifiedSignatureError, VerificationError
-from securesystemslib.signer import KEY_FOR_TYPE_AND_SCHEME, Key, Signature
 
 from trustkeep.core.verify._envelope import Malformed, canonical_bytes
 
 __all__ = ["KeyCache", "KeyTable", "TufKey", "parse_tuf_keys"]
+
+
+if TYPE_CHECKING:
+    from securesystemslib.signer import Key
+
+
+def _signer_api() -> Any:
+    """``securesystemslib.signer``, imported on first use: its package imports every
+    signer backend (PKCS#11 among them), which only verification needs to pay for."""
+    from securesystemslib import signer
+
+    return signer
 
 
 @dataclass(frozen=True)
@@ -45,7 +56,7 @@ class TufKey:
     def check(self, sig_hex: str, data: bytes) -> bool:
         """securesystemslib's verdict on one signature over ``data``."""
         try:
-            self.key.verify_signature(Signature(self.keyid, sig_hex), data)
+            self.key.verify_signature(_signer_api().Signature(self.keyid, sig_hex), data)
         except (UnverifiedSignatureError, VerificationError):
             return False
         return True
@@ -123,10 +134,11 @@ def _parse_key(keyid: str, doc: dict[str, Any], *, where: str) -> TufKey:
     keytype, scheme, keyval = doc.get("keytype"), doc.get("scheme"), doc.get("keyval")
     if not isinstance(keytype, str) or not isinstance(scheme, str) or not isinstance(keyval, dict):
         raise Malformed(f"{where}: key {keyid[:16]} lacks string keytype/scheme and keyval object")
-    if (keytype, scheme) not in KEY_FOR_TYPE_AND_SCHEME:
+    api = _signer_api()
+    if (keytype, scheme) not in api.KEY_FOR_TYPE_AND_SCHEME:
         raise _Unknown(f"unknown key type/scheme {keytype}/{scheme}"[:100])
     try:
-        key = Key.from_dict(keyid, _copy(doc))
+        key = api.Key.from_dict(keyid, _copy(doc))
     except (ValueError, KeyError, TypeError) as e:
         raise Malformed(f"{where}: key {keyid[:16]}: {str(e)[:80]}") from e
     try:
