@@ -276,6 +276,7 @@ NULLABLE = [
     ("1.snapshot.json", ("meta", "releases.json", "hashes")),
     ("1.targets.json", ("delegations",)),
     ("1.targets.json", ("delegations", "roles", 0, "paths")),
+    ("1.targets.json", ("delegations", "roles", 0, "terminating")),
     ("1.targets.json", ("delegations", "succinct_roles")),
     ("timestamp.json", ("meta", "snapshot.json", "length")),
     ("timestamp.json", ("meta", "extra.json")),

@@ -240,7 +240,11 @@ def _delegated_role(doc: Any, *, where: str) -> DelegatedRole:
     if name in TOP_LEVEL_ROLES:
         raise Malformed(f"{where}: delegated role uses the top-level name {name!r}")
     keys = parse_role_keys(doc, where=where, role=name)
-    terminating = doc.get("terminating")
+    if "terminating" not in doc:
+        raise Malformed(f"{where}: delegated role {name!r} has no terminating")
+    terminating = doc["terminating"]
+    if terminating is None:  # python-tuf keeps an explicit null (signed as such): not terminating
+        terminating = False
     if not isinstance(terminating, bool):
         raise Malformed(f"{where}: delegated role {name!r} terminating is not a boolean")
     paths, prefixes = doc.get("paths"), doc.get("path_hash_prefixes")
