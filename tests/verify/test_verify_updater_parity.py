@@ -405,6 +405,7 @@ def test_previous_root_is_the_anchor_a_stranger_repository_is_invalid(tmp_path: 
         MetadataBundle(files, source="new"), at=NOW, previous=MetadataBundle(previous, "old")
     )
     assert report.anchor.kind == "previous" and report.anchor.version == 1
+    assert "no-anchor" not in {f.code for f in report.findings}
     assert not report.valid
     assert "root-rotation-invalid" in report.codes()
     assert not updater_accepts(files, None, tmp_path, cache=_cache_of(previous, "1.root.json"))

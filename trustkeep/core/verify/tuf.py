@@ -12,10 +12,9 @@ import hashlib
 from collections.abc import Mapping
 from datetime import datetime
 
-from trustkeep.core.rolenames import versioned_name as _versioned
 from trustkeep.core.rolenames import versioned_root_version
 from trustkeep.core.rotation import check_root_rotation
-from trustkeep.core.verify._envelope import Envelope, Malformed, parse_envelope, peek_version
+from trustkeep.core.verify._envelope import Envelope, Malformed, peek_version
 from trustkeep.core.verify._tufkeys import KeyCache
 from trustkeep.core.verify._tufmodel import (
     MetaFile,
@@ -24,9 +23,8 @@ from trustkeep.core.verify._tufmodel import (
     parse_header,
     parse_meta,
     parse_root,
-    python_tuf_form,
 )
-from trustkeep.core.verify._tufrun import TufChecks
+from trustkeep.core.verify._tufprevious import PreviousState, latest_root, meta_or_none
 from trustkeep.core.verify._tuftargets import Mapper, sequential, verify_targets_tree
 from trustkeep.core.verify.bundle import MetadataBundle
 from trustkeep.core.verify.report import Anchor, Report, RoleResult
@@ -34,17 +32,7 @@ from trustkeep.core.verify.report import Anchor, Report, RoleResult
 __all__ = ["TufRun", "verify_tuf"]
 
 
-def _latest_root(files: Mapping[str, bytes]) -> str | None:
-    """The newest root of a directory: its highest ``N.root.json``, else ``root.json``."""
-    versions = {v: n for n in files if (v := versioned_root_version(n)) is not None}
-    if versions:
-        best = versions[max(versions)]
-        plain = peek_version(files.get("root.json"), name="root.json")
-        return "root.json" if plain is not None and plain > max(versions) else best
-    return "root.json" if "root.json" in files else None
-
-
-class TufRun(TufChecks):
+class TufRun(PreviousState):
     """One TUF verification; see :func:`verify_tuf`."""
 
     def __init__(
@@ -96,7 +84,7 @@ class TufRun(TufChecks):
     ) -> tuple[RootInfo | None, Anchor]:
         anchor_kind = "root"
         if trusted is None and self.previous is not None:
-            latest = _latest_root(self.previous.files)
+            latest = latest_root(self.previous.files)
             if latest is not None:
                 trusted = self.previous.files[latest]
                 source = f"{self.previous.source}/{latest}"
@@ -266,35 +254,6 @@ class TufRun(TufChecks):
                 found=version,
             )
 
-    def _behind_previous(self, anchor: Anchor, candidates: dict[int, str], version: int) -> None:
-        """Anchored on ``--previous``: a directory whose roots are all older is reported."""
-        own = [*candidates, *([self._plain_root] if self._plain_root is not None else [])]
-        if anchor.kind == "previous" and own and max(own) < version:
-            self.warning(
-                "rollback",
-                "root",
-                f"the newest root here is v{max(own)}; root v{version} comes from --previous "
-                "(a client keeps its trusted root)",
-                expected=version,
-                found=max(own),
-            )
-
-    def _root_rollback(self, version: int) -> None:
-        if self.previous is None:
-            return
-        prev = [v for n in self.previous.files if (v := versioned_root_version(n)) is not None]
-        raw = self.previous.files.get("root.json")
-        if raw is not None and (v := peek_version(raw, name="root.json")) is not None:
-            prev.append(v)
-        if prev and max(prev) > version:
-            self.error(
-                "rollback",
-                "root",
-                f"root is v{version}, previously trusted metadata has root v{max(prev)}",
-                expected=max(prev),
-                found=version,
-            )
-
     # timestamp and snapshot -------------------------------------------------
     def timestamp(self, root: RootInfo) -> MetaFile | None:
         name = "timestamp.json"
@@ -320,7 +279,7 @@ class TufRun(TufChecks):
         prev = self._previous_trusted("timestamp.json", "timestamp", root)
         if prev is not None:
             self._no_rollback("timestamp", header.version, prev, name)
-            prev_meta = _meta_or_none(prev, "timestamp")
+            prev_meta = meta_or_none(prev, "timestamp")
             if prev_meta and "snapshot.json" in prev_meta:
                 old = prev_meta["snapshot.json"].version
                 if meta.version < old:
@@ -409,93 +368,12 @@ class TufRun(TufChecks):
         prev = self._previous_trusted("snapshot.json", "snapshot", root)
         if prev is not None:
             self._no_rollback("snapshot", header.version, prev, name)
-            self._snapshot_rollback(meta, _meta_or_none(prev, "snapshot"), name)
+            self._snapshot_rollback(meta, meta_or_none(prev, "snapshot"), name)
         self.roles.append(
             _result("snapshot", name, header.version, header.expires_text, counted,
                     role.threshold, None, self.clean_since(mark, "snapshot"))
         )  # fmt: skip
         return meta
-
-    def _snapshot_rollback(
-        self, meta: dict[str, MetaFile], prev: dict[str, MetaFile] | None, name: str
-    ) -> None:
-        for filename, old in (prev or {}).items():
-            role = filename.removesuffix(".json")
-            new = meta.get(filename)
-            if new is None:
-                self.error(
-                    "rollback",
-                    role,
-                    f"snapshot no longer lists {filename} (previously v{old.version})",
-                    file=name,
-                    expected=old.version,
-                )
-            elif new.version < old.version:
-                self.error(
-                    "rollback",
-                    role,
-                    f"snapshot records {filename} v{new.version}, previously v{old.version}",
-                    file=name,
-                    expected=old.version,
-                    found=new.version,
-                )
-
-    # previous metadata ------------------------------------------------------
-    def _previous_trusted(self, filename: str, role: str, root: RootInfo) -> Envelope | None:
-        """The previously trusted ``filename``, if it still verifies under the final root.
-
-        Spec §5.3.11 (fast-forward attack recovery), as python-tuf's Updater loads its
-        cache: after the role's keys rotate, the old file no longer verifies, so it is
-        not used for rollback checks and the repository may restart at low versions.
-        """
-        if self.previous is None:
-            return None
-        name = filename if filename in self.previous.files else None
-        if name is None:
-            versions = [
-                (p[0], n)
-                for n in self.previous.files
-                if (p := _versioned(n)) is not None and p[1] == filename
-            ]
-            if not versions:
-                return None
-            name = max(versions)[1]
-        where = f"--previous {name}"
-        try:
-            env = parse_envelope(self.previous.files[name], name=where)
-        except Malformed:
-            return None
-        env = Envelope(env.name, env.raw, python_tuf_form(env.signed), env.signatures)
-        keys = root.roles[role]
-        if len(count_signatures(env, keys, root.keys)) < keys.threshold:
-            self.warning(
-                "rollback",
-                role,
-                f"{where} is not signed by root v{root.header.version}'s {role} keys: "
-                "not used for rollback checks (fast-forward attack recovery, spec §5.3.11)",
-                file=where,
-            )
-            return None
-        return env
-
-    def _no_rollback(self, role: str, version: int, prev: Envelope, name: str) -> None:
-        old = prev.signed.get("version")
-        if isinstance(old, int) and not isinstance(old, bool) and old > version:
-            self.error(
-                "rollback",
-                role,
-                f"{role} is v{version}, previously trusted v{old}",
-                file=name,
-                expected=old,
-                found=version,
-            )
-
-
-def _meta_or_none(env: Envelope, kind: str) -> dict[str, MetaFile] | None:
-    try:
-        return parse_meta(env.signed, kind, where=env.name)
-    except Malformed:
-        return None
 
 
 def _rotation_counts(
