@@ -64,10 +64,10 @@ def _weight(task: Any) -> int:
 def choose_workers(tasks: Sequence[Any], *, max_workers: int | None = None) -> int:
     """Worker processes for ``tasks``: ``max_workers`` when given (``--jobs``), else by the
     bytes to check and the free cores; 1 means in this process."""
-    if max_workers is not None:
-        return max(1, min(max_workers, workers()))
     if len(tasks) < MIN_TASKS:
         return 1
+    if max_workers is not None:
+        return max(1, min(max_workers, workers()))
     work = sum(map(_weight, tasks))
     if work < MIN_WORK_BYTES:
         return 1
