@@ -136,8 +136,9 @@ def _root_break(roles: Sequence[RoleResult], findings: Sequence[Finding]) -> str
     bad = [r for r in roles if r.role == "root" and not r.valid]
     if bad:
         return f"root v{bad[0].version} ({bad[0].file}) failed: its keys are not trusted"
-    if any(f.severity == "error" and f.role == "root" for f in findings):
-        return "the root chain failed: its keys are not trusted"
+    failed = next((f for f in findings if f.severity == "error" and f.role == "root"), None)
+    if failed is not None:
+        return f"the root chain failed ({failed.code}): its keys are not trusted"
     if not any(r.role == "root" for r in roles):
         return "no trusted root"
     return None
