@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tuf.api.metadata import Metadata, Root, Signed, Snapshot, Targets, Timestamp
-from tuf.api.serialization import DeserializationError
+from tuf.api.serialization import DeserializationError, SerializationError
 from tuf.api.serialization.json import JSONSerializer
 
 from trustkeep.adapters.atomic import atomic_write
-from trustkeep.core.rolenames import role_filename
+from trustkeep.core.rolenames import role_filename, versioned_root_version
 from trustkeep.core.tuf_repo.state import RepoState, walk_delegations
 from trustkeep.errors import InputError, StorageError
 
@@ -122,9 +122,9 @@ def _root_path(directory: Path) -> Path:
     if plain.exists():
         return plain
     versions = [
-        int(p.name.split(".", 1)[0])
+        v
         for p in directory.glob("*.root.json")
-        if p.name.split(".", 1)[0].isdigit()
+        if (v := versioned_root_version(p.name)) is not None
     ]
     if not versions:
         raise InputError(
@@ -152,14 +152,22 @@ def _raw(path: Path) -> bytes | None:
 
 
 def _twin(raw: bytes, path: Path, md: Metadata[Any]) -> Metadata[Any] | None:
-    """The metadata in ``raw`` when it holds the same signed content as ``md``."""
+    """The metadata in ``raw`` when it holds the same signed content as ``md``.
+
+    A twin that parses but has no canonical form (a float, NaN, a lone surrogate)
+    is an input error naming it: nobody can have signed it.
+    """
     try:
         twin = parse_metadata(raw, str(path))
     except InputError:
         return None
-    if type(twin.signed) is not type(md.signed) or twin.signed_bytes != md.signed_bytes:
-        return None
-    return twin
+    try:
+        same = type(twin.signed) is type(md.signed) and twin.signed_bytes == md.signed_bytes
+    except SerializationError as e:
+        raise InputError(
+            f"{path}: not valid TUF metadata: not canonical JSON (a float, NaN or a lone surrogate)"
+        ) from e
+    return twin if same else None
 
 
 def merge_twins(
