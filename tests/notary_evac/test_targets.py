@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from evac_world import GUN_A, EvacWorld
+from evac_world import GUN_A, GUN_B, EvacWorld
 
 pytestmark = [pytest.mark.interop, pytest.mark.xdist_group("notary_evac")]
 
@@ -107,3 +107,28 @@ def test_pull_limits_bound_root_versions_and_roles(evac: EvacWorld, tmp_path: Pa
     )
     assert "bytes, more than the 100 bytes allowed" in str(result.repositories[0].error)
     assert not any((tmp_path / n).exists() for n in "abc")
+
+
+def test_refs_only_for_tags_docker_pull_trusted(
+    evac: EvacWorld, run_cli: Any, tmp_path: Path
+) -> None:
+    """GUN_B's ops/deploy.sh is signed by targets/ops only, and is not a Docker tag."""
+    archive = str(tmp_path / "b")
+    assert run_cli("notary", "pull", "--server", evac.server.url, GUN_B, archive)[0] == 0
+    code, out, err = run_cli("notary", "targets", archive, "--gun", GUN_B, "--format", "refs")
+    assert code == 0
+    assert out.splitlines() == [f"{GUN_B}:tool@sha256:{_sha(evac, 'tool')}"]
+    assert err == (
+        f"trustkeep: warning: {GUN_B}: 'ops/deploy.sh' (targets/ops) is not a ref: signed only "
+        "by targets/ops; docker pull reads targets/releases and targets\n"
+    )
+    code, out, _ = run_cli("notary", "targets", archive, "--gun", GUN_B, "--json")
+    doc = json.loads(out)
+    assert doc["not_refs"] == [
+        {
+            "name": "ops/deploy.sh",
+            "role": "targets/ops",
+            "reason": "signed only by targets/ops; docker pull reads targets/releases and targets",
+        }
+    ]
+    assert doc["verified_at"].endswith("Z")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from trustkeep.cli._context import get_app, json_option
-from trustkeep.cli._output import echo_data, emit
+from trustkeep.cli._output import echo_data, emit, warn
 from trustkeep.core.notary_cert import DEFAULT_DAYS
 from trustkeep.service.verify import parse_reference_time
 
@@ -213,7 +213,7 @@ def targets_cmd(source: Path, gun: str, at: str | None, fmt: str) -> None:
     The metadata is verified first. With --format refs each tag appears once, taken
     from the role Docker prefers: targets/releases, then targets, then other roles.
     """
-    from trustkeep.core.migration import preferred_targets
+    from trustkeep.core.migration import docker_refs
 
     app = get_app()
     listing = app.service.evacuate.signed_targets(
@@ -232,15 +232,19 @@ def targets_cmd(source: Path, gun: str, at: str | None, fmt: str) -> None:
         for role in listing.repo.roles
         for t in role.targets
     ]
-    refs = [f"{gun}:{t.name}@sha256:{t.sha256}" for t in preferred_targets(listing.repo)]
+    refs, skipped = docker_refs(gun, listing.repo)
     document = {
         "gun": gun,
-        "verified_at": listing.at.isoformat(),
+        "verified_at": listing.at.isoformat().replace("+00:00", "Z"),
         "targets": rows,
         "refs": refs,
+        "not_refs": [{"name": s.name, "role": s.role, "reason": s.reason} for s in skipped],
     }
     if fmt == "refs" and not app.json:
-        emit(document, "\n".join(refs))
+        for s in skipped:
+            warn(f"{gun}: {s.name!r} ({s.role}) is not a ref: {s.reason}")
+        if refs:
+            echo_data("\n".join(refs).encode() + b"\n", nl=False)
         return
 
     def human() -> str:
