@@ -97,11 +97,13 @@ def test_pull_limits_bound_root_versions_and_roles(evac: EvacWorld, tmp_path: Pa
         evac.server.url, [GUN_A], tmp_path / "a", limits=PullLimits(root_versions=1)
     )
     assert result.repositories[0].error is not None
-    assert "root v2: more than the versions allowed" in result.repositories[0].error.message
+    assert (
+        "root is v2: more than the 1 root versions allowed" in result.repositories[0].error.message
+    )
     result = service.pull(
         evac.server.url, [GUN_A], tmp_path / "b", limits=PullLimits(delegations=0)
     )
-    assert "snapshot lists more than the roles allowed" in str(result.repositories[0].error)
+    assert "roles, more than the 1 roles allowed" in str(result.repositories[0].error)
     result = service.pull(
         evac.server.url, [GUN_A], tmp_path / "c", limits=PullLimits(role_bytes=100)
     )

@@ -27,6 +27,7 @@ from trustkeep.errors import InputError, StorageError, TrustkeepError
 __all__ = ["Challenge", "NetworkError", "NotaryHTTP", "ResponseTooLarge", "parse_challenge"]
 
 _CHUNK = 64 * 1024
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _TOKEN_BYTES = 1024 * 1024
 _PARAM = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))\s*,?')
 
@@ -110,7 +111,7 @@ class NotaryHTTP:
         self._pool = urllib3.PoolManager(
             cert_reqs="CERT_REQUIRED",
             timeout=urllib3.Timeout(connect=timeout, read=timeout),
-            retries=urllib3.Retry(total=3, connect=2, read=1, status=0, redirect=3),
+            retries=urllib3.Retry(total=3, connect=2, read=1, status=0, redirect=False),
             **kwargs,  # type: ignore[arg-type]
         )
 
@@ -123,8 +124,15 @@ class NotaryHTTP:
         status, body, challenge = self._get(url, limit, self._auth_header(url))
         if status == 401 and challenge is not None:
             status, body, challenge = self._get(url, limit, self._authorize(url, challenge))
+        location = challenge.params.get("location") if challenge is not None else None
         if status == 404:
             return None
+        if status in _REDIRECTS:
+            raise NetworkError(
+                f"{url}: the server redirects (HTTP {status}) to {location or '?'}; "
+                "trustkeep does not follow redirects for trust data",
+                hint="give the notary server's own URL with --server",
+            )
         if status == 401:
             who = f"user {self.username}" if self.username else "an anonymous client"
             raise NetworkError(
@@ -168,6 +176,9 @@ class NotaryHTTP:
             if response.status == 401:
                 header = response.headers.get("WWW-Authenticate", "")
                 challenge = parse_challenge(header) if header else None
+            elif response.status in _REDIRECTS:  # the target, for the message only
+                target = response.headers.get("Location", "")[:200]
+                challenge = Challenge("redirect", {"location": target})
             if response.status != 200:
                 response.read(_CHUNK)
                 return response.status, b"", challenge
@@ -214,8 +225,11 @@ class NotaryHTTP:
                 return {}
             return {"Authorization": f"Basic {self._basic}"}
         realm = challenge.params.get("realm", "")
-        if challenge.scheme != "bearer" or urlsplit(realm).scheme not in ("http", "https"):
+        if challenge.scheme != "bearer":
             raise NetworkError(f"{url}: unsupported authentication challenge {challenge.scheme!r}")
+        parts = urlsplit(realm)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise NetworkError(f"{url}: the token realm {realm[:200]!r} is not an http(s) URL")
         query: dict[str, str] = {
             k: challenge.params[k] for k in ("service", "scope") if k in challenge.params
         }
@@ -226,7 +240,12 @@ class NotaryHTTP:
         basic = self._credentials(realm)
         if basic is not None:
             headers["Authorization"] = f"Basic {basic}"
-        status, body, _ = self._get(token_url, _TOKEN_BYTES, headers)
+        try:
+            status, body, _ = self._get(token_url, _TOKEN_BYTES, headers)
+        except NetworkError as e:
+            raise NetworkError(
+                f"token service {realm}: {e.message.partition(': ')[2]}", hint=e.hint
+            ) from e
         if status != 200:
             raise NetworkError(
                 f"token service {realm}: HTTP {status} for scope {query.get('scope', '-')!r}",
