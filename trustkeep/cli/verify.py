@@ -117,7 +117,11 @@ def render_report(report: Report, source: str) -> str:
     help="Previously trusted metadata: versions must not go backwards.",
 )
 @click.option(
-    "--at", "at", metavar="TIME", help="Reference time for expiry (ISO 8601); default now."
+    "--at",
+    "at",
+    metavar="TIME",
+    help="Reference time for expiry (ISO 8601); default now, or an evidence "
+    "archive's retrieval time.",
 )
 @click.option(
     "--format",
@@ -155,13 +159,17 @@ def verify(
 
     Exit 0 valid, 1 a check failed, 2 bad input.
     """
+    when = parse_reference_time(at) if at else None
+    if when is None and (when := get_app().service.evacuate.retrieval_time(directory)):
+        stamp = f"{when:%Y-%m-%dT%H:%M:%SZ}"
+        warn(f"{directory}: evidence archive: verified as of its retrieval time {stamp} (or --at)")
     request = VerifyRequest(
         directory=directory,
         root=root,
         pins=pins,
         gun=gun,
         previous=previous,
-        at=parse_reference_time(at) if at else None,
+        at=when,
         format=fmt,  # type: ignore[arg-type]
         jobs=jobs,
     )

@@ -45,7 +45,7 @@ from trustkeep.service._evidence import (
     load_verified,
     read_manifest,
 )
-from trustkeep.service.verify import VerifyRequest, VerifyService
+from trustkeep.service.verify import VerifyRequest, VerifyService, parse_reference_time
 
 __all__ = [
     "MANIFEST",
@@ -314,6 +314,15 @@ class EvacuateService:
     ) -> VerifiedNotary:
         """What GUN signed, from verified metadata (an archive, a trust dir, a cache)."""
         return load_verified(self.verify, source, gun=gun, at=at)
+
+    @staticmethod
+    def retrieval_time(source: Path) -> datetime | None:
+        """When the evidence archive at ``source`` was pulled; None for anything else."""
+        try:
+            manifest = read_manifest(source)
+            return parse_reference_time(str(manifest["retrieved_at"])) if manifest else None
+        except (InputError, KeyError):
+            return None
 
     @staticmethod
     def cached_guns(trust_dir: Path | None) -> list[str]:

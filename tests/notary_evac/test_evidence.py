@@ -1,0 +1,39 @@
+"""An evidence archive years later: ``trustkeep verify OUT`` checks it as of its retrieval
+time unless ``--at`` says otherwise, and says which time it used."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from evac_world import GUN_A, EvacWorld
+
+pytestmark = [pytest.mark.interop, pytest.mark.xdist_group("notary_evac")]
+
+
+def test_verify_defaults_to_the_retrieval_time_and_says_so(
+    evac: EvacWorld, run_cli: Any, tmp_path: Path
+) -> None:
+    out = tmp_path / "evidence"
+    assert run_cli("notary", "pull", "--server", evac.server.url, GUN_A, str(out))[0] == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    pulled = manifest["retrieved_at"]
+    code, _, err = run_cli("verify", str(out), "--gun", GUN_A)
+    assert code == 0
+    assert f"verified as of its retrieval time {pulled} (or --at)" in err
+    # The manifest decides the default: a retrieval time after the timestamp's expiry
+    # makes the same files fail, and an explicit --at still wins.
+    manifest["retrieved_at"] = "2040-01-01T00:00:00Z"
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    code, report, err = _json(run_cli, "verify", str(out), "--gun", GUN_A)
+    assert code == 1 and "expired" in {f["code"] for f in report["findings"]}
+    assert "retrieval time 2040-01-01T00:00:00Z" in err
+    code, _, err = run_cli("verify", str(out), "--gun", GUN_A, "--at", pulled)
+    assert code == 0 and "retrieval time" not in err
+
+
+def _json(run_cli: Any, *args: str) -> tuple[int, dict[str, Any], str]:
+    code, out, err = run_cli(*args, "--json")
+    return code, json.loads(out), err
