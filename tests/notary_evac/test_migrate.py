@@ -293,6 +293,32 @@ def test_delegation_key_not_in_store_leaves_the_role_waiting(
     assert code == 2  # the directory holds a repository now: never overwritten
 
 
+def test_the_printed_steps_finish_a_waiting_role(
+    migration: Migration,
+    evac: EvacWorld,
+    run_cli: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TRUSTKEEP_PASSPHRASE", PASS)
+    monkeypatch.setenv("TRUSTKEEP_NEW_PASSPHRASE", PASS)
+    home = ("--home", str(tmp_path / "home"))
+    for name in ("r", "t"):
+        assert run_cli(*home, "key", "generate", "--type", "ed25519", "--name", name)[0] == 0
+    tuf = tmp_path / "tuf"
+    args = ("--gun", GUN_A, "--to", str(tuf), "--root-key", "r", "--targets-key", "t")
+    code, out, _ = run_cli(*home, "migrate", "notary", str(migration.out), *args)
+    assert code == 1
+    canonical = evac.client.trust_dir / "private"
+    [key_file] = [p.name for p in canonical.iterdir() if p.read_bytes().count(b"targets/releases")]
+    assert f"    to sign: trustkeep key import FILE (Notary's private/{key_file}), then\n" in out
+    sign = f"      trustkeep sign {tuf / 'targets%2Freleases.json'} --key KEY\n"
+    assert sign in out
+    assert run_cli(*home, "key", "import", str(evac.releases_key), "--name", "rel")[0] == 0
+    assert run_cli(*home, *sign.split()[1:-1], "rel")[0] == 0
+    assert run_cli(*home, "verify", str(tuf), "--migrated-from", str(migration.out))[0] == 0
+
+
 def test_migrate_refuses_notary_data_that_does_not_verify(
     migration: Migration, run_cli: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -91,7 +91,7 @@ class _Build:
                 f"{key.keytype} certificate → its public key ({scheme}); "
                 "the certificate's validity dates and CN are not carried"
             )
-        return tuf, CarriedKey(key.keyid, tuf.keyid, how)
+        return tuf, CarriedKey(key.keyid, tuf.keyid, how, key.canonical_id)
 
     def add_targets(self, role: mig.NotaryRole) -> int:
         md = self.state.targets_role(role.name)
