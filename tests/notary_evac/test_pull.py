@@ -89,7 +89,7 @@ def test_two_guns_archive_and_progress_lines(evac: EvacWorld, run_cli: Any, tmp_
     )
     assert code == 0, err
     lines = err.splitlines()
-    assert lines[0].startswith(f"{GUN_A}: verified (root v1,2, 7 files, 1 warning(s))")
+    assert lines[0].startswith(f"{GUN_A}: verified (root v1,2, 7 files, warnings: no-anchor)")
     assert lines[1].startswith(f"{GUN_B}: verified (root v1, 6 files")
     assert f"trustkeep verify {out} --gun {GUN_B} --at " in stdout
     with tarfile.open(out) as tar:

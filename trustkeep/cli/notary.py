@@ -182,8 +182,8 @@ def pull_cmd(
 def _progress_line(r: GunPull) -> str:
     versions = ",".join(str(v) for v in r.root_versions) or "-"
     if r.valid and r.report is not None:
-        warnings = len(r.report.findings)
-        note = f", {warnings} warning(s)" if warnings else ""
+        codes = ", ".join(dict.fromkeys(f.code for f in r.report.findings))
+        note = f", warnings: {codes}" if codes else ""
         return f"{r.gun}: verified (root v{versions}, {len(r.files)} files{note})"
     if r.error is not None:
         return f"{r.gun}: refused, nothing written: {r.error.message}"
