@@ -344,3 +344,45 @@ def test_migrate_refuses_notary_data_that_does_not_verify(
     assert code == 1
     assert f"the Notary metadata of {GUN_A} does not verify" in err
     assert not (tmp_path / "tuf").exists()
+
+
+def test_status_of_the_migrated_repository(migration: Migration, run_cli: Any) -> None:
+    code, out, err = run_cli("status", str(migration.dir_a), "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    text = json.dumps(doc)
+    for role in ("root", "targets", "targets/releases", "snapshot", "timestamp"):
+        assert f'"{role}"' in text
+
+
+def test_keep_root_key_with_keys_imported_from_the_notary_dir(
+    migration: Migration,
+    evac: EvacWorld,
+    run_cli: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """README step: `key import --notary-dir` brings every key, the rotated-out root too;
+    --keep-root-key keeps only the current Notary root's key."""
+    for var, value in evac.client.env().items():
+        if var.startswith("NOTARY_") and var.endswith("_PASSPHRASE"):
+            monkeypatch.setenv(var, value)
+    monkeypatch.setenv("TRUSTKEEP_PASSPHRASE", PASS)
+    monkeypatch.setenv("TRUSTKEEP_NEW_PASSPHRASE", PASS)
+    home = ("--home", str(tmp_path / "home"))
+    code, _, err = run_cli(*home, "key", "import", "--notary-dir", str(evac.client.trust_dir))
+    assert code == 0, err
+    for name in ("r", "t"):
+        assert run_cli(*home, "key", "generate", "--type", "ed25519", "--name", name)[0] == 0
+    tuf = tmp_path / "tuf"
+    args = ("--gun", GUN_A, "--to", str(tuf), "--root-key", "r", "--targets-key", "t")
+    code, out, err = run_cli(
+        *home, "migrate", "notary", str(migration.out), *args, "--keep-root-key", "--json"
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["complete"] and doc["statement_signed_by_notary_root"]
+    assert doc["kept_notary_root_key"] == migration.report_a["kept_notary_root_key"]
+    assert len(doc["root_keys"]) == 2
+    code, out, _ = run_cli("verify", str(tuf), "--migrated-from", str(migration.out), "--json")
+    assert code == 0 and json.loads(out)["migration"]["valid"]
