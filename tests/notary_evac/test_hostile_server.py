@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -156,3 +157,17 @@ def test_an_unreachable_token_service_is_named(tmp_path: Path) -> None:
     with serve(ask) as url, pytest.raises(NetworkError) as e:
         NotaryHTTP(url, timeout=5).get(f"v2/{GUN}/_trust/tuf/root.json", limit=1000)
     assert e.value.message.startswith(f"token service {closed}/token: cannot connect")
+
+
+def test_a_server_dripping_bytes_is_stopped_by_the_deadline() -> None:
+    def drip(h: BaseHTTPRequestHandler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Length", "1000")
+        h.end_headers()
+        for _ in range(1000):
+            h.wfile.write(b" ")
+            h.wfile.flush()
+            time.sleep(0.05)
+
+    with serve(drip) as url, pytest.raises(NetworkError, match=r"did not end within 0.3 s"):
+        NotaryHTTP(url, deadline=0.3).get(f"v2/{GUN}/_trust/tuf/root.json", limit=1000)

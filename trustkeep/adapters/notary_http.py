@@ -14,6 +14,7 @@ import base64
 import ipaddress
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +90,7 @@ class NotaryHTTP:
         username: str | None = None,
         password: Callable[[str], str] | None = None,
         timeout: float = 30.0,
+        deadline: float = 600.0,
     ) -> None:
         parts = urlsplit(server)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -99,6 +101,7 @@ class NotaryHTTP:
             raise InputError(f"--server {server!r}: a server URL has no query or fragment")
         self.base = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
         self.username = username
+        self.deadline = deadline  # seconds for one whole answer: a server dripping bytes stops
         self._password = password
         self._tokens: dict[str, str] = {}
         self._basic: str | None = None
@@ -182,20 +185,23 @@ class NotaryHTTP:
             if response.status != 200:
                 response.read(_CHUNK)
                 return response.status, b"", challenge
-            return 200, self._read(response, url, limit), None
+            return 200, self._read(response, url, limit, self.deadline), None
         except HTTPError as e:
             raise NetworkError(f"{url}: the connection failed ({type(e).__name__})") from e
         finally:
             response.release_conn()
 
     @staticmethod
-    def _read(response: urllib3.BaseHTTPResponse, url: str, limit: int) -> bytes:
+    def _read(response: urllib3.BaseHTTPResponse, url: str, limit: int, deadline: float) -> bytes:
         declared = response.headers.get("Content-Length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             raise ResponseTooLarge(f"{url}: {declared} bytes, more than the {limit} allowed")
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.stream(_CHUNK):
+        end = time.monotonic() + deadline
+        while chunk := response.read1(_CHUNK):  # returns what arrived: the deadline holds
+            if time.monotonic() > end:
+                raise NetworkError(f"{url}: the answer did not end within {deadline:g} s")
             size += len(chunk)
             if size > limit:
                 raise ResponseTooLarge(f"{url}: more than the {limit} bytes allowed")
