@@ -276,7 +276,8 @@ def test_delegation_key_not_in_store_leaves_the_role_waiting(
     [releases] = [r for r in doc["carried"] if r["role"] == "targets/releases"]
     assert (releases["complete"], releases["signatures"]) == (False, 0)
     assert releases["waiting_for"] == [releases["keys"][0]["tuf_keyid"]]
-    code, out, _ = run_cli(
+    before = {p: p.read_bytes() for p in (tmp_path / "tuf").rglob("*") if p.is_file()}
+    code, out, err = run_cli(
         *home,
         "migrate",
         "notary",
@@ -291,6 +292,11 @@ def test_delegation_key_not_in_store_leaves_the_role_waiting(
         "t",
     )
     assert code == 2  # the directory holds a repository now: never overwritten
+    assert err == (
+        f"trustkeep: error: {tmp_path / 'tuf'}: already holds a repository; "
+        "migrate into a new directory\n"
+    )
+    assert {p: p.read_bytes() for p in (tmp_path / "tuf").rglob("*") if p.is_file()} == before
 
 
 def test_the_printed_steps_finish_a_waiting_role(
