@@ -34,6 +34,28 @@ def test_verify_defaults_to_the_retrieval_time_and_says_so(
     assert code == 0 and "retrieval time" not in err
 
 
+def test_verify_refuses_evidence_whose_files_differ_from_the_manifest(
+    evac: EvacWorld, run_cli: Any, tmp_path: Path
+) -> None:
+    """Dropping the old roots still leaves a chain that verifies from root v2 on its own:
+    the manifest is what shows the archive was cut."""
+    out = tmp_path / "evidence"
+    assert run_cli("notary", "pull", "--server", evac.server.url, GUN_A, str(out))[0] == 0
+    (out / "tuf" / GUN_A / "metadata" / "1.root.json").unlink()
+    for at in ((), ("--at", "2026-01-01T00:00:00Z")):
+        code, stdout, err = run_cli("verify", str(out), "--gun", GUN_A, *at)
+        assert (code, stdout) == (1, "")
+        assert err == (
+            f"trustkeep: error: {out}: tuf/{GUN_A}/metadata/1.root.json is not the file its "
+            "manifest.json lists (missing, added or changed since it was pulled)\n"
+        )
+
+
+def test_verify_of_other_inputs_is_unchanged(evac: EvacWorld, run_cli: Any) -> None:
+    code, _, err = run_cli("verify", str(evac.client.trust_dir), "--gun", GUN_A)
+    assert code == 0 and "retrieval time" not in err
+
+
 def _json(run_cli: Any, *args: str) -> tuple[int, dict[str, Any], str]:
     code, out, err = run_cli(*args, "--json")
     return code, json.loads(out), err

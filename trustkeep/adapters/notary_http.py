@@ -18,12 +18,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode, urlsplit
 
-import urllib3
-from urllib3.exceptions import HTTPError, MaxRetryError, SSLError
-
 from trustkeep.errors import InputError, StorageError, TrustkeepError
+
+if TYPE_CHECKING:  # urllib3 is imported by the first NotaryHTTP: `verify` never loads it
+    import urllib3
 
 __all__ = ["Challenge", "NetworkError", "NotaryHTTP", "ResponseTooLarge", "parse_challenge"]
 
@@ -111,6 +112,8 @@ class NotaryHTTP:
             if not ca_bundle.is_file():
                 raise InputError(f"{ca_bundle}: CA bundle not found")
             kwargs["ca_certs"] = str(ca_bundle)
+        import urllib3
+
         self._pool = urllib3.PoolManager(
             cert_reqs="CERT_REQUIRED",
             timeout=urllib3.Timeout(connect=timeout, read=timeout),
@@ -162,6 +165,8 @@ class NotaryHTTP:
     def _get(
         self, url: str, limit: int, headers: dict[str, str]
     ) -> tuple[int, bytes, Challenge | None]:
+        from urllib3.exceptions import HTTPError, MaxRetryError, SSLError
+
         try:
             response = self._pool.request(
                 "GET", url, headers={"Accept": "application/json", **headers}, preload_content=False

@@ -159,9 +159,10 @@ def verify(
 
     Exit 0 valid, 1 a check failed, 2 bad input.
     """
-    when = parse_reference_time(at) if at else None
-    if when is None and (when := get_app().service.evacuate.retrieval_time(directory)):
-        stamp = f"{when:%Y-%m-%dT%H:%M:%SZ}"
+    pulled = get_app().service.evacuate.retrieval_time(directory, gun)  # evidence archives
+    when = parse_reference_time(at) if at else pulled
+    if at is None and pulled is not None:
+        stamp = f"{pulled:%Y-%m-%dT%H:%M:%SZ}"
         warn(f"{directory}: evidence archive: verified as of its retrieval time {stamp} (or --at)")
     request = VerifyRequest(
         directory=directory,

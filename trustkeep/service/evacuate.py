@@ -42,10 +42,11 @@ from trustkeep.service._evidence import (
     MANIFEST,
     MANIFEST_KIND,
     VerifiedNotary,
+    evidence_time,
     load_verified,
     read_manifest,
 )
-from trustkeep.service.verify import VerifyRequest, VerifyService, parse_reference_time
+from trustkeep.service.verify import VerifyRequest, VerifyService
 
 __all__ = [
     "MANIFEST",
@@ -316,13 +317,10 @@ class EvacuateService:
         return load_verified(self.verify, source, gun=gun, at=at)
 
     @staticmethod
-    def retrieval_time(source: Path) -> datetime | None:
-        """When the evidence archive at ``source`` was pulled; None for anything else."""
-        try:
-            manifest = read_manifest(source)
-            return parse_reference_time(str(manifest["retrieved_at"])) if manifest else None
-        except (InputError, KeyError):
-            return None
+    def retrieval_time(source: Path, gun: str | None = None) -> datetime | None:
+        """When the evidence archive at ``source`` was pulled (None for anything else);
+        with ``gun``, its files must be the ones the manifest lists (TrustFailure)."""
+        return evidence_time(source, gun)
 
     @staticmethod
     def cached_guns(trust_dir: Path | None) -> list[str]:
