@@ -50,6 +50,24 @@ def _answer(files: Files, content_type: str = "application/json") -> Callable[[A
     return answer
 
 
+def _loop(h: BaseHTTPRequestHandler) -> None:
+    """A token for every ask, and a 401 for every token."""
+    port = h.server.server_address[1]
+    if h.path.startswith("/token"):
+        body = b'{"token": "t0ken"}'
+        h.send_response(200)
+    else:
+        body = b""
+        h.send_response(401)
+        realm = (
+            f'Bearer realm="http://127.0.0.1:{port}/token",service="s",scope="repository:g:pull"'
+        )
+        h.send_header("WWW-Authenticate", realm)
+    h.send_header("Content-Length", str(len(body)))
+    h.end_headers()
+    h.wfile.write(body)
+
+
 ROLE = _entry(b"x")
 HOSTILE: dict[str, tuple[Callable[[Any], None], int, str]] = {
     "web-page": (
@@ -87,6 +105,11 @@ HOSTILE: dict[str, tuple[Callable[[Any], None], int, str]] = {
         3,
         "the server redirects (HTTP 302) to http://192.0.2.1/v2/x; trustkeep does not follow",
     ),
+    "401-loop": (
+        lambda h: _loop(h),
+        3,
+        "the server refused an anonymous client (401)",
+    ),
     "token-realm-file": (
         lambda h: (
             h.send_response(401),
@@ -111,7 +134,7 @@ def test_hostile_answers_give_one_line_and_write_nothing(
     assert got == code
     assert out == "nothing written: no GUN verified (" + str(work / "out") + " not created)\n"
     assert err.count("\n") == 1 and message in err, err
-    assert "Traceback" not in err
+    assert "Traceback" not in err and "t0ken" not in out + err  # no token printed
     assert list(work.iterdir()) == []  # no OUT, no staging directory left
 
 
