@@ -121,6 +121,10 @@ class NotaryHTTP:
             **kwargs,  # type: ignore[arg-type]
         )
 
+    def close(self) -> None:
+        """Close the pooled connections (the object is not used afterwards)."""
+        self._pool.clear()
+
     def url(self, path: str) -> str:
         return f"{self.base}/{quote(path, safe='/:@._-')}"
 

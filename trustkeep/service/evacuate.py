@@ -308,6 +308,7 @@ class EvacuateService:
                 self._publish(staging, out, archive, at)
             return pulled
         finally:
+            http.close()
             shutil.rmtree(staging, ignore_errors=True)
 
     def signed_targets(
