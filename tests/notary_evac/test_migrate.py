@@ -392,3 +392,37 @@ def test_keep_root_key_with_keys_imported_from_the_notary_dir(
     assert len(doc["root_keys"]) == 2
     code, out, _ = run_cli("verify", str(tuf), "--migrated-from", str(migration.out), "--json")
     assert code == 0 and json.loads(out)["migration"]["valid"]
+
+
+@pytest.mark.parametrize("where", ["the-archive", "inside-the-archive", "a-non-empty-dir"])
+def test_migrate_never_writes_into_the_evidence_or_a_used_directory(
+    where: str, migration: Migration, run_cli: Any, tmp_path: Path
+) -> None:
+    evidence = tmp_path / "evidence"
+    shutil.copytree(migration.out, evidence)
+    (tmp_path / "used").mkdir()
+    (tmp_path / "used" / "notes.txt").write_text("mine\n")
+    to, message = {
+        "the-archive": (evidence, "is not empty"),
+        "inside-the-archive": (evidence / "tuf-repo", f"is inside {evidence}"),
+        "a-non-empty-dir": (tmp_path / "used", "is not empty"),
+    }[where]
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    code, _, err = run_cli(
+        "--home",
+        str(migration.home),
+        "migrate",
+        "notary",
+        str(evidence),
+        "--gun",
+        GUN_A,
+        "--to",
+        str(to),
+        "--root-key",
+        "root1",
+        "--targets-key",
+        "tgt",
+    )
+    assert code == 2 and message in err
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+    assert not (evidence / "tuf-repo").exists()
