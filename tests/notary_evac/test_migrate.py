@@ -226,7 +226,9 @@ def test_statement_for_another_gun_is_refused(
     shutil.copy(migration.dir_b / "migration" / "statement.json", swapped / "migration")
     code, doc = _verify(run_cli, swapped, migration.out)
     assert code == 1
-    assert doc["valid"] is True  # the TUF chain itself is fine; the statement is not
+    # the TUF chain itself is fine, the statement is not: the run's verdict says invalid
+    assert (doc["valid"], doc["migration"]["valid"]) == (False, False)
+    assert [f for f in doc["findings"] if f["severity"] == "error"] == []
     assert doc["migration"]["gun"] == GUN_B
     assert doc["migration"]["problems"] == [  # root1 signed both: the TUF root hash tells
         "the statement's tuf_root sha256 is not that of the TUF repository's first root "

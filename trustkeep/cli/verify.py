@@ -199,8 +199,9 @@ def _with_migration(report: Report, directory: Path, source: Path, gun: str | No
         lines += [f"  warning: {w}" for w in c.warnings]
         return "\n".join(lines)
 
-    emit({**report.to_dict(), "migration": check.to_dict()}, human)
-    return 0 if report.valid and c.valid else 1
+    valid = report.valid and c.valid  # the verdict of the run: what the exit code says
+    emit({**report.to_dict(), "valid": valid, "migration": check.to_dict()}, human)
+    return 0 if valid else 1
 
 
 COMMANDS = [verify]
