@@ -190,7 +190,11 @@ def test_one_bad_gun_does_not_stop_the_good_one(
     out = tmp_path / "partial"
     with proxy(evac.server.url, _tamper_role("targets")) as url:
         code, doc, _ = _json(run_cli, "notary", "pull", "--server", url, GUN_A, GUN_B, str(out))
-    assert code == 1
+        human = tmp_path / "human"
+        code_human, stdout, _ = run_cli("notary", "pull", "--server", url, GUN_A, GUN_B, str(human))
+    assert (code, code_human) == (1, 1)
+    assert stdout.splitlines()[0] == f"wrote {human}: 1 of 2 GUN(s) verified"
+    assert stdout.splitlines()[-1] == f"not in {human} (refused, see above): {GUN_A}"
     assert [(r["gun"], r["written"]) for r in doc["repositories"]] == [
         (GUN_A, False),
         (GUN_B, True),

@@ -171,8 +171,11 @@ def pull_cmd(
         if not result.written:
             return f"nothing written: no GUN verified ({out} not created)"
         ok = [r for r in result.repositories if r.valid]
-        lines = [f"wrote {out}: {len(ok)} of {len(result.repositories)} GUN(s), verified"]
+        refused = [r.gun for r in result.repositories if not r.valid]
+        lines = [f"wrote {out}: {len(ok)} of {len(result.repositories)} GUN(s) verified"]
         lines += [f"  trustkeep verify {out} --gun {r.gun} --at {when}" for r in ok]
+        if refused:
+            lines.append(f"not in {out} (refused, see above): {', '.join(refused)}")
         return "\n".join(lines)
 
     emit(document, human)
