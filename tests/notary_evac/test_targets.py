@@ -108,7 +108,23 @@ def test_pull_limits_bound_root_versions_and_roles(evac: EvacWorld, tmp_path: Pa
         evac.server.url, [GUN_A], tmp_path / "c", limits=PullLimits(role_bytes=100)
     )
     assert "bytes, more than the 100 bytes allowed" in str(result.repositories[0].error)
-    assert not any((tmp_path / n).exists() for n in "abc")
+    full = service.pull(evac.server.url, [GUN_A], tmp_path / "full")
+    metadata = tmp_path / "full" / "tuf" / GUN_A / "metadata"
+    before_targets = sum(
+        (metadata / n).stat().st_size
+        for n in (
+            "timestamp.json",
+            "snapshot.json",
+            *(f"{v}.root.json" for v in full.repositories[0].root_versions),
+        )
+    )
+    result = service.pull(
+        evac.server.url, [GUN_A], tmp_path / "d", limits=PullLimits(total_bytes=before_targets)
+    )
+    error = result.repositories[0].error
+    assert error is not None and error.exit_code == 3
+    assert "bytes allowed in all" in error.message  # not blamed on a length mismatch
+    assert not any((tmp_path / n).exists() for n in "abcd")
 
 
 def test_refs_only_for_tags_docker_pull_trusted(

@@ -194,6 +194,11 @@ class _Fetch:
                 f"{self.gun}: {role} is {length} bytes, more than the "
                 f"{self.limits.role_bytes} bytes allowed"
             )
+        if length > self.limits.total_bytes - self.total:
+            raise NetworkError(
+                f"{self.gun}: with {role} ({length} bytes) the GUN's files are more than the "
+                f"{self.limits.total_bytes} bytes allowed in all"
+            )
         try:
             return self.get(f"{role}.{digest}.json", length)
         except ResponseTooLarge as e:
