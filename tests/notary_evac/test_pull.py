@@ -229,7 +229,7 @@ def test_https_with_ca_bundle(evac_https: HttpsWorld, run_cli: Any, tmp_path: Pa
         "notary", "pull", "--server", world.server.url, world.gun, str(tmp_path / "no-ca")
     )
     assert code == 3
-    assert "TLS verification failed" in err
+    assert "TLS verification failed (give the server's CA certificate with --tlscacert PEM)" in err
     assert not (tmp_path / "no-ca").exists()
     code, doc, _ = _json(
         run_cli,

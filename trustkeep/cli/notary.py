@@ -189,7 +189,8 @@ def _progress_line(r: GunPull) -> str:
         note = f", warnings: {codes}" if codes else ""
         return f"{r.gun}: verified (root v{versions}, {len(r.files)} files{note})"
     if r.error is not None:
-        return f"{r.gun}: refused, nothing written: {r.error.message}"
+        hint = f" ({r.error.hint})" if r.error.hint else ""
+        return f"{r.gun}: refused, nothing written: {r.error.message}{hint}"
     assert r.report is not None
     errors = r.report.errors
     codes = ", ".join(dict.fromkeys(f.code for f in errors))

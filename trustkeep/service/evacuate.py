@@ -99,7 +99,11 @@ class GunPull:
             "verification": self.report.to_dict() if self.report else None,
         }
         if self.error is not None:
-            doc["error"] = {"message": self.error.message, "exit_code": self.error.exit_code}
+            doc["error"] = {
+                "message": self.error.message,
+                "hint": self.error.hint,
+                "exit_code": self.error.exit_code,
+            }
         return doc
 
 
