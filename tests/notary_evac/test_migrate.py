@@ -226,7 +226,9 @@ def test_statement_for_another_gun_is_refused(
     shutil.copy(migration.dir_b / "migration" / "statement.json", swapped / "migration")
     code, doc = _verify(run_cli, swapped, migration.out)
     assert code == 1
-    assert doc["valid"] is True  # the TUF chain itself is fine; the statement is not
+    # the TUF chain itself is fine, the statement is not: the run's verdict says invalid
+    assert (doc["valid"], doc["migration"]["valid"]) == (False, False)
+    assert [f for f in doc["findings"] if f["severity"] == "error"] == []
     assert doc["migration"]["gun"] == GUN_B
     assert doc["migration"]["problems"] == [  # root1 signed both: the TUF root hash tells
         "the statement's tuf_root sha256 is not that of the TUF repository's first root "
@@ -276,7 +278,8 @@ def test_delegation_key_not_in_store_leaves_the_role_waiting(
     [releases] = [r for r in doc["carried"] if r["role"] == "targets/releases"]
     assert (releases["complete"], releases["signatures"]) == (False, 0)
     assert releases["waiting_for"] == [releases["keys"][0]["tuf_keyid"]]
-    code, out, _ = run_cli(
+    before = {p: p.read_bytes() for p in (tmp_path / "tuf").rglob("*") if p.is_file()}
+    code, out, err = run_cli(
         *home,
         "migrate",
         "notary",
@@ -291,6 +294,37 @@ def test_delegation_key_not_in_store_leaves_the_role_waiting(
         "t",
     )
     assert code == 2  # the directory holds a repository now: never overwritten
+    assert err == (
+        f"trustkeep: error: {tmp_path / 'tuf'}: already holds a repository; "
+        "migrate into a new directory\n"
+    )
+    assert {p: p.read_bytes() for p in (tmp_path / "tuf").rglob("*") if p.is_file()} == before
+
+
+def test_the_printed_steps_finish_a_waiting_role(
+    migration: Migration,
+    evac: EvacWorld,
+    run_cli: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TRUSTKEEP_PASSPHRASE", PASS)
+    monkeypatch.setenv("TRUSTKEEP_NEW_PASSPHRASE", PASS)
+    home = ("--home", str(tmp_path / "home"))
+    for name in ("r", "t"):
+        assert run_cli(*home, "key", "generate", "--type", "ed25519", "--name", name)[0] == 0
+    tuf = tmp_path / "tuf"
+    args = ("--gun", GUN_A, "--to", str(tuf), "--root-key", "r", "--targets-key", "t")
+    code, out, _ = run_cli(*home, "migrate", "notary", str(migration.out), *args)
+    assert code == 1
+    canonical = evac.client.trust_dir / "private"
+    [key_file] = [p.name for p in canonical.iterdir() if p.read_bytes().count(b"targets/releases")]
+    assert f"    to sign: trustkeep key import FILE (Notary's private/{key_file}), then\n" in out
+    sign = f"      trustkeep sign {tuf / 'targets%2Freleases.json'} --key KEY\n"
+    assert sign in out
+    assert run_cli(*home, "key", "import", str(evac.releases_key), "--name", "rel")[0] == 0
+    assert run_cli(*home, *sign.split()[1:-1], "rel")[0] == 0
+    assert run_cli(*home, "verify", str(tuf), "--migrated-from", str(migration.out))[0] == 0
 
 
 def test_migrate_refuses_notary_data_that_does_not_verify(
@@ -318,3 +352,79 @@ def test_migrate_refuses_notary_data_that_does_not_verify(
     assert code == 1
     assert f"the Notary metadata of {GUN_A} does not verify" in err
     assert not (tmp_path / "tuf").exists()
+
+
+def test_status_of_the_migrated_repository(migration: Migration, run_cli: Any) -> None:
+    code, out, err = run_cli("status", str(migration.dir_a), "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    text = json.dumps(doc)
+    for role in ("root", "targets", "targets/releases", "snapshot", "timestamp"):
+        assert f'"{role}"' in text
+
+
+def test_keep_root_key_with_keys_imported_from_the_notary_dir(
+    migration: Migration,
+    evac: EvacWorld,
+    run_cli: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """README step: `key import --notary-dir` brings every key, the rotated-out root too;
+    --keep-root-key keeps only the current Notary root's key."""
+    for var, value in evac.client.env().items():
+        if var.startswith("NOTARY_") and var.endswith("_PASSPHRASE"):
+            monkeypatch.setenv(var, value)
+    monkeypatch.setenv("TRUSTKEEP_PASSPHRASE", PASS)
+    monkeypatch.setenv("TRUSTKEEP_NEW_PASSPHRASE", PASS)
+    home = ("--home", str(tmp_path / "home"))
+    code, _, err = run_cli(*home, "key", "import", "--notary-dir", str(evac.client.trust_dir))
+    assert code == 0, err
+    for name in ("r", "t"):
+        assert run_cli(*home, "key", "generate", "--type", "ed25519", "--name", name)[0] == 0
+    tuf = tmp_path / "tuf"
+    args = ("--gun", GUN_A, "--to", str(tuf), "--root-key", "r", "--targets-key", "t")
+    code, out, err = run_cli(
+        *home, "migrate", "notary", str(migration.out), *args, "--keep-root-key", "--json"
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["complete"] and doc["statement_signed_by_notary_root"]
+    assert doc["kept_notary_root_key"] == migration.report_a["kept_notary_root_key"]
+    assert len(doc["root_keys"]) == 2
+    code, out, _ = run_cli("verify", str(tuf), "--migrated-from", str(migration.out), "--json")
+    assert code == 0 and json.loads(out)["migration"]["valid"]
+
+
+@pytest.mark.parametrize("where", ["the-archive", "inside-the-archive", "a-non-empty-dir"])
+def test_migrate_never_writes_into_the_evidence_or_a_used_directory(
+    where: str, migration: Migration, run_cli: Any, tmp_path: Path
+) -> None:
+    evidence = tmp_path / "evidence"
+    shutil.copytree(migration.out, evidence)
+    (tmp_path / "used").mkdir()
+    (tmp_path / "used" / "notes.txt").write_text("mine\n")
+    to, message = {
+        "the-archive": (evidence, "is not empty"),
+        "inside-the-archive": (evidence / "tuf-repo", f"is inside {evidence}"),
+        "a-non-empty-dir": (tmp_path / "used", "is not empty"),
+    }[where]
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    code, _, err = run_cli(
+        "--home",
+        str(migration.home),
+        "migrate",
+        "notary",
+        str(evidence),
+        "--gun",
+        GUN_A,
+        "--to",
+        str(to),
+        "--root-key",
+        "root1",
+        "--targets-key",
+        "tgt",
+    )
+    assert code == 2 and message in err
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+    assert not (evidence / "tuf-repo").exists()

@@ -163,3 +163,58 @@ def test_notary_key_types_and_their_tuf_schemes(make: Any, scheme: str | None) -
     key = tuf_key(private.public_key())
     signer = CryptoSigner(private, key)
     key.verify_signature(signer.sign(b"payload"), b"payload")  # the scheme really verifies
+
+
+def _repo(*roles: tuple[str, tuple[tuple[str, str | None], ...]]) -> Any:
+    from trustkeep.core.migration import NotaryRepo, NotaryRole, SignedTarget
+
+    def target(name: str, role: str, sha: str | None) -> SignedTarget:
+        return SignedTarget(name, role, 7, {"sha256": sha} if sha else {"sha512": "ab" * 64})
+
+    return NotaryRepo(
+        b"{}",
+        1,
+        {},
+        1,
+        tuple(
+            NotaryRole(
+                name,
+                "targets" if name != "targets" else "root",
+                1,
+                (),
+                (),
+                None,
+                tuple(target(n, name, s) for n, s in ts),
+                True,
+            )
+            for name, ts in roles
+        ),
+    )
+
+
+def test_refs_are_valid_docker_references_of_the_roles_docker_pull_read() -> None:
+    from trustkeep.core.migration import docker_refs
+
+    good, other = "a" * 64, "b" * 64
+    repo = _repo(
+        ("targets", (("v1", good), ("v2", good), ("beta/1", good), ("-x", good), ("nohash", None))),
+        ("targets/releases", (("v2", other), ("v3", other))),
+        ("targets/ci", (("nightly", good), ("v3", good))),
+    )
+    refs, skipped = docker_refs("registry.example.com:5000/acme/app", repo)
+    gun = "registry.example.com:5000/acme/app"
+    assert refs == [
+        f"{gun}:v1@sha256:{good}",
+        f"{gun}:v2@sha256:{other}",
+        f"{gun}:v3@sha256:{other}",
+    ]
+    why = {s.name: (s.role, s.reason) for s in skipped}
+    assert set(why) == {"beta/1", "-x", "nohash", "nightly"}
+    assert why["beta/1"][1].startswith("not a Docker tag")
+    assert why["nohash"][1] == "no sha256 digest"
+    assert why["nightly"] == (
+        "targets/ci",
+        "signed only by targets/ci; docker pull reads targets/releases and targets",
+    )
+    refs, skipped = docker_refs("Registry.example.com/Acme/App", repo)
+    assert refs == [] and "is not a Docker repository name" in skipped[0].reason

@@ -89,7 +89,7 @@ def test_two_guns_archive_and_progress_lines(evac: EvacWorld, run_cli: Any, tmp_
     )
     assert code == 0, err
     lines = err.splitlines()
-    assert lines[0].startswith(f"{GUN_A}: verified (root v1,2, 7 files, 1 warning(s))")
+    assert lines[0].startswith(f"{GUN_A}: verified (root v1,2, 7 files, warnings: no-anchor)")
     assert lines[1].startswith(f"{GUN_B}: verified (root v1, 6 files")
     assert f"trustkeep verify {out} --gun {GUN_B} --at " in stdout
     with tarfile.open(out) as tar:
@@ -190,7 +190,11 @@ def test_one_bad_gun_does_not_stop_the_good_one(
     out = tmp_path / "partial"
     with proxy(evac.server.url, _tamper_role("targets")) as url:
         code, doc, _ = _json(run_cli, "notary", "pull", "--server", url, GUN_A, GUN_B, str(out))
-    assert code == 1
+        human = tmp_path / "human"
+        code_human, stdout, _ = run_cli("notary", "pull", "--server", url, GUN_A, GUN_B, str(human))
+    assert (code, code_human) == (1, 1)
+    assert stdout.splitlines()[0] == f"wrote {human}: 1 of 2 GUN(s) verified"
+    assert stdout.splitlines()[-1] == f"not in {human} (refused, see above): {GUN_A}"
     assert [(r["gun"], r["written"]) for r in doc["repositories"]] == [
         (GUN_A, False),
         (GUN_B, True),
@@ -225,7 +229,7 @@ def test_https_with_ca_bundle(evac_https: HttpsWorld, run_cli: Any, tmp_path: Pa
         "notary", "pull", "--server", world.server.url, world.gun, str(tmp_path / "no-ca")
     )
     assert code == 3
-    assert "TLS verification failed" in err
+    assert "TLS verification failed (give the server's CA certificate with --tlscacert PEM)" in err
     assert not (tmp_path / "no-ca").exists()
     code, doc, _ = _json(
         run_cli,

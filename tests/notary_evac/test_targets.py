@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from evac_world import GUN_A, EvacWorld
+from evac_world import GUN_A, GUN_B, EvacWorld
 
 pytestmark = [pytest.mark.interop, pytest.mark.xdist_group("notary_evac")]
 
@@ -97,13 +97,56 @@ def test_pull_limits_bound_root_versions_and_roles(evac: EvacWorld, tmp_path: Pa
         evac.server.url, [GUN_A], tmp_path / "a", limits=PullLimits(root_versions=1)
     )
     assert result.repositories[0].error is not None
-    assert "root v2: more than the versions allowed" in result.repositories[0].error.message
+    assert (
+        "root is v2: more than the 1 root versions allowed" in result.repositories[0].error.message
+    )
     result = service.pull(
         evac.server.url, [GUN_A], tmp_path / "b", limits=PullLimits(delegations=0)
     )
-    assert "snapshot lists more than the roles allowed" in str(result.repositories[0].error)
+    assert "roles, more than the 1 roles allowed" in str(result.repositories[0].error)
     result = service.pull(
         evac.server.url, [GUN_A], tmp_path / "c", limits=PullLimits(role_bytes=100)
     )
     assert "bytes, more than the 100 bytes allowed" in str(result.repositories[0].error)
-    assert not any((tmp_path / n).exists() for n in "abc")
+    full = service.pull(evac.server.url, [GUN_A], tmp_path / "full")
+    metadata = tmp_path / "full" / "tuf" / GUN_A / "metadata"
+    before_targets = sum(
+        (metadata / n).stat().st_size
+        for n in (
+            "timestamp.json",
+            "snapshot.json",
+            *(f"{v}.root.json" for v in full.repositories[0].root_versions),
+        )
+    )
+    result = service.pull(
+        evac.server.url, [GUN_A], tmp_path / "d", limits=PullLimits(total_bytes=before_targets)
+    )
+    error = result.repositories[0].error
+    assert error is not None and error.exit_code == 3
+    assert "bytes allowed in all" in error.message  # not blamed on a length mismatch
+    assert not any((tmp_path / n).exists() for n in "abcd")
+
+
+def test_refs_only_for_tags_docker_pull_trusted(
+    evac: EvacWorld, run_cli: Any, tmp_path: Path
+) -> None:
+    """GUN_B's ops/deploy.sh is signed by targets/ops only, and is not a Docker tag."""
+    archive = str(tmp_path / "b")
+    assert run_cli("notary", "pull", "--server", evac.server.url, GUN_B, archive)[0] == 0
+    code, out, err = run_cli("notary", "targets", archive, "--gun", GUN_B, "--format", "refs")
+    assert code == 0
+    assert out.splitlines() == [f"{GUN_B}:tool@sha256:{_sha(evac, 'tool')}"]
+    assert err == (
+        f"trustkeep: warning: {GUN_B}: 'ops/deploy.sh' (targets/ops) is not a ref: signed only "
+        "by targets/ops; docker pull reads targets/releases and targets\n"
+    )
+    code, out, _ = run_cli("notary", "targets", archive, "--gun", GUN_B, "--json")
+    doc = json.loads(out)
+    assert doc["not_refs"] == [
+        {
+            "name": "ops/deploy.sh",
+            "role": "targets/ops",
+            "reason": "signed only by targets/ops; docker pull reads targets/releases and targets",
+        }
+    ]
+    assert doc["verified_at"].endswith("Z")

@@ -14,19 +14,22 @@ import base64
 import ipaddress
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode, urlsplit
 
-import urllib3
-from urllib3.exceptions import HTTPError, MaxRetryError, SSLError
-
 from trustkeep.errors import InputError, StorageError, TrustkeepError
+
+if TYPE_CHECKING:  # urllib3 is imported by the first NotaryHTTP: `verify` never loads it
+    import urllib3
 
 __all__ = ["Challenge", "NetworkError", "NotaryHTTP", "ResponseTooLarge", "parse_challenge"]
 
 _CHUNK = 64 * 1024
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _TOKEN_BYTES = 1024 * 1024
 _PARAM = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))\s*,?')
 
@@ -88,6 +91,7 @@ class NotaryHTTP:
         username: str | None = None,
         password: Callable[[str], str] | None = None,
         timeout: float = 30.0,
+        deadline: float = 600.0,
     ) -> None:
         parts = urlsplit(server)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -98,6 +102,7 @@ class NotaryHTTP:
             raise InputError(f"--server {server!r}: a server URL has no query or fragment")
         self.base = f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
         self.username = username
+        self.deadline = deadline  # seconds for one whole answer: a server dripping bytes stops
         self._password = password
         self._tokens: dict[str, str] = {}
         self._basic: str | None = None
@@ -107,12 +112,18 @@ class NotaryHTTP:
             if not ca_bundle.is_file():
                 raise InputError(f"{ca_bundle}: CA bundle not found")
             kwargs["ca_certs"] = str(ca_bundle)
+        import urllib3
+
         self._pool = urllib3.PoolManager(
             cert_reqs="CERT_REQUIRED",
             timeout=urllib3.Timeout(connect=timeout, read=timeout),
-            retries=urllib3.Retry(total=3, connect=2, read=1, status=0, redirect=3),
+            retries=urllib3.Retry(total=3, connect=2, read=1, status=0, redirect=False),
             **kwargs,  # type: ignore[arg-type]
         )
+
+    def close(self) -> None:
+        """Close the pooled connections (the object is not used afterwards)."""
+        self._pool.clear()
 
     def url(self, path: str) -> str:
         return f"{self.base}/{quote(path, safe='/:@._-')}"
@@ -123,8 +134,15 @@ class NotaryHTTP:
         status, body, challenge = self._get(url, limit, self._auth_header(url))
         if status == 401 and challenge is not None:
             status, body, challenge = self._get(url, limit, self._authorize(url, challenge))
+        location = challenge.params.get("location") if challenge is not None else None
         if status == 404:
             return None
+        if status in _REDIRECTS:
+            raise NetworkError(
+                f"{url}: the server redirects (HTTP {status}) to {location or '?'}; "
+                "trustkeep does not follow redirects for trust data",
+                hint="give the notary server's own URL with --server",
+            )
         if status == 401:
             who = f"user {self.username}" if self.username else "an anonymous client"
             raise NetworkError(
@@ -151,6 +169,8 @@ class NotaryHTTP:
     def _get(
         self, url: str, limit: int, headers: dict[str, str]
     ) -> tuple[int, bytes, Challenge | None]:
+        from urllib3.exceptions import HTTPError, MaxRetryError, SSLError
+
         try:
             response = self._pool.request(
                 "GET", url, headers={"Accept": "application/json", **headers}, preload_content=False
@@ -168,23 +188,29 @@ class NotaryHTTP:
             if response.status == 401:
                 header = response.headers.get("WWW-Authenticate", "")
                 challenge = parse_challenge(header) if header else None
+            elif response.status in _REDIRECTS:  # the target, for the message only
+                target = response.headers.get("Location", "")[:200]
+                challenge = Challenge("redirect", {"location": target})
             if response.status != 200:
                 response.read(_CHUNK)
                 return response.status, b"", challenge
-            return 200, self._read(response, url, limit), None
+            return 200, self._read(response, url, limit, self.deadline), None
         except HTTPError as e:
             raise NetworkError(f"{url}: the connection failed ({type(e).__name__})") from e
         finally:
             response.release_conn()
 
     @staticmethod
-    def _read(response: urllib3.BaseHTTPResponse, url: str, limit: int) -> bytes:
+    def _read(response: urllib3.BaseHTTPResponse, url: str, limit: int, deadline: float) -> bytes:
         declared = response.headers.get("Content-Length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             raise ResponseTooLarge(f"{url}: {declared} bytes, more than the {limit} allowed")
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.stream(_CHUNK):
+        end = time.monotonic() + deadline
+        while chunk := response.read1(_CHUNK):  # returns what arrived: the deadline holds
+            if time.monotonic() > end:
+                raise NetworkError(f"{url}: the answer did not end within {deadline:g} s")
             size += len(chunk)
             if size > limit:
                 raise ResponseTooLarge(f"{url}: more than the {limit} bytes allowed")
@@ -214,8 +240,11 @@ class NotaryHTTP:
                 return {}
             return {"Authorization": f"Basic {self._basic}"}
         realm = challenge.params.get("realm", "")
-        if challenge.scheme != "bearer" or urlsplit(realm).scheme not in ("http", "https"):
+        if challenge.scheme != "bearer":
             raise NetworkError(f"{url}: unsupported authentication challenge {challenge.scheme!r}")
+        parts = urlsplit(realm)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise NetworkError(f"{url}: the token realm {realm[:200]!r} is not an http(s) URL")
         query: dict[str, str] = {
             k: challenge.params[k] for k in ("service", "scope") if k in challenge.params
         }
@@ -226,7 +255,12 @@ class NotaryHTTP:
         basic = self._credentials(realm)
         if basic is not None:
             headers["Authorization"] = f"Basic {basic}"
-        status, body, _ = self._get(token_url, _TOKEN_BYTES, headers)
+        try:
+            status, body, _ = self._get(token_url, _TOKEN_BYTES, headers)
+        except NetworkError as e:
+            raise NetworkError(
+                f"token service {realm}: {e.message.partition(': ')[2]}", hint=e.hint
+            ) from e
         if status != 200:
             raise NetworkError(
                 f"token service {realm}: HTTP {status} for scope {query.get('scope', '-')!r}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 import click
 
@@ -12,6 +13,7 @@ from trustkeep.cli._output import emit
 from trustkeep.service.verify import parse_reference_time
 
 if TYPE_CHECKING:
+    from trustkeep.service._migrate_results import CarriedRole
     from trustkeep.service.migrate import MigrationResult
 
 __all__ = ["COMMANDS", "migrate"]
@@ -126,6 +128,8 @@ def render(result: MigrationResult) -> str:
         )
         lines.append(f"  {r.name}: {r.targets} target(s), threshold {r.threshold}, {state}")
         lines += [f"    key {k.notary_keyid[:12]} → {k.tuf_keyid[:12]}: {k.how}" for k in r.keys]
+        if r.waiting:
+            lines += _to_sign(result.directory, r)
         if r.mapping is not None:
             m = r.mapping
             patterns = (
@@ -149,6 +153,21 @@ def render(result: MigrationResult) -> str:
     )
     lines.append(f"statement: {result.statement}, signed by the new root keys {signer}")
     return "\n".join(lines)
+
+
+def _to_sign(directory: Path, role: CarriedRole) -> list[str]:
+    """How to finish a role whose keys were not in the store."""
+    files = [
+        f"private/{k.canonical_id}.key"
+        for k in role.keys
+        if k.tuf_keyid in role.waiting and k.canonical_id
+    ]
+    where = f" (Notary's {', '.join(files)})" if files else ""
+    path = directory / f"{quote(role.name, safe='')}.json"
+    return [
+        f"    to sign: trustkeep key import FILE{where}, then",
+        f"      trustkeep sign {path} --key KEY",
+    ]
 
 
 COMMANDS = [migrate]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from trustkeep.cli._context import get_app, json_option
-from trustkeep.cli._output import echo_data, emit
+from trustkeep.cli._output import echo_data, emit, warn
 from trustkeep.core.notary_cert import DEFAULT_DAYS
 from trustkeep.service.verify import parse_reference_time
 
@@ -171,8 +171,11 @@ def pull_cmd(
         if not result.written:
             return f"nothing written: no GUN verified ({out} not created)"
         ok = [r for r in result.repositories if r.valid]
-        lines = [f"wrote {out}: {len(ok)} of {len(result.repositories)} GUN(s), verified"]
+        refused = [r.gun for r in result.repositories if not r.valid]
+        lines = [f"wrote {out}: {len(ok)} of {len(result.repositories)} GUN(s) verified"]
         lines += [f"  trustkeep verify {out} --gun {r.gun} --at {when}" for r in ok]
+        if refused:
+            lines.append(f"not in {out} (refused, see above): {', '.join(refused)}")
         return "\n".join(lines)
 
     emit(document, human)
@@ -182,11 +185,12 @@ def pull_cmd(
 def _progress_line(r: GunPull) -> str:
     versions = ",".join(str(v) for v in r.root_versions) or "-"
     if r.valid and r.report is not None:
-        warnings = len(r.report.findings)
-        note = f", {warnings} warning(s)" if warnings else ""
+        codes = ", ".join(dict.fromkeys(f.code for f in r.report.findings))
+        note = f", warnings: {codes}" if codes else ""
         return f"{r.gun}: verified (root v{versions}, {len(r.files)} files{note})"
     if r.error is not None:
-        return f"{r.gun}: refused, nothing written: {r.error.message}"
+        hint = f" ({r.error.hint})" if r.error.hint else ""
+        return f"{r.gun}: refused, nothing written: {r.error.message}{hint}"
     assert r.report is not None
     errors = r.report.errors
     codes = ", ".join(dict.fromkeys(f.code for f in errors))
@@ -213,7 +217,7 @@ def targets_cmd(source: Path, gun: str, at: str | None, fmt: str) -> None:
     The metadata is verified first. With --format refs each tag appears once, taken
     from the role Docker prefers: targets/releases, then targets, then other roles.
     """
-    from trustkeep.core.migration import preferred_targets
+    from trustkeep.core.migration import docker_refs
 
     app = get_app()
     listing = app.service.evacuate.signed_targets(
@@ -232,15 +236,19 @@ def targets_cmd(source: Path, gun: str, at: str | None, fmt: str) -> None:
         for role in listing.repo.roles
         for t in role.targets
     ]
-    refs = [f"{gun}:{t.name}@sha256:{t.sha256}" for t in preferred_targets(listing.repo)]
+    refs, skipped = docker_refs(gun, listing.repo)
     document = {
         "gun": gun,
-        "verified_at": listing.at.isoformat(),
+        "verified_at": listing.at.isoformat().replace("+00:00", "Z"),
         "targets": rows,
         "refs": refs,
+        "not_refs": [{"name": s.name, "role": s.role, "reason": s.reason} for s in skipped],
     }
     if fmt == "refs" and not app.json:
-        emit(document, "\n".join(refs))
+        for s in skipped:
+            warn(f"{gun}: {s.name!r} ({s.role}) is not a ref: {s.reason}")
+        if refs:
+            echo_data("\n".join(refs).encode() + b"\n", nl=False)
         return
 
     def human() -> str:

@@ -117,7 +117,11 @@ def render_report(report: Report, source: str) -> str:
     help="Previously trusted metadata: versions must not go backwards.",
 )
 @click.option(
-    "--at", "at", metavar="TIME", help="Reference time for expiry (ISO 8601); default now."
+    "--at",
+    "at",
+    metavar="TIME",
+    help="Reference time for expiry (ISO 8601); default now, or an evidence "
+    "archive's retrieval time.",
 )
 @click.option(
     "--format",
@@ -155,13 +159,18 @@ def verify(
 
     Exit 0 valid, 1 a check failed, 2 bad input.
     """
+    pulled = get_app().service.evacuate.retrieval_time(directory, gun)  # evidence archives
+    when = parse_reference_time(at) if at else pulled
+    if at is None and pulled is not None:
+        stamp = f"{pulled:%Y-%m-%dT%H:%M:%SZ}"
+        warn(f"{directory}: evidence archive: verified as of its retrieval time {stamp} (or --at)")
     request = VerifyRequest(
         directory=directory,
         root=root,
         pins=pins,
         gun=gun,
         previous=previous,
-        at=parse_reference_time(at) if at else None,
+        at=when,
         format=fmt,  # type: ignore[arg-type]
         jobs=jobs,
     )
@@ -190,8 +199,9 @@ def _with_migration(report: Report, directory: Path, source: Path, gun: str | No
         lines += [f"  warning: {w}" for w in c.warnings]
         return "\n".join(lines)
 
-    emit({**report.to_dict(), "migration": check.to_dict()}, human)
-    return 0 if report.valid and c.valid else 1
+    valid = report.valid and c.valid  # the verdict of the run: what the exit code says
+    emit({**report.to_dict(), "valid": valid, "migration": check.to_dict()}, human)
+    return 0 if valid else 1
 
 
 COMMANDS = [verify]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,14 +36,17 @@ from trustkeep.core.verify._notarymodel import Keys, parse_root, parse_targets
 
 __all__ = [
     "ALL_HASH_PREFIXES",
+    "DOCKER_ROLES",
     "EXTRA_SEGMENTS",
     "STATEMENT_TYPE",
     "NotaryRepo",
     "NotaryRole",
     "PathMapping",
     "SignedTarget",
+    "SkippedRef",
     "StatementCheck",
     "check_statement",
+    "docker_refs",
     "glob_escape",
     "map_prefixes",
     "notary_hashes",
@@ -419,6 +423,26 @@ def read_notary_repo(files: Mapping[str, bytes]) -> NotaryRepo:
     return NotaryRepo(raw_root, root.header.version, root_keys, role.threshold, tuple(roles))
 
 
+#: The roles ``docker pull`` with content trust reads, in its order.
+DOCKER_ROLES = ("targets/releases", "targets")
+_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_REPOSITORY = re.compile(
+    rf"(?:{_LABEL}(?:\.{_LABEL})*(?::[0-9]+)?/)?{_COMPONENT}(?:/{_COMPONENT})*"
+)
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class SkippedRef:
+    """A signed target that is not printed as an image reference, and why."""
+
+    name: str
+    role: str
+    reason: str
+
+
 def _preference(role: str) -> tuple[int, str]:
     return (0 if role == "targets/releases" else 1 if role == "targets" else 2, role)
 
@@ -431,3 +455,26 @@ def preferred_targets(repo: NotaryRepo) -> list[SignedTarget]:
         for t in role.targets:
             chosen.setdefault(t.name, t)
     return [chosen[n] for n in sorted(chosen)]
+
+
+def docker_refs(gun: str, repo: NotaryRepo) -> tuple[list[str], list[SkippedRef]]:
+    """``gun:tag@sha256:<hex>`` for every tag ``docker pull`` trusted, and the rest with
+    the reason: only a valid Docker reference with a sha256 digest is printed."""
+    refs: list[str] = []
+    skipped: list[SkippedRef] = []
+    gun_ok = len(gun) <= 255 and _REPOSITORY.fullmatch(gun) is not None
+    for t in preferred_targets(repo):
+        digest = t.sha256
+        if t.role not in DOCKER_ROLES:
+            reason = f"signed only by {t.role}; docker pull reads targets/releases and targets"
+        elif not gun_ok:
+            reason = f"{gun!r} is not a Docker repository name"
+        elif _TAG.fullmatch(t.name) is None:
+            reason = "not a Docker tag ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})"
+        elif digest is None or _DIGEST.fullmatch(digest) is None:
+            reason = "no sha256 digest"
+        else:
+            refs.append(f"{gun}:{t.name}@sha256:{digest}")
+            continue
+        skipped.append(SkippedRef(t.name, t.role, reason))
+    return refs, skipped

@@ -9,15 +9,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trustkeep.adapters.metadata_source import read_input_file, read_metadata
-from trustkeep.core.migration import NotaryRepo, read_notary_repo
 from trustkeep.core.verify import Report
 from trustkeep.errors import InputError, TrustFailure
 from trustkeep.service.verify import VerifyRequest, VerifyService, parse_reference_time
 
-__all__ = ["MANIFEST", "MANIFEST_KIND", "VerifiedNotary", "load_verified", "read_manifest"]
+if TYPE_CHECKING:  # loaded by load_verified: `verify` of an archive does not need it
+    from trustkeep.core.migration import NotaryRepo
+
+__all__ = [
+    "MANIFEST",
+    "MANIFEST_KIND",
+    "VerifiedNotary",
+    "evidence_time",
+    "load_verified",
+    "read_manifest",
+]
 
 MANIFEST = "manifest.json"
 MANIFEST_KIND = "trustkeep-notary-evidence"
@@ -83,11 +92,29 @@ def load_verified(
         )
     bundle = read_metadata(source, gun=gun)
     _check_manifest(manifest, source, gun, bundle.files)
+    from trustkeep.core.migration import read_notary_repo
+
     try:
         repo = read_notary_repo(bundle.files)
     except ValueError as e:  # Malformed: the verifier passed it, so this is defensive
         raise InputError(f"{source}: {e}") from e
     return VerifiedNotary(source, gun, when, repo, report.report, manifest)
+
+
+def evidence_time(source: Path, gun: str | None) -> datetime | None:
+    """The retrieval time of the evidence archive at ``source`` (None for anything else),
+    after checking that GUN's files are the ones its manifest lists (TrustFailure if not)."""
+    try:
+        manifest = read_manifest(source)
+        when = parse_reference_time(str(manifest["retrieved_at"])) if manifest else None
+    except (InputError, KeyError):
+        return None
+    if manifest is None or when is None:
+        return None
+    listed = [e.get("gun") for e in manifest.get("repositories") or [] if isinstance(e, dict)]
+    if gun is not None and gun in listed:
+        _check_manifest(manifest, source, gun, read_metadata(source, gun=gun).files)
+    return when
 
 
 def _check_manifest(

@@ -16,9 +16,15 @@ class CarriedKey:
     notary_keyid: str
     tuf_keyid: str
     how: str
+    canonical_id: str | None = None  # Notary's private key file is private/<canonical_id>.key
 
-    def to_dict(self) -> dict[str, str]:
-        return {"notary_keyid": self.notary_keyid, "tuf_keyid": self.tuf_keyid, "how": self.how}
+    def to_dict(self) -> dict[str, str | None]:
+        return {
+            "notary_keyid": self.notary_keyid,
+            "notary_canonical_id": self.canonical_id,
+            "tuf_keyid": self.tuf_keyid,
+            "how": self.how,
+        }
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,12 @@ from typing import Any
 from trustkeep import __version__
 from trustkeep.adapters.atomic import atomic_write
 from trustkeep.adapters.metadata_source import read_input_file
-from trustkeep.adapters.notary_http import NotaryHTTP, ResponseTooLarge, read_ca_bundle
+from trustkeep.adapters.notary_http import (
+    NetworkError,
+    NotaryHTTP,
+    ResponseTooLarge,
+    read_ca_bundle,
+)
 from trustkeep.core.rolenames import validate_notary_role_name
 from trustkeep.core.secrets import SecretsHandler
 from trustkeep.core.verify import Finding, Report
@@ -37,6 +42,7 @@ from trustkeep.service._evidence import (
     MANIFEST,
     MANIFEST_KIND,
     VerifiedNotary,
+    evidence_time,
     load_verified,
     read_manifest,
 )
@@ -93,7 +99,11 @@ class GunPull:
             "verification": self.report.to_dict() if self.report else None,
         }
         if self.error is not None:
-            doc["error"] = {"message": self.error.message, "exit_code": self.error.exit_code}
+            doc["error"] = {
+                "message": self.error.message,
+                "hint": self.error.hint,
+                "exit_code": self.error.exit_code,
+            }
         return doc
 
 
@@ -123,25 +133,37 @@ def _b64hex(value: Any) -> str | None:
     return raw.hex() if len(raw) == 32 else None
 
 
-def _meta(raw: bytes, name: str) -> dict[str, Any]:
+def _not_notary(name: str, what: str) -> NetworkError:
+    """A server answer that is not Notary metadata at all (exit 3: the wrong server, a
+    proxy's error page, or a hostile server; nothing was verified or written)."""
+    return NetworkError(
+        f"{name} from the server {what}",
+        hint="check that --server is the notary server (not a registry or a web page)",
+    )
+
+
+def _json(raw: bytes, name: str) -> Any:
     try:
-        doc = json.loads(raw)
+        return json.loads(raw)
     except (ValueError, RecursionError, UnicodeDecodeError) as e:
-        raise InputError(f"{name}: the server sent something that is not JSON") from e
-    meta = doc.get("signed", {}).get("meta") if isinstance(doc, dict) else None
+        raise _not_notary(name, "is not JSON") from e
+
+
+def _meta(raw: bytes, name: str) -> dict[str, Any]:
+    doc = _json(raw, name)
+    signed = doc.get("signed") if isinstance(doc, dict) else None
+    meta = signed.get("meta") if isinstance(signed, dict) else None
     if not isinstance(meta, dict):
-        raise InputError(f"{name}: no signed.meta in what the server sent")
+        raise _not_notary(name, "has no signed.meta")
     return meta
 
 
 def _version(raw: bytes, name: str) -> int:
-    try:
-        doc = json.loads(raw)
-        version = doc["signed"]["version"]
-    except (ValueError, RecursionError, UnicodeDecodeError, KeyError, TypeError) as e:
-        raise InputError(f"{name}: the server sent no signed root") from e
+    doc = _json(raw, name)
+    signed = doc.get("signed") if isinstance(doc, dict) else None
+    version = signed.get("version") if isinstance(signed, dict) else None
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise InputError(f"{name}: root version is not a positive integer")
+        raise _not_notary(name, "is not signed root metadata with a positive version")
     return version
 
 
@@ -172,9 +194,14 @@ class _Fetch:
         if digest is None or not isinstance(length, int) or length < 0:
             return None
         if length > self.limits.role_bytes:
-            raise InputError(
+            raise NetworkError(
                 f"{self.gun}: {role} is {length} bytes, more than the "
                 f"{self.limits.role_bytes} bytes allowed"
+            )
+        if length > self.limits.total_bytes - self.total:
+            raise NetworkError(
+                f"{self.gun}: with {role} ({length} bytes) the GUN's files are more than the "
+                f"{self.limits.total_bytes} bytes allowed in all"
             )
         try:
             return self.get(f"{role}.{digest}.json", length)
@@ -190,7 +217,10 @@ class _Fetch:
         assert root is not None
         current = _version(root, "root.json")
         if current > self.limits.root_versions:
-            raise InputError(f"{self.gun}: root v{current}: more than the versions allowed")
+            raise NetworkError(
+                f"{self.gun}: the server's root is v{current}: more than the "
+                f"{self.limits.root_versions} root versions allowed"
+            )
         files["root.json"] = root
         for v in range(1, current):
             data = self.get(f"{v}.root.json", self.limits.root_bytes, required=False)
@@ -211,10 +241,16 @@ class _Fetch:
         meta = _meta(snapshot, "snapshot.json")
         roles = [r for r in meta if r not in ("root", "snapshot", "timestamp")]
         if len(roles) > self.limits.delegations + 1:
-            raise InputError(f"{self.gun}: snapshot lists more than the roles allowed")
+            raise NetworkError(
+                f"{self.gun}: snapshot.json from the server lists {len(roles)} roles, "
+                f"more than the {self.limits.delegations + 1} roles allowed"
+            )
         for role in roles:
             if role != "targets":
-                validate_notary_role_name(role)
+                try:
+                    validate_notary_role_name(role)
+                except InputError as e:
+                    raise _not_notary("snapshot.json", f"lists a bad role name: {e}") from e
             data = self.by_hash(role, meta[role])
             if data is not None:
                 files[f"{role}.json"] = data
@@ -281,6 +317,7 @@ class EvacuateService:
                 self._publish(staging, out, archive, at)
             return pulled
         finally:
+            http.close()
             shutil.rmtree(staging, ignore_errors=True)
 
     def signed_targets(
@@ -288,6 +325,12 @@ class EvacuateService:
     ) -> VerifiedNotary:
         """What GUN signed, from verified metadata (an archive, a trust dir, a cache)."""
         return load_verified(self.verify, source, gun=gun, at=at)
+
+    @staticmethod
+    def retrieval_time(source: Path, gun: str | None = None) -> datetime | None:
+        """When the evidence archive at ``source`` was pulled (None for anything else);
+        with ``gun``, its files must be the ones the manifest lists (TrustFailure)."""
+        return evidence_time(source, gun)
 
     @staticmethod
     def cached_guns(trust_dir: Path | None) -> list[str]:

@@ -91,7 +91,7 @@ class _Build:
                 f"{key.keytype} certificate → its public key ({scheme}); "
                 "the certificate's validity dates and CN are not carried"
             )
-        return tuf, CarriedKey(key.keyid, tuf.keyid, how)
+        return tuf, CarriedKey(key.keyid, tuf.keyid, how, key.canonical_id)
 
     def add_targets(self, role: mig.NotaryRole) -> int:
         md = self.state.targets_role(role.name)
@@ -196,6 +196,13 @@ class MigrateService:
             raise InputError(f"{to}: already holds a repository; migrate into a new directory")
         if to.exists() and not to.is_dir():
             raise InputError(f"{to}: exists and is not a directory")
+        if to.is_dir() and any(to.iterdir()):
+            raise InputError(f"{to}: is not empty; migrate into a new (or empty) directory")
+        if source.is_dir() and to.resolve().is_relative_to(source.resolve()):
+            raise InputError(
+                f"{to}: is inside {source}; the Notary data is kept as it is, "
+                "migrate into a directory outside it"
+            )
         verified = load_verified(self.verify, source, gun=gun, at=at)
         when = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
         notary_entries = self._notary_root_entries(verified.repo)
