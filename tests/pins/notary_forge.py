@@ -264,7 +264,7 @@ def forge_server() -> Iterator[ForgeServer]:
     holder: list[ForgeServer] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             server = holder[0]
             path = self.path.split("?", 1)[0]
             server.requests.append(path)
@@ -276,7 +276,7 @@ def forge_server() -> Iterator[ForgeServer]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             return
 
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

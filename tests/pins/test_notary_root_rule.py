@@ -179,8 +179,17 @@ def _real_client(world: World, b: Built) -> tuple[bool, str]:
     """``notary list`` from an empty trust dir: the client fetches and judges root.json."""
     trust_dir = world.base / f"client-{uuid.uuid4().hex[:8]}"
     proc = subprocess.run(
-        ["notary", "-c", str(b.client_config), "-s", world.server.url, "-d", str(trust_dir)]
-        + ["list", b.gun],
+        [
+            "notary",
+            "-c",
+            str(b.client_config),
+            "-s",
+            world.server.url,
+            "-d",
+            str(trust_dir),
+            "list",
+            b.gun,
+        ],
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
@@ -236,3 +245,63 @@ def test_the_forgery_names_the_pinned_certificate(world: World, run_cli: RunCli)
     assert code == 1
     assert "0 signature(s) from usable pinned root certificates, threshold 1" in out
     assert "its certificate does not pass the pin" in out
+
+
+@dataclass(frozen=True)
+class Rotation:
+    id: str
+    signed_by: tuple[str, ...]  # of "old" (v1's certificate), "new" (v2's)
+    trusted_expired: bool = False  # v1's certificate has expired
+    accepted: bool = False
+    code: str | None = None  # trustkeep's finding when refused
+
+
+ROTATIONS = (
+    Rotation("old-and-new-sign", ("old", "new"), accepted=True),
+    Rotation("only-new-signs", ("new",), code="root-rotation-invalid"),
+    Rotation("only-old-signs", ("old",), code="threshold-not-met"),
+    Rotation(
+        "trusted-certificate-expired",
+        ("old", "new"),
+        trusted_expired=True,
+        code="certificate-invalid",
+    ),
+)
+
+
+@pytest.mark.parametrize("rot", ROTATIONS, ids=[r.id for r in ROTATIONS])
+def test_rotation_agrees_with_the_real_client(
+    world: World, run_cli: RunCli, tmp_path: Path, rot: Rotation
+) -> None:
+    """A client holding root v1 is served v2: v2 needs v1's threshold and its own."""
+    gun = f"{world.prefix}rotation-{rot.id}"
+    validity = dict(start=timedelta(days=-400), days=365) if rot.trusted_expired else {}
+    old = certificate_key(gun, now=world.now, **validity)  # type: ignore[arg-type]
+    new = certificate_key(gun, now=world.now)
+    v1 = forge_repository([old], [old])
+    signers = [{"old": old, "new": new}[s] for s in rot.signed_by]
+    v2 = forge_repository([new], signers, version=2, extra_keys=[old])
+    world.server.publish(gun, v2)
+    trust_dir = tmp_path / "client"
+    cache = trust_dir / "tuf" / gun / "metadata"
+    cache.mkdir(parents=True)
+    (cache / "root.json").write_bytes(v1["root.json"])
+    proc = subprocess.run(
+        ["notary", "-s", world.server.url, "-d", str(trust_dir), "list", gun],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+    )
+    assert (proc.returncode == 0) == rot.accepted, proc.stdout + proc.stderr
+    if not rot.accepted:
+        assert "could not" in proc.stdout and "trusted root" in proc.stdout
+
+    trusted = tmp_path / "v1.root.json"
+    trusted.write_bytes(v1["root.json"])
+    metadata = write_repository(v2, tmp_path / "metadata")
+    code, out, _ = run_cli("verify", str(metadata), "--root", str(trusted), "--gun", gun, "--json")
+    report = json.loads(out)
+    assert (code, report["valid"]) == ((0, True) if rot.accepted else (1, False)), report
+    if rot.code is not None:
+        assert rot.code in {f["code"] for f in report["findings"] if f["severity"] == "error"}
