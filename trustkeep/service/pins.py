@@ -445,6 +445,15 @@ def _merge_by_gun(entries: Sequence[PinEntry]) -> tuple[PinEntry, ...]:
 
 
 def _single_root(sources: PinSources) -> RootInfo:
+    notary = [s.spec for s in sources.data if s.kind == "trust-dir"]
+    notary += [r.source for s in sources.data for r in s.roots if r.format == "notary"]
+    if notary:
+        raise InputError(
+            f"{notary[0]} is Notary trust data: --format tuf ships a TUF root.json, "
+            "which no Notary root is",
+            hint="pin Notary repositories with --format notary (Notary client) "
+            "or --format docker (daemon.json)",
+        )
     roots = [r for s in sources.data for r in s.roots]
     if len(roots) != 1 or sources.keys or any(s.certificates for s in sources.data):
         raise InputError("--format tuf needs exactly one root.json or metadata directory")
