@@ -174,30 +174,6 @@ def test_export_input_errors(
     assert "Traceback" not in err
 
 
-@pytest.mark.parametrize("where", ["trust-dir", "metadata-dir", "root.json"])
-def test_export_tuf_from_notary_trust_data_is_refused(
-    run_cli: RunCli, tmp_path: Path, where: str
-) -> None:
-    """A Notary root printed as --format tuf is a file no TUF client loads: exit 2, say why."""
-    gun = "registry.example.com/acme/app"
-    metadata = tmp_path / "trust" / "tuf" / gun / "metadata"
-    metadata.mkdir(parents=True)
-    (metadata / "root.json").write_bytes(notary_root(gun)[0])
-    source = {
-        "trust-dir": tmp_path / "trust",
-        "metadata-dir": metadata,
-        "root.json": metadata / "root.json",
-    }[where]
-    code, out, err = run_cli("pin", "export", "--format", "tuf", "--from", str(source))
-    assert (code, out) == (2, "")
-    lines = err.splitlines()
-    assert lines[0].startswith(f"trustkeep: error: {source}") and "is Notary trust data" in lines[0]
-    assert lines[1] == (
-        "trustkeep: hint: pin Notary repositories with --format notary (Notary client) "
-        "or --format docker (daemon.json)"
-    )
-
-
 # ---------------------------------------------------------------- apply
 
 
