@@ -14,7 +14,10 @@ Rows:
   certificate (Notary ``certs`` with P's ID), which is what those pins mean.
 - *bad certificates, trust on first use*: the role lists a good certificate G and a
   bad one B (wrong CN, expired, not yet valid, a bare non-x509 key, SHA-1 signed,
-  RSA 1024), and only B signs. Controls: G signs; G and B sign.
+  RSA 1024), and only B signs. Controls: G signs; G and B sign; B is usable after all
+  (a ``*`` CN prefixing the GUN; a start 12 hours ahead, inside Notary's day of leeway).
+- *rotation*: the client holds root v1 in its cache and is served v2 signed by the old
+  key, the new key or both (and v1's certificate expired): ``verify --root v1``.
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ class Case:
 
 
 PIN_FORMS = ("certs", "certs-wildcard", "ca", "daemon-cert-ids", "daemon-root-keys")
+USABLE_KINDS = ("wildcard-cn", "starts-in-12-hours")
 BAD_KINDS = ("wrong-cn", "expired", "not-yet-valid", "bare-key", "sha1-signed", "rsa-1024")
 CASES = (
     *(Case(f"{p}-attacker-signs", p, "attacker") for p in PIN_FORMS),
@@ -74,6 +78,8 @@ CASES = (
         Case(f"tofu-both-sign-{b}", "tofu", "both", bad=b, accepted=True)
         for b in ("wrong-cn", "expired")
     ),
+    # usable after all: a CN that is a '*' prefix of the GUN; a start within Notary's day of leeway
+    *(Case(f"tofu-{u}-signs", "tofu", "attacker", bad=u, accepted=True) for u in USABLE_KINDS),
 )
 
 
@@ -86,6 +92,7 @@ class Built:
     pins: Path  # what trustkeep is given (the same file, or the daemon.json form)
     pins_kind: str  # "--notary-config" | "--daemon-json"
     pinned_id: str  # the certificate ID of P (pin rows) or G (trust on first use rows)
+    other_id: str  # the keyid of A (pin rows) or B (trust on first use rows)
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,10 @@ class World:
 def _bad_key(kind: str, gun: str, now: datetime) -> RootKey:
     if kind == "wrong-cn":
         return certificate_key(gun.rsplit("/", 1)[0] + "/someone-else", now=now)
+    if kind == "wildcard-cn":
+        return certificate_key(gun.rsplit("/", 1)[0] + "/*", now=now)
+    if kind == "starts-in-12-hours":
+        return certificate_key(gun, now=now, start=timedelta(hours=12))
     if kind == "expired":
         return certificate_key(gun, now=now, start=timedelta(days=-400), days=365)
     if kind == "not-yet-valid":
@@ -170,7 +181,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             client_config.write_text(json.dumps(client_doc))
             pins.write_text(json.dumps(pins_doc))
             built[case.id] = Built(
-                case, gun, where / "metadata", client_config, pins, kind, pinned.keyid
+                case, gun, where / "metadata", client_config, pins, kind, pinned.keyid, other.keyid
             )
         yield World(server, base, prefix, now, built)
 
@@ -234,8 +245,9 @@ def test_trustkeep_agrees_with_the_real_client(world: World, run_cli: RunCli, ca
             "pin", "export", "--format", "notary", "--from", str(b.metadata), "--gun", b.gun
         )
         assert code == (0 if accepted else 1), err
-        if accepted:  # only the certificate usable for the GUN is pinned
-            assert json.loads(out)["trust_pinning"]["certs"][b.gun] == [b.pinned_id]
+        if accepted:  # only the certificates usable for the GUN are pinned
+            usable = {b.pinned_id, *([b.other_id] if case.bad in USABLE_KINDS else [])}
+            assert json.loads(out)["trust_pinning"]["certs"][b.gun] == sorted(usable)
 
 
 def test_the_forgery_names_the_pinned_certificate(world: World, run_cli: RunCli) -> None:
