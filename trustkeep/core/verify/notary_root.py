@@ -234,6 +234,46 @@ def _threshold_problem(
     )
 
 
+def _rotation_problems(
+    env: Envelope, root: NRoot, previous: NRoot, gun: str, label: str
+) -> list[RootProblem]:
+    """Root N+1 needs a threshold of root N's usable certificates (their validity unchecked)."""
+    old_role = previous.roles["root"]
+    old = root_certificates(previous.keys, old_role, gun, None)
+    by_old = count_signatures(env, previous.keys.usable, [c.keyid for c in old if c.usable])
+    if len(by_old) >= old_role.threshold:
+        return []
+    return [
+        RootProblem(
+            "root-rotation-invalid",
+            f"{label}: root v{root.header.version} has {len(by_old)} valid signature(s) "
+            f"from root v{previous.header.version}'s usable root certificates, "
+            f"threshold {old_role.threshold}",
+        )
+    ]
+
+
+def _apply_pin(
+    certs: Sequence[RootCert], pin: TrustPin, at: datetime, label: str, *, first_use: bool
+) -> tuple[list[str], list[RootProblem]]:
+    """(keyids whose signatures may count under ``pin``, why none may)."""
+    decision = pin.decision
+    if decision.mechanism == "none":
+        if not first_use:  # a trusted root is there: TOFU being disabled does not matter
+            return [c.keyid for c in certs if c.usable], []
+        message = f"{label}: {decision.gun}: no pin applies and trust on first use is disabled"
+        return [], [RootProblem("pin-mismatch", message)]
+    passed, refused, void = _pinned(certs, pin, at)
+    if void is None and passed:
+        return passed, []
+    reasons = [void] if void is not None else refused
+    message = (
+        f"{label}: no root certificate passes {decision.describe()} for {decision.gun}: "
+        + "; ".join(dict.fromkeys(reasons))
+    )
+    return [], [RootProblem("pin-mismatch", message)]
+
+
 def validate_root(
     env: Envelope,
     root: NRoot,
@@ -267,42 +307,14 @@ def validate_root(
             RootProblem("certificate-invalid", f"{label}: no usable root certificate ({listed})")
         )
     if previous is not None:
-        old_role = previous.roles["root"]
-        old = root_certificates(previous.keys, old_role, gun, None)
-        by_old = count_signatures(env, previous.keys.usable, [c.keyid for c in old if c.usable])
-        if len(by_old) < old_role.threshold:
-            problems.append(
-                RootProblem(
-                    "root-rotation-invalid",
-                    f"{label}: root v{root.header.version} has {len(by_old)} valid signature(s) "
-                    f"from root v{previous.header.version}'s usable root certificates, "
-                    f"threshold {old_role.threshold}",
-                )
-            )
+        problems.extend(_rotation_problems(env, root, previous, gun, label))
     trusted = usable
-    pinned = pin is not None and pin.decision.mechanism != "tofu"
     if pin is not None and at is not None and usable:
-        if pin.decision.mechanism == "none" and previous is not None:
-            passed, refused, void = (
-                usable,
-                list[str](),
-                None,
-            )  # trusted state: TOFU is not first use
-        else:
-            passed, refused, void = _pinned(certs, pin, at)
-        if void is not None or not passed:
-            reasons = [void] if void is not None else refused
-            problems.append(
-                RootProblem(
-                    "pin-mismatch",
-                    f"{label}: no root certificate passes {pin.decision.describe()} for "
-                    f"{pin.decision.gun}: " + "; ".join(dict.fromkeys(reasons)),
-                )
-            )
-        trusted = passed
+        trusted, problem = _apply_pin(certs, pin, at, label, first_use=previous is None)
+        problems.extend(problem)
     counted = count_signatures(env, root.keys.usable, trusted)
     if trusted:
-        problem = _threshold_problem(env, root, certs, counted, label, pinned)
-        if problem is not None:
-            problems.append(problem)
+        pinned = pin is not None and pin.decision.mechanism not in ("tofu", "none")
+        threshold = _threshold_problem(env, root, certs, counted, label, pinned)
+        problems.extend([threshold] if threshold is not None else [])
     return RootVerdict(certs, tuple(trusted), counted, role.threshold, tuple(problems))
