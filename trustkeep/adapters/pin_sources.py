@@ -20,8 +20,9 @@ from cryptography.x509.oid import NameOID
 
 from trustkeep.core.keyids import notary_canonical_id, notary_keyid
 from trustkeep.core.pin_roots import RootInfo, read_root, verify_tuf_root_chain
-from trustkeep.core.pinning import gun_matches_pattern
+from trustkeep.core.pinning import PinDecision, gun_matches_pattern
 from trustkeep.core.rolenames import VERSIONED_ROOT_RE
+from trustkeep.core.verify.notary_root import TrustPin
 from trustkeep.errors import InputError
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "cached_root_path",
     "read_file",
     "read_source",
+    "trust_pin",
 ]
 
 MAX_SOURCE_BYTES = 8 * 1024 * 1024
@@ -78,6 +80,17 @@ class RootCheck:
 
     def read(self, raw: bytes, source: str, gun: str | None = None) -> RootInfo:
         return read_root(raw, source=source, verify=self.verify, at=self.at, gun=gun or self.gun)
+
+
+def trust_pin(decision: PinDecision) -> TrustPin:
+    """The deciding pin, with the pinned CA bundle read when it is ``ca`` (None when it
+    cannot be read: the root rule reports that as the pin's problem)."""
+    if decision.mechanism != "ca" or not decision.ca_path:
+        return TrustPin(decision)
+    try:
+        return TrustPin(decision, read_file(Path(decision.ca_path)))
+    except InputError:
+        return TrustPin(decision)
 
 
 def read_source(spec: str, check: RootCheck | None = None) -> SourceData | None:

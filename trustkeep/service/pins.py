@@ -21,8 +21,8 @@ from trustkeep.adapters.pin_sources import (
     CertificateInfo,
     RootCheck,
     SourceData,
-    read_file,
     read_source,
+    trust_pin,
 )
 from trustkeep.core.notary_cert import RootCertificate, build_root_certificate
 from trustkeep.core.pin_roots import RootInfo, certificate_pin_problems, check_notary_root
@@ -35,7 +35,6 @@ from trustkeep.core.pinning import (
     notary_block,
     parse_pins,
 )
-from trustkeep.core.verify.notary_root import TrustPin
 from trustkeep.errors import InputError, TrustFailure
 from trustkeep.service._pin_warnings import apply_warnings
 
@@ -327,13 +326,7 @@ class PinService:
             raise InputError(f"{path}: no such file")
         pins = parse_pins(config.document, source=str(path), expect=kind)
         decision = decide(pins, gun)
-        ca_bundle = None
-        if decision.ca_path is not None:
-            try:
-                ca_bundle = read_file(Path(decision.ca_path))
-            except InputError:
-                ca_bundle = None
-        pin = TrustPin(decision, ca_bundle)
+        pin = trust_pin(decision)
         when = at or datetime.now(UTC)
         # the pin decides, not trust on first use: read the root unverified, then judge it
         root = _root_for(self.load_sources([source], gun=gun, at=when, verify=False), gun)

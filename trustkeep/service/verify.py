@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Literal
 
 from trustkeep.adapters.metadata_source import read_input_file, read_metadata
+from trustkeep.adapters.pin_sources import trust_pin
 from trustkeep.adapters.process_pool import parallel_map
-from trustkeep.core.pinning import PinDecision, decide, parse_pins
+from trustkeep.core.pinning import decide, parse_pins
 from trustkeep.core.verify import MetadataBundle, Report, detect_format, require_valid
 from trustkeep.core.verify.notary import PinAnchor, verify_notary
-from trustkeep.core.verify.notary_root import TrustPin
 from trustkeep.core.verify.tuf import verify_tuf
 from trustkeep.errors import InputError
 
@@ -136,17 +136,8 @@ class VerifyService:
         if not isinstance(document, dict):
             raise InputError(f"{path}: pin file is not a JSON object")
         decision = decide(parse_pins(document, source=str(path)), gun)
-        pin = TrustPin(decision, self._ca_bundle(decision))
+        pin = trust_pin(decision)
         mechanism = decision.mechanism
         if decision.entry:
             mechanism = f"{mechanism} ({decision.entry})"
         return PinAnchor(source=str(path), gun=gun, mechanism=mechanism, pin=pin)
-
-    @staticmethod
-    def _ca_bundle(decision: PinDecision) -> bytes | None:
-        if decision.mechanism != "ca" or not decision.ca_path:
-            return None
-        try:
-            return read_input_file(Path(decision.ca_path), what="pinned CA bundle")
-        except InputError:
-            return None  # the root rule reports the unreadable bundle as a pin problem
