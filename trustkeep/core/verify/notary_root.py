@@ -139,7 +139,7 @@ Verifier = Callable[[NotaryKey, str | None, bytes], bool]
 
 
 def envelope_verifier(env: Envelope) -> Verifier:
-    """Check one signature of ``env`` over its signed bytes (as written when canonical)."""
+    """Check one signature of ``env`` over what its signers signed (``Envelope.verify_with``)."""
 
     def check(key: NotaryKey, method: str | None, sig: bytes) -> bool:
         return env.verify_with(partial(verify_notary_signature, key, method, sig))
@@ -201,10 +201,6 @@ def _pinned(
     return passed, refused, None
 
 
-def _signers(env: Envelope, keys: Mapping[str, NotaryKey], role: RoleKeys) -> tuple[str, ...]:
-    return count_signatures(env, keys, role.keyids)
-
-
 def _threshold_problem(
     env: Envelope,
     root: NRoot,
@@ -216,7 +212,8 @@ def _threshold_problem(
     threshold = root.roles["root"].threshold
     if len(counted) >= threshold:
         return None
-    others = [k for k in _signers(env, root.keys.usable, root.roles["root"]) if k not in counted]
+    signers = count_signatures(env, root.keys.usable, root.roles["root"].keyids)
+    others = [k for k in signers if k not in counted]
     why = ""
     if others:
         detail = {c.keyid: c.problems for c in certs}
