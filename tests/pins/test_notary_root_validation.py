@@ -31,7 +31,8 @@ def _judge(
     previous: bytes | None = None,
     threshold: int = 1,
 ) -> RootVerdict:
-    raw = forge_repository(keys, signers, threshold=threshold)["root.json"]
+    version = 1 if previous is None else 2
+    raw = forge_repository(keys, signers, threshold=threshold, version=version)["root.json"]
     env = parse_envelope(raw, name="root.json")
     prev = None
     if previous is not None:
@@ -118,6 +119,17 @@ def test_rotation_needs_the_trusted_roots_threshold_and_its_own() -> None:
     assert _judge([new], [old, new], previous=v1).ok
     assert [p.code for p in _judge([new], [new], previous=v1).problems] == ["root-rotation-invalid"]
     assert [p.code for p in _judge([new], [old], previous=v1).problems] == ["threshold-not-met"]
+    # root v1 again after v1 is no rotation
+    again = forge_repository([new], [old, new])["root.json"]
+    env = parse_envelope(again, name="root.json")
+    v1_root = parse_root(parse_envelope(v1, name="1.root.json").signed, where="1.root.json")
+    replay = validate_root(
+        env, parse_root(env.signed, where="root.json"), gun=GUN, at=NOW, label="root.json",
+        previous=v1_root,
+    )  # fmt: skip
+    assert [(p.code, p.message) for p in replay.problems] == [
+        ("root-rotation-invalid", "root.json: holds root v1, expected v2")
+    ]
     # the trusted root's certificate has expired since: its signature still counts
     expired = certificate_key(GUN, now=NOW, start=timedelta(days=-400), days=365)
     v1_old = forge_repository([expired], [expired])["root.json"]

@@ -50,8 +50,8 @@ class PinAnchor:
     pin: TrustPin
 
 
-def _count(env: Envelope, role: RoleKeys, keys: Keys) -> int:
-    return len(count_signatures(env, keys.usable, role.keyids))
+def _count(env: Envelope, role: RoleKeys, keys: Keys) -> tuple[str, ...]:
+    return count_signatures(env, keys.usable, role.keyids)
 
 
 class NotaryRun(Run):
@@ -66,7 +66,7 @@ class NotaryRun(Run):
         super().__init__(bundle, at=at, previous=previous)
         self.gun = gun
         self._reported: set[tuple[str, str]] = set()
-        self._pending: tuple[int, int] = (0, 0)
+        self._pending: tuple[tuple[str, ...], int] = ((), 0)
 
     def key_findings(
         self, keys: Keys, role_keys: Sequence[RoleKeys], role: str, where: str
@@ -175,12 +175,31 @@ class NotaryRun(Run):
             check_validity=final,
         )
         for problem in verdict.problems:
-            self.error(problem.code, "root", problem.message)
+            self.error(
+                problem.code,
+                "root",
+                problem.message,
+                file=name,
+                expected=problem.expected,
+                found=problem.found,
+            )
         if final:
-            for warning in verdict.warnings:
-                self.warning("certificate-invalid", "root", f"{name}: {warning}")
+            for cert in verdict.certs:
+                for why in cert.problems:
+                    self.warning(
+                        "certificate-invalid",
+                        "root",
+                        f"{name}: key {cert.keyid[:16]}: {why}",
+                        file=name,
+                        keyid=cert.keyid,
+                    )
         self.record_root(
-            name, root.header, threshold=verdict.threshold, valid=len(verdict.counted), mark=mark
+            name,
+            root.header,
+            threshold=verdict.threshold,
+            valid=len(verdict.counted),
+            mark=mark,
+            keyids=verdict.counted,
         )
         return verdict
 
@@ -274,25 +293,27 @@ class NotaryRun(Run):
         except Malformed as e:
             self.error("malformed", role, str(e))
             return None
-        valid = _count(env, keys, table)
+        counted = _count(env, keys, table)
+        valid = len(counted)
         self.check_threshold(role, name, valid, keys.threshold, by)
         self.check_expiry(role, name, header.expires, header.expires_text)
         self._previous_version(role, header.version, name)
-        self._pending = (valid, keys.threshold)
+        self._pending = (counted, keys.threshold)
         return env, header
 
     def result(self, role: str, header: Header, mark: int, delegated_by: str | None = None) -> None:
-        valid, threshold = self._pending
+        counted, threshold = self._pending
         self.roles.append(
             RoleResult(
                 role=role,
                 file=f"{role}.json",
                 version=header.version,
                 expires=header.expires_text,
-                signatures=valid,
+                signatures=len(counted),
                 threshold=threshold,
                 delegated_by=delegated_by,
                 valid=self.clean_since(mark, role),
+                keyids=counted,
             )
         )
 

@@ -25,6 +25,7 @@ from cryptography import x509
 
 from trustkeep.core.notary_meta import NotaryKey, b64decode_strict, verify_notary_signature
 from trustkeep.core.pinning import PinDecision, ca_anchors, certificate_problems, pin_problem
+from trustkeep.core.rotation import RotationProblem, check_root_rotation
 from trustkeep.core.verify._envelope import Envelope
 from trustkeep.core.verify._notarymodel import Keys, NRoot
 from trustkeep.core.verify._tufmodel import RoleKeys
@@ -71,6 +72,8 @@ class RootProblem:
 
     code: str  # certificate-invalid, pin-mismatch, threshold-not-met, root-rotation-invalid
     message: str
+    expected: int | None = None  # signature counts: the threshold ...
+    found: int | None = None  # ... and the signatures that counted
 
 
 @dataclass(frozen=True)
@@ -228,26 +231,29 @@ def _threshold_problem(
         "threshold-not-met",
         f"{label}: {len(counted)} signature(s) from usable"
         f"{' pinned' if pinned else ''} root certificates, threshold {threshold}{why}",
+        expected=threshold,
+        found=len(counted),
     )
 
 
 def _rotation_problems(
-    env: Envelope, root: NRoot, previous: NRoot, gun: str, label: str
-) -> list[RootProblem]:
-    """Root N+1 needs a threshold of root N's usable certificates (their validity unchecked)."""
+    env: Envelope, root: NRoot, previous: NRoot, gun: str, by_new: int
+) -> list[RotationProblem]:
+    """The rotation rule for root N+1 after root N; N's signatures count from its usable
+    certificates (their validity unchecked: N is trusted state)."""
     old_role = previous.roles["root"]
     old = root_certificates(previous.keys, old_role, gun, None)
     by_old = count_signatures(env, previous.keys.usable, [c.keyid for c in old if c.usable])
-    if len(by_old) >= old_role.threshold:
-        return []
-    return [
-        RootProblem(
-            "root-rotation-invalid",
-            f"{label}: root v{root.header.version} has {len(by_old)} valid signature(s) "
-            f"from root v{previous.header.version}'s usable root certificates, "
-            f"threshold {old_role.threshold}",
+    return list(
+        check_root_rotation(
+            old_version=previous.header.version,
+            new_version=root.header.version,
+            old_threshold=old_role.threshold,
+            by_old=len(by_old),
+            new_threshold=root.roles["root"].threshold,
+            by_new=by_new,
         )
-    ]
+    )
 
 
 def _apply_pin(
@@ -303,13 +309,17 @@ def validate_root(
         problems.append(
             RootProblem("certificate-invalid", f"{label}: no usable root certificate ({listed})")
         )
-    if previous is not None:
-        problems.extend(_rotation_problems(env, root, previous, gun, label))
     trusted = usable
     if pin is not None and at is not None and usable:
         trusted, problem = _apply_pin(certs, pin, at, label, first_use=previous is None)
         problems.extend(problem)
     counted = count_signatures(env, root.keys.usable, trusted)
+    if previous is not None:
+        old, new = previous.header.version, root.header.version
+        for p in _rotation_problems(env, root, previous, gun, len(counted)):
+            if p.kind != "new-threshold":  # its own threshold: reported in detail below
+                message = f"{label}: {p.describe(old, new)}"
+                problems.append(RootProblem("root-rotation-invalid", message, p.expected, p.found))
     if trusted:
         pinned = pin is not None and pin.decision.mechanism not in ("tofu", "none")
         threshold = _threshold_problem(env, root, certs, counted, label, pinned)
