@@ -138,7 +138,9 @@ def test_export_refuses_a_tampered_notary_root(run_cli: RunCli, tmp_path: Path) 
     path.write_text(json.dumps(doc))
     code, out, err = run_cli("pin", "export", "--from", str(path))
     assert (code, out) == (1, "")
-    assert err == (f"trustkeep: error: {path}: root is signed by 0 of its root keys, threshold 1\n")
+    assert err == (
+        f"trustkeep: error: {path}: 0 signature(s) from usable root certificates, threshold 1\n"
+    )
 
 
 @pytest.mark.parametrize(
@@ -146,11 +148,11 @@ def test_export_refuses_a_tampered_notary_root(run_cli: RunCli, tmp_path: Path) 
     [
         (["--from", "no-such-key-or-file"], "no-such-key-or-file"),
         (["--format", "xml", "--from", "x"], "Invalid value for '--format'"),
-        (["--from", "{root}", "--gun", "other.example/x"], "is the root of"),
+        (["--from", "{root}", "--gun", "other.example/x"], "the root certificate is for"),
         (["--from", "{root}", "--gun", "a/*/b"], "a prefix ending in one '*'"),
         (["--from", "{garbage}"], "not valid JSON"),
         (["--from", "{tuf}"], "is a TUF root: Docker and Notary pins need a Notary root"),
-        (["--format", "tuf", "--from", "{root}", "--from", "{root}"], "exactly one root.json"),
+        (["--format", "tuf", "--from", "{tuf}", "--from", "{tuf}"], "exactly one root.json"),
         (["--format", "notary", "--from", "{root}", "--ca", "nopath"], "expected GUN_PREFIX="),
     ],
 )
@@ -340,7 +342,7 @@ def test_check_daemon_json(
         "pin", "check", "--daemon-json", str(daemon), "--gun", GUN, "--from", str(path)
     )
     assert code == 1
-    assert "canonical root key IDs" in out
+    assert "canonical key ID" in out and "is not pinned by root-keys entry" in out
     # cert-ids beat root-keys
     daemon = _daemon(
         tmp_path,

@@ -14,11 +14,13 @@ from trustkeep.core.pinning import (
     PinDecision,
     PinEntry,
     PinSet,
-    check_root,
+    ca_anchors,
+    certificate_problems,
     decide,
     docker_block,
     notary_block,
     parse_pins,
+    pin_problem,
 )
 from trustkeep.errors import InputError
 
@@ -201,7 +203,7 @@ def test_decide_precedence(
     assert decision.gun == gun
 
 
-# ---------------------------------------------------------------- check_root
+# ---------------------------------------------------------------- one certificate
 
 
 def _root(cn: str, **kwargs: Any) -> tuple[Any, str, str]:
@@ -211,87 +213,69 @@ def _root(cn: str, **kwargs: Any) -> tuple[Any, str, str]:
     return cert, notary_cert_id(cert), canonical
 
 
-def test_check_root_cert_ids() -> None:
+def _problem(decision: PinDecision, cert: Any, cid: str, canonical: str | None) -> str | None:
+    return pin_problem(decision, cert_id=cid, canonical_id=canonical, leaf=cert, at=NOW)
+
+
+def test_pin_problem_cert_ids_and_root_keys() -> None:
     cert, cid, canonical = _root("r/x")
     ok = PinDecision(mechanism="cert-ids", entry="r/x", ids=(cid,), gun="r/x")
-    args: dict[str, Any] = dict(
-        cert_ids=[cid], canonical_ids=[canonical], certificates=[cert], ca_bundle=None, at=NOW
-    )
-    assert check_root(ok, **args) == []
+    assert _problem(ok, cert, cid, canonical) is None
     wrong = PinDecision(mechanism="cert-ids", entry="r/x", ids=(A,), gun="r/x")
-    (problem,) = check_root(wrong, **args)
-    assert problem == (
-        f"r/x: root certificate IDs ({cid[:12]}) are not pinned by cert-ids entry 'r/x' ({A[:12]})"
+    assert _problem(wrong, cert, cid, canonical) == (
+        f"certificate {cid[:12]} is not pinned by cert-ids entry 'r/x' ({A[:12]})"
     )
     # the canonical ID does not satisfy a certs pin (Notary compares certificate IDs only)
     canonical_pin = PinDecision(mechanism="cert-ids", entry="r/x", ids=(canonical,), gun="r/x")
-    assert check_root(canonical_pin, **args) != []
+    assert _problem(canonical_pin, cert, cid, canonical) is not None
     keys = PinDecision(mechanism="root-keys", entry="r/*", ids=(canonical,), gun="r/x")
-    assert check_root(keys, **args) == []
+    assert _problem(keys, cert, cid, canonical) is None
     keys_wrong = PinDecision(mechanism="root-keys", entry="r/*", ids=(cid,), gun="r/x")
-    assert "canonical root key IDs" in check_root(keys_wrong, **args)[0]
+    assert "canonical key ID" in (_problem(keys_wrong, cert, cid, canonical) or "")
 
 
-def test_check_root_certificate_rules() -> None:
-    cert, cid, canonical = _root("r/other")
-    decision = PinDecision(mechanism="cert-ids", entry="r/x", ids=(cid,), gun="r/x")
-    problems = check_root(
-        decision,
-        cert_ids=[cid],
-        canonical_ids=[canonical],
-        certificates=[cert],
-        ca_bundle=None,
-        at=NOW,
-    )
-    assert problems == ["root certificate CN 'r/other' does not match GUN 'r/x'"]
-    old, oid, ocanon = _root("r/x", start=NOW - timedelta(days=400))
-    problems = check_root(
-        PinDecision(mechanism="tofu", gun="r/x"),
-        cert_ids=[oid],
-        canonical_ids=[ocanon],
-        certificates=[old],
-        ca_bundle=None,
-        at=NOW,
-    )
-    assert len(problems) == 1 and "is not valid at 2026-06-01" in problems[0]
-    wildcard_cn, wid, wcanon = _root("r/*")
-    assert (
-        check_root(
-            PinDecision(mechanism="tofu", gun="r/x"),
-            cert_ids=[wid],
-            canonical_ids=[wcanon],
-            certificates=[wildcard_cn],
-            ca_bundle=None,
-            at=NOW,
-        )
-        == []
-    )
-
-
-def test_check_root_tofu_and_none() -> None:
-    cert, cid, canonical = _root("r/x")
-    args: dict[str, Any] = dict(
-        cert_ids=[cid], canonical_ids=[canonical], certificates=[cert], ca_bundle=None, at=NOW
-    )
-    assert check_root(PinDecision(mechanism="tofu", gun="r/x"), **args) == []
-    assert check_root(PinDecision(mechanism="none", gun="r/x"), **args) == [
-        "r/x: no pin applies and trust on first use is disabled"
+def test_certificate_rules() -> None:
+    cert, _cid, _canonical = _root("r/other")
+    assert certificate_problems(cert, "r/x", NOW) == [
+        "root certificate CN 'r/other' does not match GUN 'r/x'"
     ]
+    old, _oid, _ = _root("r/x", start=NOW - timedelta(days=400))
+    (problem,) = certificate_problems(old, "r/x", NOW)
+    assert "is not valid at 2026-06-01" in problem
+    assert certificate_problems(old, "r/x", None) == []  # trusted state: validity not checked
+    wildcard_cn, _wid, _ = _root("r/*")
+    assert certificate_problems(wildcard_cn, "r/x", NOW) == []
+    # Notary's one day of leeway on the start of the validity period
+    soon, _, _ = _root("r/x", start=NOW + timedelta(hours=20))
+    later, _, _ = _root("r/x", start=NOW + timedelta(days=2))
+    assert certificate_problems(soon, "r/x", NOW) == []
+    assert "is not valid at" in certificate_problems(later, "r/x", NOW)[0]
 
 
-def test_check_root_ca() -> None:
+def test_pin_problem_tofu_and_none() -> None:
+    cert, cid, canonical = _root("r/x")
+    assert _problem(PinDecision(mechanism="tofu", gun="r/x"), cert, cid, canonical) is None
+    assert _problem(PinDecision(mechanism="none", gun="r/x"), cert, cid, canonical) == (
+        "no pin applies and trust on first use is disabled"
+    )
+
+
+def test_pin_problem_ca() -> None:
     ca_cert, ca_key = make_cert("Example Root CA", ca=True, days=3650)
     other_ca, _ = make_cert("Other CA", ca=True, days=3650)
     bundle = ca_cert.public_bytes(serialization.Encoding.PEM)
     decision = PinDecision(mechanism="ca", entry="r/", ca_path="/ca.pem", gun="r/x")
 
-    def check(leaf: Any, ca_bundle: bytes | None = bundle) -> list[str]:
-        return check_root(
+    def check(leaf: Any, ca_bundle: bytes | None = bundle) -> str | None:
+        anchors, void = ca_anchors("/ca.pem", ca_bundle, NOW)
+        if void is not None:
+            return void
+        return pin_problem(
             decision,
-            cert_ids=[notary_cert_id(leaf)],
-            canonical_ids=[],
-            certificates=[leaf],
-            ca_bundle=ca_bundle,
+            cert_id=notary_cert_id(leaf),
+            canonical_id=None,
+            leaf=leaf,
+            anchors=anchors,
             at=NOW,
         )
 
@@ -299,15 +283,19 @@ def test_check_root_ca() -> None:
     no_eku_leaf, _ = make_cert("r/x", issuer=(ca_cert, ca_key))
     code_leaf, _ = make_cert("r/x", issuer=(ca_cert, ca_key), eku=CODE_SIGNING)
     self_signed, _ = make_cert("r/x")
-    assert check(server_leaf) == []
-    assert check(no_eku_leaf) == []
-    assert "extended key usage without serverAuth" in check(code_leaf)[0]
-    assert "does not chain to the pinned CA bundle" in check(self_signed)[0]
-    assert (
-        "does not chain" in check(server_leaf, other_ca.public_bytes(serialization.Encoding.PEM))[0]
+    assert check(server_leaf) is None
+    assert check(no_eku_leaf) is None
+    assert "extended key usage without serverAuth" in (check(code_leaf) or "")
+    assert "does not chain to the pinned CA bundle" in (check(self_signed) or "")
+    assert "does not chain" in (
+        check(server_leaf, other_ca.public_bytes(serialization.Encoding.PEM)) or ""
     )
-    assert check(server_leaf, None) == ["r/x: CA bundle /ca.pem could not be read"]
-    assert check(server_leaf, b"garbage") == ["r/x: CA bundle /ca.pem holds no PEM certificate"]
+    assert check(server_leaf, None) == "CA bundle /ca.pem could not be read"
+    assert check(server_leaf, b"garbage") == "CA bundle /ca.pem holds no PEM certificate"
+    expired_ca, _ = make_cert("Old CA", ca=True, start=NOW - timedelta(days=800), days=365)
+    assert "holds no CA certificate valid" in (
+        check(server_leaf, expired_ca.public_bytes(serialization.Encoding.PEM)) or ""
+    )
 
 
 # ---------------------------------------------------------------- blocks

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import stat
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 
 from cryptography import x509
@@ -19,10 +20,20 @@ from cryptography.x509.oid import NameOID
 
 from trustkeep.core.keyids import notary_canonical_id, notary_keyid
 from trustkeep.core.pin_roots import RootInfo, read_root, verify_tuf_root_chain
+from trustkeep.core.pinning import PinDecision, gun_matches_pattern
 from trustkeep.core.rolenames import VERSIONED_ROOT_RE
+from trustkeep.core.verify.notary_root import TrustPin
 from trustkeep.errors import InputError
 
-__all__ = ["CertificateInfo", "SourceData", "cached_root_path", "read_file", "read_source"]
+__all__ = [
+    "CertificateInfo",
+    "RootCheck",
+    "SourceData",
+    "cached_root_path",
+    "read_file",
+    "read_source",
+    "trust_pin",
+]
 
 MAX_SOURCE_BYTES = 8 * 1024 * 1024
 _VERSIONED_ROOT = VERSIONED_ROOT_RE
@@ -58,19 +69,44 @@ def read_file(path: Path, *, limit: int = MAX_SOURCE_BYTES) -> bytes:
         raise InputError(f"{path}: cannot read: {e.strerror}") from e
 
 
-def read_source(spec: str) -> SourceData | None:
+@dataclass(frozen=True)
+class RootCheck:
+    """How a source's Notary roots are read: for ``gun`` (None: the GUN their certificates
+    name), checked by the root rule with trust on first use at ``at`` unless not ``verify``."""
+
+    at: datetime | None = None
+    gun: str | None = None
+    verify: bool = True
+
+    def read(self, raw: bytes, source: str, gun: str | None = None) -> RootInfo:
+        return read_root(raw, source=source, verify=self.verify, at=self.at, gun=gun or self.gun)
+
+
+def trust_pin(decision: PinDecision) -> TrustPin:
+    """The deciding pin, with the pinned CA bundle read when it is ``ca`` (None when it
+    cannot be read: the root rule reports that as the pin's problem)."""
+    if decision.mechanism != "ca" or not decision.ca_path:
+        return TrustPin(decision)
+    try:
+        return TrustPin(decision, read_file(Path(decision.ca_path)))
+    except InputError:
+        return TrustPin(decision)
+
+
+def read_source(spec: str, check: RootCheck | None = None) -> SourceData | None:
     """The source at path ``spec``; None when no such path exists (maybe a key ref)."""
+    check = check or RootCheck()
     path = Path(spec).expanduser()
     if not path.exists():
         return None
     if path.is_dir():
         if (path / "private").is_dir() or (path / "tuf").is_dir():
-            return _trust_dir(spec, path)
-        return _metadata_dir(spec, path)
+            return _trust_dir(spec, path, check)
+        return _metadata_dir(spec, path, check)
     raw = read_file(path)
     if b"-----BEGIN CERTIFICATE-----" in raw:
         return SourceData(spec=spec, kind="certificate", certificates=(_certificate(raw, spec),))
-    return SourceData(spec=spec, kind="root", roots=(read_root(raw, source=spec),))
+    return SourceData(spec=spec, kind="root", roots=(check.read(raw, spec),))
 
 
 def _certificate(raw: bytes, source: str) -> CertificateInfo:
@@ -96,7 +132,7 @@ def _certificate(raw: bytes, source: str) -> CertificateInfo:
     )
 
 
-def _metadata_dir(spec: str, path: Path) -> SourceData:
+def _metadata_dir(spec: str, path: Path, check: RootCheck) -> SourceData:
     versioned: list[tuple[int, Path]] = []
     for child in path.iterdir():
         match = _VERSIONED_ROOT.match(child.name)
@@ -109,12 +145,12 @@ def _metadata_dir(spec: str, path: Path) -> SourceData:
         raws = [(str(p), read_file(p)) for _v, p in versioned]
         info = verify_tuf_root_chain(raws)
         if plain.is_file():
-            latest = read_root(read_file(plain), source=str(plain))
+            latest = check.read(read_file(plain), str(plain))
             if latest.raw != info.raw and latest.version != info.version:
                 info = verify_tuf_root_chain([*raws, (str(plain), latest.raw)])
         return SourceData(spec=spec, kind="metadata-dir", roots=(info,))
     if plain.is_file():
-        root = read_root(read_file(plain), source=str(plain))
+        root = check.read(read_file(plain), str(plain))
         return SourceData(spec=spec, kind="metadata-dir", roots=(root,))
     raise InputError(f"{spec}: no root.json or N.root.json in this directory")
 
@@ -124,7 +160,7 @@ def cached_root_path(trust_dir: Path, gun: str) -> Path:
     return trust_dir / "tuf" / gun / "metadata" / "root.json"
 
 
-def _trust_dir(spec: str, path: Path) -> SourceData:
+def _trust_dir(spec: str, path: Path, check: RootCheck) -> SourceData:
     roots: list[RootInfo] = []
     tuf = path / "tuf"
     if tuf.is_dir():
@@ -132,12 +168,9 @@ def _trust_dir(spec: str, path: Path) -> SourceData:
             if count >= _MAX_GUNS:
                 raise InputError(f"{spec}: more than {_MAX_GUNS} repositories")
             gun = root_file.parent.parent.relative_to(tuf).as_posix()
-            info = read_root(read_file(root_file), source=str(root_file))
-            if info.format == "notary" and info.gun not in (None, gun):
-                raise InputError(
-                    f"{root_file}: the root certificate is for {info.gun!r}, "
-                    f"not for {gun!r} where it is cached"
-                )
+            if check.gun is not None and not gun_matches_pattern(check.gun, gun):
+                continue
+            info = check.read(read_file(root_file), str(root_file), gun)
             if info.format == "notary":
                 roots.append(replace(info, gun=gun))
     key_ids: list[str] = []

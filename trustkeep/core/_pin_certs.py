@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -11,7 +11,14 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ["certificate_problems", "check_ca", "common_name"]
+__all__ = [
+    "NOT_BEFORE_LEEWAY",
+    "ca_anchors",
+    "ca_chain_problem",
+    "certificate_problems",
+    "cn_matches",
+    "common_name",
+]
 
 
 def common_name(cert: x509.Certificate) -> str | None:
@@ -20,25 +27,38 @@ def common_name(cert: x509.Certificate) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _cn_matches(common_name: str | None, gun: str) -> bool:
+def cn_matches(common_name: str | None, gun: str) -> bool:
+    """Notary's MatchCNToGun: a CN ending in ``*`` is a prefix of the GUN, else equal."""
     if common_name is None:
         return False
     if common_name.endswith("*"):
-        return gun.startswith(common_name[:-1])
+        return gun.startswith(common_name.rstrip("*"))
     return common_name == gun
 
 
-def certificate_problems(cert: x509.Certificate, gun: str, at: datetime) -> list[str]:
-    """Why Notary would not accept ``cert`` as a root certificate of ``gun`` at ``at``."""
+#: Notary accepts a certificate whose validity starts up to one day after the reference time
+NOT_BEFORE_LEEWAY = timedelta(days=1)
+
+
+def certificate_problems(cert: x509.Certificate, gun: str, at: datetime | None) -> list[str]:
+    """Why Notary would not accept ``cert`` as a root certificate of ``gun`` at ``at``.
+
+    Notary's rules (``validRootLeafCerts`` and ``ValidateCertificate``): CN = GUN (or a
+    ``*`` prefix of it), not SHA-1 signed, RSA >= 2048 bits, a validity window that is not
+    inverted and, unless ``at`` is None (a previously trusted root), that holds ``at``
+    (one day of leeway on the start, as Notary gives).
+    """
     problems: list[str] = []
     cn = common_name(cert)
-    if gun and not _cn_matches(cn, gun):
+    if gun and not cn_matches(cn, gun):
         problems.append(f"root certificate CN {cn!r} does not match GUN {gun!r}")
-    if at < cert.not_valid_before_utc or at > cert.not_valid_after_utc:
+    start, end = cert.not_valid_before_utc, cert.not_valid_after_utc
+    if start > end:
+        problems.append(f"root certificate for {cn!r} has an inverted validity window")
+    elif at is not None and (at + NOT_BEFORE_LEEWAY < start or at > end):
         problems.append(
             f"root certificate for {cn!r} is not valid at {at.isoformat()} "
-            f"(valid {cert.not_valid_before_utc.isoformat()} to "
-            f"{cert.not_valid_after_utc.isoformat()})"
+            f"(valid {start.isoformat()} to {end.isoformat()})"
         )
     algorithm = cert.signature_hash_algorithm
     if algorithm is not None and isinstance(algorithm, hashes.SHA1 | hashes.MD5):
@@ -80,7 +100,7 @@ def _server_auth_allowed(cert: x509.Certificate) -> bool:
     )
 
 
-def _ca_chain_problem(
+def ca_chain_problem(
     leaf: x509.Certificate,
     intermediates: Sequence[x509.Certificate],
     anchors: Sequence[x509.Certificate],
@@ -112,23 +132,21 @@ def _ca_chain_problem(
     return f"root certificate for {cn!r} does not chain to the pinned CA bundle"
 
 
-def check_ca(
-    gun: str,
-    ca_path: str | None,
-    leaves: Sequence[x509.Certificate],
-    ca_bundle: bytes | None,
-    at: datetime,
-) -> list[str]:
-    """Problems unless one of ``leaves`` chains to a CA of ``ca_bundle`` at ``at``."""
+def ca_anchors(
+    ca_path: str | None, ca_bundle: bytes | None, at: datetime
+) -> tuple[list[x509.Certificate], str | None]:
+    """The CA certificates of a pinned bundle Notary would use, or why there are none.
+
+    As Notary's CA pinning: certificates of the bundle that fail its certificate rules at
+    ``at`` (CN aside) are ignored; a bundle with none left pins nothing.
+    """
     if ca_bundle is None:
-        return [f"{gun}: CA bundle {ca_path} could not be read"]
+        return [], f"CA bundle {ca_path} could not be read"
     try:
-        anchors = x509.load_pem_x509_certificates(ca_bundle)
+        certs = x509.load_pem_x509_certificates(ca_bundle)
     except ValueError:
-        return [f"{gun}: CA bundle {ca_path} holds no PEM certificate"]
-    if not leaves:
-        return [f"{gun}: no valid root certificate to check against the CA"]
-    reasons = [_ca_chain_problem(leaf, [], anchors, at) for leaf in leaves]
-    if any(r is None for r in reasons):
-        return []
-    return [f"{gun}: {r}" for r in reasons if r is not None]
+        return [], f"CA bundle {ca_path} holds no PEM certificate"
+    usable = [c for c in certs if not certificate_problems(c, "", at)]
+    if not usable:
+        return [], f"CA bundle {ca_path} holds no CA certificate valid at {at.isoformat()}"
+    return usable, None

@@ -59,6 +59,7 @@ class NotaryKey:
     computed_id: str
     public_key: PublicKeyTypes
     certificate: x509.Certificate | None
+    chain: tuple[x509.Certificate, ...] = ()  # x509 keytypes: every certificate of the PEM
 
     @property
     def keyid_matches(self) -> bool:
@@ -76,7 +77,7 @@ class NotaryKey:
         )
 
 
-def _certificate(public: bytes, keytype: str) -> tuple[x509.Certificate, PublicKeyTypes]:
+def _certificates(public: bytes, keytype: str) -> tuple[list[x509.Certificate], PublicKeyTypes]:
     try:
         certs = x509.load_pem_x509_certificates(public)
     except ValueError as e:
@@ -88,7 +89,7 @@ def _certificate(public: bytes, keytype: str) -> tuple[x509.Certificate, PublicK
         raise NotaryKeyError("certificate public key cannot be read") from e
     if not isinstance(key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
         raise NotaryKeyError("certificate holds neither an ECDSA nor an RSA key")
-    return leaf, key
+    return certs, key
 
 
 def _spki(public: bytes) -> PublicKeyTypes:
@@ -111,10 +112,10 @@ def parse_notary_key(keyid: str, doc: Any) -> NotaryKey:
     public = b64decode_strict(keyval.get("public"))
     if public is None:
         raise NotaryKeyError("keyval.public is not standard base64")
-    certificate: x509.Certificate | None = None
+    chain: list[x509.Certificate] = []
     key: PublicKeyTypes
     if keytype in ("ecdsa-x509", "rsa-x509"):
-        certificate, key = _certificate(public, keytype)
+        chain, key = _certificates(public, keytype)
     elif keytype in ("ecdsa", "rsa"):
         key = _spki(public)
     elif keytype == "ed25519":
@@ -126,7 +127,14 @@ def parse_notary_key(keyid: str, doc: Any) -> NotaryKey:
     wants_rsa = keytype.startswith("rsa")
     if keytype != "ed25519" and wants_rsa != isinstance(key, rsa.RSAPublicKey):
         raise NotaryKeyError(f"keytype {keytype} does not match the key inside")
-    return NotaryKey(keyid, keytype, notary_keyid(keytype, public), key, certificate)
+    return NotaryKey(
+        keyid,
+        keytype,
+        notary_keyid(keytype, public),
+        key,
+        chain[0] if chain else None,
+        tuple(chain),
+    )
 
 
 def verify_notary_signature(key: NotaryKey, method: str | None, sig: bytes, data: bytes) -> bool:

@@ -2,44 +2,45 @@
 
 Pure: bytes in, a :class:`RootInfo` out. A Notary root's root role holds x509
 certificates: their IDs (root.json keyids) are the certificate IDs, their public
-keys give the canonical IDs, their CN is the GUN. A TUF root is only good for
-``--format tuf``. The self-signature check (a threshold of the root role's own
-keys) stands in for full chain verification where none is available.
+keys give the canonical IDs, their CN is the GUN. A Notary root is judged by the one
+root rule (:func:`trustkeep.core.verify.notary_root.validate_root`, Notary's
+ValidateRoot): trust on first use when read as a pin source, the pin when checked
+against one. A TUF root is only good for ``--format tuf``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from cryptography.x509.oid import NameOID
 
-from trustkeep.core.keyids import canonical_json, notary_canonical_id, notary_cert_id
+from trustkeep.core._pin_certs import cn_matches, common_name
+from trustkeep.core.pinning import certificate_problems, pin_problem
 from trustkeep.core.rotation import check_root_rotation
+from trustkeep.core.verify._envelope import Envelope, Malformed, parse_envelope
+from trustkeep.core.verify._notarymodel import NRoot, parse_root
+from trustkeep.core.verify.notary_root import RootVerdict, TrustPin, validate_root
 from trustkeep.errors import InputError, TrustFailure
 
 __all__ = [
     "RootInfo",
+    "certificate_pin_problems",
+    "check_notary_root",
     "read_root",
-    "verify_notary_root_signatures",
     "verify_tuf_root_chain",
 ]
-
-_X509_TYPES = ("ecdsa-x509", "rsa-x509")
 
 
 @dataclass(frozen=True, kw_only=True)
 class RootInfo:
-    """A root.json as a pin source."""
+    """A root.json as a pin source.
+
+    For a Notary root, ``cert_ids`` / ``canonical_ids`` / ``certificates`` are those of
+    the root certificates usable for ``gun`` (what a pin may name).
+    """
 
     source: str
     format: str  # "notary" | "tuf"
@@ -52,137 +53,138 @@ class RootInfo:
     keyids: tuple[str, ...] = ()
 
 
-def _load_json(raw: bytes, source: str) -> dict[str, Any]:
+def _kind(raw: bytes, source: str) -> object:
     try:
         doc = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
         raise InputError(f"{source}: not valid JSON: {e}") from e
     if not isinstance(doc, dict) or not isinstance(doc.get("signed"), dict):
         raise InputError(f"{source}: not a metadata file (no 'signed' object)")
-    return doc
+    return doc["signed"].get("_type")
 
 
-def read_root(raw: bytes, *, source: str, verify: bool = True) -> RootInfo:
-    """Parse a Notary (``_type: Root``) or TUF (``_type: root``) root.json."""
-    doc = _load_json(raw, source)
-    kind = doc["signed"].get("_type")
+def read_root(
+    raw: bytes,
+    *,
+    source: str,
+    verify: bool = True,
+    at: datetime | None = None,
+    gun: str | None = None,
+) -> RootInfo:
+    """Parse a Notary (``_type: Root``) or TUF (``_type: root``) root.json.
+
+    ``verify``: a Notary root must pass the root rule with trust on first use for
+    ``gun`` (default: the GUN its certificates name) as of ``at`` (None: validity
+    periods not checked); a TUF root must meet its own threshold.
+    """
+    kind = _kind(raw, source)
     if kind == "Root":
-        info = _read_notary_root(doc, raw, source)
-        if verify:
-            verify_notary_root_signatures(doc, source=source)
-        return info
+        env, root = _parse_notary(raw, source)
+        if gun is not None and verify:
+            _check_names(root, source, gun)
+        gun = gun or _gun_of(root, source)
+        verdict = validate_root(env, root, gun=gun or "", at=at, label=source)
+        if verify and not verdict.ok:
+            raise TrustFailure("; ".join(p.message for p in verdict.problems))
+        return _notary_info(raw, source, root, verdict, gun)
     if kind == "root":
         return _read_tuf_root(raw, source, verify=verify)
     raise InputError(f"{source}: not a root.json (_type is {kind!r})")
 
 
-def _root_role(signed: Mapping[str, Any], source: str) -> tuple[list[str], int]:
+def _parse_notary(raw: bytes, source: str) -> tuple[Envelope, NRoot]:
     try:
-        role = signed["roles"]["root"]
-        keyids = list(role["keyids"])
-        threshold = int(role["threshold"])
-    except (KeyError, TypeError, ValueError) as e:
-        raise InputError(f"{source}: root role is missing or malformed") from e
-    if threshold < 1 or not all(isinstance(k, str) for k in keyids):
-        raise InputError(f"{source}: root role has a bad threshold or keyids")
-    return keyids, threshold
+        env = parse_envelope(raw, name=source)
+        return env, parse_root(env.signed, where=source)
+    except Malformed as e:
+        raise InputError(f"{source}: not a valid Notary root: {e}") from e
 
 
-def _certificate_chain(key: Any, keyid: str, source: str) -> list[x509.Certificate]:
-    try:
-        if key["keytype"] not in _X509_TYPES:
-            raise InputError(f"{source}: root key {keyid[:12]} is {key['keytype']}, not x509")
-        pem = base64.b64decode(key["keyval"]["public"], validate=True)
-        return x509.load_pem_x509_certificates(pem)
-    except (KeyError, TypeError, ValueError, binascii.Error) as e:
-        raise InputError(f"{source}: root key {keyid[:12]} is not a PEM certificate") from e
+def _names(root: NRoot) -> list[str]:
+    names: list[str] = []
+    for keyid in root.roles["root"].keyids:
+        key = root.keys.usable.get(keyid)
+        cn = common_name(key.certificate) if key and key.certificate else None
+        if cn and cn not in names:
+            names.append(cn)
+    return names
 
 
-def _read_notary_root(doc: dict[str, Any], raw: bytes, source: str) -> RootInfo:
-    signed = doc["signed"]
-    keyids, _threshold = _root_role(signed, source)
-    keys = signed.get("keys")
-    if not isinstance(keys, dict):
-        raise InputError(f"{source}: root has no keys object")
-    leaves: list[x509.Certificate] = []
-    canonical: list[str] = []
-    for keyid in keyids:
-        if keyid not in keys:
-            raise InputError(f"{source}: root keyid {keyid[:12]} has no key")
-        chain = _certificate_chain(keys[keyid], keyid, source)
-        if len(chain) == 1 and notary_cert_id(chain[0]) != keyid:
-            raise InputError(f"{source}: root keyid {keyid[:12]} is not its certificate's ID")
-        leaves.append(chain[0])
-        cid = notary_canonical_id(chain[0].public_key())  # type: ignore[arg-type]
-        if cid is not None:
-            canonical.append(cid)
-    gun = None
-    if leaves:
-        names = leaves[0].subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-        gun = str(names[0].value) if names else None
-    version = signed.get("version")
+def _check_names(root: NRoot, source: str, gun: str) -> None:
+    """A root none of whose certificates names ``gun`` is another repository's (input error)."""
+    names = _names(root)
+    if names and not any(cn_matches(n, gun) for n in names):
+        shown = ", ".join(repr(n[:60]) for n in names[:4])
+        raise InputError(f"{source}: the root certificate is for {shown}, not for {gun!r}")
+
+
+def _gun_of(root: NRoot, source: str) -> str | None:
+    """The repository the root role's certificates name (one CN; wildcards aside)."""
+    names = [n for n in _names(root) if not n.endswith("*")]
+    if len(names) > 1:
+        raise InputError(
+            f"{source}: the root certificates name several repositories "
+            f"({', '.join(n[:60] for n in names[:4])})",
+            hint="give --gun GUN: the root is checked for that repository",
+        )
+    return names[0] if names else None
+
+
+def _notary_info(
+    raw: bytes, source: str, root: NRoot, verdict: RootVerdict, gun: str | None
+) -> RootInfo:
+    usable = [c for c in verdict.certs if c.usable and c.key is not None and c.leaf is not None]
     return RootInfo(
         source=source,
         format="notary",
         raw=raw,
-        version=version if isinstance(version, int) else 0,
+        version=root.header.version,
         gun=gun,
-        cert_ids=tuple(keyids),
-        canonical_ids=tuple(canonical),
-        certificates=tuple(leaves),
+        cert_ids=tuple(c.keyid for c in usable),
+        canonical_ids=tuple(
+            cid for c in usable if c.key is not None and (cid := c.key.canonical_id) is not None
+        ),
+        certificates=tuple(c.leaf for c in usable if c.leaf is not None),
     )
 
 
-def _verify_one(public_key: Any, method: str, sig: bytes, payload: bytes) -> bool:
-    try:
-        if isinstance(public_key, ec.EllipticCurvePublicKey) and method == "ecdsa":
-            half = (public_key.curve.key_size + 7) // 8
-            if len(sig) != 2 * half:
-                return False
-            r = int.from_bytes(sig[:half], "big")
-            s = int.from_bytes(sig[half:], "big")
-            public_key.verify(encode_dss_signature(r, s), payload, ec.ECDSA(hashes.SHA256()))
-            return True
-        if isinstance(public_key, rsa.RSAPublicKey) and method in ("rsapss", "rsapkcs1v15"):
-            pad: padding.AsymmetricPadding = (
-                padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
-                if method == "rsapss"
-                else padding.PKCS1v15()
-            )
-            public_key.verify(sig, payload, pad, hashes.SHA256())
-            return True
-    except InvalidSignature:
-        return False
-    return False
+def check_notary_root(
+    raw: bytes, *, source: str, gun: str, pin: TrustPin, at: datetime
+) -> RootVerdict:
+    """Would Notary, pinned by ``pin``, accept this root of ``gun`` on first use at ``at``?"""
+    env, root = _parse_notary(raw, source)
+    return validate_root(env, root, gun=gun, at=at, label=source, pin=pin)
 
 
-def verify_notary_root_signatures(doc: Mapping[str, Any], *, source: str) -> int:
-    """Count valid root-role signatures; TrustFailure below the threshold."""
-    signed = doc["signed"]
-    keyids, threshold = _root_role(signed, source)
-    payload = canonical_json(signed)
-    valid: set[str] = set()
-    signatures = doc.get("signatures")
-    if not isinstance(signatures, list):
-        raise InputError(f"{source}: 'signatures' is not a list")
-    for entry in signatures:
-        if not isinstance(entry, dict):
-            continue
-        keyid = entry.get("keyid")
-        if keyid not in keyids or keyid in valid:
-            continue
-        try:
-            sig = base64.b64decode(str(entry.get("sig", "")), validate=True)
-        except (binascii.Error, ValueError):
-            continue
-        chain = _certificate_chain(signed["keys"][keyid], keyid, source)
-        if _verify_one(chain[0].public_key(), str(entry.get("method")), sig, payload):
-            valid.add(keyid)
-    if len(valid) < threshold:
-        raise TrustFailure(
-            f"{source}: root is signed by {len(valid)} of its root keys, threshold {threshold}"
-        )
-    return len(valid)
+def certificate_pin_problems(
+    leaf: x509.Certificate,
+    *,
+    cert_id: str,
+    canonical_id: str | None,
+    gun: str,
+    pin: TrustPin,
+    at: datetime,
+) -> list[str]:
+    """Problems of one root certificate (no root.json to check signatures of) under ``pin``."""
+    from trustkeep.core.pinning import ca_anchors
+
+    problems = [f"{gun}: {p}" for p in certificate_problems(leaf, gun, at)]
+    if problems:
+        return problems
+    anchors: list[x509.Certificate] = []
+    if pin.decision.mechanism == "ca":
+        anchors, void = ca_anchors(pin.decision.ca_path, pin.ca_bundle, at)
+        if void is not None:
+            return [f"{gun}: {void}"]
+    why = pin_problem(
+        pin.decision,
+        cert_id=cert_id,
+        canonical_id=canonical_id,
+        leaf=leaf,
+        anchors=anchors,
+        at=at,
+    )
+    return [] if why is None else [f"{gun}: {why}"]
 
 
 def _read_tuf_root(raw: bytes, source: str, *, verify: bool) -> RootInfo:

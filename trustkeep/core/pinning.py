@@ -11,14 +11,14 @@ longest ``ca`` prefix, else trust on first use unless ``disable_tofu``. Docker's
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from cryptography import x509
 
-from trustkeep.core._pin_certs import certificate_problems, check_ca
+from trustkeep.core._pin_certs import ca_anchors, ca_chain_problem, certificate_problems
 from trustkeep.errors import InputError
 
 __all__ = [
@@ -27,13 +27,14 @@ __all__ = [
     "PinDecision",
     "PinEntry",
     "PinSet",
+    "ca_anchors",
     "certificate_problems",
-    "check_root",
     "decide",
     "docker_block",
     "gun_matches_pattern",
     "notary_block",
     "parse_pins",
+    "pin_problem",
 ]
 
 MECHANISMS = ("cert-ids", "cert-ids-wildcard", "root-keys", "ca", "tofu", "none")
@@ -263,49 +264,46 @@ def _short(ids: Iterable[str]) -> str:
     return ", ".join(listed) if listed else "none"
 
 
-def check_root(
+def pin_problem(
     decision: PinDecision,
     *,
-    cert_ids: Collection[str],
-    canonical_ids: Collection[str],
-    certificates: Sequence[x509.Certificate],
-    ca_bundle: bytes | None,
+    cert_id: str,
+    canonical_id: str | None,
+    leaf: x509.Certificate,
+    intermediates: Sequence[x509.Certificate] = (),
+    anchors: Sequence[x509.Certificate] = (),
     at: datetime,
-) -> list[str]:
-    """Problems that make the pin reject this root; ``[]`` means accepted.
+) -> str | None:
+    """Why the pin refuses this one root certificate; None when it passes.
 
-    ``cert_ids`` are the root role's certificate IDs (root.json keyids),
-    ``canonical_ids`` the canonical IDs of their public keys, ``certificates`` the
-    root role's leaf certificates (any intermediates follow each leaf's chain).
+    Notary's trust-pin checkers, one certificate at a time: ``certs`` (exact or
+    wildcard) and daemon.json ``cert-ids`` compare the certificate ID (leaf plus its
+    intermediates, the root.json keyid); daemon.json ``root-keys`` compares the
+    canonical ID of its public key; ``ca`` needs a chain to one of ``anchors``.
+    Trust on first use passes every certificate.
     """
-    gun = decision.gun
-    problems: list[str] = []
-    cert_issues = [p for c in certificates for p in certificate_problems(c, gun, at)]
-    valid = [c for c in certificates if not certificate_problems(c, gun, at)]
-    if certificates and not valid:
-        problems.extend(cert_issues)
-    mechanism, entry = decision.mechanism, decision.entry
+    mechanism, entry, short = decision.mechanism, decision.entry, cert_id[:12]
     if mechanism in ("cert-ids", "cert-ids-wildcard"):
-        if not set(decision.ids) & set(cert_ids):
-            problems.append(
-                f"{gun}: root certificate IDs ({_short(cert_ids)}) are not pinned by "
-                f"{mechanism} entry {entry!r} ({_short(decision.ids)})"
-            )
-    elif mechanism == "root-keys":
+        if cert_id in decision.ids:
+            return None
+        return (
+            f"certificate {short} is not pinned by {mechanism} entry {entry!r} "
+            f"({_short(decision.ids)})"
+        )
+    if mechanism == "root-keys":
         if not decision.ids:
-            problems.append(
-                f"{gun}: pinned by {entry!r} to keys trustkeep does not know; cannot check"
-            )
-        elif not set(decision.ids) & set(canonical_ids):
-            problems.append(
-                f"{gun}: canonical root key IDs ({_short(canonical_ids)}) are not pinned by "
-                f"root-keys entry {entry!r} ({_short(decision.ids)})"
-            )
-    elif mechanism == "ca":
-        problems.extend(check_ca(decision.gun, decision.ca_path, valid, ca_bundle, at))
-    elif mechanism == "none":
-        problems.append(f"{gun}: no pin applies and trust on first use is disabled")
-    return problems
+            return f"pinned by {entry!r} to keys trustkeep does not know; cannot check"
+        if canonical_id in decision.ids:
+            return None
+        return (
+            f"certificate {short} (canonical key ID {(canonical_id or 'none')[:12]}) is not "
+            f"pinned by root-keys entry {entry!r} ({_short(decision.ids)})"
+        )
+    if mechanism == "ca":
+        return ca_chain_problem(leaf, intermediates, anchors, at)
+    if mechanism == "none":
+        return "no pin applies and trust on first use is disabled"
+    return None
 
 
 # ---------------------------------------------------------------- blocks

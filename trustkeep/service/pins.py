@@ -17,13 +17,18 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from trustkeep.adapters import pin_files
 from trustkeep.adapters.atomic import atomic_write
-from trustkeep.adapters.pin_sources import SourceData, read_file, read_source
+from trustkeep.adapters.pin_sources import (
+    CertificateInfo,
+    RootCheck,
+    SourceData,
+    read_source,
+    trust_pin,
+)
 from trustkeep.core.notary_cert import RootCertificate, build_root_certificate
-from trustkeep.core.pin_roots import RootInfo
+from trustkeep.core.pin_roots import RootInfo, certificate_pin_problems, check_notary_root
 from trustkeep.core.pinning import (
     PinDecision,
     PinEntry,
-    check_root,
     decide,
     docker_block,
     gun_matches_pattern,
@@ -124,16 +129,27 @@ class PinService:
 
     # -- sources --------------------------------------------------------------
 
-    def load_sources(self, specs: Sequence[str]) -> PinSources:
+    def load_sources(
+        self,
+        specs: Sequence[str],
+        *,
+        gun: str | None = None,
+        at: datetime | None = None,
+        verify: bool = True,
+    ) -> PinSources:
+        """Read the sources; with ``verify``, each Notary root must pass the root rule with
+        trust on first use (for ``gun`` when it names one repository) as of ``at`` (now)."""
         if not specs:
             raise InputError("no pin source given (--from ROOT.json | DIR | CERT.pem | KEY)")
+        exact = gun if gun is not None and "*" not in gun else None
+        check = RootCheck(at=at or datetime.now(UTC), gun=exact, verify=verify)
         data: list[SourceData] = []
         keys: list[tuple[str, str]] = []
         for spec in specs:
-            loaded = read_source(spec)
+            loaded = read_source(spec, check)
             if loaded is not None:
-                if loaded.kind == "metadata-dir":
-                    self._verify_root_chain(Path(spec))
+                if loaded.kind == "metadata-dir" and verify:
+                    self._verify_root_chain(Path(spec), gun=exact, at=check.at)
                 data.append(loaded)
                 continue
             entry = self._keys.resolve(spec.removeprefix("key:"))
@@ -144,26 +160,21 @@ class PinService:
             keys.append((spec, entry.notary_canonical_id))
         return PinSources(data=tuple(data), keys=tuple(keys))
 
-    def _verify_root_chain(self, directory: Path) -> None:
+    def _verify_root_chain(self, directory: Path, *, gun: str | None, at: datetime | None) -> None:
         """Full chain verification by the verifier; only the root's findings matter here."""
         if self._verify is None:
             return
         from trustkeep.service.verify import VerifyRequest
 
-        report = self._verify.verify(VerifyRequest(directory=directory)).report
+        request = VerifyRequest(directory=directory, gun=gun, at=at)
+        report = self._verify.verify(request).report
         errors = [f.message for f in report.findings if f.severity == "error" and f.role == "root"]
         if errors:
             raise TrustFailure(f"{directory}: root chain does not verify: {'; '.join(errors)}")
 
     def entries(self, sources: PinSources, gun: str | None) -> tuple[PinEntry, ...]:
         """One entry per repository of the sources, or one for ``gun`` (exact or glob)."""
-        if gun is not None and (not gun or "*" in gun[:-1] or any(c.isspace() for c in gun)):
-            raise InputError(f"--gun {gun!r}: a repository name, or a prefix ending in one '*'")
-        if gun is not None and gun.endswith("/"):
-            raise InputError(
-                f"--gun {gun!r}: no repository name ends in '/', so this pin would never apply",
-                hint=f"pin every repository under it with --gun '{gun}*'",
-            )
+        _check_gun_option(gun)
         bound: list[PinEntry] = []
         for src in sources.data:
             bound.extend(_bound_entries(src))
@@ -215,7 +226,8 @@ class PinService:
     ) -> PinExport:
         if fmt not in FORMATS:
             raise InputError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
-        sources = self.load_sources(specs)
+        _check_gun_option(gun)
+        sources = self.load_sources(specs, gun=gun)
         names = tuple(s.spec for s in sources.data) + tuple(r for r, _ in sources.keys)
         if fmt == "tuf":
             root = _single_root(sources)
@@ -314,28 +326,33 @@ class PinService:
             raise InputError(f"{path}: no such file")
         pins = parse_pins(config.document, source=str(path), expect=kind)
         decision = decide(pins, gun)
-        root = _root_for(self.load_sources([source]), gun)
-        ca_bundle = None
-        if decision.ca_path is not None:
-            try:
-                ca_bundle = read_file(Path(decision.ca_path))
-            except InputError:
-                ca_bundle = None
-        problems = check_root(
-            decision,
-            cert_ids=root.cert_ids,
-            canonical_ids=root.canonical_ids,
-            certificates=root.certificates,
-            ca_bundle=ca_bundle,
-            at=at or datetime.now(UTC),
-        )
+        pin = trust_pin(decision)
+        when = at or datetime.now(UTC)
+        # the pin decides, not trust on first use: read the root unverified, then judge it
+        root = _root_for(self.load_sources([source], gun=gun, at=when, verify=False), gun)
+        if isinstance(root, CertificateInfo):
+            problems = certificate_pin_problems(
+                root.certificate,
+                cert_id=root.cert_id,
+                canonical_id=root.canonical_id,
+                gun=gun,
+                pin=pin,
+                at=when,
+            )
+            cert_ids: tuple[str, ...] = (root.cert_id,)
+            canonical_ids: tuple[str, ...] = (root.canonical_id,)
+            where = source
+        else:
+            verdict = check_notary_root(root.raw, source=root.source, gun=gun, pin=pin, at=when)
+            problems = [p.message for p in verdict.problems]
+            cert_ids, canonical_ids, where = root.cert_ids, root.canonical_ids, root.source
         return CheckResult(
             gun=gun,
             decision=decision,
             problems=tuple(problems),
-            cert_ids=root.cert_ids,
-            canonical_ids=root.canonical_ids,
-            source=root.source,
+            cert_ids=cert_ids,
+            canonical_ids=canonical_ids,
+            source=where,
             mode=pins.mode,
         )
 
@@ -363,6 +380,16 @@ class PinService:
         if out is not None:
             atomic_write(out, cert.pem, mode=0o644)
         return cert
+
+
+def _check_gun_option(gun: str | None) -> None:
+    if gun is not None and (not gun or "*" in gun[:-1] or any(c.isspace() for c in gun)):
+        raise InputError(f"--gun {gun!r}: a repository name, or a prefix ending in one '*'")
+    if gun is not None and gun.endswith("/"):
+        raise InputError(
+            f"--gun {gun!r}: no repository name ends in '/', so this pin would never apply",
+            hint=f"pin every repository under it with --gun '{gun}*'",
+        )
 
 
 def _bound_entries(src: SourceData) -> list[PinEntry]:
@@ -411,27 +438,27 @@ def _merge_by_gun(entries: Sequence[PinEntry]) -> tuple[PinEntry, ...]:
 
 
 def _single_root(sources: PinSources) -> RootInfo:
+    notary = [s.spec for s in sources.data if s.kind == "trust-dir"]
+    notary += [r.source for s in sources.data for r in s.roots if r.format == "notary"]
+    if notary:
+        raise InputError(
+            f"{notary[0]} is Notary trust data: --format tuf ships a TUF root.json, "
+            "which no Notary root is",
+            hint="pin Notary repositories with --format notary (Notary client) "
+            "or --format docker (daemon.json)",
+        )
     roots = [r for s in sources.data for r in s.roots]
     if len(roots) != 1 or sources.keys or any(s.certificates for s in sources.data):
         raise InputError("--format tuf needs exactly one root.json or metadata directory")
     return roots[0]
 
 
-def _root_for(sources: PinSources, gun: str) -> RootInfo:
+def _root_for(sources: PinSources, gun: str) -> RootInfo | CertificateInfo:
     if sources.keys:
         raise InputError("pin check needs a root (root.json, metadata or trust dir), not a key")
     for src in sources.data:
         for cert in src.certificates:
-            return RootInfo(
-                source=src.spec,
-                format="notary",
-                raw=b"",
-                version=0,
-                gun=cert.gun,
-                cert_ids=(cert.cert_id,),
-                canonical_ids=(cert.canonical_id,),
-                certificates=(cert.certificate,),
-            )
+            return cert
         candidates = [r for r in src.roots if r.format == "notary"]
         if src.kind == "trust-dir":
             candidates = [r for r in candidates if r.gun == gun]

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Literal
 
-from cryptography import x509
-
 from trustkeep.adapters.metadata_source import read_input_file, read_metadata
+from trustkeep.adapters.pin_sources import trust_pin
 from trustkeep.adapters.process_pool import parallel_map
-from trustkeep.core.pinning import PinDecision, check_root, decide, parse_pins
+from trustkeep.core.pinning import decide, parse_pins
 from trustkeep.core.verify import MetadataBundle, Report, detect_format, require_valid
 from trustkeep.core.verify.notary import PinAnchor, verify_notary
 from trustkeep.core.verify.tuf import verify_tuf
@@ -138,32 +136,8 @@ class VerifyService:
         if not isinstance(document, dict):
             raise InputError(f"{path}: pin file is not a JSON object")
         decision = decide(parse_pins(document, source=str(path)), gun)
-        ca_bundle = self._ca_bundle(decision)
-
-        def check(
-            cert_ids: Sequence[str],
-            canonical_ids: Sequence[str],
-            certificates: Sequence[x509.Certificate],
-        ) -> list[str]:
-            return check_root(
-                decision,
-                cert_ids=cert_ids,
-                canonical_ids=canonical_ids,
-                certificates=certificates,
-                ca_bundle=ca_bundle,
-                at=at,
-            )
-
+        pin = trust_pin(decision)
         mechanism = decision.mechanism
         if decision.entry:
             mechanism = f"{mechanism} ({decision.entry})"
-        return PinAnchor(source=str(path), gun=gun, mechanism=mechanism, check=check)
-
-    @staticmethod
-    def _ca_bundle(decision: PinDecision) -> bytes | None:
-        if decision.mechanism != "ca" or not decision.ca_path:
-            return None
-        try:
-            return read_input_file(Path(decision.ca_path), what="pinned CA bundle")
-        except InputError:
-            return None  # check_root reports the unreadable bundle as a pin problem
+        return PinAnchor(source=str(path), gun=gun, mechanism=mechanism, pin=pin)

@@ -7,16 +7,12 @@ root (x509 root certificates, CN = GUN, pins or a trusted root or first use)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import Any
 
-from cryptography import x509
-
-from trustkeep.core.notary_meta import b64decode_strict, verify_notary_signature
-from trustkeep.core.pinning import certificate_problems
+from trustkeep.core.notary_meta import b64decode_strict
 from trustkeep.core.rolenames import VERSIONED_ROOT_RE
 from trustkeep.core.verify._envelope import Envelope, Malformed, peek_version
 from trustkeep.core.verify._notarymodel import (
@@ -31,42 +27,31 @@ from trustkeep.core.verify._notarymodel import (
 from trustkeep.core.verify._run import PATH_FINDINGS_PER_ROLE, Run
 from trustkeep.core.verify._tufmodel import RoleKeys
 from trustkeep.core.verify.bundle import MetadataBundle
+from trustkeep.core.verify.notary_root import (
+    RootVerdict,
+    TrustPin,
+    count_signatures,
+    validate_root,
+)
 from trustkeep.core.verify.report import Anchor, Report, RoleResult
 
-__all__ = ["PinAnchor", "PinCheck", "verify_notary"]
+__all__ = ["PinAnchor", "verify_notary"]
 
-PinCheck = Callable[[Sequence[str], Sequence[str], Sequence[x509.Certificate]], list[str]]
 _VERSIONED_ROOT = VERSIONED_ROOT_RE
-_X509 = ("ecdsa-x509", "rsa-x509")
 
 
 @dataclass(frozen=True)
 class PinAnchor:
-    """Trust pins that decide for the GUN: ``check(cert_ids, canonical_ids, certs)`` → problems."""
+    """Trust pins that decide for the GUN (read from ``source``)."""
 
     source: str
     gun: str
     mechanism: str
-    check: PinCheck
+    pin: TrustPin
 
 
-def _count(env: Envelope, role: RoleKeys, keys: Keys, only: set[str] | None = None) -> int:
-    """Distinct keys of ``role`` with a valid signature; wrong-ID keys never count, and a
-    key listed twice (as a certificate and as a bare key) counts once."""
-    allowed = set(role.keyids) if only is None else set(role.keyids) & only
-    valid: set[str] = set()
-    counted: set[bytes] = set()
-    for s in env.signatures:
-        key = keys.usable.get(s.keyid)
-        if s.keyid in valid or s.keyid not in allowed or key is None or not key.keyid_matches:
-            continue
-        sig = b64decode_strict(s.sig)
-        if sig is not None and env.verify_with(
-            partial(verify_notary_signature, key, s.method, sig)
-        ):
-            valid.add(s.keyid)
-            counted.add(key.material)
-    return len(counted)
+def _count(env: Envelope, role: RoleKeys, keys: Keys) -> tuple[str, ...]:
+    return count_signatures(env, keys.usable, role.keyids)
 
 
 class NotaryRun(Run):
@@ -81,7 +66,7 @@ class NotaryRun(Run):
         super().__init__(bundle, at=at, previous=previous)
         self.gun = gun
         self._reported: set[tuple[str, str]] = set()
-        self._pending: tuple[int, int] = (0, 0)
+        self._pending: tuple[tuple[str, ...], int] = ((), 0)
 
     def key_findings(
         self, keys: Keys, role_keys: Sequence[RoleKeys], role: str, where: str
@@ -154,15 +139,9 @@ class NotaryRun(Run):
         if loaded is None:
             return None, anchor
         env, root = loaded
-        mark = self.mark()
-        self.key_findings(root.keys, [root.roles["root"]], "root", name)
-        valid = _count(env, root.roles["root"], root.keys)
-        self.check_threshold(
-            "root", name, valid, root.roles["root"].threshold, f"root v{root.header.version}"
-        )
-        self.record_root(
-            name, root.header, threshold=root.roles["root"].threshold, valid=valid, mark=mark
-        )
+        # the trusted root is loaded as Notary loads its cache: its certificates must be valid
+        final = trusted is not None or root.header.version + 1 not in candidates
+        self.judge_root(name, env, root, pin=pins.pin if pins else None, final=final)
         anchor = Anchor(
             kind=anchor.kind,
             source=anchor.source,
@@ -171,6 +150,58 @@ class NotaryRun(Run):
             mechanism=anchor.mechanism,
         )
         return self._walk(root, candidates), anchor
+
+    def judge_root(
+        self,
+        name: str,
+        env: Envelope,
+        root: NRoot,
+        *,
+        pin: TrustPin | None = None,
+        previous: NRoot | None = None,
+        final: bool,
+    ) -> RootVerdict:
+        """Notary's root rule for one root version; its findings and its report line."""
+        mark = self.mark()
+        self.key_findings(root.keys, [root.roles["root"]], "root", name)
+        verdict = validate_root(
+            env,
+            root,
+            gun=self.gun or "",
+            at=self.at,
+            label=name,
+            pin=pin,
+            previous=previous,
+            check_validity=final,
+        )
+        for problem in verdict.problems:
+            self.error(
+                problem.code,
+                "root",
+                problem.message,
+                file=name,
+                expected=problem.expected,
+                found=problem.found,
+            )
+        if final:
+            for cert in verdict.certs:
+                for why in cert.problems:
+                    self.warning(
+                        "certificate-invalid",
+                        "root",
+                        f"{name}: key {cert.keyid[:16]}: {why}",
+                        file=name,
+                        keyid=cert.keyid,
+                    )
+        self.record_root(
+            name,
+            root.header,
+            threshold=verdict.threshold,
+            valid=len(verdict.counted),
+            mark=mark,
+            keyids=verdict.counted,
+        )
+        return verdict
 
     def _candidates(self) -> dict[int, str]:
         found = {int(m.group(1)): n for n in self.bundle.files if (m := _VERSIONED_ROOT.match(n))}
@@ -198,24 +229,7 @@ class NotaryRun(Run):
                     f"{name} holds root v{new.header.version}, expected v{version + 1}",
                 )
                 break
-            mark = self.mark()
-            self.key_findings(new.keys, [new.roles["root"]], "root", name)
-            old_role = root.roles["root"]
-            by_old = _count(env, old_role, root.keys)
-            if by_old < old_role.threshold:
-                self.error(
-                    "root-rotation-invalid",
-                    "root",
-                    f"{name}: root v{version + 1} has {by_old} valid signature(s) from root "
-                    f"v{version}'s keys, threshold {old_role.threshold}",
-                )
-            by_new = _count(env, new.roles["root"], new.keys)
-            self.check_threshold(
-                "root", name, by_new, new.roles["root"].threshold, f"root v{version + 1}"
-            )
-            self.record_root(
-                name, new.header, threshold=new.roles["root"].threshold, valid=by_new, mark=mark
-            )
+            self.judge_root(name, env, new, previous=root, final=version + 2 not in candidates)
             root, version = new, version + 1
         later = sorted(v for v in candidates if v > version)
         if later and version + 1 not in candidates:
@@ -228,35 +242,6 @@ class NotaryRun(Run):
         self.check_expiry("root", f"root v{version}", root.header.expires, root.header.expires_text)
         self._previous_version("root", version, "root.json")
         return root
-
-    def check_certificates(self, root: NRoot, pins: PinAnchor | None) -> None:
-        """Root role keys must be usable x509 certificates (CN = GUN, valid at --at, not weak)."""
-        role = root.roles["root"]
-        certs: list[x509.Certificate] = []
-        problems: list[str] = []
-        for keyid in role.keyids:
-            key = root.keys.usable.get(keyid)
-            if key is None or key.certificate is None or key.keytype not in _X509:
-                kind = key.keytype if key else "unusable"
-                problems.append(f"root key {keyid[:16]} is {kind}, not an x509 certificate")
-                continue
-            issues = certificate_problems(key.certificate, self.gun or "", self.at)
-            problems.extend(f"key {keyid[:16]}: {p}" for p in issues)
-            if not issues:
-                certs.append(key.certificate)
-        severity = "error" if len(certs) < role.threshold else "warning"
-        for p in problems:
-            self.add(severity, "certificate-invalid", "root", p)  # type: ignore[arg-type]
-        if pins is None:
-            return
-        valid_ids = [
-            k
-            for k in role.keyids
-            if (key := root.keys.usable.get(k)) is not None and key.certificate in certs
-        ]
-        canonical = [c for k in valid_ids if (c := root.keys.usable[k].canonical_id) is not None]
-        for problem in pins.check(valid_ids, canonical, certs):
-            self.error("pin-mismatch", "root", problem)
 
     def _previous_version(self, role: str, version: int, name: str) -> None:
         raw = self.previous.files.get(name) if self.previous is not None else None
@@ -308,25 +293,27 @@ class NotaryRun(Run):
         except Malformed as e:
             self.error("malformed", role, str(e))
             return None
-        valid = _count(env, keys, table)
+        counted = _count(env, keys, table)
+        valid = len(counted)
         self.check_threshold(role, name, valid, keys.threshold, by)
         self.check_expiry(role, name, header.expires, header.expires_text)
         self._previous_version(role, header.version, name)
-        self._pending = (valid, keys.threshold)
+        self._pending = (counted, keys.threshold)
         return env, header
 
     def result(self, role: str, header: Header, mark: int, delegated_by: str | None = None) -> None:
-        valid, threshold = self._pending
+        counted, threshold = self._pending
         self.roles.append(
             RoleResult(
                 role=role,
                 file=f"{role}.json",
                 version=header.version,
                 expires=header.expires_text,
-                signatures=valid,
+                signatures=len(counted),
                 threshold=threshold,
                 delegated_by=delegated_by,
                 valid=self.clean_since(mark, role),
+                keyids=counted,
             )
         )
 
@@ -425,7 +412,6 @@ def verify_notary(
     run = NotaryRun(bundle, at=at, previous=previous, gun=gun or bundle.gun)
     root, anchor = run.root_chain(trusted_root, trusted_root_source, pins)
     if root is not None:
-        run.check_certificates(root, pins)
         meta = run.timestamp_and_snapshot(root)
         run.targets_tree(root, meta)
     return run.report("notary", anchor)
