@@ -7,16 +7,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from trustkeep.adapters.metadata_source import read_input_file, read_metadata
 from trustkeep.adapters.pin_sources import trust_pin
 from trustkeep.adapters.process_pool import parallel_map
-from trustkeep.core.pinning import decide, parse_pins
 from trustkeep.core.verify import MetadataBundle, Report, detect_format, require_valid
-from trustkeep.core.verify.notary import PinAnchor, verify_notary
 from trustkeep.core.verify.tuf import verify_tuf
 from trustkeep.errors import InputError
+
+if TYPE_CHECKING:  # Notary only: x509 and the pin rules load when Notary metadata is verified
+    from trustkeep.core.verify.notary import PinAnchor
 
 __all__ = ["VerifyRequest", "VerifyResult", "VerifyService", "parse_reference_time"]
 
@@ -99,6 +100,8 @@ class VerifyService:
                 mapper=partial(parallel_map, max_workers=request.jobs),
             )
         else:
+            from trustkeep.core.verify.notary import verify_notary
+
             gun = request.gun or bundle.gun
             pins = self._pin_anchor(request.pins, gun, at) if request.pins else None
             report = verify_notary(
@@ -121,9 +124,14 @@ class VerifyService:
         """Verify metadata already in memory from its own first root (for other services)."""
         if detect_format(bundle) == "tuf":
             return verify_tuf(bundle, at=at)
+        from trustkeep.core.verify.notary import verify_notary
+
         return verify_notary(bundle, at=at)
 
     def _pin_anchor(self, path: Path, gun: str | None, at: datetime) -> PinAnchor:
+        from trustkeep.core.pinning import decide, parse_pins
+        from trustkeep.core.verify.notary import PinAnchor
+
         if not gun:
             raise InputError(
                 "--pins needs --gun GUN (the repository name the pins are looked up for)"
