@@ -18,7 +18,7 @@ from tuf.api.metadata import Metadata, Root, Signed, Snapshot, Targets, Timestam
 from tuf.api.serialization import DeserializationError, SerializationError
 from tuf.api.serialization.json import JSONSerializer
 
-from trustkeep.adapters.atomic import atomic_write
+from trustkeep.adapters.atomic import AtomicWriter, atomic_write
 from trustkeep.core.rolenames import role_filename, versioned_root_version
 from trustkeep.core.tuf_repo.state import RepoState, walk_delegations
 from trustkeep.errors import InputError, StorageError
@@ -277,7 +277,7 @@ def _inside(directory: Path, name: str) -> Path:
     path = directory / name
     if os.sep in name or (os.altsep and os.altsep in name) or name in (".", ".."):
         raise InputError(f"refusing to write {name!r}: not a plain file name")
-    if path.resolve().parent != directory.resolve():
+    if path.is_symlink() and path.resolve().parent != directory.resolve():
         raise InputError(f"refusing to write {name!r}: it leaves {directory}")
     return path
 
@@ -299,14 +299,20 @@ def write_changed(directory: Path, state: RepoState) -> list[Path]:
     for parent, child in walk_delegations(state):
         depth.setdefault(child, depth.get(parent, 0) + 1)
     written: list[Path] = []
-    for role in sorted(state.changed, key=lambda r: (_ORDER.get(r, 1), -depth.get(r, 0), r)):
-        data = serialize(state.role(role))
-        if role == "snapshot":
-            state.snapshot_bytes = data
-        for name in files_for_role(state, role):
-            path = _inside(directory, name)
-            atomic_write(path, data)
-            written.append(path)
+    ordered = sorted(state.changed, key=lambda r: (_ORDER.get(r, 1), -depth.get(r, 0), r))
+    with AtomicWriter(directory) as writer:
+        level: tuple[int, int] | None = None
+        for role in ordered:
+            if level is not None and level != (_ORDER.get(role, 1), -depth.get(role, 0)):
+                writer.barrier()  # the roles of one level are durable before their parents
+            level = (_ORDER.get(role, 1), -depth.get(role, 0))
+            data = serialize(state.role(role))
+            if role == "snapshot":
+                state.snapshot_bytes = data
+            for name in files_for_role(state, role):
+                path = _inside(directory, name)
+                writer.write(path, data)
+                written.append(path)
     state.changed.clear()
     return written
 

@@ -95,7 +95,11 @@ class RepoService:
         if not sign:
             return
         for role in roles:
-            apply_signatures(state.role(role), pool.signers(self._authorized(state, role)))
+            keyids = apply_signatures(state.role(role), pool.signers(self._authorized(state, role)))
+            if role != "root" and keyids:
+                if not state.proven.issuperset(keyids):  # each key's first signature: verify
+                    state.proven.update(k for c in state_checks(state, role) for k in c.signed)
+                state.fresh[role] = frozenset(k for k in keyids if k in state.proven)
 
     def _commit(
         self,
