@@ -6,6 +6,7 @@ import contextlib
 import errno
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from trustkeep.errors import StorageError
@@ -73,15 +74,23 @@ class AtomicWriter:
 
     def write(self, path: Path, data: bytes, *, mode: int = 0o644) -> None:
         """Write ``path`` (in this writer's directory) atomically; fsync before the rename."""
+        self.write_chunks(path, (data,), mode=mode)
+
+    def write_chunks(self, path: Path, chunks: Iterable[bytes], *, mode: int = 0o644) -> None:
+        """:meth:`write` from an iterable of byte strings (a large file, streamed).
+
+        An exception raised by ``chunks`` leaves ``path`` as it was.
+        """
         fd = -1
         tmp = ""
         try:
             fd, tmp = self._create(path)
             os.fchmod(fd, mode)
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
+            for data in chunks:
+                view = memoryview(data)
+                while view:
+                    written = os.write(fd, view)
+                    view = view[written:]
             os.fsync(fd)
             os.close(fd)
             fd = -1

@@ -19,6 +19,7 @@ from tuf.api.serialization import DeserializationError, SerializationError
 from tuf.api.serialization.json import JSONSerializer
 
 from trustkeep.adapters.atomic import AtomicWriter, atomic_write
+from trustkeep.core.progress import Progress, no_progress
 from trustkeep.core.rolenames import role_filename, versioned_root_version
 from trustkeep.core.tuf_repo.state import RepoState, walk_delegations
 from trustkeep.errors import InputError, StorageError
@@ -289,7 +290,9 @@ def write_metadata(path: Path, md: Metadata[Any]) -> None:
 _ORDER = {"root": 0, "snapshot": 2, "timestamp": 3}
 
 
-def write_changed(directory: Path, state: RepoState) -> list[Path]:
+def write_changed(
+    directory: Path, state: RepoState, *, progress: Progress = no_progress
+) -> list[Path]:
     """Write every changed role (targets roles, then snapshot, then timestamp); returns paths.
 
     Delegated roles go before their delegators: an interrupted run never leaves a
@@ -299,13 +302,15 @@ def write_changed(directory: Path, state: RepoState) -> list[Path]:
     for parent, child in walk_delegations(state):
         depth.setdefault(child, depth.get(parent, 0) + 1)
     written: list[Path] = []
-    ordered = sorted(state.changed, key=lambda r: (_ORDER.get(r, 1), -depth.get(r, 0), r))
+
+    def level(role: str) -> tuple[int, int]:
+        return _ORDER.get(role, 1), -depth.get(role, 0)
+
+    ordered = sorted(state.changed, key=lambda r: (*level(r), r))
     with AtomicWriter(directory) as writer:
-        level: tuple[int, int] | None = None
-        for role in ordered:
-            if level is not None and level != (_ORDER.get(role, 1), -depth.get(role, 0)):
-                writer.barrier()  # the roles of one level are durable before their parents
-            level = (_ORDER.get(role, 1), -depth.get(role, 0))
+        for n, role in enumerate(ordered, 1):
+            if n > 1 and level(role) != level(ordered[n - 2]):
+                writer.barrier()  # one level's files are durable before their parents change
             data = serialize(state.role(role))
             if role == "snapshot":
                 state.snapshot_bytes = data
@@ -313,6 +318,7 @@ def write_changed(directory: Path, state: RepoState) -> list[Path]:
                 path = _inside(directory, name)
                 writer.write(path, data)
                 written.append(path)
+            progress("writing", n, len(ordered))
     state.changed.clear()
     return written
 

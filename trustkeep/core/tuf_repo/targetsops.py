@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from tuf.api.metadata import TargetFile
 
@@ -19,6 +21,8 @@ __all__ = [
     "TargetEntry",
     "add_targets",
     "list_targets",
+    "new_target",
+    "parse_custom",
     "remove_targets",
     "target_file",
     "validate_target_path",
@@ -61,6 +65,29 @@ def target_file(path: str, data: bytes) -> TargetFile:
         },
         path=validate_target_path(path),
     )
+
+
+def new_target(
+    path: str, length: int, hashes: Mapping[str, str], custom: Mapping[str, Any] | None = None
+) -> TargetFile:
+    """The entry for target ``path``; ``custom`` becomes its ``custom`` object."""
+    extra = {"custom": dict(custom)} if custom is not None else {}
+    return TargetFile(length, dict(hashes), validate_target_path(path), unrecognized_fields=extra)
+
+
+def _no_float(text: str) -> Any:
+    raise InputError(f"--custom: {text} is not an integer (signed metadata holds no floats)")
+
+
+def parse_custom(text: str) -> dict[str, Any]:
+    """``--custom JSON``: a JSON object of integers, strings, booleans, lists and objects."""
+    try:
+        value = json.loads(text, parse_float=_no_float, parse_constant=_no_float)
+    except json.JSONDecodeError as e:
+        raise InputError(f"--custom: not valid JSON: {e.msg} (at character {e.pos})") from e
+    if not isinstance(value, dict):
+        raise InputError("--custom: a JSON object expected, e.g. '{\"version\": \"1.2\"}'")
+    return value
 
 
 def add_targets(
