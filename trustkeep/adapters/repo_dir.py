@@ -8,9 +8,11 @@ through :func:`trustkeep.core.rolenames.role_filename`, so no name leaves the di
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -21,13 +23,16 @@ from tuf.api.serialization.json import JSONSerializer
 from trustkeep.adapters.atomic import AtomicWriter, atomic_write
 from trustkeep.core.progress import Progress, no_progress
 from trustkeep.core.rolenames import role_filename, versioned_root_version
+from trustkeep.core.tuf_repo.online import recorded_snapshot_version
 from trustkeep.core.tuf_repo.state import RepoState, walk_delegations
 from trustkeep.errors import InputError, StorageError
 
 __all__ = [
     "MAX_METADATA_BYTES",
+    "TimestampInputs",
     "files_for_role",
     "hash_file",
+    "load_for_timestamp",
     "load_repo",
     "merge_twins",
     "parse_metadata",
@@ -99,18 +104,22 @@ def read_metadata(path: Path, expected: type[S] | None = None) -> Metadata[Any]:
     return _read(path, expected)[0]
 
 
-def _read(path: Path, expected: type[S] | None = None) -> tuple[Metadata[Any], bytes]:
+def _read_bytes(path: Path) -> bytes:
     try:
         size = path.stat().st_size
         if size > MAX_METADATA_BYTES:
             raise InputError(f"{path}: {size} bytes is too large for a metadata file")
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError as e:
         raise InputError(f"{path}: no such file") from e
     except IsADirectoryError as e:
         raise InputError(f"{path}: is a directory, not a metadata file") from e
     except OSError as e:
         raise StorageError(f"{path}: cannot read: {e.strerror}") from e
+
+
+def _read(path: Path, expected: type[S] | None = None) -> tuple[Metadata[Any], bytes]:
+    data = _read_bytes(path)
     md = parse_metadata(data, str(path))
     if expected is not None and not isinstance(md.signed, expected):
         raise InputError(f"{path}: holds {md.signed.type} metadata, expected {expected.type}")
@@ -259,6 +268,45 @@ def load_repo(directory: Path) -> RepoState:
         else:
             state.missing.append(child)
     return state
+
+
+@dataclass(frozen=True)
+class TimestampInputs:
+    """What a new timestamp needs: root (who signs it), timestamp, the snapshot's bytes."""
+
+    root: Metadata[Root]
+    timestamp: Metadata[Timestamp]
+    snapshot_bytes: bytes
+    snapshot_version: int
+
+
+def load_for_timestamp(directory: Path) -> TimestampInputs:
+    """Root, timestamp and the snapshot file, and nothing else of the repository.
+
+    The snapshot is parsed only when timestamp does not already record these bytes, and
+    then only for its version: a timestamp of 65,536 bins reads three files.
+    """
+    if not directory.is_dir():
+        raise InputError(f"{directory}: no such repository directory")
+    root = _load_merged(_root_path(directory), Root, "root", [])
+    timestamp = read_metadata(directory / "timestamp.json", Timestamp)
+    path = _role_path(directory, "snapshot", timestamp.signed.snapshot_meta.version)
+    data = _read_bytes(path)
+    version = recorded_snapshot_version(timestamp.signed, data)
+    return TimestampInputs(root, timestamp, data, version or _snapshot_version(data, path))
+
+
+def _snapshot_version(data: bytes, path: Path) -> int:
+    try:
+        signed = json.loads(data)["signed"]
+        kind, version = signed["_type"], signed["version"]
+    except (ValueError, TypeError, KeyError) as e:
+        raise InputError(f"{path}: not valid TUF metadata") from e
+    if kind != "snapshot":
+        raise InputError(f"{path}: holds {kind} metadata, expected snapshot")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise InputError(f"{path}: not valid TUF metadata: version {version!r} is not an integer")
+    return version
 
 
 def files_for_role(state: RepoState, role: str) -> list[str]:

@@ -18,12 +18,13 @@ from securesystemslib.signer import Key
 from tuf.api.metadata import TOP_LEVEL_ROLE_NAMES, Root
 
 from trustkeep.adapters import repo_dir, target_files
+from trustkeep.adapters.atomic import atomic_write
 from trustkeep.core.progress import Progress, no_progress
 from trustkeep.core.tuf_repo import delegation as deleg
 from trustkeep.core.tuf_repo import online, rootops, targetsops
 from trustkeep.core.tuf_repo.expiry import ExpiryPolicy
 from trustkeep.core.tuf_repo.state import RepoState, apply_signatures
-from trustkeep.core.tuf_repo.status import RepoStatus, repo_status, state_checks
+from trustkeep.core.tuf_repo.status import RepoStatus, repo_status, role_checks, state_checks
 from trustkeep.errors import InputError
 from trustkeep.service._repo_sign import sign_file
 from trustkeep.service._repo_support import (
@@ -427,10 +428,29 @@ class RepoService:
     def timestamp(
         self, directory: Path, *, expires: str | None = None, now: datetime | None = None
     ) -> WriteResult:
-        state = self.load(directory)
-        return self._commit(
-            directory, state, timestamp_now=_now(now), policy=ExpiryPolicy.parse(expires)
+        """New timestamp of the current snapshot; reads root, timestamp and snapshot only."""
+        inputs = repo_dir.load_for_timestamp(directory)
+        md = inputs.timestamp
+        online.stamp(
+            md,
+            inputs.snapshot_version,
+            inputs.snapshot_bytes,
+            now=_now(now),
+            policy=ExpiryPolicy.parse(expires),
         )
+        root = inputs.root.signed
+        apply_signatures(md, SignerPool(self.keys).signers(root.roles["timestamp"].keyids))
+        path = directory / "timestamp.json"
+        atomic_write(path, repo_dir.serialize(md))
+        change = RoleChange(
+            role="timestamp",
+            version=md.signed.version,
+            expires=md.signed.expires,
+            signed_by=tuple(sorted(md.signatures)),
+            checks=role_checks(root, "timestamp", md),
+            file=path,
+        )
+        return WriteResult(directory, (change,), (path,), self.names())
 
     def refresh(
         self,

@@ -86,7 +86,7 @@ def parse_custom(text: str) -> dict[str, Any]:
     except json.JSONDecodeError as e:
         raise InputError(f"--custom: not valid JSON: {e.msg} (at character {e.pos})") from e
     if not isinstance(value, dict):
-        raise InputError("--custom: a JSON object expected, e.g. '{\"version\": \"1.2\"}'")
+        raise InputError('--custom: a JSON object expected, e.g. \'{"version": "1.2"}\'')
     return value
 
 
