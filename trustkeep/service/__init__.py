@@ -36,6 +36,9 @@ class Service:
         #: where long work (bins, big ``targets add``, verification) reports its progress
         self.progress = progress
 
+    def _report(self, task: str, done: int, total: int) -> None:
+        self.progress(task, done, total)
+
     @cached_property
     def keys(self) -> KeyService:
         from trustkeep.service.keys import KeyService
@@ -46,7 +49,7 @@ class Service:
     def repo(self) -> RepoService:
         from trustkeep.service.repo import RepoService
 
-        return RepoService(self.keys, progress=self.progress)
+        return RepoService(self.keys, progress=self._report)
 
     @cached_property
     def verify(self) -> VerifyService:
