@@ -1,206 +1,181 @@
-"""Benchmark: 100,000 targets in 1,024 succinct hash bins (TAP 15), ed25519.
+"""Benchmark: trustkeep's write commands against python-tuf doing the same work (one run).
 
-Times, side by side in the same run:
+Every figure is a whole process, wall time, from one run on this machine:
 
-* trustkeep: core operations (``add_bins``, ``add_targets`` through the delegation tree,
-  ``update_snapshot`` / ``update_timestamp``, signing) and the atomic directory writer;
-  then loading the directory back and computing ``status`` (every signature verified).
-* plain python-tuf: the same repository built directly with ``tuf.api.metadata``.
+* trustkeep — the CLI command itself (``delegation bins``, ``targets add``, ``snapshot``,
+  ``timestamp``), start-up, key unlock, atomic writes and all;
+* python-tuf — ``_tuf_worker.py``: plain ``tuf.api.metadata`` doing the same change on a
+  copy of the same repository, with the same keys (exported PKCS#8, same KDF);
+* floor — start an interpreter, unlock one key, then one ed25519 signature and one
+  fsynced write per file the command wrote, over the bytes trustkeep wrote.
 
-Target file entries (length + sha256) are prepared before the clock starts, for both.
-Run: ``.venv/bin/python benchmarks/repo_bench.py [--targets N] [--bins N]``.
+The repositories start identical (built by trustkeep, then copied). Bins are succinct
+(TAP 15), ed25519. The load average is printed beside the figures: other work on the
+machine slows every column alike. Run:
+
+    .venv/bin/python benchmarks/repo_bench.py [--bins 1024,16384] [--files 10000,100000]
+        [--snapshot-targets 100000] [--big]      # --big adds 65,536 bins
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
+import os
+import shutil
+import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
 
-from _repo_builder import hashed_meta, new_root, signed_bytes, succinct_bins
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from securesystemslib.signer import CryptoSigner
-from tuf.api.metadata import Metadata, MetaFile, Root, Snapshot, TargetFile, Targets, Timestamp
-from tuf.api.serialization.json import JSONSerializer
 
-from trustkeep.adapters import repo_dir
-from trustkeep.core.rolenames import role_filename
-from trustkeep.core.tuf_repo import delegation, online, rootops, targetsops
-from trustkeep.core.tuf_repo.expiry import ExpiryPolicy
-from trustkeep.core.tuf_repo.state import RepoState, apply_signatures
-from trustkeep.core.tuf_repo.status import repo_status
-
-T = TypeVar("T")
-NOW = datetime.now(UTC).replace(microsecond=0)
+HERE = Path(__file__).resolve().parent
+WORKER = HERE / "_tuf_worker.py"
+PASSPHRASE = "benchmark-passphrase"
+KEYS = ("root", "targets", "online", "bins")
 
 
-def timed(label: str, results: dict[str, float], fn: Callable[[], T]) -> T:
+def load() -> str:
+    return os.getloadavg().__repr__()
+
+
+class Bench:
+    """A home with the four keys, their PKCS#8 exports, and the commands to time."""
+
+    def __init__(self, work: Path) -> None:
+        self.work = work
+        self.home = work / "home"
+        self.keydir = work / "pem"
+        self.keydir.mkdir(parents=True)
+        self.env = {
+            **os.environ,
+            "TRUSTKEEP_HOME": str(self.home),
+            "TRUSTKEEP_PASSPHRASE": PASSPHRASE,
+            "TRUSTKEEP_NEW_PASSPHRASE": PASSPHRASE,
+        }
+        for name in KEYS:
+            self.tk("key", "generate", "--type", "ed25519", "--name", name)
+            self.tk("key", "export", name, "--format", "pkcs8", "-o", str(self.keydir / f"{name}.pem"))
+
+    def tk(self, *argv: str) -> float:
+        return self._run([sys.executable, "-m", "trustkeep", *argv])
+
+    def tuf(self, *argv: str) -> float:
+        return self._run([sys.executable, str(WORKER), *argv])
+
+    def _run(self, argv: list[str]) -> float:
+        start = time.perf_counter()
+        proc = subprocess.run(argv, env=self.env, capture_output=True, text=True, check=False)
+        elapsed = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise SystemExit(f"{' '.join(argv[:4])}...: exit {proc.returncode}\n{proc.stderr}")
+        return elapsed
+
+    def new_repo(self, name: str) -> Path:
+        repo = self.work / name
+        self.tk("repo", "init", str(repo), "--root-key", "root", "--targets-key", "targets",
+                "--snapshot-key", "online", "--timestamp-key", "online")  # fmt: skip
+        return repo
+
+    def twin(self, repo: Path, name: str) -> Path:
+        copy = self.work / name
+        shutil.copytree(repo, copy)
+        return copy
+
+
+def startup() -> float:
     start = time.perf_counter()
-    value = fn()
-    results[label] = time.perf_counter() - start
-    return value
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+    return time.perf_counter() - start
 
 
-def make_targets(count: int) -> list[TargetFile]:
-    out = []
+def floor(bench: Bench, repo: Path, since: float, base: float) -> float:
+    """Interpreter start + one unlock + sign and fsync-write each file changed since ``since``."""
+    changed = [p for p in repo.iterdir() if p.stat().st_mtime >= since and p.is_file()]
+    datas = [p.read_bytes() for p in changed]
+    out = bench.work / f"floor-{time.monotonic_ns()}"
+    out.mkdir()
+    start = time.perf_counter()
+    pem = (bench.keydir / "bins.pem").read_bytes()
+    key = CryptoSigner(load_pem_private_key(pem, PASSPHRASE.encode()))  # type: ignore[arg-type]
+    for n, data in enumerate(datas):
+        key.sign(data)
+        fd = os.open(out / f"{n}.json", os.O_WRONLY | os.O_CREAT, 0o644)
+        os.write(fd, data)
+        os.fsync(fd)
+        os.close(fd)
+    elapsed = time.perf_counter() - start + base
+    shutil.rmtree(out)
+    return elapsed
+
+
+def row(label: str, tk: float, pt: float, fl: float) -> None:
+    print(f"{label:<40} {tk:>9.2f}s {pt:>10.2f}s {fl:>8.2f}s {tk / pt:>8.2f}x", flush=True)
+
+
+def make_files(root: Path, count: int) -> Path:
+    files = root / f"files-{count}"
     for n in range(count):
-        data = f"content of artifact {n}\n".encode()
-        out.append(
-            TargetFile(
-                len(data),
-                {"sha256": hashlib.sha256(data).hexdigest()},
-                f"releases/v{n % 97}/artifact-{n}.tar.gz",
-            )
-        )
-    return out
-
-
-def trustkeep_run(tfs: list[TargetFile], bins: int, out: Path) -> dict[str, float]:
-    r: dict[str, float] = {}
-    root_key, targets_key, online_key, bin_key = (CryptoSigner.generate_ed25519() for _ in range(4))
-    policy = ExpiryPolicy()
-    state = rootops.new_repository(
-        keys={
-            "root": [root_key.public_key],
-            "targets": [targets_key.public_key],
-            "snapshot": [online_key.public_key],
-            "timestamp": [online_key.public_key],
-        },
-        thresholds={},
-        now=NOW,
-        policy=policy,
-        consistent_snapshot=False,
-    )
-    signers = {k.public_key.keyid: k for k in (root_key, targets_key, online_key, bin_key)}
-
-    def setup() -> None:
-        delegation.add_bins(
-            state, delegator="targets", count=bins, keys=[bin_key.public_key], threshold=1,
-            name_prefix="bins", style="succinct", now=NOW, policy=policy,
-        )  # fmt: skip
-
-    timed("delegate to bins", r, setup)
-    state.changed.clear()
-
-    def add() -> None:
-        targetsops.add_targets(state, tfs, role=None, now=NOW, policy=policy)
-
-    timed("add targets", r, add)
-
-    def sign_and_write() -> None:
-        online.update_snapshot(state, now=NOW, policy=policy)
-        for role in state.all_roles():
-            if role == "timestamp":
-                continue
-            delegator = state.delegator_of(role) if role != "root" else "root"
-            parent = (
-                state.root.signed if delegator == "root" else state.targets_role(delegator).signed
-            )
-            keyids = parent.get_delegated_role(role).keyids
-            apply_signatures(state.role(role), [signers[k] for k in keyids])
-            state.mark(role)
-        snap = repo_dir.serialize(state.snapshot)
-        online.update_timestamp(state, snap, now=NOW, policy=policy)
-        apply_signatures(state.timestamp, [online_key])
-        out.mkdir(parents=True, exist_ok=True)
-        repo_dir.write_changed(out, state)
-
-    timed("sign everything + write", r, sign_and_write)
-    loaded: list[RepoState] = []
-    timed("load directory", r, lambda: loaded.append(repo_dir.load_repo(out)))
-    st = timed("status (verify all)", r, lambda: repo_status(loaded[0], now=NOW))
-    assert st.ok, st.problems or [p for x in st.roles for p in x.problems][:3]
-    assert len(st.roles) == bins + 4
-    r["metadata MB"] = sum(p.stat().st_size for p in out.iterdir()) / 1e6
-    return r
-
-
-def python_tuf_run(tfs: list[TargetFile], bins: int, out: Path) -> dict[str, float]:
-    r: dict[str, float] = {}
-    keys = [CryptoSigner.generate_ed25519() for _ in range(4)]
-    root_key, targets_key, online_key, bin_key = keys
-    expires = NOW + timedelta(days=30)
-    roots: dict[str, Metadata[Any]] = {}
-    bin_md: dict[str, Metadata[Targets]] = {}
-
-    def setup() -> None:
-        root = new_root(
-            {"root": root_key, "targets": targets_key,
-             "snapshot": online_key, "timestamp": online_key},
-            expires, consistent=False,
-        )  # fmt: skip
-        roots["root"] = Metadata(root)
-        top, _, empty_bins = succinct_bins(bin_key, bins.bit_length() - 1, "bins", expires)
-        roots["targets"] = Metadata(top)
-        for name, signed in empty_bins.items():
-            bin_md[name] = Metadata(signed)
-
-    timed("delegate to bins", r, setup)
-    succinct = roots["targets"].signed.delegations.succinct_roles
-
-    def add() -> None:
-        for tf in tfs:
-            bin_md[succinct.get_role_for_target(tf.path)].signed.targets[tf.path] = tf
-
-    timed("add targets", r, add)
-
-    def sign_and_write() -> None:
-        out.mkdir(parents=True, exist_ok=True)
-        serializer = JSONSerializer(compact=False)
-        meta = {"targets.json": MetaFile(1)}
-        roots["root"].sign(root_key)
-        roots["root"].to_file(str(out / "1.root.json"), serializer)
-        roots["root"].to_file(str(out / "root.json"), serializer)
-        roots["targets"].sign(targets_key)
-        roots["targets"].to_file(str(out / "targets.json"), serializer)
-        for name, md in bin_md.items():
-            md.sign(bin_key)
-            md.to_file(str(out / role_filename(name)), serializer)
-            meta[f"{name}.json"] = MetaFile(1)
-        data = signed_bytes(Snapshot(expires=expires, meta=meta), online_key, serializer)
-        (out / "snapshot.json").write_bytes(data)
-        ts = Timestamp(expires=expires, snapshot_meta=hashed_meta(data))
-        (out / "timestamp.json").write_bytes(signed_bytes(ts, online_key, serializer))
-
-    timed("sign everything + write", r, sign_and_write)
-
-    def load_and_verify() -> None:
-        root = Metadata[Root].from_file(str(out / "root.json"))
-        targets = Metadata[Targets].from_file(str(out / "targets.json"))
-        root.signed.verify_delegate("targets", targets.signed_bytes, targets.signatures)
-        for name in succinct.get_roles():
-            md = Metadata[Targets].from_file(str(out / role_filename(name)))
-            targets.signed.verify_delegate(name, md.signed_bytes, md.signatures)
-
-    timed("load + verify all", r, load_and_verify)
-    r["metadata MB"] = sum(p.stat().st_size for p in out.iterdir()) / 1e6
-    return r
+        d = files / f"v{n % 97}"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / f"artifact-{n}.tar.gz").write_bytes(f"content of artifact {n}\n".encode())
+    return files
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--targets", type=int, default=100_000)
-    parser.add_argument("--bins", type=int, default=1024)
+    parser.add_argument("--bins", default="1024,16384")
+    parser.add_argument("--files", default="10000,100000")
+    parser.add_argument("--snapshot-targets", type=int, default=100_000)
+    parser.add_argument("--big", action="store_true", help="also 65,536 bins")
     args = parser.parse_args()
-    tfs = make_targets(args.targets)
-    with tempfile.TemporaryDirectory() as tmp:
-        tk = trustkeep_run(tfs, args.bins, Path(tmp) / "trustkeep")
-        pt = python_tuf_run(tfs, args.bins, Path(tmp) / "python-tuf")
-    print(f"{args.targets:,} targets in {args.bins:,} succinct bins (ed25519)")
-    print(f"{'step':<26} {'trustkeep':>10} {'python-tuf':>11}")
-    rows = ["delegate to bins", "add targets", "sign everything + write"]
-    for row in rows:
-        print(f"{row:<26} {tk[row]:>9.2f}s {pt[row]:>10.2f}s")
-    total_tk = sum(tk[r] for r in rows)
-    total_pt = sum(pt[r] for r in rows)
-    print(f"{'total (build + sign)':<26} {total_tk:>9.2f}s {total_pt:>10.2f}s")
-    print(f"{'load + verify all':<26} {tk['load directory'] + tk['status (verify all)']:>9.2f}s "
-          f"{pt['load + verify all']:>10.2f}s")  # fmt: skip
-    print(f"{'metadata size':<26} {tk['metadata MB']:>8.1f}MB {pt['metadata MB']:>9.1f}MB")
+    bin_counts = [int(b) for b in args.bins.split(",") if b] + ([65536] if args.big else [])
+    file_counts = [int(f) for f in args.files.split(",") if f]
+    with tempfile.TemporaryDirectory(prefix="tk-repo-bench-") as tmp:
+        bench = Bench(Path(tmp))
+        base = startup()
+        print(f"load average at start {load()}; python -c pass: {base:.3f}s")
+        print(f"{'work':<40} {'trustkeep':>10} {'python-tuf':>11} {'floor':>9} {'tk/tuf':>9}")
+        for count in bin_counts:
+            tk_repo = bench.new_repo(f"bins-{count}")
+            pt_repo = bench.twin(tk_repo, f"bins-{count}-tuf")
+            since = time.time() - 0.05
+            tk = bench.tk("delegation", "bins", str(tk_repo), "--count", str(count), "--key", "bins")
+            pt = bench.tuf("bins", str(pt_repo), str(bench.keydir), str(count))
+            row(f"delegation bins --count {count:,}", tk, pt, floor(bench, tk_repo, since, base))
+        for count in file_counts:
+            files = make_files(bench.work, count)
+            tk_repo = bench.new_repo(f"add-{count}")
+            pt_repo = bench.twin(tk_repo, f"add-{count}-tuf")
+            since = time.time() - 0.05
+            tk = bench.tk("targets", "add", str(tk_repo), str(files), "--base", str(files))
+            pt = bench.tuf("add", str(pt_repo), str(bench.keydir), str(files))
+            row(f"targets add, {count:,} files", tk, pt, floor(bench, tk_repo, since, base))
+        big = bench.new_repo("snap")
+        bench.tk("delegation", "bins", str(big), "--count", "1024", "--key", "bins")
+        files = make_files(bench.work / "snap-files", args.snapshot_targets)
+        bench.tk("targets", "add", str(big), str(files), "--base", str(files))
+        pt_big = bench.twin(big, "snap-tuf")
+        since = time.time() - 0.05
+        tk = bench.tk("snapshot", str(big))
+        pt = bench.tuf("snapshot", str(pt_big), str(bench.keydir))
+        label = f"snapshot, {args.snapshot_targets:,} targets / 1,024 bins"
+        row(label, tk, pt, floor(bench, big, since, base))
+        since = time.time() - 0.05
+        tk = bench.tk("timestamp", str(big))
+        pt = bench.tuf("timestamp", str(pt_big), str(bench.keydir))
+        row("timestamp, same repository", tk, pt, floor(bench, big, since, base))
+        for count in bin_counts[1:]:
+            repo, twin = bench.work / f"bins-{count}", bench.work / f"bins-{count}-tuf"
+            bench.tk("snapshot", str(repo))
+            bench.tuf("snapshot", str(twin), str(bench.keydir))
+            since = time.time() - 0.05
+            tk = bench.tk("timestamp", str(repo))
+            pt = bench.tuf("timestamp", str(twin), str(bench.keydir))
+            row(f"timestamp, {count:,} bins", tk, pt, floor(bench, repo, since, base))
+        print(f"load average at end {load()}")
 
 
 if __name__ == "__main__":
