@@ -57,7 +57,9 @@ class Bench:
         }
         for name in KEYS:
             self.tk("key", "generate", "--type", "ed25519", "--name", name)
-            self.tk("key", "export", name, "--format", "pkcs8", "-o", str(self.keydir / f"{name}.pem"))
+            self.tk(
+                "key", "export", name, "--format", "pkcs8", "-o", str(self.keydir / f"{name}.pem")
+            )
 
     def tk(self, *argv: str) -> float:
         return self._run([sys.executable, "-m", "trustkeep", *argv])
@@ -83,6 +85,14 @@ class Bench:
         copy = self.work / name
         shutil.copytree(repo, copy)
         return copy
+
+
+def compile_bytecode() -> None:
+    """Byte-compile trustkeep as an installed package is (editable installs may not be)."""
+    import trustkeep
+
+    package = Path(trustkeep.__file__).parent
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True)
 
 
 def startup() -> float:
@@ -134,6 +144,7 @@ def main() -> None:
     bin_counts = [int(b) for b in args.bins.split(",") if b] + ([65536] if args.big else [])
     file_counts = [int(f) for f in args.files.split(",") if f]
     with tempfile.TemporaryDirectory(prefix="tk-repo-bench-") as tmp:
+        compile_bytecode()
         bench = Bench(Path(tmp))
         base = startup()
         print(f"load average at start {load()}; python -c pass: {base:.3f}s")
@@ -142,7 +153,9 @@ def main() -> None:
             tk_repo = bench.new_repo(f"bins-{count}")
             pt_repo = bench.twin(tk_repo, f"bins-{count}-tuf")
             since = time.time() - 0.05
-            tk = bench.tk("delegation", "bins", str(tk_repo), "--count", str(count), "--key", "bins")
+            tk = bench.tk(
+                "delegation", "bins", str(tk_repo), "--count", str(count), "--key", "bins"
+            )
             pt = bench.tuf("bins", str(pt_repo), str(bench.keydir), str(count))
             row(f"delegation bins --count {count:,}", tk, pt, floor(bench, tk_repo, since, base))
         for count in file_counts:

@@ -7,11 +7,20 @@ import io
 import json
 import os
 import stat
+from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from repo_oracle import fetch_target, updater
+from securesystemslib.exceptions import FormatError
+from securesystemslib.formats import encode_canonical
+from securesystemslib.signer import Key, Signature, Signer
 
 from trustkeep.cli._progress import ProgressBar
+from trustkeep.core.canonical import fast_canonical
+from trustkeep.core.tuf_repo.expiry import ExpiryPolicy
+from trustkeep.core.tuf_repo.status import state_checks
 from trustkeep.errors import InputError
 
 
@@ -189,3 +198,63 @@ def test_unknown_delegator_for_bins_is_an_input_error(service, basic_repo, make_
     make_keys("binkey")
     with pytest.raises(InputError, match="not a targets role"):
         service.repo.delegation_bins(repo, count=16, keys=["binkey"], delegator="nope")
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_json_values)
+def test_fast_canonical_json_is_byte_for_byte_securesystemslib(document: object) -> None:
+    """The C-encoder shortcut signs exactly what python-tuf would, or steps aside."""
+    fast = fast_canonical(document)
+    try:
+        slow = encode_canonical(document).encode("utf-8")
+    except (FormatError, UnicodeEncodeError):
+        assert fast is None
+        return
+    assert fast is None or fast == slow
+
+
+def test_fast_canonical_steps_aside_for_escapes_and_floats() -> None:
+    assert (
+        fast_canonical({"b": [1, True, None], "a": "é/x"})
+        == '{"a":"é/x","b":[1,true,null]}'.encode()
+    )
+    for document in ({"x": 1.0}, {"x": 'q"uote'}, {"x": "back\\slash"}, {"x": "line\n"}):
+        assert fast_canonical(document) is None
+
+
+class _BadSigner(Signer):
+    """Returns a signature that does not verify, under the right keyid."""
+
+    def __init__(self, public_key: Key) -> None:
+        self._key = public_key
+
+    @property
+    def public_key(self) -> Key:
+        return self._key
+
+    def sign(self, payload: bytes) -> Signature:
+        return Signature(self._key.keyid, "00" * 64)
+
+    @classmethod
+    def from_priv_key_uri(cls, *args: object, **kwargs: object) -> Signer:  # pragma: no cover
+        raise NotImplementedError
+
+
+def test_a_bad_fresh_signature_is_not_counted(service, basic_repo) -> None:  # type: ignore[no-untyped-def]
+    repo, ids = basic_repo
+    state = service.repo.load(repo)
+    key = state.root.signed.get_key(ids["tgt"])
+    state.touch("targets", datetime.now(UTC), ExpiryPolicy())
+    state.sign_role("targets", [_BadSigner(key)])
+    (check,) = state_checks(state, "targets")
+    assert check.signed == () and check.unsigned == (ids["tgt"],)
+    assert state.trusted_signers("targets") is None

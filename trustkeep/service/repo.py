@@ -98,12 +98,8 @@ class RepoService:
         if not sign:
             return
         for n, role in enumerate(roles, 1):
-            keyids = apply_signatures(state.role(role), pool.signers(self._authorized(state, role)))
+            state.sign_role(role, pool.signers(self._authorized(state, role)))
             self.progress("signing", n, len(roles))
-            if role != "root" and keyids:
-                if not state.proven.issuperset(keyids):  # each key's first signature: verify
-                    state.proven.update(k for c in state_checks(state, role) for k in c.signed)
-                state.fresh[role] = frozenset(k for k in keyids if k in state.proven)
 
     def _commit(
         self,

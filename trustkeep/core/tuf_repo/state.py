@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from securesystemslib.signer import Signer
+from securesystemslib.exceptions import UnverifiedSignatureError
+from securesystemslib.signer import Key, Signature, Signer
 from tuf.api.metadata import (
     TOP_LEVEL_ROLE_NAMES,
     Metadata,
@@ -23,6 +24,7 @@ from tuf.api.metadata import (
 )
 from tuf.api.serialization import SerializationError
 
+from trustkeep.core.canonical import fast_canonical
 from trustkeep.core.rotation import check_root_rotation
 from trustkeep.core.tuf_repo.expiry import ExpiryPolicy
 from trustkeep.errors import InputError
@@ -53,11 +55,11 @@ class RepoState:
     snapshot_bytes: bytes | None = None
     #: files holding fewer signatures than a twin copy of the same metadata (merged on load)
     unsynced: list[str] = field(default_factory=list)
-    #: role -> keyids whose signatures over the role's current content this process made,
-    #: each key's first signature verified (later ones need not be: see ``trusted_signers``)
+    #: role -> keyids whose signatures over the role's current content this process made
+    #: with a proven key (see :meth:`sign_role`, :meth:`trusted_signers`)
     fresh: dict[str, frozenset[str]] = field(default_factory=dict)
-    #: keys whose signatures this process verified at least once
-    proven: set[str] = field(default_factory=set)
+    #: keyid -> the key (as a delegator lists it) a signature of this process verified with
+    proven: dict[str, Key] = field(default_factory=dict)
     #: ``changed`` as a set, and role -> delegator: O(1) lookups in trees of 65,536 bins
     _marked: set[str] = field(default_factory=set, repr=False, compare=False)
     _delegators: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
@@ -176,6 +178,39 @@ class RepoState:
         self.fresh.pop(role, None)
         self.mark(role)
 
+    def sign_role(self, role: str, signers: Sequence[Signer]) -> list[str]:
+        """Add one signature per signer to ``role`` (keeping the others); returns keyids.
+
+        The payload is encoded once. The first signature of each key is verified with the
+        key the delegator lists under that keyid; the role's later status need not verify
+        signatures this process made with proven keys (``trusted_signers``).
+        """
+        md = self.role(role)
+        payload = signed_payload(md, role)
+        delegator = self.delegator_signed(role) if role != "root" else None
+        keyids: list[str] = []
+        for signer in signers:
+            signature = signer.sign(payload)
+            md.signatures[signature.keyid] = signature
+            keyids.append(signature.keyid)
+            if delegator is not None and signature.keyid not in self.proven:
+                self._prove(delegator, signature, payload)
+        if delegator is not None:
+            self.fresh[role] = frozenset(
+                k for k in keyids if self.proven.get(k) == _listed_key(delegator, k)
+            )
+        return keyids
+
+    def _prove(self, delegator: Root | Targets, signature: Signature, payload: bytes) -> None:
+        key = _listed_key(delegator, signature.keyid)
+        if key is None:
+            return
+        try:
+            key.verify_signature(signature, payload)
+        except UnverifiedSignatureError:
+            return
+        self.proven[signature.keyid] = key
+
     def trusted_signers(self, role: str) -> frozenset[str] | None:
         """The keyids of ``role``'s signatures when this process made all of them, over the
         current content, with keys it verified before; else None (verify them)."""
@@ -183,6 +218,13 @@ class RepoState:
         if fresh is None or fresh != set(self.role(role).signatures):
             return None
         return fresh
+
+
+def _listed_key(delegator: Root | Targets, keyid: str) -> Key | None:
+    try:
+        return delegator.get_key(keyid)
+    except ValueError:
+        return None
 
 
 def root_is_verified(root: Metadata[Root], previous: Metadata[Root] | None) -> bool:
@@ -234,6 +276,9 @@ def walk_delegations(state: RepoState) -> Iterator[tuple[str, str]]:
 
 def signed_payload(md: Metadata[Any], role: str) -> bytes:
     """The canonical JSON a signer signs; InputError when ``md`` has none (floats, NaN)."""
+    fast = fast_canonical(md.signed.to_dict())
+    if fast is not None:
+        return fast
     try:
         return md.signed_bytes
     except SerializationError as e:
