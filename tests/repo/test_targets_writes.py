@@ -17,6 +17,7 @@ from securesystemslib.exceptions import FormatError
 from securesystemslib.formats import encode_canonical
 from securesystemslib.signer import Key, Signature, Signer
 
+from trustkeep.adapters import repo_dir
 from trustkeep.cli._progress import ProgressBar
 from trustkeep.core.canonical import fast_canonical
 from trustkeep.core.tuf_repo.expiry import ExpiryPolicy
@@ -258,3 +259,14 @@ def test_a_bad_fresh_signature_is_not_counted(service, basic_repo) -> None:  # t
     (check,) = state_checks(state, "targets")
     assert check.signed == () and check.unsigned == (ids["tgt"],)
     assert state.trusted_signers("targets") is None
+
+
+def test_snapshot_state_without_entries_never_writes_a_targets_role(basic_repo) -> None:  # type: ignore[no-untyped-def]
+    repo, _ = basic_repo
+    state = repo_dir.load_repo(repo, entries=False)
+    assert state.targets.signed.version == 1 and not state.entries_loaded
+    state.mark("targets")
+    before = (repo / "targets.json").read_bytes()
+    with pytest.raises(RuntimeError, match="without their entries"):
+        repo_dir.write_changed(repo, state)
+    assert (repo / "targets.json").read_bytes() == before

@@ -59,13 +59,19 @@ def _short(err: BaseException) -> str:
     return text[:160]
 
 
-def parse_metadata(data: bytes, source: str) -> Metadata[Any]:
-    """Parse TUF metadata or raise InputError naming ``source``."""
-    try:
-        md: Metadata[Any] = Metadata.from_bytes(data)
-    except DeserializationError as e:
-        cause = e.__cause__ if e.__cause__ is not None else e
-        raise InputError(f"{source}: not valid TUF metadata: {_short(cause)}") from e
+def parse_metadata(data: bytes, source: str, *, entries: bool = True) -> Metadata[Any]:
+    """Parse TUF metadata or raise InputError naming ``source``.
+
+    ``entries=False``: targets metadata without its target entries (version, expiry and
+    delegations: what a new snapshot needs), which skips most of the parsing of big roles.
+    """
+    md = _without_entries(data) if not entries else None
+    if md is None:
+        try:
+            md = Metadata.from_bytes(data)
+        except DeserializationError as e:
+            cause = e.__cause__ if e.__cause__ is not None else e
+            raise InputError(f"{source}: not valid TUF metadata: {_short(cause)}") from e
     version = md.signed.version
     if not isinstance(version, int) or isinstance(version, bool):
         raise InputError(f"{source}: not valid TUF metadata: version {version!r} is not an integer")
@@ -83,6 +89,21 @@ def parse_metadata(data: bytes, source: str) -> Metadata[Any]:
                 f"{source}: not valid TUF metadata: role {name!r} lists key {unknown[0][:8]}"
                 " that is not in its 'keys'"
             )
+    return md
+
+
+def _without_entries(data: bytes) -> Metadata[Any] | None:
+    """Targets metadata parsed with an empty ``targets``; None: parse it fully (an error
+    is then reported as the full parser words it)."""
+    try:
+        doc = json.loads(data)
+        signed = doc["signed"]
+        if signed.get("_type") != "targets" or not isinstance(signed.get("targets"), dict):
+            return None
+        signed["targets"] = {}
+        md: Metadata[Any] = Metadata.from_dict(doc)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
     return md
 
 
@@ -211,8 +232,18 @@ def merge_twins(
     return sorted(name for name, keyids in seen.items() if keyids != merged)
 
 
-def _load_merged(path: Path, expected: type[S], role: str, unsynced: list[str]) -> Metadata[Any]:
-    """Read ``path`` and merge in its twins' signatures (see :func:`merge_twins`)."""
+def _load_merged(
+    path: Path, expected: type[S], role: str, unsynced: list[str], *, entries: bool = True
+) -> Metadata[Any]:
+    """Read ``path`` and merge in its twins' signatures (see :func:`merge_twins`).
+
+    Without ``entries`` (see :func:`parse_metadata`) signatures are not merged either.
+    """
+    if not entries:
+        md = parse_metadata(_read_bytes(path), str(path), entries=False)
+        if not isinstance(md.signed, expected):
+            raise InputError(f"{path}: holds {md.signed.type} metadata, expected {expected.type}")
+        return md
     md, data = _read(path, expected)
     unsynced += merge_twins(path.parent, md, role=role, read=path.name, data=data)
     return md
@@ -227,11 +258,13 @@ def _role_path(directory: Path, role: str, version: int | None) -> Path:
     return versioned if versioned.exists() else plain
 
 
-def load_repo(directory: Path) -> RepoState:
+def load_repo(directory: Path, *, entries: bool = True) -> RepoState:
     """Load root (and root N-1 when present), the top-level roles and the delegation tree.
 
     Unversioned file names are read first; repositories that publish only
     consistent-snapshot names (``N.root.json``, ``V.targets.json``) load too.
+    ``entries=False``: targets roles without their target entries, for a new snapshot
+    only (such a state refuses to write any targets role).
     """
     if not directory.is_dir():
         raise InputError(f"{directory}: no such repository directory")
@@ -253,18 +286,19 @@ def load_repo(directory: Path) -> RepoState:
     state = RepoState(
         root=root,
         previous_root=previous,
-        targets=_load_merged(targets_path, Targets, "targets", unsynced),
+        targets=_load_merged(targets_path, Targets, "targets", unsynced, entries=entries),
         snapshot=snapshot,
         timestamp=timestamp,
         snapshot_bytes=snapshot_bytes,
         unsynced=unsynced,
+        entries_loaded=entries,
     )
     for _parent, child in walk_delegations(state):
         if child in state.delegated or child in state.missing:
             continue
         path = _role_path(directory, child, recorded(child))
         if path.is_file():
-            state.delegated[child] = _load_merged(path, Targets, child, unsynced)
+            state.delegated[child] = _load_merged(path, Targets, child, unsynced, entries=entries)
         else:
             state.missing.append(child)
     return state
@@ -355,6 +389,8 @@ def write_changed(
         return _ORDER.get(role, 1), -depth.get(role, 0)
 
     ordered = sorted(state.changed, key=lambda r: (*level(r), r))
+    if not state.entries_loaded and any(_ORDER.get(r) is None for r in ordered):
+        raise RuntimeError("targets roles loaded without their entries cannot be written")
     with AtomicWriter(directory) as writer:
         for n, role in enumerate(ordered, 1):
             if n > 1 and level(role) != level(ordered[n - 2]):

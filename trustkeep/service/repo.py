@@ -417,7 +417,7 @@ class RepoService:
     def snapshot(
         self, directory: Path, *, expires: str | None = None, now: datetime | None = None
     ) -> WriteResult:
-        state = self.load(directory)
+        state = repo_dir.load_repo(directory, entries=False)  # versions, not target entries
         online.update_snapshot(state, now=_now(now), policy=ExpiryPolicy.parse(expires))
         return self._commit(directory, state)
 

@@ -55,6 +55,8 @@ class RepoState:
     snapshot_bytes: bytes | None = None
     #: files holding fewer signatures than a twin copy of the same metadata (merged on load)
     unsynced: list[str] = field(default_factory=list)
+    #: False: targets roles were loaded without their target entries (a new snapshot only)
+    entries_loaded: bool = True
     #: role -> keyids whose signatures over the role's current content this process made
     #: with a proven key (see :meth:`sign_role`, :meth:`trusted_signers`)
     fresh: dict[str, frozenset[str]] = field(default_factory=dict)
