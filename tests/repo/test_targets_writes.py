@@ -8,6 +8,7 @@ import json
 import os
 import stat
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -18,11 +19,12 @@ from securesystemslib.formats import encode_canonical
 from securesystemslib.signer import Key, Signature, Signer
 
 from trustkeep.adapters import repo_dir
+from trustkeep.adapters.atomic import AtomicWriter
 from trustkeep.cli._progress import ProgressBar
 from trustkeep.core.canonical import fast_canonical
 from trustkeep.core.tuf_repo.expiry import ExpiryPolicy
 from trustkeep.core.tuf_repo.status import state_checks
-from trustkeep.errors import InputError
+from trustkeep.errors import InputError, StorageError
 
 
 def _count_fsyncs(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
@@ -270,3 +272,21 @@ def test_snapshot_state_without_entries_never_writes_a_targets_role(basic_repo) 
     with pytest.raises(RuntimeError, match="without their entries"):
         repo_dir.write_changed(repo, state)
     assert (repo / "targets.json").read_bytes() == before
+
+
+def test_atomic_writer_drops_unrenamed_files_when_the_command_fails(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="stop"), AtomicWriter(tmp_path) as writer:
+        for n in range(50):
+            writer.write(tmp_path / f"{n}.json", b"data")
+        raise InputError("stop")
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []
+
+
+def test_atomic_writer_reports_the_file_it_could_not_write(tmp_path: Path) -> None:
+    (tmp_path / "b.json").mkdir()
+    with pytest.raises(StorageError, match=r"b\.json: cannot write"), AtomicWriter(tmp_path) as w:
+        for name in ("a.json", "b.json", "c.json"):
+            w.write(tmp_path / name, name.encode())
+    assert (tmp_path / "a.json").read_bytes() == b"a.json"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert (tmp_path / "b.json").is_dir()
