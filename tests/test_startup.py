@@ -77,6 +77,8 @@ def test_verify_imports_no_signer_or_writer(tmp_path: Path) -> None:
     assert code == 0, out
     assert "VALID" in out
     assert _loaded(modules, HEAVY) == []
+    # a TUF repository needs neither certificates (Notary, pins) nor archives
+    assert _loaded(modules, ("cryptography.x509", "tarfile", "trustkeep.core.pinning")) == []
     # the one command module it needs, and not the others
     assert "trustkeep.cli.verify" in modules
     assert "trustkeep.cli.key" not in modules

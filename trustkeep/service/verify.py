@@ -8,17 +8,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Literal
-
-from cryptography import x509
+from typing import TYPE_CHECKING, Literal
 
 from trustkeep.adapters.metadata_source import read_input_file, read_metadata
 from trustkeep.adapters.process_pool import parallel_map
-from trustkeep.core.pinning import PinDecision, check_root, decide, parse_pins
 from trustkeep.core.verify import MetadataBundle, Report, detect_format, require_valid
-from trustkeep.core.verify.notary import PinAnchor, verify_notary
 from trustkeep.core.verify.tuf import verify_tuf
 from trustkeep.errors import InputError
+
+if TYPE_CHECKING:  # Notary and pins need x509, which costs start-up time: imported on use
+    from cryptography import x509
+
+    from trustkeep.core.pinning import PinDecision
+    from trustkeep.core.verify.notary import PinAnchor
 
 __all__ = ["VerifyRequest", "VerifyResult", "VerifyService", "parse_reference_time"]
 
@@ -101,6 +103,8 @@ class VerifyService:
                 mapper=partial(parallel_map, max_workers=request.jobs),
             )
         else:
+            from trustkeep.core.verify.notary import verify_notary
+
             gun = request.gun or bundle.gun
             pins = self._pin_anchor(request.pins, gun, at) if request.pins else None
             report = verify_notary(
@@ -123,9 +127,14 @@ class VerifyService:
         """Verify metadata already in memory from its own first root (for other services)."""
         if detect_format(bundle) == "tuf":
             return verify_tuf(bundle, at=at)
+        from trustkeep.core.verify.notary import verify_notary
+
         return verify_notary(bundle, at=at)
 
     def _pin_anchor(self, path: Path, gun: str | None, at: datetime) -> PinAnchor:
+        from trustkeep.core.pinning import check_root, decide, parse_pins
+        from trustkeep.core.verify.notary import PinAnchor
+
         if not gun:
             raise InputError(
                 "--pins needs --gun GUN (the repository name the pins are looked up for)"
