@@ -439,23 +439,25 @@ def write_changed(
     return written
 
 
-def hash_file(path: Path) -> tuple[int, dict[str, str]]:
+def hash_file(path: str | Path) -> tuple[int, dict[str, str]]:
     """Length and sha256 / sha512 of a target file, read in chunks."""
     sha256, sha512 = hashlib.sha256(), hashlib.sha512()
     length = 0
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer; regular files ignore it
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        with os.fdopen(fd, "rb") as f:
+        try:
             mode = os.fstat(fd).st_mode
             if stat.S_ISDIR(mode):
                 raise InputError(f"{path}: is a directory; give target files")
             if not stat.S_ISREG(mode):
                 raise InputError(f"{path}: not a regular file; give target files")
-            while chunk := f.read(1 << 20):
+            while chunk := os.read(fd, 1 << 20):
                 sha256.update(chunk)
                 sha512.update(chunk)
                 length += len(chunk)
+        finally:
+            os.close(fd)
     except FileNotFoundError as e:
         raise InputError(f"{path}: no such target file") from e
     except IsADirectoryError as e:

@@ -29,9 +29,9 @@ _CHUNK = 1 << 20
 
 @dataclass(frozen=True)
 class LocalTarget:
-    """A file to add, and its target path (relative to the base, ``/`` separators)."""
+    """A file to add (as given or found), and its target path (relative to the base)."""
 
-    file: Path
+    file: str
     path: str
 
 
@@ -110,9 +110,9 @@ def collect(
         if os.path.isdir(full):
             for found, link in _walk(full, skip):
                 real = resolver.real(found) if link else found
-                out.append(LocalTarget(Path(found), _relative(real, root, found)))
+                out.append(LocalTarget(found, _relative(real, root, found)))
         else:
-            out.append(LocalTarget(Path(text), _relative(full, root, text)))
+            out.append(LocalTarget(text, _relative(full, root, text)))
     return out
 
 
@@ -121,7 +121,7 @@ def _hashed_name(target_path: str, sha256: str) -> str:
     return f"{head}/{sha256}.{name}" if head else f"{sha256}.{name}"
 
 
-def _copy_chunks(source: Path, sha256: str) -> Iterator[bytes]:
+def _copy_chunks(source: str, sha256: str) -> Iterator[bytes]:
     """The bytes of ``source``, refusing them if they no longer hash to ``sha256``."""
     digest = hashlib.sha256()
     try:
@@ -154,7 +154,7 @@ def write_hashed_copies(
     Content-addressed: a copy already there with the right length is kept. Each copy
     is atomic (fsync before the rename); each directory is synced once.
     """
-    by_dir: dict[Path, list[tuple[Path, Path, int, str]]] = {}
+    by_dir: dict[Path, list[tuple[Path, str, int, str]]] = {}
     for target, length, sha256 in files:
         dest = targets_dir / _hashed_name(target.path, sha256)
         by_dir.setdefault(dest.parent, []).append((dest, target.file, length, sha256))

@@ -32,6 +32,8 @@ __all__ = [
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _BAD_SEGMENT_RE = re.compile(r"(^|/)\.{0,2}(/|$)")
+#: printable ASCII without a backslash or a leading "/": only the segment rule is left
+_PLAIN_RE = re.compile(r"[\x21-\x5b\x5d-\x7e][\x20-\x5b\x5d-\x7e]*")
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ class TargetEntry:
 
 def validate_target_path(path: str) -> str:
     """A target path is a relative URL path: no empty, ``.`` or ``..`` segment, no ``\\``."""
+    if _PLAIN_RE.fullmatch(path) and not _BAD_SEGMENT_RE.search(path):
+        return path  # the common case, in one pass
     if not path or path.startswith("/") or "\\" in path:
         raise InputError(f"target path {path!r} must be relative and use '/' separators")
     if _CONTROL_RE.search(path):
@@ -70,9 +74,10 @@ def target_file(path: str, data: bytes) -> TargetFile:
 def new_target(
     path: str, length: int, hashes: Mapping[str, str], custom: Mapping[str, Any] | None = None
 ) -> TargetFile:
-    """The entry for target ``path``; ``custom`` becomes its ``custom`` object."""
+    """The entry for target ``path`` (checked by :func:`add_targets`); ``custom`` becomes
+    its ``custom`` object."""
     extra = {"custom": dict(custom)} if custom is not None else {}
-    return TargetFile(length, dict(hashes), validate_target_path(path), unrecognized_fields=extra)
+    return TargetFile(length, dict(hashes), path, unrecognized_fields=extra)
 
 
 def _no_float(text: str) -> Any:
