@@ -32,7 +32,7 @@ __all__ = [
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _BAD_SEGMENT_RE = re.compile(r"(^|/)\.{0,2}(/|$)")
-#: printable ASCII without a backslash or a leading "/": only the segment rule is left
+#: printable ASCII, no backslash, no leading space: then only the segment rule is left
 _PLAIN_RE = re.compile(r"[\x21-\x5b\x5d-\x7e][\x20-\x5b\x5d-\x7e]*")
 
 
