@@ -22,6 +22,7 @@ from trustkeep.adapters import repo_dir
 from trustkeep.adapters.atomic import AtomicWriter
 from trustkeep.cli._progress import ProgressBar
 from trustkeep.core.canonical import fast_canonical
+from trustkeep.core.progress import report_every
 from trustkeep.core.tuf_repo.expiry import ExpiryPolicy
 from trustkeep.core.tuf_repo.status import state_checks
 from trustkeep.errors import InputError, StorageError
@@ -133,10 +134,15 @@ def test_bins_report_progress_to_the_service_callback(service, basic_repo, make_
     seen: list[tuple[str, int, int]] = []
     service.progress = lambda task, done, total: seen.append((task, done, total))
     service.repo.delegation_bins(repo, count=16, keys=["binkey"])
-    signing = [s for s in seen if s[0] == "signing"]
-    writing = [s for s in seen if s[0] == "writing"]
-    assert [d for _, d, _ in signing] == list(range(1, 18)) and signing[-1][2] == 17
-    assert [d for _, d, _ in writing] == list(range(1, 18)) and writing[-1][2] == 17
+    assert [s for s in seen if s[0] == "signing"] == [("signing", 17, 17)]  # 16 bins + targets
+    assert [s for s in seen if s[0] == "writing"] == [("writing", 17, 17)]
+
+
+def test_long_loops_report_every_step_of_256_and_the_end() -> None:
+    seen: list[int] = []
+    for done in range(1, 1001):
+        report_every(lambda _task, d, _total: seen.append(d), "hashing targets", done, 1000)
+    assert seen == [256, 512, 768, 1000]
 
 
 def test_targets_add_reports_hashing(service, basic_repo, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -21,6 +21,7 @@ from tuf.api.serialization import DeserializationError, SerializationError
 from tuf.api.serialization.json import JSONSerializer
 
 from trustkeep.adapters.atomic import AtomicWriter, atomic_write
+from trustkeep.core.progress import Progress, no_progress, report_every
 from trustkeep.core.progress import Progress, no_progress
 from trustkeep.core.rolenames import role_filename, versioned_root_version
 from trustkeep.core.tuf_repo.online import recorded_snapshot_version
@@ -44,6 +45,7 @@ __all__ = [
 ]
 
 MAX_METADATA_BYTES = 256 * 1024 * 1024
+_CHUNK = 1 << 20
 _SERIALIZER = JSONSerializer(compact=False)
 S = TypeVar("S", bound=Signed)
 _SURROGATE = re.compile("[\ud800-\udfff]")  # from JSON "\\udXXX" escapes
@@ -51,6 +53,8 @@ _SURROGATE = re.compile("[\ud800-\udfff]")  # from JSON "\\udXXX" escapes
 
 #: the table of each role that grows with the repository: one line per entry
 _TABLES = {"targets": "targets", "snapshot": "meta"}
+_ENTRY_ENCODER = json.JSONEncoder(sort_keys=True)  # one line: ", " and ": " separators
+_encode_string = json.encoder.encode_basestring_ascii
 
 
 def serialize(md: Metadata[Any]) -> bytes:
@@ -79,9 +83,9 @@ def _serialize_tables(md: Metadata[Any]) -> bytes | None:
     marker = f'\n  "{key}": {{}}'
     if text.count(marker) != 1:
         return None
+    encode = _ENTRY_ENCODER.encode
     rows = ",\n".join(
-        f"   {json.dumps(name)}: {json.dumps(entry, sort_keys=True)}"
-        for name, entry in sorted(table.items())
+        f"   {_encode_string(name)}: {encode(entry)}" for name, entry in sorted(table.items())
     )
     return text.replace(marker, f'\n  "{key}": {{\n{rows}\n  }}').encode("utf-8")
 
@@ -434,7 +438,7 @@ def write_changed(
                 path = _inside(directory, name)
                 writer.write(path, data)
                 written.append(path)
-            progress("writing", n, len(ordered))
+            report_every(progress, "writing", n, len(ordered))
     state.changed.clear()
     return written
 
@@ -452,10 +456,12 @@ def hash_file(path: str | Path) -> tuple[int, dict[str, str]]:
                 raise InputError(f"{path}: is a directory; give target files")
             if not stat.S_ISREG(mode):
                 raise InputError(f"{path}: not a regular file; give target files")
-            while chunk := os.read(fd, 1 << 20):
+            while chunk := os.read(fd, _CHUNK):
                 sha256.update(chunk)
                 sha512.update(chunk)
                 length += len(chunk)
+                if len(chunk) < _CHUNK:  # a short read of a regular file: its end
+                    break
         finally:
             os.close(fd)
     except FileNotFoundError as e:

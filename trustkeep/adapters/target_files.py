@@ -13,11 +13,11 @@ import os
 import re
 import stat
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from trustkeep.adapters.atomic import AtomicWriter
-from trustkeep.core.progress import Progress, no_progress
+from trustkeep.core.progress import Progress, no_progress, report_every
 from trustkeep.errors import InputError, StorageError
 
 __all__ = ["LocalTarget", "collect", "default_targets_dir", "write_hashed_copies"]
@@ -27,8 +27,7 @@ HASHED_NAME = re.compile(r"^[0-9a-f]{64}\.")
 _CHUNK = 1 << 20
 
 
-@dataclass(frozen=True)
-class LocalTarget:
+class LocalTarget(NamedTuple):
     """A file to add (as given or found), and its target path (relative to the base)."""
 
     file: str
@@ -60,11 +59,12 @@ class _Resolver:
             raise InputError(f"{path}: cannot resolve the path (a symbolic link loop?)") from e
 
 
-def _relative(full: str, root: str, shown: str) -> str:
-    prefix = root if root.endswith(os.sep) else root + os.sep
+def _relative(full: str, prefix: str, shown: str) -> str:
+    """``full`` relative to the base (``prefix``: the base and a separator)."""
     if not full.startswith(prefix):
-        raise InputError(f"{shown}: outside the target base {root} (see --base)")
-    return full[len(prefix) :].replace(os.sep, "/")
+        raise InputError(f"{shown}: outside the target base {prefix[:-1] or '/'} (see --base)")
+    rel = full[len(prefix) :]
+    return rel if os.sep == "/" else rel.replace(os.sep, "/")
 
 
 def _walk(top: str, skip_hashed_under: str | None) -> Iterator[tuple[str, bool]]:
@@ -102,6 +102,7 @@ def collect(
     """
     resolver = _Resolver()
     root = os.path.realpath(base)
+    prefix = root if root.endswith(os.sep) else root + os.sep
     skip = os.path.realpath(targets_dir) if targets_dir is not None else None
     out: list[LocalTarget] = []
     for given in inputs:
@@ -110,9 +111,9 @@ def collect(
         if os.path.isdir(full):
             for found, link in _walk(full, skip):
                 real = resolver.real(found) if link else found
-                out.append(LocalTarget(found, _relative(real, root, found)))
+                out.append(LocalTarget(found, _relative(real, prefix, found)))
         else:
-            out.append(LocalTarget(text, _relative(full, root, text)))
+            out.append(LocalTarget(text, _relative(full, prefix, text)))
     return out
 
 
@@ -171,5 +172,5 @@ def write_hashed_copies(
                     writer.write_chunks(dest, _copy_chunks(source, sha256))
                     written.append(dest)
                 done += 1
-                progress("copying targets", done, len(files))
+                report_every(progress, "copying targets", done, len(files))
     return written

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Protocol
 
-__all__ = ["Progress", "no_progress"]
+__all__ = ["Progress", "no_progress", "report_every"]
+
+#: long loops report every this many steps (and at the end), not at every step
+STEP = 256
 
 
 class Progress(Protocol):
@@ -18,3 +21,9 @@ class Progress(Protocol):
 
 def no_progress(task: str, done: int, total: int) -> None:
     """The default: report nothing."""
+
+
+def report_every(progress: Progress, task: str, done: int, total: int) -> None:
+    """Report step ``done`` of ``total`` when it is a multiple of :data:`STEP` or the last."""
+    if done % STEP == 0 or done >= total:
+        progress(task, done, total)

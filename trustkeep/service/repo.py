@@ -19,7 +19,7 @@ from tuf.api.metadata import TOP_LEVEL_ROLE_NAMES, Root
 
 from trustkeep.adapters import repo_dir, target_files
 from trustkeep.adapters.atomic import atomic_write
-from trustkeep.core.progress import Progress, no_progress
+from trustkeep.core.progress import Progress, no_progress, report_every
 from trustkeep.core.tuf_repo import delegation as deleg
 from trustkeep.core.tuf_repo import online, rootops, targetsops
 from trustkeep.core.tuf_repo.expiry import ExpiryPolicy
@@ -99,7 +99,7 @@ class RepoService:
             return
         for n, role in enumerate(roles, 1):
             state.sign_role(role, pool.signers(self._authorized(state, role)))
-            self.progress("signing", n, len(roles))
+            report_every(self.progress, "signing", n, len(roles))
 
     def _commit(
         self,
@@ -388,7 +388,7 @@ class RepoService:
         for n, target in enumerate(local, 1):
             length, hashes = repo_dir.hash_file(target.file)
             out.append((target, length, hashes))
-            self.progress("hashing targets", n, len(local))
+            report_every(self.progress, "hashing targets", n, len(local))
         return out
 
     def targets_remove(
