@@ -22,7 +22,6 @@ from tuf.api.serialization.json import JSONSerializer
 
 from trustkeep.adapters.atomic import AtomicWriter, atomic_write
 from trustkeep.core.progress import Progress, no_progress, report_every
-from trustkeep.core.progress import Progress, no_progress
 from trustkeep.core.rolenames import role_filename, versioned_root_version
 from trustkeep.core.tuf_repo.online import recorded_snapshot_version
 from trustkeep.core.tuf_repo.state import RepoState, walk_delegations
