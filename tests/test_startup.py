@@ -19,10 +19,10 @@ from trustkeep.cli import _COMMAND_MODULES, cli
 ROOT = Path(__file__).resolve().parent.parent
 VALID_TUF = ROOT / "fixtures" / "tuf" / "valid"
 
-#: never needed to print help or to verify offline
+#: never needed to print help or to verify offline (verification uses securesystemslib's
+#: keys, whose package loads without its PKCS#11 backend: trustkeep.core.sslib_signer)
 HEAVY = (
     "tuf",
-    "securesystemslib.signer",
     "pkcs11",
     "asn1crypto",
     "keyring",
@@ -34,6 +34,18 @@ HEAVY = (
 )
 #: --help also needs none of the crypto or the services
 HEAVY_FOR_HELP = (*HEAVY, "cryptography", "securesystemslib", "trustkeep.service")
+
+_HSM_AFTER_VERIFY = """
+import sys
+from trustkeep.core.sslib_signer import signer_api
+api = signer_api()
+assert "pkcs11" not in sys.modules
+held = api.HSMSigner.from_priv_key_uri.__func__.__globals__
+assert held["PKCS11_IMPORT_ERROR"] is not None
+import trustkeep.adapters.pkcs11
+assert held["PKCS11_IMPORT_ERROR"] is None and held["pkcs11"] is sys.modules["pkcs11"]
+print("ok")
+"""
 
 _PROBE = """
 import json, sys
@@ -118,3 +130,11 @@ def test_unknown_command_is_a_usage_error(run_cli) -> None:  # type: ignore[no-u
     code, _out, err = run_cli("no-such-command")
     assert code == 2
     assert "No such command" in err
+
+
+def test_the_pkcs11_backend_loads_when_a_token_is_used_after_a_verification() -> None:
+    """Held back for verification, the HSM backend works once the PKCS#11 adapter loads."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _HSM_AFTER_VERIFY], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
