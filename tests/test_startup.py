@@ -89,8 +89,8 @@ def test_verify_imports_no_signer_or_writer(tmp_path: Path) -> None:
     assert code == 0, out
     assert "VALID" in out
     assert _loaded(modules, HEAVY) == []
-    # a TUF repository needs neither certificates (Notary, pins) nor archives
-    assert _loaded(modules, ("cryptography.x509", "tarfile", "trustkeep.core.pinning")) == []
+    # a TUF repository needs no certificates (Notary, pins)
+    assert _loaded(modules, ("cryptography.x509", "trustkeep.core.pinning")) == []
     assert "multiprocessing" not in modules  # a small repository: no process pool
     # the one command module it needs, and not the others
     assert "trustkeep.cli.verify" in modules
