@@ -1,206 +1,254 @@
-"""Benchmark: 100,000 targets in 1,024 succinct hash bins (TAP 15), ed25519.
+"""Benchmark: trustkeep's write commands against python-tuf doing the same work (one run).
 
-Times, side by side in the same run:
+Every figure is a whole process, from one run on this machine: wall time, and in
+parentheses CPU time (user + system; steadier than wall time when the machine is busy,
+but blind to the waits for fsync):
 
-* trustkeep: core operations (``add_bins``, ``add_targets`` through the delegation tree,
-  ``update_snapshot`` / ``update_timestamp``, signing) and the atomic directory writer;
-  then loading the directory back and computing ``status`` (every signature verified).
-* plain python-tuf: the same repository built directly with ``tuf.api.metadata``.
+* trustkeep — the CLI command itself (``delegation bins``, ``targets add``, ``snapshot``,
+  ``timestamp``), start-up, key unlock, atomic writes and all;
+* python-tuf — ``_tuf_worker.py``: plain ``tuf.api.metadata`` doing the same change on a
+  copy of the same repository, with the same keys (exported PKCS#8, same KDF);
+* floor — start an interpreter, unlock one key, then one ed25519 signature and one
+  fsynced write per file the command wrote, over the bytes trustkeep wrote (16 writes
+  in flight, as trustkeep's writer; python-tuf writes one file after the other).
 
-Target file entries (length + sha256) are prepared before the clock starts, for both.
-Run: ``.venv/bin/python benchmarks/repo_bench.py [--targets N] [--bins N]``.
+Each round starts both from fresh copies of one repository built by trustkeep, in
+alternating order; the best of ``--repeat`` rounds is shown. Bins are succinct
+(TAP 15), ed25519. The load average is printed beside the figures: other work on the
+machine slows every column alike. Run:
+
+    .venv/bin/python benchmarks/repo_bench.py [--bins 1024,16384] [--files 10000,100000]
+        [--snapshot-targets 100000] [--repeat 3] [--big]   # --big adds 65,536 bins
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
+import os
+import resource
+import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
 
-from _repo_builder import hashed_meta, new_root, signed_bytes, succinct_bins
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from securesystemslib.signer import CryptoSigner
-from tuf.api.metadata import Metadata, MetaFile, Root, Snapshot, TargetFile, Targets, Timestamp
-from tuf.api.serialization.json import JSONSerializer
 
-from trustkeep.adapters import repo_dir
-from trustkeep.core.rolenames import role_filename
-from trustkeep.core.tuf_repo import delegation, online, rootops, targetsops
-from trustkeep.core.tuf_repo.expiry import ExpiryPolicy
-from trustkeep.core.tuf_repo.state import RepoState, apply_signatures
-from trustkeep.core.tuf_repo.status import repo_status
-
-T = TypeVar("T")
-NOW = datetime.now(UTC).replace(microsecond=0)
+HERE = Path(__file__).resolve().parent
+WORKER = HERE / "_tuf_worker.py"
+PASSPHRASE = "benchmark-passphrase"
+KEYS = ("root", "targets", "online", "bins")
 
 
-def timed(label: str, results: dict[str, float], fn: Callable[[], T]) -> T:
+def load() -> str:
+    return os.getloadavg().__repr__()
+
+
+class Bench:
+    """A home with the four keys, their PKCS#8 exports, and the commands to time."""
+
+    def __init__(self, work: Path) -> None:
+        self.work = work
+        self.home = work / "home"
+        self.keydir = work / "pem"
+        self.keydir.mkdir(parents=True)
+        self.cpu = 0.0
+        self.env = {
+            **os.environ,
+            "TRUSTKEEP_HOME": str(self.home),
+            "TRUSTKEEP_PASSPHRASE": PASSPHRASE,
+            "TRUSTKEEP_NEW_PASSPHRASE": PASSPHRASE,
+        }
+        for name in KEYS:
+            self.tk("key", "generate", "--type", "ed25519", "--name", name)
+            self.tk(
+                "key", "export", name, "--format", "pkcs8", "-o", str(self.keydir / f"{name}.pem")
+            )
+
+    def tk(self, *argv: str) -> float:
+        return self._run([sys.executable, "-m", "trustkeep", *argv])
+
+    def tuf(self, *argv: str) -> float:
+        return self._run([sys.executable, str(WORKER), *argv])
+
+    def _run(self, argv: list[str]) -> float:
+        """Wall time of the process; its CPU time (user + system) goes to ``self.cpu``."""
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        proc = subprocess.run(argv, env=self.env, capture_output=True, text=True, check=False)
+        elapsed = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        if proc.returncode != 0:
+            raise SystemExit(f"{' '.join(argv[:4])}...: exit {proc.returncode}\n{proc.stderr}")
+        return elapsed
+
+    def new_repo(self, name: str) -> Path:
+        repo = self.work / name
+        self.tk("repo", "init", str(repo), "--root-key", "root", "--targets-key", "targets",
+                "--snapshot-key", "online", "--timestamp-key", "online")  # fmt: skip
+        return repo
+
+    def twin(self, repo: Path, name: str) -> Path:
+        copy = self.work / name
+        shutil.copytree(repo, copy)
+        return copy
+
+
+def compile_bytecode() -> None:
+    """Byte-compile trustkeep as an installed package is (editable installs may not be)."""
+    import trustkeep
+
+    package = Path(trustkeep.__file__).parent
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True)
+
+
+def startup() -> float:
     start = time.perf_counter()
-    value = fn()
-    results[label] = time.perf_counter() - start
-    return value
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+    return time.perf_counter() - start
 
 
-def make_targets(count: int) -> list[TargetFile]:
-    out = []
-    for n in range(count):
-        data = f"content of artifact {n}\n".encode()
-        out.append(
-            TargetFile(
-                len(data),
-                {"sha256": hashlib.sha256(data).hexdigest()},
-                f"releases/v{n % 97}/artifact-{n}.tar.gz",
-            )
-        )
-    return out
+def floor(bench: Bench, repo: Path, since: float, base: float) -> float:
+    """Interpreter start + one unlock + one signature and one fsynced write per file changed
+    since ``since`` (over the bytes trustkeep wrote; the writes 16 at a time, as trustkeep's)."""
+    changed = [p for p in repo.iterdir() if p.stat().st_mtime >= since and p.is_file()]
+    datas = [p.read_bytes() for p in changed]
+    out = bench.work / f"floor-{time.monotonic_ns()}"
+    out.mkdir()
+
+    def write(item: tuple[int, bytes]) -> None:
+        fd = os.open(out / f"{item[0]}.json", os.O_WRONLY | os.O_CREAT, 0o644)
+        os.write(fd, item[1])
+        os.fsync(fd)
+        os.close(fd)
+
+    start = time.perf_counter()
+    pem = (bench.keydir / "bins.pem").read_bytes()
+    key = CryptoSigner(load_pem_private_key(pem, PASSPHRASE.encode()))  # type: ignore[arg-type]
+    for data in datas:
+        key.sign(data)
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(write, enumerate(datas)))
+    elapsed = time.perf_counter() - start + base
+    shutil.rmtree(out)
+    return elapsed
 
 
-def trustkeep_run(tfs: list[TargetFile], bins: int, out: Path) -> dict[str, float]:
-    r: dict[str, float] = {}
-    root_key, targets_key, online_key, bin_key = (CryptoSigner.generate_ed25519() for _ in range(4))
-    policy = ExpiryPolicy()
-    state = rootops.new_repository(
-        keys={
-            "root": [root_key.public_key],
-            "targets": [targets_key.public_key],
-            "snapshot": [online_key.public_key],
-            "timestamp": [online_key.public_key],
-        },
-        thresholds={},
-        now=NOW,
-        policy=policy,
-        consistent_snapshot=False,
+Times = tuple[float, float]  # (wall, cpu)
+
+
+def row(label: str, tk: Times, pt: Times, fl: float) -> None:
+    print(
+        f"{label:<38} {tk[0]:>7.2f}s ({tk[1]:>5.2f}) {pt[0]:>7.2f}s ({pt[1]:>5.2f}) "
+        f"{fl:>7.2f}s {tk[0] / pt[0]:>6.2f}x {tk[1] / pt[1]:>6.2f}x",
+        flush=True,
     )
-    signers = {k.public_key.keyid: k for k in (root_key, targets_key, online_key, bin_key)}
-
-    def setup() -> None:
-        delegation.add_bins(
-            state, delegator="targets", count=bins, keys=[bin_key.public_key], threshold=1,
-            name_prefix="bins", style="succinct", now=NOW, policy=policy,
-        )  # fmt: skip
-
-    timed("delegate to bins", r, setup)
-    state.changed.clear()
-
-    def add() -> None:
-        targetsops.add_targets(state, tfs, role=None, now=NOW, policy=policy)
-
-    timed("add targets", r, add)
-
-    def sign_and_write() -> None:
-        online.update_snapshot(state, now=NOW, policy=policy)
-        for role in state.all_roles():
-            if role == "timestamp":
-                continue
-            delegator = state.delegator_of(role) if role != "root" else "root"
-            parent = (
-                state.root.signed if delegator == "root" else state.targets_role(delegator).signed
-            )
-            keyids = parent.get_delegated_role(role).keyids
-            apply_signatures(state.role(role), [signers[k] for k in keyids])
-            state.mark(role)
-        snap = repo_dir.serialize(state.snapshot)
-        online.update_timestamp(state, snap, now=NOW, policy=policy)
-        apply_signatures(state.timestamp, [online_key])
-        out.mkdir(parents=True, exist_ok=True)
-        repo_dir.write_changed(out, state)
-
-    timed("sign everything + write", r, sign_and_write)
-    loaded: list[RepoState] = []
-    timed("load directory", r, lambda: loaded.append(repo_dir.load_repo(out)))
-    st = timed("status (verify all)", r, lambda: repo_status(loaded[0], now=NOW))
-    assert st.ok, st.problems or [p for x in st.roles for p in x.problems][:3]
-    assert len(st.roles) == bins + 4
-    r["metadata MB"] = sum(p.stat().st_size for p in out.iterdir()) / 1e6
-    return r
 
 
-def python_tuf_run(tfs: list[TargetFile], bins: int, out: Path) -> dict[str, float]:
-    r: dict[str, float] = {}
-    keys = [CryptoSigner.generate_ed25519() for _ in range(4)]
-    root_key, targets_key, online_key, bin_key = keys
-    expires = NOW + timedelta(days=30)
-    roots: dict[str, Metadata[Any]] = {}
-    bin_md: dict[str, Metadata[Targets]] = {}
+def measure(
+    bench: Bench,
+    label: str,
+    source: Path,
+    tk_argv: Callable[[Path], list[str]],
+    pt_argv: Callable[[Path], list[str]],
+    repeat: int,
+    base: float,
+) -> None:
+    """Best of ``repeat`` rounds, each on fresh copies of ``source``, the order alternating."""
+    tk_times: list[Times] = []
+    pt_times: list[Times] = []
+    floors = []
+    for n in range(repeat):
+        tk_repo = bench.twin(source, f"{source.name}-tk-{n}")
+        pt_repo = bench.twin(source, f"{source.name}-pt-{n}")
+        since = time.time() - 0.05
+        if n % 2:
+            pt_times.append((bench.tuf(*pt_argv(pt_repo)), bench.cpu))
+        tk_times.append((bench.tk(*tk_argv(tk_repo)), bench.cpu))
+        if not n % 2:
+            pt_times.append((bench.tuf(*pt_argv(pt_repo)), bench.cpu))
+        floors.append(floor(bench, tk_repo, since, base))
+        shutil.rmtree(tk_repo)
+        shutil.rmtree(pt_repo)
+    row(label, min(tk_times), min(pt_times), min(floors))
 
-    def setup() -> None:
-        root = new_root(
-            {"root": root_key, "targets": targets_key,
-             "snapshot": online_key, "timestamp": online_key},
-            expires, consistent=False,
-        )  # fmt: skip
-        roots["root"] = Metadata(root)
-        top, _, empty_bins = succinct_bins(bin_key, bins.bit_length() - 1, "bins", expires)
-        roots["targets"] = Metadata(top)
-        for name, signed in empty_bins.items():
-            bin_md[name] = Metadata(signed)
 
-    timed("delegate to bins", r, setup)
-    succinct = roots["targets"].signed.delegations.succinct_roles
-
-    def add() -> None:
-        for tf in tfs:
-            bin_md[succinct.get_role_for_target(tf.path)].signed.targets[tf.path] = tf
-
-    timed("add targets", r, add)
-
-    def sign_and_write() -> None:
-        out.mkdir(parents=True, exist_ok=True)
-        serializer = JSONSerializer(compact=False)
-        meta = {"targets.json": MetaFile(1)}
-        roots["root"].sign(root_key)
-        roots["root"].to_file(str(out / "1.root.json"), serializer)
-        roots["root"].to_file(str(out / "root.json"), serializer)
-        roots["targets"].sign(targets_key)
-        roots["targets"].to_file(str(out / "targets.json"), serializer)
-        for name, md in bin_md.items():
-            md.sign(bin_key)
-            md.to_file(str(out / role_filename(name)), serializer)
-            meta[f"{name}.json"] = MetaFile(1)
-        data = signed_bytes(Snapshot(expires=expires, meta=meta), online_key, serializer)
-        (out / "snapshot.json").write_bytes(data)
-        ts = Timestamp(expires=expires, snapshot_meta=hashed_meta(data))
-        (out / "timestamp.json").write_bytes(signed_bytes(ts, online_key, serializer))
-
-    timed("sign everything + write", r, sign_and_write)
-
-    def load_and_verify() -> None:
-        root = Metadata[Root].from_file(str(out / "root.json"))
-        targets = Metadata[Targets].from_file(str(out / "targets.json"))
-        root.signed.verify_delegate("targets", targets.signed_bytes, targets.signatures)
-        for name in succinct.get_roles():
-            md = Metadata[Targets].from_file(str(out / role_filename(name)))
-            targets.signed.verify_delegate(name, md.signed_bytes, md.signatures)
-
-    timed("load + verify all", r, load_and_verify)
-    r["metadata MB"] = sum(p.stat().st_size for p in out.iterdir()) / 1e6
-    return r
+def make_files(root: Path, count: int) -> Path:
+    files = root / f"files-{count}"
+    for n in range(count):
+        d = files / f"v{n % 97}"
+        d.mkdir(parents=True, exist_ok=True)
+        (d / f"artifact-{n}.tar.gz").write_bytes(f"content of artifact {n}\n".encode())
+    return files
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--targets", type=int, default=100_000)
-    parser.add_argument("--bins", type=int, default=1024)
+    parser.add_argument("--bins", default="1024,16384")
+    parser.add_argument("--files", default="10000,100000")
+    parser.add_argument("--snapshot-targets", type=int, default=100_000)
+    parser.add_argument("--big", action="store_true", help="also 65,536 bins (one round)")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="rounds of the smaller sizes; the best is shown"
+    )
     args = parser.parse_args()
-    tfs = make_targets(args.targets)
-    with tempfile.TemporaryDirectory() as tmp:
-        tk = trustkeep_run(tfs, args.bins, Path(tmp) / "trustkeep")
-        pt = python_tuf_run(tfs, args.bins, Path(tmp) / "python-tuf")
-    print(f"{args.targets:,} targets in {args.bins:,} succinct bins (ed25519)")
-    print(f"{'step':<26} {'trustkeep':>10} {'python-tuf':>11}")
-    rows = ["delegate to bins", "add targets", "sign everything + write"]
-    for row in rows:
-        print(f"{row:<26} {tk[row]:>9.2f}s {pt[row]:>10.2f}s")
-    total_tk = sum(tk[r] for r in rows)
-    total_pt = sum(pt[r] for r in rows)
-    print(f"{'total (build + sign)':<26} {total_tk:>9.2f}s {total_pt:>10.2f}s")
-    print(f"{'load + verify all':<26} {tk['load directory'] + tk['status (verify all)']:>9.2f}s "
-          f"{pt['load + verify all']:>10.2f}s")  # fmt: skip
-    print(f"{'metadata size':<26} {tk['metadata MB']:>8.1f}MB {pt['metadata MB']:>9.1f}MB")
+    bin_counts = [int(b) for b in args.bins.split(",") if b] + ([65536] if args.big else [])
+    file_counts = [int(f) for f in args.files.split(",") if f]
+    with tempfile.TemporaryDirectory(prefix="tk-repo-bench-") as tmp:
+        compile_bytecode()
+        bench = Bench(Path(tmp))
+        base = startup()
+        print(f"load average at start {load()}; python -c pass: {base:.3f}s")
+        print(f"{'':<38} {'trustkeep':>16} {'python-tuf':>16} {'floor':>8} {'tk/tuf':>14}")
+        print(
+            f"{'work':<38} {'wall (cpu)':>16} {'wall (cpu)':>16} {'wall':>8} {'wall':>7} {'cpu':>6}"
+        )
+        keys = str(bench.keydir)
+        for count in bin_counts:
+            empty = bench.new_repo(f"empty-{count}")
+            measure(
+                bench, f"delegation bins --count {count:,}", empty,
+                lambda r, n=str(count): ["delegation", "bins", str(r), "--count", n, "--key=bins"],
+                lambda r, n=str(count): ["bins", str(r), keys, n],
+                args.repeat if count <= 4096 else 1, base,
+            )  # fmt: skip
+        for count in file_counts:
+            files = make_files(bench.work, count)
+            empty = bench.new_repo(f"add-{count}")
+            measure(
+                bench, f"targets add, {count:,} files", empty,
+                lambda r, f=files: ["targets", "add", str(r), str(f), "--base", str(f)],
+                lambda r, f=files: ["add", str(r), keys, str(f)],
+                args.repeat if count <= 10_000 else 1, base,
+            )  # fmt: skip
+        big = bench.new_repo("snap")
+        bench.tk("delegation", "bins", str(big), "--count", "1024", "--key", "bins")
+        files = make_files(bench.work / "snap-files", args.snapshot_targets)
+        bench.tk("targets", "add", str(big), str(files), "--base", str(files))
+        label = f"snapshot, {args.snapshot_targets:,} targets / 1,024 bins"
+        measure(
+            bench, label, big, lambda r: ["snapshot", str(r)],
+            lambda r: ["snapshot", str(r), keys], args.repeat, base,
+        )  # fmt: skip
+        bench.tk("snapshot", str(big))
+        measure(
+            bench, "timestamp, same repository", big, lambda r: ["timestamp", str(r)],
+            lambda r: ["timestamp", str(r), keys], args.repeat, base,
+        )  # fmt: skip
+        for count in bin_counts[1:]:
+            repo = bench.new_repo(f"ts-{count}")
+            bench.tk("delegation", "bins", str(repo), "--count", str(count), "--key", "bins")
+            bench.tk("snapshot", str(repo))
+            measure(
+                bench, f"timestamp, {count:,} bins", repo, lambda r: ["timestamp", str(r)],
+                lambda r: ["timestamp", str(r), keys], args.repeat, base,
+            )  # fmt: skip
+        print(f"load average at end {load()}")
 
 
 if __name__ == "__main__":

@@ -20,10 +20,15 @@ def _command_paths() -> list[list[str]]:
         path: list[str] = []
         group: click.Command = cli
         for word in words:
-            if not isinstance(group, click.Group) or word not in group.commands:
+            sub = (
+                group.get_command(click.Context(group), word)
+                if isinstance(group, click.Group)
+                else None
+            )
+            if sub is None:
                 break
             path.append(word)
-            group = group.commands[word]
+            group = sub
         if path:
             paths.append(path)
     return paths

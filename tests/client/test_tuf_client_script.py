@@ -73,4 +73,7 @@ def test_progress_line_only_on_a_terminal_and_for_large_downloads(
     big = 4 * 1024 * 1024
     show("http://h/targets/big.iso", big // 2, big)
     show("http://h/targets/big.iso", big, big)
-    assert tty.getvalue() == "\rbig.iso:  50% of 4096 KiB\rbig.iso: 100% of 4096 KiB\n"
+    assert tty.getvalue() == (
+        "\rdownloading big.iso (bytes) [###############---------------] 2,097,152/4,194,304"
+        "\r\x1b[2K"  # the line is cleared when the download ends
+    )

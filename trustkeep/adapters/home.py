@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import platformdirs
-
 __all__ = ["resolve_home"]
 
 
@@ -17,4 +15,6 @@ def resolve_home(option: str | os.PathLike[str] | None = None) -> Path:
     env = os.environ.get("TRUSTKEEP_HOME")
     if env:
         return Path(env).expanduser().absolute()
+    import platformdirs  # only here: start-up pays for it only when it is used
+
     return Path(platformdirs.user_data_dir("trustkeep", appauthor=False))

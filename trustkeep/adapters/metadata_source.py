@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import os
 import stat
-import tarfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from trustkeep.core.verify.bundle import MetadataBundle
 from trustkeep.errors import InputError
+
+if TYPE_CHECKING:
+    import tarfile
 
 __all__ = ["Limits", "infer_gun", "read_input_file", "read_metadata"]
 
@@ -160,6 +163,8 @@ def _safe_member_name(name: str) -> str | None:
 
 
 def _read_tar(archive: Path, reader: _Reader) -> None:
+    import tarfile  # only for archives: it costs start-up time
+
     try:
         with tarfile.open(archive, mode="r:*") as tar:
             count = scanned = 0

@@ -16,7 +16,10 @@ from urllib import parse
 from securesystemslib.signer import HSMSigner, Key, Signature, Signer, SSlibKey
 
 from trustkeep.core.secrets import SecretsHandler
+from trustkeep.core.sslib_signer import load_hsm_backend
 from trustkeep.errors import InputError, KeyAccessError
+
+load_hsm_backend()  # a verification earlier in this process may have held it back
 
 __all__ = ["DEFAULT_MODULES", "TokenSigner", "import_token_key", "token_label_of"]
 

@@ -11,12 +11,9 @@ loses to one process by more than the fork of the workers.
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 __all__ = ["MIN_TASKS", "MIN_WORK_BYTES", "choose_workers", "free_cores", "parallel_map", "workers"]
@@ -81,10 +78,12 @@ def _call(index: int) -> Any:
 
 
 def _usable(n_workers: int, n_tasks: int) -> bool:
+    if n_workers < 2 or n_tasks < 2:
+        return False
+    import multiprocessing  # only when a pool may start: it costs start-up time
+
     return (
-        n_workers >= 2
-        and n_tasks >= 2
-        and "fork" in multiprocessing.get_all_start_methods()
+        "fork" in multiprocessing.get_all_start_methods()
         # forking a process that runs other threads (a TUI worker) can deadlock
         and threading.active_count() == 1
     )
@@ -106,6 +105,10 @@ def parallel_map(
         return [fn(t) for t in tasks]
     chunk = max(1, len(tasks) // (n_workers * 4))
     _STATE = (fn, tasks)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     gc.freeze()  # the children's collector leaves the inherited heap alone (no copy-on-write)
     try:
         context = multiprocessing.get_context("fork")

@@ -8,9 +8,11 @@ through :func:`trustkeep.core.rolenames.role_filename`, so no name leaves the di
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,15 +20,19 @@ from tuf.api.metadata import Metadata, Root, Signed, Snapshot, Targets, Timestam
 from tuf.api.serialization import DeserializationError, SerializationError
 from tuf.api.serialization.json import JSONSerializer
 
-from trustkeep.adapters.atomic import atomic_write
+from trustkeep.adapters.atomic import AtomicWriter, atomic_write
+from trustkeep.core.progress import Progress, no_progress, report_every
 from trustkeep.core.rolenames import role_filename, versioned_root_version
+from trustkeep.core.tuf_repo.online import recorded_snapshot_version
 from trustkeep.core.tuf_repo.state import RepoState, walk_delegations
 from trustkeep.errors import InputError, StorageError
 
 __all__ = [
     "MAX_METADATA_BYTES",
+    "TimestampInputs",
     "files_for_role",
     "hash_file",
+    "load_for_timestamp",
     "load_repo",
     "merge_twins",
     "parse_metadata",
@@ -38,14 +44,49 @@ __all__ = [
 ]
 
 MAX_METADATA_BYTES = 256 * 1024 * 1024
+_CHUNK = 1 << 20
 _SERIALIZER = JSONSerializer(compact=False)
 S = TypeVar("S", bound=Signed)
 _SURROGATE = re.compile("[\ud800-\udfff]")  # from JSON "\\udXXX" escapes
 
 
+#: the table of each role that grows with the repository: one line per entry
+_TABLES = {"targets": "targets", "snapshot": "meta"}
+_ENTRY_ENCODER = json.JSONEncoder(sort_keys=True)  # one line: ", " and ": " separators
+_encode_string = json.encoder.encode_basestring_ascii
+
+
 def serialize(md: Metadata[Any]) -> bytes:
-    """The exact bytes trustkeep writes for ``md`` (timestamp hashes these for snapshot)."""
-    return _SERIALIZER.serialize(md)
+    """The exact bytes trustkeep writes for ``md`` (timestamp hashes these for snapshot).
+
+    Indented JSON with sorted keys (python-tuf's pretty form), except that each entry of
+    the targets table (snapshot: meta) is one line: the C JSON encoder writes those,
+    where indenting 100,000 entries takes Python seconds. Both are plain JSON to clients.
+    """
+    try:
+        fast = _serialize_tables(md)
+    except (TypeError, ValueError):  # not JSON as it stands: python-tuf's own error
+        fast = None
+    return fast if fast is not None else _SERIALIZER.serialize(md)
+
+
+def _serialize_tables(md: Metadata[Any]) -> bytes | None:
+    doc = md.to_dict()
+    signed = doc["signed"]
+    key = _TABLES.get(signed.get("_type", ""))
+    table = signed.get(key) if key is not None else None
+    if not isinstance(table, dict) or not table:
+        return None
+    signed[key] = {}
+    text = json.dumps(doc, indent=1, separators=(",", ": "), sort_keys=True)
+    marker = f'\n  "{key}": {{}}'
+    if text.count(marker) != 1:
+        return None
+    encode = _ENTRY_ENCODER.encode
+    rows = ",\n".join(
+        f"   {_encode_string(name)}: {encode(entry)}" for name, entry in sorted(table.items())
+    )
+    return text.replace(marker, f'\n  "{key}": {{\n{rows}\n  }}').encode("utf-8")
 
 
 def _short(err: BaseException) -> str:
@@ -53,13 +94,19 @@ def _short(err: BaseException) -> str:
     return text[:160]
 
 
-def parse_metadata(data: bytes, source: str) -> Metadata[Any]:
-    """Parse TUF metadata or raise InputError naming ``source``."""
-    try:
-        md: Metadata[Any] = Metadata.from_bytes(data)
-    except DeserializationError as e:
-        cause = e.__cause__ if e.__cause__ is not None else e
-        raise InputError(f"{source}: not valid TUF metadata: {_short(cause)}") from e
+def parse_metadata(data: bytes, source: str, *, entries: bool = True) -> Metadata[Any]:
+    """Parse TUF metadata or raise InputError naming ``source``.
+
+    ``entries=False``: targets metadata without its target entries (version, expiry and
+    delegations: what a new snapshot needs), which skips most of the parsing of big roles.
+    """
+    md = _without_entries(data) if not entries else None
+    if md is None:
+        try:
+            md = Metadata.from_bytes(data)
+        except DeserializationError as e:
+            cause = e.__cause__ if e.__cause__ is not None else e
+            raise InputError(f"{source}: not valid TUF metadata: {_short(cause)}") from e
     version = md.signed.version
     if not isinstance(version, int) or isinstance(version, bool):
         raise InputError(f"{source}: not valid TUF metadata: version {version!r} is not an integer")
@@ -77,6 +124,21 @@ def parse_metadata(data: bytes, source: str) -> Metadata[Any]:
                 f"{source}: not valid TUF metadata: role {name!r} lists key {unknown[0][:8]}"
                 " that is not in its 'keys'"
             )
+    return md
+
+
+def _without_entries(data: bytes) -> Metadata[Any] | None:
+    """Targets metadata parsed with an empty ``targets``; None: parse it fully (an error
+    is then reported as the full parser words it)."""
+    try:
+        doc = json.loads(data)
+        signed = doc["signed"]
+        if signed.get("_type") != "targets" or not isinstance(signed.get("targets"), dict):
+            return None
+        signed["targets"] = {}
+        md: Metadata[Any] = Metadata.from_dict(doc)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
     return md
 
 
@@ -98,18 +160,22 @@ def read_metadata(path: Path, expected: type[S] | None = None) -> Metadata[Any]:
     return _read(path, expected)[0]
 
 
-def _read(path: Path, expected: type[S] | None = None) -> tuple[Metadata[Any], bytes]:
+def _read_bytes(path: Path) -> bytes:
     try:
         size = path.stat().st_size
         if size > MAX_METADATA_BYTES:
             raise InputError(f"{path}: {size} bytes is too large for a metadata file")
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError as e:
         raise InputError(f"{path}: no such file") from e
     except IsADirectoryError as e:
         raise InputError(f"{path}: is a directory, not a metadata file") from e
     except OSError as e:
         raise StorageError(f"{path}: cannot read: {e.strerror}") from e
+
+
+def _read(path: Path, expected: type[S] | None = None) -> tuple[Metadata[Any], bytes]:
+    data = _read_bytes(path)
     md = parse_metadata(data, str(path))
     if expected is not None and not isinstance(md.signed, expected):
         raise InputError(f"{path}: holds {md.signed.type} metadata, expected {expected.type}")
@@ -201,8 +267,18 @@ def merge_twins(
     return sorted(name for name, keyids in seen.items() if keyids != merged)
 
 
-def _load_merged(path: Path, expected: type[S], role: str, unsynced: list[str]) -> Metadata[Any]:
-    """Read ``path`` and merge in its twins' signatures (see :func:`merge_twins`)."""
+def _load_merged(
+    path: Path, expected: type[S], role: str, unsynced: list[str], *, entries: bool = True
+) -> Metadata[Any]:
+    """Read ``path`` and merge in its twins' signatures (see :func:`merge_twins`).
+
+    Without ``entries`` (see :func:`parse_metadata`) signatures are not merged either.
+    """
+    if not entries:
+        md = parse_metadata(_read_bytes(path), str(path), entries=False)
+        if not isinstance(md.signed, expected):
+            raise InputError(f"{path}: holds {md.signed.type} metadata, expected {expected.type}")
+        return md
     md, data = _read(path, expected)
     unsynced += merge_twins(path.parent, md, role=role, read=path.name, data=data)
     return md
@@ -217,11 +293,13 @@ def _role_path(directory: Path, role: str, version: int | None) -> Path:
     return versioned if versioned.exists() else plain
 
 
-def load_repo(directory: Path) -> RepoState:
+def load_repo(directory: Path, *, entries: bool = True) -> RepoState:
     """Load root (and root N-1 when present), the top-level roles and the delegation tree.
 
     Unversioned file names are read first; repositories that publish only
     consistent-snapshot names (``N.root.json``, ``V.targets.json``) load too.
+    ``entries=False``: targets roles without their target entries, for a new snapshot
+    only (such a state refuses to write any targets role).
     """
     if not directory.is_dir():
         raise InputError(f"{directory}: no such repository directory")
@@ -243,21 +321,61 @@ def load_repo(directory: Path) -> RepoState:
     state = RepoState(
         root=root,
         previous_root=previous,
-        targets=_load_merged(targets_path, Targets, "targets", unsynced),
+        targets=_load_merged(targets_path, Targets, "targets", unsynced, entries=entries),
         snapshot=snapshot,
         timestamp=timestamp,
         snapshot_bytes=snapshot_bytes,
         unsynced=unsynced,
+        entries_loaded=entries,
     )
     for _parent, child in walk_delegations(state):
         if child in state.delegated or child in state.missing:
             continue
         path = _role_path(directory, child, recorded(child))
         if path.is_file():
-            state.delegated[child] = _load_merged(path, Targets, child, unsynced)
+            state.delegated[child] = _load_merged(path, Targets, child, unsynced, entries=entries)
         else:
             state.missing.append(child)
     return state
+
+
+@dataclass(frozen=True)
+class TimestampInputs:
+    """What a new timestamp needs: root (who signs it), timestamp, the snapshot's bytes."""
+
+    root: Metadata[Root]
+    timestamp: Metadata[Timestamp]
+    snapshot_bytes: bytes
+    snapshot_version: int
+
+
+def load_for_timestamp(directory: Path) -> TimestampInputs:
+    """Root, timestamp and the snapshot file, and nothing else of the repository.
+
+    The snapshot is parsed only when timestamp does not already record these bytes, and
+    then only for its version: a timestamp of 65,536 bins reads three files.
+    """
+    if not directory.is_dir():
+        raise InputError(f"{directory}: no such repository directory")
+    root = _load_merged(_root_path(directory), Root, "root", [])
+    timestamp = read_metadata(directory / "timestamp.json", Timestamp)
+    path = _role_path(directory, "snapshot", timestamp.signed.snapshot_meta.version)
+    data = _read_bytes(path)
+    version = recorded_snapshot_version(timestamp.signed, data)
+    return TimestampInputs(root, timestamp, data, version or _snapshot_version(data, path))
+
+
+def _snapshot_version(data: bytes, path: Path) -> int:
+    try:
+        signed = json.loads(data)["signed"]
+        kind, version = signed["_type"], signed["version"]
+    except (ValueError, TypeError, KeyError) as e:
+        raise InputError(f"{path}: not valid TUF metadata") from e
+    if kind != "snapshot":
+        raise InputError(f"{path}: holds {kind} metadata, expected snapshot")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise InputError(f"{path}: not valid TUF metadata: version {version!r} is not an integer")
+    return version
 
 
 def files_for_role(state: RepoState, role: str) -> list[str]:
@@ -277,7 +395,7 @@ def _inside(directory: Path, name: str) -> Path:
     path = directory / name
     if os.sep in name or (os.altsep and os.altsep in name) or name in (".", ".."):
         raise InputError(f"refusing to write {name!r}: not a plain file name")
-    if path.resolve().parent != directory.resolve():
+    if path.is_symlink() and path.resolve().parent != directory.resolve():
         raise InputError(f"refusing to write {name!r}: it leaves {directory}")
     return path
 
@@ -289,7 +407,9 @@ def write_metadata(path: Path, md: Metadata[Any]) -> None:
 _ORDER = {"root": 0, "snapshot": 2, "timestamp": 3}
 
 
-def write_changed(directory: Path, state: RepoState) -> list[Path]:
+def write_changed(
+    directory: Path, state: RepoState, *, progress: Progress = no_progress
+) -> list[Path]:
     """Write every changed role (targets roles, then snapshot, then timestamp); returns paths.
 
     Delegated roles go before their delegators: an interrupted run never leaves a
@@ -299,35 +419,50 @@ def write_changed(directory: Path, state: RepoState) -> list[Path]:
     for parent, child in walk_delegations(state):
         depth.setdefault(child, depth.get(parent, 0) + 1)
     written: list[Path] = []
-    for role in sorted(state.changed, key=lambda r: (_ORDER.get(r, 1), -depth.get(r, 0), r)):
-        data = serialize(state.role(role))
-        if role == "snapshot":
-            state.snapshot_bytes = data
-        for name in files_for_role(state, role):
-            path = _inside(directory, name)
-            atomic_write(path, data)
-            written.append(path)
+
+    def level(role: str) -> tuple[int, int]:
+        return _ORDER.get(role, 1), -depth.get(role, 0)
+
+    ordered = sorted(state.changed, key=lambda r: (*level(r), r))
+    if not state.entries_loaded and any(_ORDER.get(r) is None for r in ordered):
+        raise RuntimeError("targets roles loaded without their entries cannot be written")
+    with AtomicWriter(directory) as writer:
+        for n, role in enumerate(ordered, 1):
+            if n > 1 and level(role) != level(ordered[n - 2]):
+                writer.barrier()  # one level's files are durable before their parents change
+            data = serialize(state.role(role))
+            if role == "snapshot":
+                state.snapshot_bytes = data
+            for name in files_for_role(state, role):
+                path = _inside(directory, name)
+                writer.write(path, data)
+                written.append(path)
+            report_every(progress, "writing", n, len(ordered))
     state.changed.clear()
     return written
 
 
-def hash_file(path: Path) -> tuple[int, dict[str, str]]:
+def hash_file(path: str | Path) -> tuple[int, dict[str, str]]:
     """Length and sha256 / sha512 of a target file, read in chunks."""
     sha256, sha512 = hashlib.sha256(), hashlib.sha512()
     length = 0
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer; regular files ignore it
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        with os.fdopen(fd, "rb") as f:
+        try:
             mode = os.fstat(fd).st_mode
             if stat.S_ISDIR(mode):
                 raise InputError(f"{path}: is a directory; give target files")
             if not stat.S_ISREG(mode):
                 raise InputError(f"{path}: not a regular file; give target files")
-            while chunk := f.read(1 << 20):
+            while chunk := os.read(fd, _CHUNK):
                 sha256.update(chunk)
                 sha512.update(chunk)
                 length += len(chunk)
+                if len(chunk) < _CHUNK:  # a short read of a regular file: its end
+                    break
+        finally:
+            os.close(fd)
     except FileNotFoundError as e:
         raise InputError(f"{path}: no such target file") from e
     except IsADirectoryError as e:

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 import click
 
 from trustkeep import __version__
-from trustkeep.cli._context import AppContext
 from trustkeep.errors import TrustkeepError
 
 __all__ = ["EXIT_INTERNAL", "cli", "entry", "main"]
@@ -22,25 +21,70 @@ __all__ = ["EXIT_INTERNAL", "cli", "entry", "main"]
 #: A bug in trustkeep (never a user error): distinct from 0-3 of the contract.
 EXIT_INTERNAL = 4
 
-_COMMAND_MODULES = (
-    "key",
-    "repo",
-    "root",
-    "delegation",
-    "targets",
-    "signing",
-    "status",
-    "verify",
-    "pull",
-    "pin",
-    "notary",
-    "migrate",
-    "demo",
-    "ceremony",
+#: command name -> (module under trustkeep.cli, the one line ``trustkeep --help`` lists).
+#: A module is imported only when one of its commands runs (or shows its own help), so
+#: start-up does not pay for every command. New command: one line here, and the module
+#: lists the command in ``COMMANDS``.
+_COMMAND_MODULES: dict[str, tuple[str, str]] = {
+    "key": ("key", "Manage the key store: encrypted files, the OS keyring, PKCS#11."),
+    "repo": ("repo", "TUF repositories: create one."),
+    "root": ("root", "Root keys, thresholds and expiry: stage a new root version."),
+    "delegation": ("delegation", "Delegate targets: paths, hash prefixes, or hashed bins."),
+    "targets": ("targets", "Target files: hashes and lengths, in the role the tree assigns."),
+    "sign": ("signing", "Add one signature to a metadata file."),
+    "snapshot": ("signing", "New snapshot of the current targets roles."),
+    "timestamp": ("signing", "New timestamp of the current snapshot."),
+    "refresh": ("signing", "New versions and expiry, re-signed, then snapshot and timestamp."),
+    "status": ("status", "Per role: version, expiry, signatures, who still must sign."),
+    "verify": ("verify", "Verify a TUF or Notary metadata chain offline."),
+    "pull": ("pull", "Fetch and verify a TUF repository's metadata from a URL."),
+    "pin": ("pin", "Trust pins for Docker, the Notary client and TUF clients."),
+    "notary": ("notary", "Notary v1: root certificates, IDs, pull and targets."),
+    "migrate": ("migrate", "Move trust data to another format (Notary v1 to TUF)."),
+    "demo": ("demo", "Run trustkeep end to end on bundled example data."),
+    "ceremony": ("ceremony", "Interactive key ceremony on a repository (needs a terminal)."),
+}
+
+
+class _LazyGroup(click.Group):
+    """A group that imports a command's module only when the command is looked up."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *_COMMAND_MODULES})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in _COMMAND_MODULES:
+            _load(_COMMAND_MODULES[cmd_name][0])
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, self._short_help(name)) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    def _short_help(self, name: str) -> str:
+        if name in _COMMAND_MODULES:
+            return _COMMAND_MODULES[name][1]
+        return self.commands[name].get_short_help_str(limit=80)
+
+
+def _load(module_name: str) -> None:
+    """Import ``trustkeep.cli.<module_name>`` and register every command it lists."""
+    try:
+        module = importlib.import_module(f"trustkeep.cli.{module_name}")
+    except ModuleNotFoundError as e:
+        if e.name == f"trustkeep.cli.{module_name}":
+            return
+        raise
+    for command in getattr(module, "COMMANDS", ()):
+        cli.add_command(command)
+
+
+@click.group(
+    cls=_LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option(
     "--home",
     metavar="DIR",
@@ -58,22 +102,9 @@ def cli(ctx: click.Context, home: str | None, json_output: bool, verbose: bool) 
     Exit codes: 0 ok, 1 a trust check failed, 2 usage or input error,
     3 key access or I/O failure.
     """
+    from trustkeep.cli._context import AppContext
+
     ctx.obj = AppContext(home_option=home, json=json_output, verbose=verbose)
-
-
-def _register() -> None:
-    for name in _COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"trustkeep.cli.{name}")
-        except ModuleNotFoundError as e:
-            if e.name == f"trustkeep.cli.{name}":
-                continue
-            raise
-        for command in getattr(module, "COMMANDS", ()):
-            cli.add_command(command)
-
-
-_register()
 
 
 def _verbose(argv: Sequence[str]) -> bool:

@@ -27,7 +27,11 @@ class AppContext:
 
     @cached_property
     def service(self) -> Service:
-        return Service(resolve_home(self.home_option), cli_secrets_handler())
+        from trustkeep.cli._progress import ProgressBar
+
+        return Service(
+            resolve_home(self.home_option), cli_secrets_handler(), progress=ProgressBar()
+        )
 
 
 def get_app() -> AppContext:

@@ -157,7 +157,11 @@ def bins(
     expires: str | None,
     sign: bool,
 ) -> None:
-    """Delegate everything the delegator covers to COUNT hashed bins."""
+    """Delegate everything the delegator covers to COUNT hashed bins.
+
+    Classic bins may join the delegator's other delegations (those keep their paths);
+    succinct bins must be its only delegation.
+    """
     result = get_app().service.repo.delegation_bins(
         directory,
         count=count,

@@ -9,6 +9,7 @@ import click
 
 from trustkeep.cli._context import get_app, json_option
 from trustkeep.cli._output import emit
+from trustkeep.cli._progress import ProgressBar
 from trustkeep.cli.verify import render_report
 from trustkeep.errors import InputError, TrustFailure
 from trustkeep.service.pull import Progress, PullRequest, PullResult
@@ -21,17 +22,16 @@ PROGRESS_FROM = 1024 * 1024
 
 
 def terminal_progress() -> Progress | None:
-    """A one-line progress display on stderr, or None when stderr is not a terminal."""
+    """Downloads of at least ``PROGRESS_FROM`` bytes on the shared progress bar, or None
+    when stderr is not a terminal."""
     if not sys.stderr.isatty():
         return None
+    bar = ProgressBar(sys.stderr, delay=0.0)
 
     def show(url: str, done: int, total: int | None) -> None:
         if total is None or total < PROGRESS_FROM:
             return
-        name = url.rsplit("/", 1)[-1][:40]
-        end = "\n" if done >= total else ""
-        sys.stderr.write(f"\r{name}: {done * 100 // total:3d}% of {total // 1024} KiB{end}")
-        sys.stderr.flush()
+        bar(f"downloading {url.rsplit('/', 1)[-1][:40]} (bytes)", done, total)
 
     return show
 

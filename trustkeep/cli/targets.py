@@ -22,27 +22,52 @@ def targets() -> None:
 
 @targets.command("add")
 @directory_argument
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 @click.option("--role", help="Put the targets in this role (must be delegated their paths).")
 @click.option(
     "--base",
     type=click.Path(path_type=Path, file_okay=False),
     help="Target paths are relative to this directory (default: the current one).",
 )
+@click.option(
+    "--custom",
+    metavar="JSON",
+    help='A JSON object stored as each added target\'s "custom" field, e.g. \'{"v": "1.2"}\'.',
+)
+@click.option(
+    "--targets-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Consistent snapshots: where the <sha256>.<name> copies clients fetch are written "
+    "(default: DIRECTORY/../targets).",
+)
 @expires_option("New expiry of the changed roles.")
 @no_sign_option
 @json_option
 def add(
     directory: Path,
-    paths: tuple[Path, ...],
+    paths: tuple[str, ...],
     role: str | None,
     base: Path | None,
+    custom: str | None,
+    targets_dir: Path | None,
     expires: str | None,
     sign: bool,
 ) -> None:
-    """Add (or update) target files PATHS."""
+    """Add (or update) target files; a directory PATH adds every file under it."""
+    from trustkeep.core.tuf_repo.targetsops import parse_custom
+
+    for path in paths:
+        if not path:
+            raise click.BadParameter("an empty path", param_hint="PATH")
     result, placed = get_app().service.repo.targets_add(
-        directory, list(paths), base=base, role=role, expires=expires, sign=sign
+        directory,
+        paths,
+        base=base,
+        role=role,
+        custom=parse_custom(custom) if custom is not None else None,
+        targets_dir=targets_dir,
+        expires=expires,
+        sign=sign,
     )
     summary = ", ".join(f"{len(p)} in {r!r}" for r, p in placed.items())
     emit_write(result, f"added {summary}", placed=placed)

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from securesystemslib.formats import encode_canonical
+
+if TYPE_CHECKING:  # certificates are parsed elsewhere: x509 costs start-up time
+    from cryptography import x509
 
 __all__ = [
     "PublicKeyTypes",

@@ -10,6 +10,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from trustkeep.core.progress import Progress, no_progress
 from trustkeep.core.secrets import SecretsHandler
 
 if TYPE_CHECKING:
@@ -27,9 +28,16 @@ __all__ = ["Service"]
 class Service:
     """Entry point for the CLI and the TUI: ``Service(home, secrets_handler)``."""
 
-    def __init__(self, home: Path, secrets_handler: SecretsHandler) -> None:
+    def __init__(
+        self, home: Path, secrets_handler: SecretsHandler, progress: Progress = no_progress
+    ) -> None:
         self.home = home
         self.secrets_handler = secrets_handler
+        #: where long work (bins, big ``targets add``, verification) reports its progress
+        self.progress = progress
+
+    def _report(self, task: str, done: int, total: int) -> None:
+        self.progress(task, done, total)
 
     @cached_property
     def keys(self) -> KeyService:
@@ -41,7 +49,7 @@ class Service:
     def repo(self) -> RepoService:
         from trustkeep.service.repo import RepoService
 
-        return RepoService(self.keys)
+        return RepoService(self.keys, progress=self._report)
 
     @cached_property
     def verify(self) -> VerifyService:

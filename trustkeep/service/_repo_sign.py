@@ -94,7 +94,7 @@ def _authority(
             "to tell who may sign it",
             hint="sign it inside a copy of the whole metadata directory",
         )
-    state = repo_dir.load_repo(directory)
+    state = repo_dir.load_repo(directory, entries=False)  # delegations, not target entries
     delegator = state.delegator_of(role)
     parent = state.targets_role(delegator).signed
     keyids = list(parent.get_delegated_role(role).keyids)

@@ -109,18 +109,24 @@ class SignerPool:
     def __init__(self, keys: KeyService) -> None:
         self._keys = keys
         self._signers: dict[str, Signer] = {}
+        self._entries: dict[str, KeyEntry | None] = {}  # each store entry read once
+
+    def _entry(self, keyid: str) -> KeyEntry | None:
+        if keyid not in self._entries:
+            self._entries[keyid] = self._keys.get(keyid)
+        return self._entries[keyid]
 
     def available(self, keyids: Iterable[str]) -> list[str]:
         out = []
         for keyid in keyids:
-            entry = self._keys.get(keyid)
+            entry = self._entry(keyid)
             if entry is not None and entry.has_private:
                 out.append(keyid)
         return out
 
     def signer(self, keyid: str) -> Signer:
         if keyid not in self._signers:
-            entry = self._keys.get(keyid)
+            entry = self._entry(keyid)
             if entry is None or not entry.has_private:
                 raise KeyAccessError(f"key {keyid[:8]}: its private half is not in this store")
             self._signers[keyid] = self._keys.signer(entry)

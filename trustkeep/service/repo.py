@@ -9,20 +9,22 @@ key service's secrets handler).
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from securesystemslib.signer import Key
-from tuf.api.metadata import TOP_LEVEL_ROLE_NAMES, Root, TargetFile
+from tuf.api.metadata import TOP_LEVEL_ROLE_NAMES, Root
 
-from trustkeep.adapters import repo_dir
+from trustkeep.adapters import repo_dir, target_files
+from trustkeep.adapters.atomic import atomic_write
+from trustkeep.core.progress import Progress, no_progress, report_every
 from trustkeep.core.tuf_repo import delegation as deleg
 from trustkeep.core.tuf_repo import online, rootops, targetsops
 from trustkeep.core.tuf_repo.expiry import ExpiryPolicy
 from trustkeep.core.tuf_repo.state import RepoState, apply_signatures
-from trustkeep.core.tuf_repo.status import RepoStatus, repo_status, state_checks
+from trustkeep.core.tuf_repo.status import RepoStatus, repo_status, role_checks, state_checks
 from trustkeep.errors import InputError
 from trustkeep.service._repo_sign import sign_file
 from trustkeep.service._repo_support import (
@@ -47,8 +49,9 @@ def _now(now: datetime | None) -> datetime:
 class RepoService:
     """``RepoService(keys)``; every method takes the repository directory first."""
 
-    def __init__(self, keys: KeyService) -> None:
+    def __init__(self, keys: KeyService, progress: Progress = no_progress) -> None:
         self.keys = keys
+        self.progress = progress
 
     # -- helpers -------------------------------------------------------------------
 
@@ -94,8 +97,9 @@ class RepoService:
     def _sign(self, state: RepoState, pool: SignerPool, roles: Sequence[str], sign: bool) -> None:
         if not sign:
             return
-        for role in roles:
-            apply_signatures(state.role(role), pool.signers(self._authorized(state, role)))
+        for n, role in enumerate(roles, 1):
+            state.sign_role(role, pool.signers(self._authorized(state, role)))
+            report_every(self.progress, "signing", n, len(roles))
 
     def _commit(
         self,
@@ -124,7 +128,7 @@ class RepoService:
     def _write(self, directory: Path, state: RepoState) -> WriteResult:
         """Write the changed roles; the result reports each one's thresholds."""
         changes = tuple(self._checks(state, r, directory) for r in state.changed)
-        written = repo_dir.write_changed(directory, state)
+        written = repo_dir.write_changed(directory, state, progress=self.progress)
         return WriteResult(directory, changes, tuple(written), self.names())
 
     # -- repo init -----------------------------------------------------------------
@@ -342,33 +346,50 @@ class RepoService:
     def targets_add(
         self,
         directory: Path,
-        files: Sequence[Path],
+        files: Sequence[str | Path],
         *,
         base: Path | None = None,
         role: str | None = None,
+        custom: Mapping[str, Any] | None = None,
+        targets_dir: Path | None = None,
         expires: str | None = None,
         sign: bool = True,
         now: datetime | None = None,
     ) -> tuple[WriteResult, dict[str, list[str]]]:
-        """Add target files; their target path is the path relative to ``base`` (default cwd)."""
+        """Add target files (directories: every file under them); the target path is the
+        path relative to ``base`` (default cwd). With consistent snapshots, the
+        ``<sha256>.<name>`` copies clients fetch go to ``targets_dir`` (default
+        ``DIR/../targets``) before any metadata names them."""
         state = self.load(directory)
-        root = (base or Path.cwd()).resolve()
-        entries: list[TargetFile] = []
-        for f in files:
-            try:
-                full = f.resolve()
-            except (OSError, RuntimeError) as e:  # RuntimeError: a symbolic link loop
-                raise InputError(f"{f}: cannot resolve the path (a symbolic link loop?)") from e
-            try:
-                rel = full.relative_to(root).as_posix()
-            except ValueError as e:
-                raise InputError(f"{f}: outside the target base {root} (see --base)") from e
-            length, hashes = repo_dir.hash_file(full)
-            entries.append(TargetFile(length, hashes, targetsops.validate_target_path(rel)))
+        consistent = state.root.signed.consistent_snapshot
+        if targets_dir is not None and not consistent:
+            raise InputError(
+                f"--targets-dir: {directory} does not use consistent snapshots "
+                "(clients fetch targets by their own names from where you publish them)"
+            )
+        copies_dir = targets_dir or target_files.default_targets_dir(directory)
+        local = target_files.collect(files, base or Path.cwd(), targets_dir=copies_dir)
+        hashed = self._hash_targets(local)
+        entries = [
+            targetsops.new_target(t.path, length, hashes, custom) for t, length, hashes in hashed
+        ]
         placed = targetsops.add_targets(
             state, entries, role=role, now=_now(now), policy=ExpiryPolicy.parse(expires)
         )
+        if consistent:
+            copies = [(t, length, hashes["sha256"]) for t, length, hashes in hashed]
+            target_files.write_hashed_copies(copies_dir, copies, progress=self.progress)
         return self._commit(directory, state, sign=sign), placed
+
+    def _hash_targets(
+        self, local: Sequence[target_files.LocalTarget]
+    ) -> list[tuple[target_files.LocalTarget, int, dict[str, str]]]:
+        out = []
+        for n, target in enumerate(local, 1):
+            length, hashes = repo_dir.hash_file(target.file)
+            out.append((target, length, hashes))
+            report_every(self.progress, "hashing targets", n, len(local))
+        return out
 
     def targets_remove(
         self,
@@ -396,17 +417,36 @@ class RepoService:
     def snapshot(
         self, directory: Path, *, expires: str | None = None, now: datetime | None = None
     ) -> WriteResult:
-        state = self.load(directory)
+        state = repo_dir.load_repo(directory, entries=False)  # versions, not target entries
         online.update_snapshot(state, now=_now(now), policy=ExpiryPolicy.parse(expires))
         return self._commit(directory, state)
 
     def timestamp(
         self, directory: Path, *, expires: str | None = None, now: datetime | None = None
     ) -> WriteResult:
-        state = self.load(directory)
-        return self._commit(
-            directory, state, timestamp_now=_now(now), policy=ExpiryPolicy.parse(expires)
+        """New timestamp of the current snapshot; reads root, timestamp and snapshot only."""
+        inputs = repo_dir.load_for_timestamp(directory)
+        md = inputs.timestamp
+        online.stamp(
+            md,
+            inputs.snapshot_version,
+            inputs.snapshot_bytes,
+            now=_now(now),
+            policy=ExpiryPolicy.parse(expires),
         )
+        root = inputs.root.signed
+        apply_signatures(md, SignerPool(self.keys).signers(root.roles["timestamp"].keyids))
+        path = directory / "timestamp.json"
+        atomic_write(path, repo_dir.serialize(md))
+        change = RoleChange(
+            role="timestamp",
+            version=md.signed.version,
+            expires=md.signed.expires,
+            signed_by=tuple(sorted(md.signatures)),
+            checks=role_checks(root, "timestamp", md),
+            file=path,
+        )
+        return WriteResult(directory, (change,), (path,), self.names())
 
     def refresh(
         self,

@@ -1,25 +1,5 @@
-"""Pure operations on TUF repository metadata (python-tuf's Metadata API): no I/O, no clock."""
+"""Pure operations on TUF repository metadata (python-tuf's Metadata API): no I/O, no clock.
 
-from __future__ import annotations
-
-from trustkeep.core.tuf_repo import (
-    delegation,
-    expiry,
-    online,
-    pubkeys,
-    rootops,
-    state,
-    status,
-    targetsops,
-)
-
-__all__ = [
-    "delegation",
-    "expiry",
-    "online",
-    "pubkeys",
-    "rootops",
-    "state",
-    "status",
-    "targetsops",
-]
+Modules: ``state``, ``delegation``, ``targetsops``, ``rootops``, ``online``, ``status``,
+``expiry``, ``pubkeys``; import the one you use (each command loads only what it needs).
+"""

@@ -186,6 +186,27 @@ def bin_prefixes(index: int, bit_length: int) -> list[str]:
     return [f"{j:0{digits}x}" for j in range(first, first + (1 << spare))]
 
 
+def _check_bins_delegator(md: Metadata[Targets], delegator: str, style: BinStyle) -> None:
+    """Classic bins may join other delegations; succinct bins must be a role's only one."""
+    delegations = md.signed.delegations
+    if delegations is None:
+        return
+    if delegations.succinct_roles is not None:
+        raise InputError(
+            f"role {delegator!r} already delegates to succinct hashed bins "
+            f"{delegations.succinct_roles.name_prefix}-*; remove them first"
+        )
+    if style == "succinct":
+        others = list(delegations.roles or ())
+        shown = ", ".join(repr(n) for n in others[:3]) + (" …" if len(others) > 3 else "")
+        raise InputError(
+            f"role {delegator!r} already delegates to {shown}: succinct hashed bins (TAP 15) "
+            "replace all of a role's delegations, so they cannot share it",
+            hint="add the bins beside them with --style classic, or delegate the bins from "
+            "a role of their own: 'trustkeep delegation add DIR ROLE ...' then --delegator ROLE",
+        )
+
+
 def add_bins(
     state: RepoState,
     *,
@@ -202,8 +223,7 @@ def add_bins(
     if count < MIN_BINS or count > MAX_BINS or count & (count - 1):
         raise InputError(f"--count {count}: a power of two from {MIN_BINS} to {MAX_BINS}")
     md = state.targets_role(delegator)
-    if md.signed.delegations is not None:
-        raise InputError(f"role {delegator!r} already delegates; remove its delegations first")
+    _check_bins_delegator(md, delegator, style)
     if md.signed.targets:
         raise InputError(
             f"role {delegator!r} lists {len(md.signed.targets)} target(s); "
@@ -233,7 +253,12 @@ def add_bins(
             )
             for i, n in enumerate(names)
         }
-        md.signed.delegations = Delegations(keys=key_map, roles=roles)
+        if md.signed.delegations is None:
+            md.signed.delegations = Delegations(keys=key_map, roles=roles)
+        else:  # after the delegations already there: those keep their paths first
+            assert md.signed.delegations.roles is not None
+            md.signed.delegations.keys.update(key_map)
+            md.signed.delegations.roles.update(roles)
     for n in names:
         _new_role_md(state, n, now, policy)
     return names

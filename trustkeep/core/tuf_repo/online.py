@@ -5,12 +5,18 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from tuf.api.metadata import MetaFile
+from tuf.api.metadata import Metadata, MetaFile, Timestamp
 
 from trustkeep.core.tuf_repo.expiry import ExpiryPolicy
 from trustkeep.core.tuf_repo.state import RepoState
 
-__all__ = ["update_snapshot", "update_timestamp"]
+__all__ = [
+    "recorded_snapshot_version",
+    "snapshot_meta",
+    "stamp",
+    "update_snapshot",
+    "update_timestamp",
+]
 
 
 def update_snapshot(state: RepoState, *, now: datetime, policy: ExpiryPolicy) -> None:
@@ -31,9 +37,42 @@ def update_timestamp(
     state: RepoState, snapshot_bytes: bytes, *, now: datetime, policy: ExpiryPolicy
 ) -> None:
     """New timestamp version recording snapshot's version, length and sha256 of its bytes."""
-    state.touch("timestamp", now, policy)
-    state.timestamp.signed.snapshot_meta = MetaFile(
-        version=state.snapshot.signed.version,
+    stamp(state.timestamp, state.snapshot.signed.version, snapshot_bytes, now=now, policy=policy)
+    state.fresh.pop("timestamp", None)
+    state.mark("timestamp")
+
+
+def snapshot_meta(version: int, snapshot_bytes: bytes) -> MetaFile:
+    """What timestamp records of the snapshot: its version, and the length and sha256 of
+    the bytes clients download."""
+    return MetaFile(
+        version=version,
         length=len(snapshot_bytes),
         hashes={"sha256": hashlib.sha256(snapshot_bytes).hexdigest()},
     )
+
+
+def stamp(
+    timestamp: Metadata[Timestamp],
+    snapshot_version: int,
+    snapshot_bytes: bytes,
+    *,
+    now: datetime,
+    policy: ExpiryPolicy,
+) -> None:
+    """A new timestamp version (timestamp is never amended), expiry, no signatures, recording
+    the snapshot: on the timestamp alone, all ``trustkeep timestamp`` needs to read."""
+    timestamp.signed.version += 1
+    timestamp.signed.expires = policy.expires("timestamp", now)
+    timestamp.signatures.clear()
+    timestamp.signed.snapshot_meta = snapshot_meta(snapshot_version, snapshot_bytes)
+
+
+def recorded_snapshot_version(timestamp: Timestamp, snapshot_bytes: bytes) -> int | None:
+    """The snapshot version ``timestamp`` records, when it records exactly these bytes."""
+    meta = timestamp.snapshot_meta
+    if meta.length != len(snapshot_bytes) or meta.hashes is None or "sha256" not in meta.hashes:
+        return None
+    if hashlib.sha256(snapshot_bytes).hexdigest() != meta.hashes["sha256"]:
+        return None
+    return meta.version

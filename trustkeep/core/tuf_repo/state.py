@@ -7,12 +7,13 @@ writes back the roles listed in ``changed``.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from securesystemslib.signer import Signer
+from securesystemslib.exceptions import UnverifiedSignatureError
+from securesystemslib.signer import Key, Signature, Signer
 from tuf.api.metadata import (
     TOP_LEVEL_ROLE_NAMES,
     Metadata,
@@ -23,6 +24,7 @@ from tuf.api.metadata import (
 )
 from tuf.api.serialization import SerializationError
 
+from trustkeep.core.canonical import fast_canonical
 from trustkeep.core.rotation import check_root_rotation
 from trustkeep.core.tuf_repo.expiry import ExpiryPolicy
 from trustkeep.errors import InputError
@@ -53,10 +55,23 @@ class RepoState:
     snapshot_bytes: bytes | None = None
     #: files holding fewer signatures than a twin copy of the same metadata (merged on load)
     unsynced: list[str] = field(default_factory=list)
+    #: False: targets roles were loaded without their target entries (a new snapshot only)
+    entries_loaded: bool = True
+    #: role -> keyids whose signatures over the role's current content this process made
+    #: with a proven key (see :meth:`sign_role`, :meth:`trusted_signers`)
+    fresh: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: keyid -> the key (as a delegator lists it) a signature of this process verified with
+    proven: dict[str, Key] = field(default_factory=dict)
+    #: ``changed`` as a set, and role -> delegator: O(1) lookups in trees of 65,536 bins
+    _marked: set[str] = field(default_factory=set, repr=False, compare=False)
+    _delegators: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def mark(self, role: str) -> None:
-        if role not in self.changed:
+        if len(self._marked) != len(self.changed):  # ``changed`` was edited directly
+            self._marked = set(self.changed)
+        if role not in self._marked:
             self.changed.append(role)
+            self._marked.add(role)
 
     def role(self, name: str) -> Metadata[Any]:
         top: dict[str, Metadata[Any]] = {
@@ -81,20 +96,48 @@ class RepoState:
         raise InputError(f"role {name!r} is not a targets role of this repository")
 
     def delegator_of(self, role: str) -> str:
-        """The role that delegates ``role`` (``root`` for top-level roles)."""
+        """The role that delegates ``role`` (``root`` for top-level roles).
+
+        When several do, the first in the order targets, then the delegated roles as
+        loaded. Answers come from an index, checked on use and rebuilt when stale.
+        """
         if role in TOP_LEVEL_ROLE_NAMES:
             return "root"
+        cached = self._delegators.get(role)
+        if cached is not None and self._delegates(cached, role):
+            return cached
+        self._delegators = self._delegator_index()
+        found = self._delegators.get(role)
+        if found is None:
+            raise InputError(f"role {role!r} is not delegated by any role of this repository")
+        return found
+
+    def _delegates(self, delegator: str, role: str) -> bool:
+        md = self.targets if delegator == "targets" else self.delegated.get(delegator)
+        delegations = md.signed.delegations if md is not None else None
+        if delegations is None:
+            return False
+        if delegations.roles is not None:
+            return role in delegations.roles
+        succinct = delegations.succinct_roles
+        return succinct is not None and succinct.is_delegated_role(role)
+
+    def _delegator_index(self) -> dict[str, str]:
+        index: dict[str, str] = {}
         for name in ["targets", *self.delegated]:
             md = self.targets if name == "targets" else self.delegated[name]
             delegations = md.signed.delegations
             if delegations is None:
                 continue
-            if delegations.roles is not None and role in delegations.roles:
-                return name
-            succinct = delegations.succinct_roles
-            if succinct is not None and succinct.is_delegated_role(role):
-                return name
-        raise InputError(f"role {role!r} is not delegated by any role of this repository")
+            if delegations.roles is not None:
+                children: Iterable[str] = delegations.roles
+            elif delegations.succinct_roles is not None:
+                children = delegations.succinct_roles.get_roles()
+            else:
+                continue
+            for child in children:
+                index.setdefault(child, name)
+        return index
 
     def delegator_signed(self, role: str) -> Root | Targets:
         """The signed part of the role that delegates ``role`` (root for top-level roles)."""
@@ -134,7 +177,56 @@ class RepoState:
             md.signed.version += 1
         md.signed.expires = policy.expires(role, now)
         md.signatures.clear()
+        self.fresh.pop(role, None)
         self.mark(role)
+
+    def sign_role(self, role: str, signers: Sequence[Signer]) -> list[str]:
+        """Add one signature per signer to ``role`` (keeping the others); returns keyids.
+
+        The payload is encoded once. The first signature of each key is verified with the
+        key the delegator lists under that keyid; the role's later status need not verify
+        signatures this process made with proven keys (``trusted_signers``).
+        """
+        md = self.role(role)
+        payload = signed_payload(md, role)
+        delegator = self.delegator_signed(role) if role != "root" else None
+        keyids: list[str] = []
+        for signer in signers:
+            signature = signer.sign(payload)
+            md.signatures[signature.keyid] = signature
+            keyids.append(signature.keyid)
+            if delegator is not None and signature.keyid not in self.proven:
+                self._prove(delegator, signature, payload)
+        if delegator is not None:
+            self.fresh[role] = frozenset(
+                k for k in keyids if self.proven.get(k) == _listed_key(delegator, k)
+            )
+        return keyids
+
+    def _prove(self, delegator: Root | Targets, signature: Signature, payload: bytes) -> None:
+        key = _listed_key(delegator, signature.keyid)
+        if key is None:
+            return
+        try:
+            key.verify_signature(signature, payload)
+        except UnverifiedSignatureError:
+            return
+        self.proven[signature.keyid] = key
+
+    def trusted_signers(self, role: str) -> frozenset[str] | None:
+        """The keyids of ``role``'s signatures when this process made all of them, over the
+        current content, with keys it verified before; else None (verify them)."""
+        fresh = self.fresh.get(role)
+        if fresh is None or fresh != set(self.role(role).signatures):
+            return None
+        return fresh
+
+
+def _listed_key(delegator: Root | Targets, keyid: str) -> Key | None:
+    try:
+        return delegator.get_key(keyid)
+    except ValueError:
+        return None
 
 
 def root_is_verified(root: Metadata[Root], previous: Metadata[Root] | None) -> bool:
@@ -186,6 +278,9 @@ def walk_delegations(state: RepoState) -> Iterator[tuple[str, str]]:
 
 def signed_payload(md: Metadata[Any], role: str) -> bytes:
     """The canonical JSON a signer signs; InputError when ``md`` has none (floats, NaN)."""
+    fast = fast_canonical(md.signed.to_dict())
+    if fast is not None:
+        return fast
     try:
         return md.signed_bytes
     except SerializationError as e:

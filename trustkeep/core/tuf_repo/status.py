@@ -112,7 +112,19 @@ def state_checks(state: RepoState, role: str) -> tuple[ThresholdCheck, ...]:
     if role == "root":
         prev = state.previous_root.signed if state.previous_root is not None else None
         return root_checks(state.root, prev)
-    return role_checks(state.delegator_signed(role), role, state.role(role))
+    delegator = state.delegator_signed(role)
+    trusted = state.trusted_signers(role)
+    if trusted is None:
+        return role_checks(delegator, role, state.role(role))
+    delegated = delegator.get_delegated_role(role)  # signed just now: no need to verify
+    return (
+        ThresholdCheck(
+            label=f"{role} keys",
+            threshold=delegated.threshold,
+            signed=tuple(sorted(k for k in delegated.keyids if k in trusted)),
+            unsigned=tuple(sorted(k for k in delegated.keyids if k not in trusted)),
+        ),
+    )
 
 
 def describe_checks(checks: tuple[ThresholdCheck, ...], names: Mapping[str, str]) -> list[str]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from tuf.api.metadata import TargetFile
 
@@ -19,6 +21,8 @@ __all__ = [
     "TargetEntry",
     "add_targets",
     "list_targets",
+    "new_target",
+    "parse_custom",
     "remove_targets",
     "target_file",
     "validate_target_path",
@@ -28,6 +32,8 @@ __all__ = [
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 _BAD_SEGMENT_RE = re.compile(r"(^|/)\.{0,2}(/|$)")
+#: printable ASCII, no backslash, no leading space: then only the segment rule is left
+_PLAIN_RE = re.compile(r"[\x21-\x5b\x5d-\x7e][\x20-\x5b\x5d-\x7e]*")
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,8 @@ class TargetEntry:
 
 def validate_target_path(path: str) -> str:
     """A target path is a relative URL path: no empty, ``.`` or ``..`` segment, no ``\\``."""
+    if _PLAIN_RE.fullmatch(path) and not _BAD_SEGMENT_RE.search(path):
+        return path  # the common case, in one pass
     if not path or path.startswith("/") or "\\" in path:
         raise InputError(f"target path {path!r} must be relative and use '/' separators")
     if _CONTROL_RE.search(path):
@@ -61,6 +69,30 @@ def target_file(path: str, data: bytes) -> TargetFile:
         },
         path=validate_target_path(path),
     )
+
+
+def new_target(
+    path: str, length: int, hashes: Mapping[str, str], custom: Mapping[str, Any] | None = None
+) -> TargetFile:
+    """The entry for target ``path`` (checked by :func:`add_targets`); ``custom`` becomes
+    its ``custom`` object."""
+    extra = {"custom": dict(custom)} if custom is not None else {}
+    return TargetFile(length, dict(hashes), path, unrecognized_fields=extra)
+
+
+def _no_float(text: str) -> Any:
+    raise InputError(f"--custom: {text} is not an integer (signed metadata holds no floats)")
+
+
+def parse_custom(text: str) -> dict[str, Any]:
+    """``--custom JSON``: a JSON object of integers, strings, booleans, lists and objects."""
+    try:
+        value = json.loads(text, parse_float=_no_float, parse_constant=_no_float)
+    except json.JSONDecodeError as e:
+        raise InputError(f"--custom: not valid JSON: {e.msg} (at character {e.pos})") from e
+    if not isinstance(value, dict):
+        raise InputError('--custom: a JSON object expected, e.g. \'{"version": "1.2"}\'')
+    return value
 
 
 def add_targets(

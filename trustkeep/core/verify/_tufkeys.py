@@ -41,9 +41,9 @@ if TYPE_CHECKING:
 def _signer_api() -> Any:
     """``securesystemslib.signer``, imported on first use: its package imports every
     signer backend (PKCS#11 among them), which only verification needs to pay for."""
-    from securesystemslib import signer
+    from trustkeep.core.sslib_signer import signer_api
 
-    return signer
+    return signer_api()
 
 
 @dataclass(frozen=True)

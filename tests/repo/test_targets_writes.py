@@ -1,0 +1,298 @@
+"""The write paths: batched durability, timestamp reading only what it needs, hashed bins
+beside other delegations, and the progress that long work reports."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import stat
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from repo_oracle import fetch_target, updater
+from securesystemslib.exceptions import FormatError
+from securesystemslib.formats import encode_canonical
+from securesystemslib.signer import Key, Signature, Signer
+
+from trustkeep.adapters import repo_dir
+from trustkeep.adapters.atomic import AtomicWriter
+from trustkeep.cli._progress import ProgressBar
+from trustkeep.core.canonical import fast_canonical
+from trustkeep.core.progress import report_every
+from trustkeep.core.tuf_repo.expiry import ExpiryPolicy
+from trustkeep.core.tuf_repo.status import state_checks
+from trustkeep.errors import InputError, StorageError
+
+
+def _count_fsyncs(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    counts = {"file": 0, "dir": 0}
+    real = os.fsync
+
+    def fsync(fd: int) -> None:
+        counts["dir" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file"] += 1
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    return counts
+
+
+def test_bins_fsync_every_file_and_the_directory_once_per_level(  # type: ignore[no-untyped-def]
+    tk, basic_repo, make_keys, monkeypatch
+) -> None:
+    repo, _ = basic_repo
+    make_keys("binkey")
+    counts = _count_fsyncs(monkeypatch)
+    code, _, err = tk("delegation", "bins", str(repo), "--count", "32", "--key", "binkey")
+    assert code == 0, err
+    assert counts["file"] == 33  # 32 bins + targets.json, each before its rename
+    assert counts["dir"] == 2  # the bins, then targets.json: not one per file
+    assert not [p.name for p in repo.iterdir() if p.name.endswith(".tmp")]
+    assert tk("snapshot", str(repo))[0] == 0 and tk("timestamp", str(repo))[0] == 0
+    updater(repo, repo.parent / "client")[0].refresh()
+
+
+def test_timestamp_reads_only_root_timestamp_and_snapshot(tk, tkj, basic_repo, make_keys) -> None:  # type: ignore[no-untyped-def]
+    repo, _ = basic_repo
+    make_keys("binkey")
+    assert tk("delegation", "bins", str(repo), "--count", "16", "--key", "binkey")[0] == 0
+    assert tk("snapshot", str(repo))[0] == 0
+    for name in ("targets.json", "bins-0.json", "bins-f.json"):
+        (repo / name).write_bytes(b"not metadata at all")  # a full load would refuse these
+    code, doc, err = tkj("timestamp", str(repo))
+    assert code == 0, err
+    assert [(r["role"], r["version"], r["verified"]) for r in doc["roles"]] == [
+        ("timestamp", 2, True)
+    ]
+    signed = json.loads((repo / "timestamp.json").read_bytes())["signed"]
+    snapshot = (repo / "snapshot.json").read_bytes()
+    assert signed["meta"]["snapshot.json"]["version"] == 2
+    assert signed["meta"]["snapshot.json"]["length"] == len(snapshot)
+    code, doc, err = tkj("timestamp", str(repo))  # snapshot unchanged: recorded version kept
+    assert code == 0, err
+    assert json.loads((repo / "timestamp.json").read_bytes())["signed"]["version"] == 3
+
+
+def test_timestamp_refuses_a_snapshot_that_is_not_one(tk, basic_repo) -> None:  # type: ignore[no-untyped-def]
+    repo, _ = basic_repo
+    before = (repo / "timestamp.json").read_bytes()
+    (repo / "snapshot.json").write_bytes((repo / "targets.json").read_bytes())
+    code, _, err = tk("timestamp", str(repo))
+    assert code == 2
+    assert "snapshot.json: holds targets metadata, expected snapshot" in err
+    assert (repo / "timestamp.json").read_bytes() == before
+
+
+def test_classic_bins_share_a_delegator_with_other_delegations(  # type: ignore[no-untyped-def]
+    tk, tkj, basic_repo, make_keys, tmp_path
+) -> None:
+    repo, _ = basic_repo
+    make_keys("binkey", "dele")
+    assert tk("delegation", "add", str(repo), "ops", "--key", "dele", "--paths", "ops/*")[0] == 0
+    code, _, err = tk("delegation", "bins", str(repo), "--count", "16", "--key", "binkey",
+                      "--style", "classic")  # fmt: skip
+    assert code == 0, err
+    roles = json.loads((repo / "targets.json").read_bytes())["signed"]["delegations"]["roles"]
+    assert [r["name"] for r in roles][:2] == ["ops", "bins-0"] and len(roles) == 17
+    base = tmp_path / "files"
+    (base / "ops").mkdir(parents=True)
+    (base / "ops" / "deploy.sh").write_bytes(b"ops script")
+    (base / "app.tar.gz").write_bytes(b"app")
+    code, doc, err = tkj("targets", "add", str(repo), str(base), "--base", str(base))
+    assert code == 0, err
+    assert doc["placed"]["ops"] == ["ops/deploy.sh"]  # the earlier delegation keeps its paths
+    assert [r for r in doc["placed"] if r.startswith("bins-")] != []
+    assert tk("refresh", str(repo))[0] == 0
+    assert tk("status", str(repo))[0] == 0
+    assert fetch_target(repo, tmp_path / "c1", "ops/deploy.sh", base) == b"ops script"
+    assert fetch_target(repo, tmp_path / "c2", "app.tar.gz", base) == b"app"
+
+
+def test_succinct_bins_beside_other_delegations_say_why_not(tk, basic_repo, make_keys) -> None:  # type: ignore[no-untyped-def]
+    repo, _ = basic_repo
+    make_keys("binkey", "dele")
+    assert tk("delegation", "add", str(repo), "ops", "--key", "dele", "--paths", "ops/*")[0] == 0
+    before = (repo / "targets.json").read_bytes()
+    code, _, err = tk("delegation", "bins", str(repo), "--count", "16", "--key", "binkey")
+    assert code == 2
+    assert "already delegates to 'ops'" in err and "cannot share it" in err
+    assert "--style classic" in err and "--delegator ROLE" in err
+    assert (repo / "targets.json").read_bytes() == before
+    # the suggestion works: bins from a role of their own
+    assert tk("delegation", "add", str(repo), "pkgs", "--key", "dele", "--paths", "pkgs/*")[0] == 0
+    code, _, err = tk("delegation", "bins", str(repo), "--count", "16", "--key", "binkey",
+                      "--delegator", "pkgs")  # fmt: skip
+    assert code == 0, err
+
+
+def test_bins_report_progress_to_the_service_callback(service, basic_repo, make_keys) -> None:  # type: ignore[no-untyped-def]
+    repo, _ = basic_repo
+    make_keys("binkey")
+    seen: list[tuple[str, int, int]] = []
+    service.progress = lambda task, done, total: seen.append((task, done, total))
+    service.repo.delegation_bins(repo, count=16, keys=["binkey"])
+    assert [s for s in seen if s[0] == "signing"] == [("signing", 17, 17)]  # 16 bins + targets
+    assert [s for s in seen if s[0] == "writing"] == [("writing", 17, 17)]
+
+
+def test_long_loops_report_every_step_of_256_and_the_end() -> None:
+    seen: list[int] = []
+    for done in range(1, 1001):
+        report_every(lambda _task, d, _total: seen.append(d), "hashing targets", done, 1000)
+    assert seen == [256, 512, 768, 1000]
+
+
+def test_targets_add_reports_hashing(service, basic_repo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    repo, _ = basic_repo
+    files = tmp_path / "files"
+    files.mkdir()
+    for n in range(5):
+        (files / f"f{n}").write_bytes(b"x" * n)
+    seen: list[tuple[str, int, int]] = []
+    service.repo.targets_list(repo)  # the front end may set its callback at any time
+    service.progress = lambda task, done, total: seen.append((task, done, total))
+    service.repo.targets_add(repo, [files], base=tmp_path)
+    assert [s for s in seen if s[0] == "hashing targets"][-1] == ("hashing targets", 5, 5)
+
+
+class _Terminal(io.StringIO):
+    def __init__(self, tty: bool) -> None:
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_progress_bar_draws_after_the_delay_and_clears() -> None:
+    stream, clock = _Terminal(tty=True), _Clock()
+    bar = ProgressBar(stream, delay=2.0, interval=0.1, clock=clock)
+    bar("writing", 0, 100)
+    clock.now = 1.0
+    bar("writing", 10, 100)
+    assert stream.getvalue() == ""  # short work shows nothing
+    clock.now = 2.5
+    bar("writing", 50, 100)
+    assert stream.getvalue() == "\rwriting [###############---------------] 50/100"
+    clock.now = 2.55
+    bar("writing", 51, 100)  # redrawn at most every interval
+    assert stream.getvalue().count("\r") == 1
+    clock.now = 3.0
+    bar("writing", 100, 100)
+    assert stream.getvalue().endswith("\r\x1b[2K")  # the line is left clean
+
+
+def test_progress_bar_is_silent_when_stderr_is_not_a_terminal() -> None:
+    stream, clock = _Terminal(tty=False), _Clock()
+    bar = ProgressBar(stream, delay=0.0, clock=clock)
+    for done in range(0, 101, 10):
+        clock.now += 1
+        bar("hashing targets", done, 100)
+    assert stream.getvalue() == ""
+
+
+def test_unknown_delegator_for_bins_is_an_input_error(service, basic_repo, make_keys) -> None:  # type: ignore[no-untyped-def]
+    repo, _ = basic_repo
+    make_keys("binkey")
+    with pytest.raises(InputError, match="not a targets role"):
+        service.repo.delegation_bins(repo, count=16, keys=["binkey"], delegator="nope")
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_json_values)
+def test_fast_canonical_json_is_byte_for_byte_securesystemslib(document: object) -> None:
+    """The C-encoder shortcut signs exactly what python-tuf would, or steps aside."""
+    fast = fast_canonical(document)
+    try:
+        slow = encode_canonical(document).encode("utf-8")
+    except (FormatError, UnicodeEncodeError):
+        assert fast is None
+        return
+    assert fast is None or fast == slow
+
+
+def test_fast_canonical_steps_aside_for_escapes_and_floats() -> None:
+    assert (
+        fast_canonical({"b": [1, True, None], "a": "é/x"})
+        == '{"a":"é/x","b":[1,true,null]}'.encode()
+    )
+    for document in ({"x": 1.0}, {"x": 'q"uote'}, {"x": "back\\slash"}, {"x": "line\n"}):
+        assert fast_canonical(document) is None
+
+
+class _BadSigner(Signer):
+    """Returns a signature that does not verify, under the right keyid."""
+
+    def __init__(self, public_key: Key) -> None:
+        self._key = public_key
+
+    @property
+    def public_key(self) -> Key:
+        return self._key
+
+    def sign(self, payload: bytes) -> Signature:
+        return Signature(self._key.keyid, "00" * 64)
+
+    @classmethod
+    def from_priv_key_uri(cls, *args: object, **kwargs: object) -> Signer:  # pragma: no cover
+        raise NotImplementedError
+
+
+def test_a_bad_fresh_signature_is_not_counted(service, basic_repo) -> None:  # type: ignore[no-untyped-def]
+    repo, ids = basic_repo
+    state = service.repo.load(repo)
+    key = state.root.signed.get_key(ids["tgt"])
+    state.touch("targets", datetime.now(UTC), ExpiryPolicy())
+    state.sign_role("targets", [_BadSigner(key)])
+    (check,) = state_checks(state, "targets")
+    assert check.signed == () and check.unsigned == (ids["tgt"],)
+    assert state.trusted_signers("targets") is None
+
+
+def test_snapshot_state_without_entries_never_writes_a_targets_role(basic_repo) -> None:  # type: ignore[no-untyped-def]
+    repo, _ = basic_repo
+    state = repo_dir.load_repo(repo, entries=False)
+    assert state.targets.signed.version == 1 and not state.entries_loaded
+    state.mark("targets")
+    before = (repo / "targets.json").read_bytes()
+    with pytest.raises(RuntimeError, match="without their entries"):
+        repo_dir.write_changed(repo, state)
+    assert (repo / "targets.json").read_bytes() == before
+
+
+def test_atomic_writer_drops_unrenamed_files_when_the_command_fails(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="stop"), AtomicWriter(tmp_path) as writer:
+        for n in range(50):
+            writer.write(tmp_path / f"{n}.json", b"data")
+        raise InputError("stop")
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []
+
+
+def test_atomic_writer_reports_the_file_it_could_not_write(tmp_path: Path) -> None:
+    (tmp_path / "b.json").mkdir()
+    with pytest.raises(StorageError, match=r"b\.json: cannot write"), AtomicWriter(tmp_path) as w:
+        for name in ("a.json", "b.json", "c.json"):
+            w.write(tmp_path / name, name.encode())
+    assert (tmp_path / "a.json").read_bytes() == b"a.json"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+    assert (tmp_path / "b.json").is_dir()
