@@ -1,4 +1,4 @@
-"""Regressions found by exploratory testing of ``trustkeep key ...`` (hostile input)."""
+"""Hostile input to ``trustkeep key ...``: one line, the right exit code, nothing changed."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Acceptance audit of issue 2 (key store): gaps found by trying it as a user, now closed."""
+"""Token signers, the signer URI scheme and the key list contract in a fresh home."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Acceptance audit of issue 4: ``--pins`` with a trustkeep pin file (``pin export --json``).
+"""``verify --pins`` with a trustkeep pin file (``pin export --json``).
 
 The issue lists three pin files ``verify --pins`` reads: a daemon.json, a Notary
 client config, and a trustkeep pin file. The first two are covered against the real

@@ -1,4 +1,4 @@
-"""Regressions found by exploratory testing of `trustkeep verify`."""
+"""`trustkeep verify` of a trust directory: a --gun cannot leave it."""
 
 from __future__ import annotations
 
