@@ -63,7 +63,7 @@ def test_keyring_backend_keeps_the_key_encrypted_in_the_keyring(
 ) -> None:
     keys = KeyService(home, secrets_from({"": PASSPHRASE}))
     entry = keys.generate("ecdsa-p384", name="kr", backend="keyring")
-    assert (entry.backend, entry.uri) == ("keyring", f"tkkeyring:{entry.keyid}")
+    assert (keys.backend_of(entry), entry.uri) == ("keyring", f"tkkeyring:{entry.keyid}")
     assert not (home / "keys" / "private").exists()
     stored = keyring_values(keyring_file)
     values = [v for (s, u), v in stored.items() if u == entry.keyid]
@@ -99,7 +99,7 @@ def test_no_keyring_backend_is_key_access_error(home: Path, no_keyring: None) ->
 def test_pkcs11_token_key_signs(home: Path, softhsm: SoftHSM, key_id: int, scheme: str) -> None:
     keys = KeyService(home, secrets_from({"PIN for token": softhsm.pin}))
     entry = keys.import_pkcs11(token_label=softhsm.label, key_id=key_id, name=f"hsm{key_id}")
-    assert (entry.backend, entry.scheme) == ("pkcs11", scheme)
+    assert (keys.backend_of(entry), entry.scheme) == ("pkcs11", scheme)
     assert entry.uri == f"hsm:{key_id}?label={softhsm.label}"
     public = entry.sslib_key()
     assert isinstance(public, SSlibKey)

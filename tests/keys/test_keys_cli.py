@@ -236,7 +236,7 @@ def run_sub(
 
 
 def test_non_interactive_generate_and_list_in_fresh_home(home: Path) -> None:
-    proc = run_sub(home, "key", "generate", "--type", "ed25519", TRUSTKEEP_PASSPHRASE="pw")
+    proc = run_sub(home, "key", "generate", "--type", "ed25519", TRUSTKEEP_PASSPHRASE="long-enough")
     assert proc.returncode == 0, proc.stderr
     proc = run_sub(home, "key", "list", "--json")
     doc = json.loads(proc.stdout)
@@ -251,19 +251,21 @@ def test_no_terminal_and_no_variable_fails_fast_with_exit_3(home: Path) -> None:
     assert proc.stderr.splitlines() == [
         "trustkeep: error: no new passphrase for key "
         + proc.stderr.split("for key ")[1].split(":")[0]
-        + ": no terminal to ask on and TRUSTKEEP_NEW_PASSPHRASE is not set",
-        "trustkeep: hint: set TRUSTKEEP_NEW_PASSPHRASE or TRUSTKEEP_PASSPHRASE in the "
-        "environment, or run in a terminal",
+        + ": no terminal to ask on and no variable set for it",
+        "trustkeep: hint: set TRUSTKEEP_NEW_PASSPHRASE, "
+        f"TRUSTKEEP_PASSPHRASE_{proc.stderr.split('for key ')[1][:8].upper()}, "
+        "TRUSTKEEP_PASSPHRASE_FILE (or --passphrase-file) or TRUSTKEEP_PASSPHRASE, "
+        "or run in a terminal",
     ]
     assert not (home / "keys").exists() or snapshot(home) == {}
-    ok = run_sub(home, "key", "generate", "--type", "ed25519", TRUSTKEEP_PASSPHRASE="pw")
+    ok = run_sub(home, "key", "generate", "--type", "ed25519", TRUSTKEEP_PASSPHRASE="long-enough")
     proc = run_sub(home, "key", "export", ok.stdout.split()[3], timeout=30)
     assert proc.returncode == 3
     assert "no passphrase for key" in proc.stderr and "TRUSTKEEP_PASSPHRASE" in proc.stderr
 
 
 def test_home_under_a_file_cli(tmp_path: Path, run_cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("TRUSTKEEP_PASSPHRASE", "pw")
+    monkeypatch.setenv("TRUSTKEEP_PASSPHRASE", "long-enough")
     blocker = tmp_path / "file"
     blocker.write_text("x")
     code, out, err = run_cli(

@@ -45,16 +45,20 @@ def test_token_signer_is_picked_by_the_hsm_uri_scheme(home: Path, softhsm: SoftH
 @pytest.mark.parametrize(
     ("uri", "error", "message"),
     [
-        ("hsm:1?label=x", StorageError, "private key URI scheme 'hsm' does not match its backend"),
-        ("tkkeyring:{keyid}", StorageError, "scheme 'tkkeyring' does not match its backend"),
-        ("nope:{keyid}", StorageError, "scheme 'nope' does not match its backend 'file'"),
+        ("nope:{keyid}", StorageError, "unknown private key URI scheme 'nope'"),
+        ("tkkeyring:{keyid}", KeyAccessError, "is missing from the OS keyring"),
         (None, KeyAccessError, "is public only: no private key in the store"),
     ],
 )
-def test_signer_refuses_a_uri_that_disagrees_with_the_backend(
-    keys: KeyService, home: Path, uri: str | None, error: type[Exception], message: str
+def test_signer_is_picked_by_the_uri_scheme_alone(
+    keys: KeyService,
+    home: Path,
+    keyring_file: Path,
+    uri: str | None,
+    error: type[Exception],
+    message: str,
 ) -> None:
-    """The private-key URI scheme picks the signer; a tampered entry is refused, not guessed."""
+    """The private-key URI scheme picks the signer; an unknown scheme is refused, not guessed."""
     entry = keys.generate("ecdsa-p256", name="a")
     assert entry.uri == f"tkfile:{entry.keyid}"
     keys.signer("a").sign(b"x")  # the untampered entry signs

@@ -91,7 +91,7 @@ def test_remove_asks_for_confirmation_on_a_terminal(home: Path) -> None:
 
     from trustkeep.service.keys import KeyService
 
-    entry = KeyService(home, secrets_from({"": "pw"})).generate("ed25519", name="gone")
+    entry = KeyService(home, secrets_from({"": "long-enough"})).generate("ed25519", name="gone")
     term = Terminal(home, "key", "remove", "gone")
     term.expect(f"Remove key {entry.label()} and its private key from the store? [y/N]")
     term.type("n")
