@@ -118,7 +118,7 @@ def test_storage_error_exit_3(run_cli, tmp_path: Path, monkeypatch) -> None:  # 
     blocker = tmp_path / "file"
     blocker.write_text("x")
     argv = ("--home", str(blocker / "home"), "key", "generate", "--type", "ed25519", "--json")
-    code, out, err = run_cli(*argv)
+    code, out, _ = run_cli(*argv)
     assert code == 3
     error = error_document(out)
     assert error["code"] == "storage"

@@ -247,7 +247,8 @@ def test_kill_mid_passwd_keeps_the_old_key_file(home: Path, func: str, nth: int)
 @pytest.mark.interop
 @pytest.mark.parametrize(("func", "nth"), [("write", 1), ("write", 2), ("replace", 2)])
 def test_kill_mid_generate_leaves_no_partial_key(home: Path, func: str, nth: int) -> None:
-    kill_at(home, func, nth, "key", "generate", "--type", "ed25519", TRUSTKEEP_PASSPHRASE="long-enough")
+    argv = ("key", "generate", "--type", "ed25519")
+    kill_at(home, func, nth, *argv, TRUSTKEEP_PASSPHRASE="long-enough")
     check_store(home, ("long-enough",))
     assert KeyService(home, secrets_from({})).list() == []  # no entry without its key
 

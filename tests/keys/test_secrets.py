@@ -102,23 +102,25 @@ KEY = SecretRequest.passphrase("key 1a2b3c4d (alice)", key_name="alice", keyid="
 NEW = SecretRequest.new_passphrase("key 1a2b3c4d (alice)", min_length=8, key_name="alice")
 NOTARY = SecretRequest.passphrase("key file root.key", notary_role="root")
 PIN = SecretRequest.pin("token hsm-1", token="hsm-1")
+OWN, BY_ID = "TRUSTKEEP_PASSPHRASE_ALICE", "TRUSTKEEP_PASSPHRASE_1A2B3C4D"
+SHARED = "TRUSTKEEP_PASSPHRASE"
 
 
 @pytest.mark.parametrize(
     ("request_", "environ", "file_text", "expected"),
     [
         # the key's own variable beats the file, which beats the shared variable
-        (KEY, {"TRUSTKEEP_PASSPHRASE_ALICE": "own", "TRUSTKEEP_PASSPHRASE": "shared"}, "file", "own"),
-        (KEY, {"TRUSTKEEP_PASSPHRASE_1A2B3C4D": "by-id", "TRUSTKEEP_PASSPHRASE": "x"}, None, "by-id"),
-        (KEY, {"TRUSTKEEP_PASSPHRASE_ALICE": "own", "TRUSTKEEP_PASSPHRASE_1A2B3C4D": "id"}, None, "own"),
-        (KEY, {"TRUSTKEEP_PASSPHRASE": "shared"}, "file", "file"),
-        (KEY, {"TRUSTKEEP_PASSPHRASE": "shared"}, None, "shared"),
-        (KEY, {"TRUSTKEEP_PASSPHRASE_BOB": "not alice's", "TRUSTKEEP_PASSPHRASE": "s"}, None, "s"),
+        (KEY, {OWN: "own", SHARED: "shared"}, "file", "own"),
+        (KEY, {BY_ID: "by-id", SHARED: "x"}, None, "by-id"),
+        (KEY, {OWN: "own", BY_ID: "id"}, None, "own"),
+        (KEY, {SHARED: "shared"}, "file", "file"),
+        (KEY, {SHARED: "shared"}, None, "shared"),
+        (KEY, {"TRUSTKEEP_PASSPHRASE_BOB": "not alice's", SHARED: "s"}, None, "s"),
         # a passphrase being set: TRUSTKEEP_NEW_PASSPHRASE first, then the key's own
-        (NEW, {"TRUSTKEEP_NEW_PASSPHRASE": "new", "TRUSTKEEP_PASSPHRASE_ALICE": "own"}, None, "new"),
-        (NEW, {"TRUSTKEEP_PASSPHRASE_ALICE": "own", "TRUSTKEEP_PASSPHRASE": "shared"}, None, "own"),
+        (NEW, {"TRUSTKEEP_NEW_PASSPHRASE": "new", OWN: "own"}, None, "new"),
+        (NEW, {OWN: "own", SHARED: "shared"}, None, "own"),
         # a Notary key file: Notary's own variable for its role
-        (NOTARY, {"NOTARY_ROOT_PASSPHRASE": "notary", "TRUSTKEEP_PASSPHRASE": "s"}, "f", "notary"),
+        (NOTARY, {"NOTARY_ROOT_PASSPHRASE": "notary", SHARED: "s"}, "f", "notary"),
         (NOTARY, {"NOTARY_TARGETS_PASSPHRASE": "other role"}, "f", "f"),
         (PIN, {"TRUSTKEEP_PIN_HSM_1": "1234", "TRUSTKEEP_PIN": "9999"}, "file", "1234"),
         (PIN, {"TRUSTKEEP_PIN": "9999"}, "file", "9999"),
@@ -164,9 +166,7 @@ def test_no_terminal_hint_names_the_variables_for_that_key(
     assert exc.value.hint == hint
 
 
-def test_notary_import_hint_through_the_cli(
-    run_cli, home: Path, tmp_path: Path
-) -> None:  # type: ignore[no-untyped-def]
+def test_notary_import_hint_through_the_cli(run_cli, home: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """A Notary key file without its NOTARY_<ROLE>_PASSPHRASE: exit 3, and the hint says so."""
     from cryptography.hazmat.primitives.asymmetric import ec
 
