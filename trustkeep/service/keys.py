@@ -30,11 +30,18 @@ from trustkeep.core.secrets import (
     MIN_PASSPHRASE_LENGTH,
     SecretRequest,
     SecretsHandler,
-    weak_passphrase_reason,
 )
 from trustkeep.errors import InputError, KeyAccessError, StorageError
 from trustkeep.service import _key_transfer as _transfer
 from trustkeep.service import _keymaterial as km
+from trustkeep.service._key_entries import (
+    HEX_RE,
+    MIN_PREFIX,
+    check_new_passphrase,
+    crypto_public,
+    new_entry,
+    validate_name,
+)
 from trustkeep.service._keymaterial import PrivateKey, PublicKey
 from trustkeep.service._private import (
     EncryptedPemSigner,
@@ -47,22 +54,6 @@ from trustkeep.service._private import (
 )
 
 __all__ = ["KeyService", "validate_name"]
-
-_HEX_RE = re.compile(r"^[0-9a-f]+$")
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
-_MIN_PREFIX = 8
-
-
-def validate_name(name: str) -> str:
-    """Key names: 1-64 of ``A-Za-z0-9._@+-``, not something that reads as a keyid prefix."""
-    if not _NAME_RE.match(name):
-        raise InputError(
-            f"invalid key name {name!r}: use 1-64 letters, digits and . _ @ + - "
-            "(starting with a letter or digit)"
-        )
-    if len(name) >= _MIN_PREFIX and _HEX_RE.match(name.lower()):  # resolve() ignores case
-        raise InputError(f"invalid key name {name!r}: it would read as a keyid prefix")
-    return name
 
 
 class KeyService:
@@ -100,7 +91,7 @@ class KeyService:
             return ref
         ref = ref.strip()
         lowered = ref.lower()
-        if len(lowered) >= _MIN_PREFIX and _HEX_RE.match(lowered):
+        if len(lowered) >= MIN_PREFIX and HEX_RE.match(lowered):
             hits = [k for k in self.store.keyids() if k.startswith(lowered)]
             if len(hits) == 1:
                 entry = self.store.get(hits[0])
@@ -110,10 +101,10 @@ class KeyService:
         exact = [e for e in entries if ref in (e.keyid, e.name, e.notary_canonical_id)]
         if len(exact) == 1:
             return exact[0]
-        if not exact and _HEX_RE.match(lowered):
-            if len(lowered) < _MIN_PREFIX:
+        if not exact and HEX_RE.match(lowered):
+            if len(lowered) < MIN_PREFIX:
                 raise InputError(
-                    f"key prefix {ref!r} is too short: give at least {_MIN_PREFIX} hex digits"
+                    f"key prefix {ref!r} is too short: give at least {MIN_PREFIX} hex digits"
                 )
             exact = [e for e in entries if e.keyid.startswith(lowered)]
             if len(exact) == 1:
@@ -171,7 +162,7 @@ class KeyService:
         sslib, canonical = km.public_identity(private_key.public_key())
         self._check_new(name=name, backend=backend, keyid=sslib.keyid)
         existing = self._public_only(sslib.keyid)
-        entry = _new_entry(
+        entry = new_entry(
             sslib,
             canonical,
             uri=pem_signer_for_backend(backend).uri_for(sslib.keyid),
@@ -183,7 +174,7 @@ class KeyService:
         if passphrase is None:
             passphrase = self._new_passphrase(entry, allow_weak=allow_weak)
         else:
-            _check_new_passphrase(passphrase, f"key {entry.label()}", allow_weak=allow_weak)
+            check_new_passphrase(passphrase, f"key {entry.label()}", allow_weak=allow_weak)
         pem = km.encrypt_store_pem(private_key, passphrase, iterations=self.kdf_iterations)
         half = self._pem_half(entry)
         half.write_pem(pem)
@@ -206,7 +197,7 @@ class KeyService:
         """A public-only entry (the private half is held elsewhere); idempotent per keyid."""
         if not isinstance(key, SSlibKey):
             raise InputError(f"key {key.keyid}: unsupported key class {type(key).__name__}")
-        crypto_key = km.check_public_key(_crypto_public(key), f"key {key.keyid}")
+        crypto_key = km.check_public_key(crypto_public(key), f"key {key.keyid}")
         sslib, canonical = km.public_identity(crypto_key)
         if sslib.scheme != key.scheme:
             sslib = SSlibKey(key.keyid, key.keytype, key.scheme, dict(key.keyval))
@@ -225,7 +216,7 @@ class KeyService:
         if name is not None:
             validate_name(name)
             self._check_name_free(name)
-        entry = _new_entry(sslib, canonical, uri=None, name=name, labels=labels, existing=None)
+        entry = new_entry(sslib, canonical, uri=None, name=name, labels=labels, existing=None)
         self.store.put(entry)
         return entry
 
@@ -240,10 +231,10 @@ class KeyService:
         """Register a key that lives on a PKCS#11 token (``hsm:`` URI)."""
         if uri.partition(":")[0] != HsmSigner.scheme:
             raise InputError(f"not a PKCS#11 key URI: {uri!r}")
-        crypto_key = km.check_public_key(_crypto_public(key), uri)
+        crypto_key = km.check_public_key(crypto_public(key), uri)
         sslib, canonical = km.public_identity(crypto_key)
         self._check_new(name=name, keyid=sslib.keyid)
-        entry = _new_entry(
+        entry = new_entry(
             sslib,
             canonical,
             uri=uri,
@@ -283,7 +274,7 @@ class KeyService:
 
     def public_key(self, ref: str | KeyEntry) -> PublicKey:
         entry = self.resolve(ref)
-        return _crypto_public(entry.sslib_key())
+        return crypto_public(entry.sslib_key())
 
     # -- import / export (see _key_transfer) ------------------------------------
 
@@ -492,49 +483,5 @@ class KeyService:
             what, min_length=shortest, key_name=key_name, keyid=keyid
         )
         passphrase = self.secrets_handler(request)
-        _check_new_passphrase(passphrase, what, allow_weak=allow_weak)
+        check_new_passphrase(passphrase, what, allow_weak=allow_weak)
         return passphrase
-
-
-def _check_new_passphrase(passphrase: str, what: str, *, allow_weak: bool) -> None:
-    reason = weak_passphrase_reason(
-        passphrase, min_length=1 if allow_weak else MIN_PASSPHRASE_LENGTH
-    )
-    if reason is not None:
-        hint = None if not passphrase else "choose a longer one, or accept it with --allow-weak"
-        raise InputError(f"new passphrase for {what}: {reason}", hint=hint)
-
-
-def _crypto_public(key: Key) -> PublicKey:
-    if not isinstance(key, SSlibKey):
-        raise InputError(f"key {key.keyid}: unsupported key class {type(key).__name__}")
-    try:
-        crypto_key = key._crypto_key()
-    except (ValueError, TypeError) as e:
-        raise InputError(f"key {key.keyid}: malformed public key value") from e
-    return km.check_public_key(crypto_key, f"key {key.keyid}")
-
-
-def _new_entry(
-    sslib: SSlibKey,
-    canonical: str | None,
-    *,
-    uri: str | None,
-    name: str | None,
-    labels: Mapping[str, str] | None,
-    existing: KeyEntry | None,
-    scheme: str | None = None,
-    remembered: bool = False,
-) -> KeyEntry:
-    """A store entry for ``sslib``; a public-only ``existing`` entry lends its name and labels."""
-    return KeyEntry(
-        keyid=sslib.keyid,
-        name=name if name is not None else (existing.name if existing else None),
-        keytype=sslib.keytype,
-        scheme=scheme if scheme is not None else sslib.scheme,
-        keyval=dict(sslib.keyval),
-        uri=uri,
-        notary_canonical_id=canonical,
-        labels={**(dict(existing.labels) if existing else {}), **(labels or {})},
-        remembered=remembered,
-    )
