@@ -260,3 +260,32 @@ def test_weak_new_passphrase_refused_by_the_service(home: Path) -> None:
         keys.generate("ed25519")
     assert keys.list() == []
     assert keys.generate("ed25519", allow_weak=True).uri is not None
+
+
+def test_the_environment_is_read_for_secrets_in_one_place_only() -> None:
+    """Every secret comes through the secrets handler: outside the CLI's one secrets source,
+    the environment is read only for configuration (home, keyring backend, PKCS#11 module)."""
+    import re
+
+    import trustkeep
+
+    package = Path(trustkeep.__file__).parent
+    allowed = {
+        "cli/_secrets.py": None,  # the one secrets source: anything
+        "adapters/home.py": {"TRUSTKEEP_HOME"},
+        "adapters/keyring_store.py": {"PYTHON_KEYRING_BACKEND"},
+        "adapters/pkcs11.py": {"PYKCS11LIB"},
+    }
+    reads = re.compile(r"(?:os\.environ(?:\.get)?|os\.getenv)\s*[\[(]\s*([^\])]*)")
+    found: dict[str, set[str]] = {}
+    for path in sorted(package.rglob("*.py")):
+        text = path.read_text()
+        names = {m.group(1).strip().strip("\"'") for m in reads.finditer(text)}
+        if "os.environ" in text.replace("os.environ.get", "").replace("os.environ[", ""):
+            names.add("<os.environ as a whole>")
+        if names:
+            found[str(path.relative_to(package))] = names
+    for module, names in found.items():
+        assert module in allowed, f"{module} reads the environment: {sorted(names)}"
+        if allowed[module] is not None:
+            assert names <= allowed[module], f"{module}: {sorted(names)}"  # type: ignore[operator]
