@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from notary_env import NotaryClient, NotaryServer
 
-pytestmark = [pytest.mark.interop, pytest.mark.xdist_group("pins-notary")]
+INTEROP = (pytest.mark.interop, pytest.mark.xdist_group("pins-notary"))
 
 RunCli = Callable[..., tuple[int, str, str]]
 
@@ -67,6 +67,8 @@ def _apply(run_cli: RunCli, config: Path, *args: str) -> tuple[int, dict, str]: 
     return code, (json.loads(out) if out.strip() else {}), err
 
 
+@INTEROP[0]
+@INTEROP[1]
 def test_apply_sets_disable_tofu_as_export_does(
     rotated: Rotated, run_cli: RunCli, tmp_path: Path
 ) -> None:
@@ -93,6 +95,8 @@ def test_apply_sets_disable_tofu_as_export_does(
     assert rotated.fresh_list(rotated.other, config)[0] == 0
 
 
+@INTEROP[0]
+@INTEROP[1]
 def test_repinning_warns_and_add_keeps_both_for_a_rotation(
     rotated: Rotated, run_cli: RunCli, tmp_path: Path
 ) -> None:
@@ -128,3 +132,38 @@ def test_repinning_warns_and_add_keeps_both_for_a_rotation(
     )
     assert f"trustkeep: warning: {gun}: replacing its pinned IDs" in err
     assert rotated.fresh_list(gun, config)[0] == 0
+
+
+def test_daemon_json_repinning_warns_and_add_keeps_both(
+    run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Docker's root-keys: the same rule as Notary's certs (keys from the store)."""
+    from trustkeep.service.keys import KeyService
+
+    home = tmp_path / "home"
+    keys = KeyService(home, lambda _r: "repin-passphrase", kdf_iterations=20_000)
+    old, new = (keys.generate("ecdsa-p256", name=n) for n in ("old-root", "new-root"))
+    daemon = tmp_path / "daemon.json"
+    daemon.write_text('{"debug": true}\n')
+    gun = "registry.example.com/acme/app"
+    apply = ("--home", str(home), "pin", "apply", "--daemon-json", str(daemon), "--gun", gun)
+    assert run_cli(*apply, "--from", "old-root")[0] == 0
+
+    def pinned() -> list[str]:
+        doc = json.loads(daemon.read_text())
+        return doc["content-trust"]["trust-pinning"]["root-keys"][gun]  # type: ignore[no-any-return]
+
+    assert pinned() == [old.notary_canonical_id]
+    code, _, err = run_cli(*apply, "--from", "new-root", "--add")
+    assert (code, err) == (0, "")
+    assert pinned() == [old.notary_canonical_id, new.notary_canonical_id]
+    code, out, err = run_cli(*apply, "--from", "new-root", "--json")
+    assert code == 0
+    assert pinned() == [new.notary_canonical_id]
+    warning = (
+        f"{gun}: replacing its pinned IDs {old.notary_canonical_id}, {new.notary_canonical_id} "
+        f"with {new.notary_canonical_id} (keep both during a root rotation with --add)"
+    )
+    assert json.loads(out)["warnings"] == [warning]
+    assert err == f"trustkeep: warning: {warning}\n"
+    assert json.loads(daemon.read_text())["debug"] is True
