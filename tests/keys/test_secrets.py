@@ -102,6 +102,7 @@ KEY = SecretRequest.passphrase("key 1a2b3c4d (alice)", key_name="alice", keyid="
 NEW = SecretRequest.new_passphrase("key 1a2b3c4d (alice)", min_length=8, key_name="alice")
 NOTARY = SecretRequest.passphrase("key file root.key", notary_role="root")
 PIN = SecretRequest.pin("token hsm-1", token="hsm-1")
+FILE_KEY = SecretRequest.passphrase("key 0a0b0c0d (file)", key_name="file", keyid="0a0b0c0d" * 8)
 OWN, BY_ID = "TRUSTKEEP_PASSPHRASE_ALICE", "TRUSTKEEP_PASSPHRASE_1A2B3C4D"
 SHARED = "TRUSTKEEP_PASSPHRASE"
 
@@ -122,6 +123,8 @@ SHARED = "TRUSTKEEP_PASSPHRASE"
         # a Notary key file: Notary's own variable for its role
         (NOTARY, {"NOTARY_ROOT_PASSPHRASE": "notary", SHARED: "s"}, "f", "notary"),
         (NOTARY, {"NOTARY_TARGETS_PASSPHRASE": "other role"}, "f", "f"),
+        # a key named "file": TRUSTKEEP_PASSPHRASE_FILE names the passphrase file, not it
+        (FILE_KEY, {"TRUSTKEEP_PASSPHRASE_FILE": "/nonexistent", SHARED: "s"}, "f", "f"),
         (PIN, {"TRUSTKEEP_PIN_HSM_1": "1234", "TRUSTKEEP_PIN": "9999"}, "file", "1234"),
         (PIN, {"TRUSTKEEP_PIN": "9999"}, "file", "9999"),
     ],

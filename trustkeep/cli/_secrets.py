@@ -114,7 +114,7 @@ class CliSecrets:
             own.append(self.key_file_variable)
         if request.notary_role:
             own.append(f"NOTARY_{env_suffix(request.notary_role)}_PASSPHRASE")
-        if request.key_name:
+        if request.key_name and env_suffix(request.key_name) != "FILE":  # that one is the file
             own.append(f"{PASSPHRASE_ENV}_{env_suffix(request.key_name)}")
         if request.keyid:
             own.append(f"{PASSPHRASE_ENV}_{env_suffix(request.keyid[:8])}")
