@@ -292,3 +292,15 @@ def test_the_environment_is_read_for_secrets_in_one_place_only() -> None:
         assert module in allowed, f"{module} reads the environment: {sorted(names)}"
         if allowed[module] is not None:
             assert names <= allowed[module], f"{module}: {sorted(names)}"  # type: ignore[operator]
+
+
+def test_a_request_is_its_prompt_text_and_copies_with_its_facts() -> None:
+    """Handlers that only show text (the TUI's modal, test lambdas) get a plain ``str``."""
+    import copy
+    import pickle
+
+    assert KEY == "passphrase for key 1a2b3c4d (alice)" and isinstance(KEY, str)
+    assert NEW.startswith("new passphrase for ") and NEW.min_length == 8
+    for clone in (copy.deepcopy(KEY), pickle.loads(pickle.dumps(KEY))):
+        assert clone == KEY
+        assert (clone.kind, clone.key_name, clone.keyid) == (KEY.kind, "alice", KEY.keyid)

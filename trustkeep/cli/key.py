@@ -109,7 +109,7 @@ def key() -> None:
     Secrets come from the environment, else a no-echo terminal prompt:
       TRUSTKEEP_PASSPHRASE_<NAME>  passphrase of key NAME (upper-cased, others as _),
                                    or of the key whose keyid starts with NAME (8 hex)
-      --passphrase-file FILE       (or TRUSTKEEP_PASSPHRASE_FILE) a file holding it
+      TRUSTKEEP_PASSPHRASE_FILE    a file holding it (or: trustkeep --passphrase-file F)
       TRUSTKEEP_PASSPHRASE         passphrase of any key (or of a file being imported)
       TRUSTKEEP_NEW_PASSPHRASE     passphrase being set (default: the ones above)
       TRUSTKEEP_PIN                PIN of a PKCS#11 token (module: PYKCS11LIB)

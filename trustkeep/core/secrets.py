@@ -70,6 +70,11 @@ class SecretRequest(str):
         request.min_length = min_length
         return request
 
+    def __getnewargs_ex__(self) -> tuple[tuple[str], dict[str, object]]:
+        """``copy`` and ``pickle`` rebuild a request with its facts."""
+        facts = ("kind", "key_name", "keyid", "notary_role", "token", "min_length")
+        return (str(self),), {name: getattr(self, name) for name in facts}
+
     @classmethod
     def passphrase(
         cls,
