@@ -55,12 +55,24 @@ def test_refresh_with_two_passphrases_through_per_key_variables(
     monkeypatch.setenv("TRUSTKEEP_PASSPHRASE", PASSPHRASES["tgt"])
     code, out, err = run_cli(*argv)
     assert code == 3
-    assert "wrong passphrase for key" in err and "(snap)" in err
-    assert json.loads(out)["error"]["code"] == "key-access"
+    hint = (
+        "it came from TRUSTKEEP_PASSPHRASE, which every key shares: "
+        "give this key its own in TRUSTKEEP_PASSPHRASE_SNAP"
+    )
+    first, second = err.splitlines()
+    assert first.startswith("trustkeep: error: wrong passphrase for key ")
+    assert first.endswith(" (snap)")
+    assert second == f"trustkeep: hint: {hint}"
+    assert json.loads(out)["error"]["hint"] == hint
     assert snapshot(repo) == before
     monkeypatch.delenv("TRUSTKEEP_PASSPHRASE")
     for name, passphrase in PASSPHRASES.items():
         monkeypatch.setenv(f"TRUSTKEEP_PASSPHRASE_{name.upper()}", passphrase)
+    monkeypatch.setenv("TRUSTKEEP_PASSPHRASE_SNAP", "not the one")
+    code, out, err = run_cli(*argv)
+    assert code == 3
+    assert err.splitlines()[1] == "trustkeep: hint: it came from TRUSTKEEP_PASSPHRASE_SNAP"
+    monkeypatch.setenv("TRUSTKEEP_PASSPHRASE_SNAP", PASSPHRASES["snap"])
     code, out, err = run_cli(*argv)
     assert code == 0, err
     for role in ("targets", "snapshot", "timestamp"):

@@ -97,6 +97,8 @@ class CliSecrets:
         self._environ = os.environ if environ is None else environ
         self._passphrase_file = passphrase_file
         self.key_file_variable: str | None = None
+        #: request text -> the source that answered it (for wrong_secret_hint)
+        self._answered: dict[str, str] = {}
 
     # -- where a secret may come from ------------------------------------------------
 
@@ -146,12 +148,24 @@ class CliSecrets:
             if source == _FILE:
                 path = self._file_path()
                 if path is not None:
+                    self._answered[str(request)] = f"the passphrase file {path}"
                     return self._read_file(path)
                 continue
             value = self._environ.get(source)
             if value is not None:
+                self._answered[str(request)] = source
                 return value
         return None
+
+    def wrong_secret_hint(self, request: SecretRequest) -> str | None:
+        """Where the wrong secret for ``request`` came from, and what to set instead."""
+        source = self._answered.get(str(request))
+        own = [s for s in self.sources(request) if s not in (_FILE, PASSPHRASE_ENV)]
+        if source is None or not own:
+            return None  # typed at the prompt: the message says it all
+        if source in own:
+            return f"it came from {source}"
+        return f"it came from {source}, which every key shares: give this key its own in {own[0]}"
 
     def use_key_file_variable(self, variable: str) -> None:
         """``key import --passphrase-env VAR``: the passphrase of the file being imported."""

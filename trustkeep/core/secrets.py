@@ -13,9 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from enum import StrEnum
+from typing import Protocol, runtime_checkable
 
 __all__ = [
     "MIN_PASSPHRASE_LENGTH",
+    "ExplainsWrongSecrets",
     "SecretKind",
     "SecretRequest",
     "SecretsHandler",
@@ -117,6 +119,16 @@ class SecretRequest(str):
 #: 1a2b3c4d"`` or ``"PIN for token trustkeep"``). The handler raises ``KeyAccessError``
 #: when it cannot obtain the secret; it never returns a secret into logs or messages.
 SecretsHandler = Callable[[str], str]
+
+
+@runtime_checkable
+class ExplainsWrongSecrets(Protocol):
+    """A handler that can say where a secret it gave came from, when that secret was wrong
+    (e.g. "it came from TRUSTKEEP_PASSPHRASE, which every key shares")."""
+
+    def __call__(self, request: str, /) -> str: ...
+
+    def wrong_secret_hint(self, request: SecretRequest) -> str | None: ...
 
 
 def env_suffix(name: str) -> str:

@@ -31,7 +31,7 @@ from securesystemslib.signer import CryptoSigner, Signer, SSlibKey
 from trustkeep.adapters import keyring_store
 from trustkeep.adapters.keystore import KeyStore
 from trustkeep.core.keys import KeyEntry
-from trustkeep.core.secrets import SecretRequest, SecretsHandler
+from trustkeep.core.secrets import ExplainsWrongSecrets, SecretRequest, SecretsHandler
 from trustkeep.errors import InputError, KeyAccessError, StorageError
 from trustkeep.service import _keymaterial as km
 from trustkeep.service._keymaterial import PrivateKey
@@ -130,7 +130,13 @@ class EncryptedPemSigner(StoreSigner):
         key = self._decrypt(pem, passphrase)
         if key is None:
             named = f" ({entry.name})" if entry.name else ""
-            raise KeyAccessError(f"wrong passphrase for key {entry.keyid}{named}")
+            handler = self.context.secrets_handler
+            hint = (
+                handler.wrong_secret_hint(request)
+                if isinstance(handler, ExplainsWrongSecrets)
+                else None
+            )
+            raise KeyAccessError(f"wrong passphrase for key {entry.keyid}{named}", hint=hint)
         return key, passphrase
 
     def _decrypt(self, pem: bytes, passphrase: str) -> PrivateKey | None:
