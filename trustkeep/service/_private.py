@@ -71,10 +71,10 @@ class StoreSigner(ABC):
     backend: ClassVar[str]
 
     def __init__(self, entry: KeyEntry, context: StoreContext) -> None:
-        if entry.uri is None or entry.uri.partition(":")[0] != self.scheme:
+        if entry.uri is None or entry.uri_scheme != self.scheme:
             raise ValueError(f"{type(self).__name__} serves {self.scheme}: URIs only")
         self.entry = entry
-        self.uri = entry.uri
+        self.uri: str = entry.uri
         self.context = context
 
     @classmethod
@@ -260,28 +260,27 @@ SIGNER_FOR_URI_SCHEME: Final[Mapping[str, type[StoreSigner]]] = MappingProxyType
 
 
 def _signer_class(entry: KeyEntry) -> type[StoreSigner] | None:
-    if entry.uri is None:
-        return None
-    return SIGNER_FOR_URI_SCHEME.get(entry.uri.partition(":")[0])
+    scheme = entry.uri_scheme
+    return None if scheme is None else SIGNER_FOR_URI_SCHEME.get(scheme)
 
 
 def backend_of(entry: KeyEntry) -> str:
     """The backend a key's URI names (``file``, ``keyring``, ``pkcs11``, ``public``)."""
-    if entry.uri is None:
+    scheme = entry.uri_scheme
+    if scheme is None:
         return PUBLIC_ONLY
-    cls = _signer_class(entry)
-    return cls.backend if cls is not None else entry.uri.partition(":")[0]
+    cls = SIGNER_FOR_URI_SCHEME.get(scheme)
+    return cls.backend if cls is not None else scheme
 
 
 def open_private(entry: KeyEntry, context: StoreContext) -> StoreSigner:
-    """The private half of ``entry``, by its URI's scheme."""
-    if entry.uri is None:
+    """The private half of ``entry``, by its URI's scheme (partitioned, then looked up)."""
+    if entry.uri_scheme is None:
         raise KeyAccessError(f"key {entry.keyid} is public only: no private key in the store")
     cls = _signer_class(entry)
     if cls is None:
-        scheme = entry.uri.partition(":")[0]
         raise StorageError(
-            f"key {entry.keyid}: unknown private key URI scheme {scheme!r}",
+            f"key {entry.keyid}: unknown private key URI scheme {entry.uri_scheme!r}",
             hint=f"known schemes: {', '.join(SIGNER_FOR_URI_SCHEME)}",
         )
     return cls(entry, context)
