@@ -92,11 +92,12 @@ def test_remove_asks_for_confirmation_on_a_terminal(home: Path) -> None:
     from trustkeep.service.keys import KeyService
 
     entry = KeyService(home, secrets_from({"": "long-enough"})).generate("ed25519", name="gone")
-    term = Terminal(home, "key", "remove", "gone")
+    term = Terminal(home, "key", "remove", "gone", "--json")
     term.expect(f"Remove key {entry.label()} and its private key from the store? [y/N]")
     term.type("n")
     assert term.finish() == 2
-    assert b"aborted" in term.screen
+    assert b"trustkeep: aborted" in term.screen
+    assert b'"code": "aborted"' in term.screen  # --json: the error document too
     assert (home / "keys" / f"{entry.keyid}.json").exists()
     term = Terminal(home, "key", "remove", "gone")
     term.expect("[y/N]")

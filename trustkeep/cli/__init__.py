@@ -155,7 +155,8 @@ def _fail(
 ) -> None:
     """An error on stderr, and with --json one document on stdout (unless one was printed)."""
     if stderr:
-        click.echo(f"trustkeep: {'' if code == 'internal' else 'error: '}{message}", err=True)
+        plain = code in ("internal", "aborted", "interrupted")  # not the user's error
+        click.echo(f"trustkeep: {'' if plain else 'error: '}{message}", err=True)
         if hint:
             click.echo(f"trustkeep: hint: {hint}", err=True)
     if not _json_requested(app, argv) or app.emitted:
