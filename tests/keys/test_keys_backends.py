@@ -7,7 +7,7 @@ import configparser
 from pathlib import Path
 
 import pytest
-from keystore_support import PASSPHRASE, SoftHSM, secrets_from
+from keystore_support import PASSPHRASE, SoftHSM, secrets_from, snapshot
 from securesystemslib.signer import SSlibKey
 
 from trustkeep.core.keyids import notary_canonical_id
@@ -146,3 +146,21 @@ def test_passphrase_not_remembered_in_an_insecure_default_backend(
     # an encrypted key may still live there: it stays encrypted
     entry = keys.generate("ed25519", backend="keyring")
     keys.signer(entry.keyid)
+
+
+@pytest.mark.interop
+def test_missing_token_is_key_access_error_and_stores_nothing(
+    run_cli, home: Path, softhsm: SoftHSM, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A missing HSM is exit 3; a key id not on the token stays exit 2."""
+    monkeypatch.setenv("TRUSTKEEP_PIN", softhsm.pin)
+    argv = ("--home", str(home), "key", "import", "--pkcs11", "--key-id", "1")
+    code, out, err = run_cli(*argv, "--token", "no-such-token")
+    assert (code, out) == (3, "")
+    assert err == (
+        "trustkeep: error: PKCS#11: token no-such-token is not present\n"
+        "trustkeep: hint: plug the token in, or check --token and PYKCS11LIB\n"
+    )
+    assert not home.exists() or snapshot(home) == {}
+    code, _, err = run_cli(*argv[:-1], "9", "--token", softhsm.label)
+    assert code == 2 and err.startswith(f"trustkeep: error: PKCS#11 key 9 on token {softhsm.label}")

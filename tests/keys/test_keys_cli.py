@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from keystore_support import (
     NEW_PASSPHRASE,
+    PASSPHRASE,
     SoftHSM,
     cli_env,
     generate,
@@ -93,7 +94,11 @@ def test_passwd_and_remove(cli, home: Path, monkeypatch, run_cli) -> None:  # ty
     assert out == f"changed the passphrase of key {key['keyid'][:8]} (alice)\n"
     code, _, err = cli("key", "export", "alice")  # old passphrase no longer works
     assert code == 3
-    assert err == f"trustkeep: error: wrong passphrase for key {key['keyid']} (alice)\n"
+    assert err == (
+        f"trustkeep: error: wrong passphrase for key {key['keyid']} (alice)\n"
+        "trustkeep: hint: it came from TRUSTKEEP_PASSPHRASE, which every key shares: "
+        "give this key its own in TRUSTKEEP_PASSPHRASE_ALICE\n"
+    )
     code, _, err = cli("key", "remove", "alice")
     assert code == 2
     assert "not removing key" in err and "--yes" in err
@@ -294,3 +299,22 @@ def test_remembered_passphrase_across_processes_with_keyring_from_env(home: Path
     proc = run_sub(home, "key", "export", "r", TRUSTKEEP_NEW_PASSPHRASE="export-pass")
     assert proc.returncode == 0, proc.stderr  # no TRUSTKEEP_PASSPHRASE: the keyring answered
     assert proc.stdout.startswith("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+
+
+def test_key_list_json_contract_in_a_fresh_home(run_cli, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """generate + list --json, non-interactive, in a fresh home: the documented fields."""
+    monkeypatch.setenv("TRUSTKEEP_HOME", str(tmp_path / "fresh"))
+    monkeypatch.setenv("TRUSTKEEP_PASSPHRASE", PASSPHRASE)
+    for key_type in ("ed25519", "ecdsa-p384"):
+        assert run_cli("key", "generate", "--type", key_type)[0] == 0
+    code, out, err = run_cli("key", "list", "--json")
+    assert (code, err) == (0, "")
+    doc = json.loads(out)
+    assert doc["schema"] == 1
+    by_scheme = {k["scheme"]: k for k in doc["keys"]}
+    assert set(by_scheme) == {"ed25519", "ecdsa-sha2-nistp384"}
+    assert by_scheme["ed25519"]["notary_canonical_id"] is None
+    assert len(by_scheme["ecdsa-sha2-nistp384"]["notary_canonical_id"]) == 64
+    for k in doc["keys"]:
+        assert {"keyid", "name", "keytype", "scheme", "backend"} <= set(k)
+        assert k["backend"] == "file"

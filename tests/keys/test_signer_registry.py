@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import pytest
-from keystore_support import PASSPHRASE, SoftHSM, secrets_from
+from keystore_support import PASSPHRASE, SoftHSM, secrets_from, snapshot
 
 from trustkeep.adapters.keystore import KeyStore
-from trustkeep.errors import StorageError
+from trustkeep.errors import KeyAccessError, StorageError
 from trustkeep.service._private import (
     SIGNER_FOR_URI_SCHEME,
     EncryptedPemSigner,
@@ -61,6 +62,8 @@ def test_token_key_is_picked_by_its_scheme(home: Path, softhsm: SoftHSM) -> None
     entry = keys.import_pkcs11(token_label=softhsm.label, key_id=1)
     assert isinstance(keys.private_half(entry), HsmSigner)
     assert keys.backend_of(entry) == "pkcs11"
+    signature = keys.signer(entry).sign(b"payload")
+    entry.sslib_key().verify_signature(signature, b"payload")
 
 
 @pytest.mark.parametrize(
@@ -131,3 +134,33 @@ def test_unknown_scheme_is_listed_but_not_used(keys: KeyService, home: Path, run
     assert json.loads(out)["keys"][0]["backend"] == "awskms"
     with pytest.raises(StorageError, match="unknown private key URI scheme 'awskms'"):
         keys.signer("kms")
+
+
+@pytest.mark.parametrize(
+    ("uri", "error", "message"),
+    [
+        ("nope:{keyid}", StorageError, "unknown private key URI scheme 'nope'"),
+        ("tkkeyring:{keyid}", KeyAccessError, "is missing from the OS keyring"),
+        (None, KeyAccessError, "is public only: no private key in the store"),
+    ],
+)
+def test_signer_is_picked_by_the_uri_scheme_alone(
+    keys: KeyService,
+    home: Path,
+    keyring_file: Path,
+    uri: str | None,
+    error: type[Exception],
+    message: str,
+) -> None:
+    """The private-key URI scheme picks the signer; an unknown scheme is refused, not guessed."""
+    entry = keys.generate("ecdsa-p256", name="a")
+    assert entry.uri == f"tkfile:{entry.keyid}"
+    keys.signer("a").sign(b"x")  # the untampered entry signs
+    bad_uri = uri.format(keyid=entry.keyid) if uri else None
+    KeyStore(home).put(dataclasses.replace(entry, uri=bad_uri))
+    before = snapshot(home)
+    with pytest.raises(error) as exc:
+        keys.signer("a")
+    assert message in str(exc.value) and entry.keyid in str(exc.value)
+    assert PASSPHRASE not in str(exc.value)
+    assert snapshot(home) == before
