@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import configparser
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from keystore_support import PASSPHRASE, SoftHSM, secrets_from, snapshot
+from keystore_support import PASSPHRASE, SoftHSM, generate, secrets_from, snapshot
 from securesystemslib.signer import SSlibKey
 
 from trustkeep.core.keyids import notary_canonical_id
@@ -164,3 +165,55 @@ def test_missing_token_is_key_access_error_and_stores_nothing(
     assert not home.exists() or snapshot(home) == {}
     code, _, err = run_cli(*argv[:-1], "9", "--token", softhsm.label)
     assert code == 2 and err.startswith(f"trustkeep: error: PKCS#11 key 9 on token {softhsm.label}")
+
+
+@pytest.fixture
+def failing_keyring() -> Iterator[None]:
+    """keyring's own 'fail' backend: every store is refused (no OS keyring available)."""
+    import keyring
+    from keyring.backends.fail import Keyring as FailKeyring
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(FailKeyring())
+    try:
+        yield
+    finally:
+        keyring.set_keyring(previous)
+
+
+def test_passwd_remember_refused_by_keyring_changes_nothing(  # type: ignore[no-untyped-def]
+    cli, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing_keyring: None
+) -> None:
+    """Was: the private half was re-encrypted under the new passphrase, then the keyring
+    refused it: exit 3 'error', yet the old passphrase no longer opened the key."""
+    generate(cli, "--type", "ecdsa-p256", "--name", "alice")
+    before = snapshot(home)
+    monkeypatch.setenv("TRUSTKEEP_NEW_PASSPHRASE", "a-different-passphrase")
+    code, out, err = cli("key", "passwd", "alice", "--remember")
+    assert code == 3
+    assert out == ""
+    assert err.startswith("trustkeep: error: OS keyring: ")
+    assert "a-different-passphrase" not in err
+    assert snapshot(home) == before
+    monkeypatch.delenv("TRUSTKEEP_NEW_PASSPHRASE")
+    code, _, err = cli("key", "export", "alice", "-o", str(tmp_path / "alice.pem"))
+    assert code == 0, err  # the old passphrase (TRUSTKEEP_PASSPHRASE) still opens it
+
+
+def test_corrupt_keyring_file_is_key_access_error(cli, home: Path, keyring_file: Path) -> None:  # type: ignore[no-untyped-def]
+    """Was: exit 4 'internal error: MissingSectionHeaderError' (keyrings.alt's file backend
+    lets configparser errors through)."""
+    key = generate(cli, "--type", "ed25519", "--name", "kr", "--backend", "keyring")
+    keyring_file.write_text("garbage [[[\n")
+    before = snapshot(home)
+    code, out, err = cli("key", "export", "kr")
+    assert code == 3
+    assert out == ""
+    assert err.splitlines()[0] == (
+        f"trustkeep: error: OS keyring: cannot read trustkeep-private-key/{key['keyid']}: "
+        "MissingSectionHeaderError"
+    )
+    code, _, err = cli("key", "remove", "kr", "--yes")
+    assert code == 3
+    assert "cannot delete" in err
+    assert snapshot(home) == before  # the entry stays: its private half is still there

@@ -318,3 +318,74 @@ def test_key_list_json_contract_in_a_fresh_home(run_cli, tmp_path: Path, monkeyp
     for k in doc["keys"]:
         assert {"keyid", "name", "keytype", "scheme", "backend"} <= set(k)
         assert k["backend"] == "file"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("key", "list", "--json"),
+        ("key", "export-public", "alice"),
+        ("notary", "cert", "alice", "--gun", "r.example/a"),
+        ("pin", "export", "--gun", "r.example/a", "--from", "alice"),
+    ],
+    ids=["list", "export-public", "notary-cert", "pin-export"],
+)
+def test_stdout_write_failure_is_exit_3(cli, home: Path, argv: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    """Was: exit 4 'internal error: OSError' when stdout is on a full disk."""
+    generate(cli, "--type", "ecdsa-p256", "--name", "alice")
+    env = cli_env(home, TRUSTKEEP_PASSPHRASE=PASSPHRASE)
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.run(
+            trustkeep_cmd(*argv), stdout=full, stderr=subprocess.PIPE, env=env, timeout=60
+        )
+    assert proc.returncode == 3
+    assert proc.stderr.decode() == (
+        "trustkeep: error: standard output: cannot write: No space left on device\n"
+    )
+
+
+_PKCS8_HEADERS = "--role and --gun are Notary key file headers: use --format notary"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--role", "root"), "--role and --gun are Notary key file headers: use --format notary"),
+        (
+            ("--gun", "r.example/a"),
+            "--role and --gun are Notary key file headers: use --format notary",
+        ),
+        (("--format", "notary", "--role", ""), "not a Notary role name: ''"),
+    ],
+    ids=["role-with-pkcs8", "gun-with-pkcs8", "empty-role"],
+)
+def test_export_header_options_that_would_be_ignored_are_refused(  # type: ignore[no-untyped-def]
+    cli, tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    """Was: --role/--gun silently dropped with --format pkcs8; --role '' became 'root'."""
+    generate(cli, "--type", "ecdsa-p256", "--name", "alice")
+    out_file = tmp_path / "alice.key"
+    code, out, err = cli("key", "export", "alice", *args, "-o", str(out_file))
+    assert code == 2
+    assert out == ""
+    assert err.strip() == f"trustkeep: error: {message}"
+    assert not out_file.exists()
+
+
+def test_remove_that_cannot_delete_the_private_half_keeps_the_key(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+    """Was: the entry was deleted, then removing the private file failed (exit 3): the key
+    vanished from `key list` while its private half stayed behind."""
+    key = generate(cli, "--type", "ed25519", "--name", "alice")
+    private = home / "keys" / "private" / f"{key['keyid']}.pem"
+    private.unlink()
+    private.mkdir()  # unlink() of a directory fails, as on a read-only or busy file
+    before = snapshot(home)
+    code, out, err = cli("key", "remove", "alice", "--yes")
+    assert code == 3
+    assert out == ""
+    assert err.strip() == f"trustkeep: error: {private}: cannot remove: Is a directory"
+    assert snapshot(home) == before
+    code, out, err = cli("key", "show", "alice", "--json")
+    assert code == 0, err
+    assert json.loads(out)["key"]["keyid"] == key["keyid"]

@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from keystore_support import PASSPHRASE, secrets_from, snapshot
+from keystore_support import PASSPHRASE, generate, secrets_from, snapshot
 from notary_env import PASSPHRASES, NotaryClient, NotaryServer, have_notary
 
 from trustkeep.errors import InputError, KeyAccessError
@@ -301,3 +301,17 @@ def test_export_notary_accepted_by_real_notary(
     client.run("init", gun, "--rootkey", str(key_file))
     client.run("publish", gun)
     assert entry.notary_canonical_id in client.run("key", "list", with_server=False).stdout
+
+
+def test_import_deeply_nested_json_object_is_input_error(cli, home: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Was: exit 4 'internal error: RecursionError' (json.loads of 100k nested objects)."""
+    generate(cli, "--type", "ed25519", "--name", "alice")
+    before = snapshot(home)
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"a":' * 100_000 + "1" + "}" * 100_000)
+    code, out, err = cli("key", "import", str(deep))
+    assert code == 2
+    assert out == ""
+    assert err.startswith(f"trustkeep: error: {deep}: malformed JSON")
+    assert len(err.strip().splitlines()) == 1
+    assert snapshot(home) == before
