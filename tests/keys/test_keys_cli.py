@@ -256,7 +256,7 @@ def test_no_terminal_and_no_variable_fails_fast_with_exit_3(home: Path) -> None:
     assert proc.stderr.splitlines() == [
         "trustkeep: error: no new passphrase for key "
         + proc.stderr.split("for key ")[1].split(":")[0]
-        + ": no terminal to ask on and no variable set for it",
+        + ": no terminal to ask on and TRUSTKEEP_NEW_PASSPHRASE is not set",
         "trustkeep: hint: set TRUSTKEEP_NEW_PASSPHRASE, "
         f"TRUSTKEEP_PASSPHRASE_{proc.stderr.split('for key ')[1][:8].upper()}, "
         "TRUSTKEEP_PASSPHRASE_FILE (or --passphrase-file) or TRUSTKEEP_PASSPHRASE, "

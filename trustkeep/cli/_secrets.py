@@ -189,8 +189,10 @@ class CliSecrets:
         if value is not None:
             return value
         if not _stdin_is_tty():
+            first = self.sources(request)[0]
+            first = PASSPHRASE_FILE_ENV if first == _FILE else first
             raise KeyAccessError(
-                f"no {request}: no terminal to ask on and no variable set for it",
+                f"no {request}: no terminal to ask on and {first} is not set",
                 hint=f"set {self.describe_sources(request)}, or run in a terminal",
             )
         if request.kind is SecretKind.NEW_PASSPHRASE:
