@@ -6,13 +6,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from trustkeep.adapters.home import resolve_home
 from trustkeep.cli._secrets import CliSecrets
-from trustkeep.service import Service
+
+if TYPE_CHECKING:
+    from trustkeep.service import Service
 
 __all__ = ["AppContext", "get_app", "json_option"]
 
@@ -37,6 +39,7 @@ class AppContext:
     @cached_property
     def service(self) -> Service:
         from trustkeep.cli._progress import ProgressBar
+        from trustkeep.service import Service
 
         return Service(resolve_home(self.home_option), self.secrets, progress=ProgressBar())
 
