@@ -17,8 +17,11 @@ from notary_env import NotaryServer, have_notary, notary_server
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test reads the developer's real home, keyring or passphrase variables."""
-    for var in ("TRUSTKEEP_HOME", "TRUSTKEEP_PASSPHRASE", "TRUSTKEEP_PIN"):
-        monkeypatch.delenv(var, raising=False)
+    for var in os.environ:
+        if var in ("TRUSTKEEP_HOME", "TRUSTKEEP_NEW_PASSPHRASE", "TRUSTKEEP_PASSPHRASE_FILE") or (
+            var.startswith(("TRUSTKEEP_PASSPHRASE", "TRUSTKEEP_PIN"))
+        ):
+            monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import configparser
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from keystore_support import PASSPHRASE, SoftHSM, secrets_from
+from keystore_support import PASSPHRASE, SoftHSM, generate, secrets_from, snapshot
 from securesystemslib.signer import SSlibKey
 
 from trustkeep.core.keyids import notary_canonical_id
@@ -63,7 +64,7 @@ def test_keyring_backend_keeps_the_key_encrypted_in_the_keyring(
 ) -> None:
     keys = KeyService(home, secrets_from({"": PASSPHRASE}))
     entry = keys.generate("ecdsa-p384", name="kr", backend="keyring")
-    assert (entry.backend, entry.uri) == ("keyring", f"tkkeyring:{entry.keyid}")
+    assert (keys.backend_of(entry), entry.uri) == ("keyring", f"tkkeyring:{entry.keyid}")
     assert not (home / "keys" / "private").exists()
     stored = keyring_values(keyring_file)
     values = [v for (s, u), v in stored.items() if u == entry.keyid]
@@ -99,7 +100,7 @@ def test_no_keyring_backend_is_key_access_error(home: Path, no_keyring: None) ->
 def test_pkcs11_token_key_signs(home: Path, softhsm: SoftHSM, key_id: int, scheme: str) -> None:
     keys = KeyService(home, secrets_from({"PIN for token": softhsm.pin}))
     entry = keys.import_pkcs11(token_label=softhsm.label, key_id=key_id, name=f"hsm{key_id}")
-    assert (entry.backend, entry.scheme) == ("pkcs11", scheme)
+    assert (keys.backend_of(entry), entry.scheme) == ("pkcs11", scheme)
     assert entry.uri == f"hsm:{key_id}?label={softhsm.label}"
     public = entry.sslib_key()
     assert isinstance(public, SSlibKey)
@@ -146,3 +147,73 @@ def test_passphrase_not_remembered_in_an_insecure_default_backend(
     # an encrypted key may still live there: it stays encrypted
     entry = keys.generate("ed25519", backend="keyring")
     keys.signer(entry.keyid)
+
+
+@pytest.mark.interop
+def test_missing_token_is_key_access_error_and_stores_nothing(
+    run_cli, home: Path, softhsm: SoftHSM, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """A missing HSM is exit 3; a key id not on the token stays exit 2."""
+    monkeypatch.setenv("TRUSTKEEP_PIN", softhsm.pin)
+    argv = ("--home", str(home), "key", "import", "--pkcs11", "--key-id", "1")
+    code, out, err = run_cli(*argv, "--token", "no-such-token")
+    assert (code, out) == (3, "")
+    assert err == (
+        "trustkeep: error: PKCS#11: token no-such-token is not present\n"
+        "trustkeep: hint: plug the token in, or check --token and PYKCS11LIB\n"
+    )
+    assert not home.exists() or snapshot(home) == {}
+    code, _, err = run_cli(*argv[:-1], "9", "--token", softhsm.label)
+    assert code == 2 and err.startswith(f"trustkeep: error: PKCS#11 key 9 on token {softhsm.label}")
+
+
+@pytest.fixture
+def failing_keyring() -> Iterator[None]:
+    """keyring's own 'fail' backend: every store is refused (no OS keyring available)."""
+    import keyring
+    from keyring.backends.fail import Keyring as FailKeyring
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(FailKeyring())
+    try:
+        yield
+    finally:
+        keyring.set_keyring(previous)
+
+
+def test_passwd_remember_refused_by_keyring_changes_nothing(  # type: ignore[no-untyped-def]
+    cli, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing_keyring: None
+) -> None:
+    """Was: the private half was re-encrypted under the new passphrase, then the keyring
+    refused it: exit 3 'error', yet the old passphrase no longer opened the key."""
+    generate(cli, "--type", "ecdsa-p256", "--name", "alice")
+    before = snapshot(home)
+    monkeypatch.setenv("TRUSTKEEP_NEW_PASSPHRASE", "a-different-passphrase")
+    code, out, err = cli("key", "passwd", "alice", "--remember")
+    assert code == 3
+    assert out == ""
+    assert err.startswith("trustkeep: error: OS keyring: ")
+    assert "a-different-passphrase" not in err
+    assert snapshot(home) == before
+    monkeypatch.delenv("TRUSTKEEP_NEW_PASSPHRASE")
+    code, _, err = cli("key", "export", "alice", "-o", str(tmp_path / "alice.pem"))
+    assert code == 0, err  # the old passphrase (TRUSTKEEP_PASSPHRASE) still opens it
+
+
+def test_corrupt_keyring_file_is_key_access_error(cli, home: Path, keyring_file: Path) -> None:  # type: ignore[no-untyped-def]
+    """Was: exit 4 'internal error: MissingSectionHeaderError' (keyrings.alt's file backend
+    lets configparser errors through)."""
+    key = generate(cli, "--type", "ed25519", "--name", "kr", "--backend", "keyring")
+    keyring_file.write_text("garbage [[[\n")
+    before = snapshot(home)
+    code, out, err = cli("key", "export", "kr")
+    assert code == 3
+    assert out == ""
+    assert err.splitlines()[0] == (
+        f"trustkeep: error: OS keyring: cannot read trustkeep-private-key/{key['keyid']}: "
+        "MissingSectionHeaderError"
+    )
+    code, _, err = cli("key", "remove", "kr", "--yes")
+    assert code == 3
+    assert "cannot delete" in err
+    assert snapshot(home) == before  # the entry stays: its private half is still there

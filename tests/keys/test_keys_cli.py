@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from keystore_support import (
     NEW_PASSPHRASE,
+    PASSPHRASE,
     SoftHSM,
     cli_env,
     generate,
@@ -93,7 +94,11 @@ def test_passwd_and_remove(cli, home: Path, monkeypatch, run_cli) -> None:  # ty
     assert out == f"changed the passphrase of key {key['keyid'][:8]} (alice)\n"
     code, _, err = cli("key", "export", "alice")  # old passphrase no longer works
     assert code == 3
-    assert err == f"trustkeep: error: wrong passphrase for key {key['keyid']} (alice)\n"
+    assert err == (
+        f"trustkeep: error: wrong passphrase for key {key['keyid']} (alice)\n"
+        "trustkeep: hint: it came from TRUSTKEEP_PASSPHRASE, which every key shares: "
+        "give this key its own in TRUSTKEEP_PASSPHRASE_ALICE\n"
+    )
     code, _, err = cli("key", "remove", "alice")
     assert code == 2
     assert "not removing key" in err and "--yes" in err
@@ -236,7 +241,7 @@ def run_sub(
 
 
 def test_non_interactive_generate_and_list_in_fresh_home(home: Path) -> None:
-    proc = run_sub(home, "key", "generate", "--type", "ed25519", TRUSTKEEP_PASSPHRASE="pw")
+    proc = run_sub(home, "key", "generate", "--type", "ed25519", TRUSTKEEP_PASSPHRASE="long-enough")
     assert proc.returncode == 0, proc.stderr
     proc = run_sub(home, "key", "list", "--json")
     doc = json.loads(proc.stdout)
@@ -252,18 +257,20 @@ def test_no_terminal_and_no_variable_fails_fast_with_exit_3(home: Path) -> None:
         "trustkeep: error: no new passphrase for key "
         + proc.stderr.split("for key ")[1].split(":")[0]
         + ": no terminal to ask on and TRUSTKEEP_NEW_PASSPHRASE is not set",
-        "trustkeep: hint: set TRUSTKEEP_NEW_PASSPHRASE or TRUSTKEEP_PASSPHRASE in the "
-        "environment, or run in a terminal",
+        "trustkeep: hint: set TRUSTKEEP_NEW_PASSPHRASE, "
+        f"TRUSTKEEP_PASSPHRASE_{proc.stderr.split('for key ')[1][:8].upper()}, "
+        "TRUSTKEEP_PASSPHRASE_FILE (or --passphrase-file) or TRUSTKEEP_PASSPHRASE, "
+        "or run in a terminal",
     ]
     assert not (home / "keys").exists() or snapshot(home) == {}
-    ok = run_sub(home, "key", "generate", "--type", "ed25519", TRUSTKEEP_PASSPHRASE="pw")
+    ok = run_sub(home, "key", "generate", "--type", "ed25519", TRUSTKEEP_PASSPHRASE="long-enough")
     proc = run_sub(home, "key", "export", ok.stdout.split()[3], timeout=30)
     assert proc.returncode == 3
     assert "no passphrase for key" in proc.stderr and "TRUSTKEEP_PASSPHRASE" in proc.stderr
 
 
 def test_home_under_a_file_cli(tmp_path: Path, run_cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("TRUSTKEEP_PASSPHRASE", "pw")
+    monkeypatch.setenv("TRUSTKEEP_PASSPHRASE", "long-enough")
     blocker = tmp_path / "file"
     blocker.write_text("x")
     code, out, err = run_cli(
@@ -292,3 +299,93 @@ def test_remembered_passphrase_across_processes_with_keyring_from_env(home: Path
     proc = run_sub(home, "key", "export", "r", TRUSTKEEP_NEW_PASSPHRASE="export-pass")
     assert proc.returncode == 0, proc.stderr  # no TRUSTKEEP_PASSPHRASE: the keyring answered
     assert proc.stdout.startswith("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+
+
+def test_key_list_json_contract_in_a_fresh_home(run_cli, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """generate + list --json, non-interactive, in a fresh home: the documented fields."""
+    monkeypatch.setenv("TRUSTKEEP_HOME", str(tmp_path / "fresh"))
+    monkeypatch.setenv("TRUSTKEEP_PASSPHRASE", PASSPHRASE)
+    for key_type in ("ed25519", "ecdsa-p384"):
+        assert run_cli("key", "generate", "--type", key_type)[0] == 0
+    code, out, err = run_cli("key", "list", "--json")
+    assert (code, err) == (0, "")
+    doc = json.loads(out)
+    assert doc["schema"] == 1
+    by_scheme = {k["scheme"]: k for k in doc["keys"]}
+    assert set(by_scheme) == {"ed25519", "ecdsa-sha2-nistp384"}
+    assert by_scheme["ed25519"]["notary_canonical_id"] is None
+    assert len(by_scheme["ecdsa-sha2-nistp384"]["notary_canonical_id"]) == 64
+    for k in doc["keys"]:
+        assert {"keyid", "name", "keytype", "scheme", "backend"} <= set(k)
+        assert k["backend"] == "file"
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("key", "list", "--json"),
+        ("key", "export-public", "alice"),
+        ("notary", "cert", "alice", "--gun", "r.example/a"),
+        ("pin", "export", "--gun", "r.example/a", "--from", "alice"),
+    ],
+    ids=["list", "export-public", "notary-cert", "pin-export"],
+)
+def test_stdout_write_failure_is_exit_3(cli, home: Path, argv: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    """Was: exit 4 'internal error: OSError' when stdout is on a full disk."""
+    generate(cli, "--type", "ecdsa-p256", "--name", "alice")
+    env = cli_env(home, TRUSTKEEP_PASSPHRASE=PASSPHRASE)
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.run(
+            trustkeep_cmd(*argv), stdout=full, stderr=subprocess.PIPE, env=env, timeout=60
+        )
+    assert proc.returncode == 3
+    assert proc.stderr.decode() == (
+        "trustkeep: error: standard output: cannot write: No space left on device\n"
+    )
+
+
+_PKCS8_HEADERS = "--role and --gun are Notary key file headers: use --format notary"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--role", "root"), "--role and --gun are Notary key file headers: use --format notary"),
+        (
+            ("--gun", "r.example/a"),
+            "--role and --gun are Notary key file headers: use --format notary",
+        ),
+        (("--format", "notary", "--role", ""), "not a Notary role name: ''"),
+    ],
+    ids=["role-with-pkcs8", "gun-with-pkcs8", "empty-role"],
+)
+def test_export_header_options_that_would_be_ignored_are_refused(  # type: ignore[no-untyped-def]
+    cli, tmp_path: Path, args: tuple[str, ...], message: str
+) -> None:
+    """Was: --role/--gun silently dropped with --format pkcs8; --role '' became 'root'."""
+    generate(cli, "--type", "ecdsa-p256", "--name", "alice")
+    out_file = tmp_path / "alice.key"
+    code, out, err = cli("key", "export", "alice", *args, "-o", str(out_file))
+    assert code == 2
+    assert out == ""
+    assert err.strip() == f"trustkeep: error: {message}"
+    assert not out_file.exists()
+
+
+def test_remove_that_cannot_delete_the_private_half_keeps_the_key(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+    """Was: the entry was deleted, then removing the private file failed (exit 3): the key
+    vanished from `key list` while its private half stayed behind."""
+    key = generate(cli, "--type", "ed25519", "--name", "alice")
+    private = home / "keys" / "private" / f"{key['keyid']}.pem"
+    private.unlink()
+    private.mkdir()  # unlink() of a directory fails, as on a read-only or busy file
+    before = snapshot(home)
+    code, out, err = cli("key", "remove", "alice", "--yes")
+    assert code == 3
+    assert out == ""
+    assert err.strip() == f"trustkeep: error: {private}: cannot remove: Is a directory"
+    assert snapshot(home) == before
+    code, out, err = cli("key", "show", "alice", "--json")
+    assert code == 0, err
+    assert json.loads(out)["key"]["keyid"] == key["keyid"]

@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from keystore_support import PASSPHRASE, secrets_from, snapshot
+from keystore_support import PASSPHRASE, generate, secrets_from, snapshot
 from notary_env import PASSPHRASES, NotaryClient, NotaryServer, have_notary
 
 from trustkeep.errors import InputError, KeyAccessError
@@ -87,7 +87,7 @@ def test_import_openssl_pem(
         key, passphrase = converted, SOURCE_PASS
     keys = KeyService(home, secrets_from({"passphrase for key file": SOURCE_PASS, "": PASSPHRASE}))
     entry = keys.import_file(key, name="imported")
-    assert entry.backend == "file"
+    assert keys.backend_of(entry) == "file"
     if scheme:
         assert entry.scheme == scheme
     assert keys.export_public("imported").encode() == pubout(key, passphrase)
@@ -104,7 +104,7 @@ def test_import_public_pem_and_tuf_json(tmp_path: Path, home: Path) -> None:
     pub.write_bytes(pubout(key))
     keys = KeyService(home, secrets_from({}))
     entry = keys.import_file(pub, name="pubkey")
-    assert (entry.backend, entry.uri, entry.has_private) == ("public", None, False)
+    assert (keys.backend_of(entry), entry.uri, entry.has_private) == ("public", None, False)
     tuf_json = tmp_path / "key.json"
     tuf_json.write_text(keys.export_public("pubkey", fmt="tuf"))
     doc = json.loads(tuf_json.read_text())
@@ -197,7 +197,7 @@ def test_export_pkcs8_round_trip(tmp_path: Path, home: Path) -> None:
     out.write_bytes(pem)
     assert pubout(out, "exp-pass").decode() == keys.export_public("r")
     other = KeyService(
-        tmp_path / "h2", secrets_from({"passphrase for key file": "exp-pass", "": "x"})
+        tmp_path / "h2", secrets_from({"passphrase for key file": "exp-pass", "": "long-enough"})
     )
     assert other.import_file(out).keyid == entry.keyid
 
@@ -301,3 +301,17 @@ def test_export_notary_accepted_by_real_notary(
     client.run("init", gun, "--rootkey", str(key_file))
     client.run("publish", gun)
     assert entry.notary_canonical_id in client.run("key", "list", with_server=False).stdout
+
+
+def test_import_deeply_nested_json_object_is_input_error(cli, home: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Was: exit 4 'internal error: RecursionError' (json.loads of 100k nested objects)."""
+    generate(cli, "--type", "ed25519", "--name", "alice")
+    before = snapshot(home)
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"a":' * 100_000 + "1" + "}" * 100_000)
+    code, out, err = cli("key", "import", str(deep))
+    assert code == 2
+    assert out == ""
+    assert err.startswith(f"trustkeep: error: {deep}: malformed JSON")
+    assert len(err.strip().splitlines()) == 1
+    assert snapshot(home) == before

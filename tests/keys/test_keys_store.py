@@ -5,11 +5,19 @@ from __future__ import annotations
 import json
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from keystore_support import NEW_PASSPHRASE, PASSPHRASE, secrets_from, snapshot
+from keystore_support import (
+    NEW_PASSPHRASE,
+    PASSPHRASE,
+    cli_env,
+    generate,
+    secrets_from,
+    snapshot,
+)
 
 from trustkeep.core.keyids import notary_canonical_id, tuf_keyid
 from trustkeep.errors import InputError, KeyAccessError, StorageError
@@ -29,7 +37,7 @@ def test_generate_sign_verify(
     keys: KeyService, key_type: str, keytype: str, scheme: str, has_notary_id: bool
 ) -> None:
     entry = keys.generate(key_type, name="k1")
-    assert (entry.keytype, entry.scheme, entry.backend) == (keytype, scheme, "file")
+    assert (entry.keytype, entry.scheme, keys.backend_of(entry)) == (keytype, scheme, "file")
     assert entry.keyid == tuf_keyid(keytype, scheme, dict(entry.keyval))
     public = keys.public_key(entry)
     assert entry.notary_canonical_id == notary_canonical_id(public)
@@ -207,12 +215,12 @@ def test_remove(keys: KeyService, home: Path) -> None:
 
 
 def test_add_public_is_idempotent_and_has_no_private(keys: KeyService) -> None:
-    source = KeyService(keys.home.parent / "other", secrets_from({"": "x"}))
+    source = KeyService(keys.home.parent / "other", secrets_from({"": "long-enough"}))
     theirs = source.generate("ecdsa-p256")
     first = keys.add_public(theirs.sslib_key(), name="carol", labels={"role": "root"})
     again = keys.add_public(theirs.sslib_key())
     assert first == again
-    assert (first.keyid, first.backend, first.uri) == (theirs.keyid, "public", None)
+    assert (first.keyid, keys.backend_of(first), first.uri) == (theirs.keyid, "public", None)
     assert first.notary_canonical_id == theirs.notary_canonical_id
     with pytest.raises(KeyAccessError) as exc:
         keys.signer("carol")
@@ -275,12 +283,116 @@ def test_tampered_iteration_count_is_refused_without_spinning(keys: KeyService, 
 
 
 def test_private_import_upgrades_a_public_only_entry(keys: KeyService, tmp_path: Path) -> None:
-    source = KeyService(tmp_path / "theirs", secrets_from({"": "x"}))
+    source = KeyService(tmp_path / "theirs", secrets_from({"": "long-enough"}))
     theirs = source.generate("ecdsa-p256")
     public = keys.add_public(theirs.sslib_key(), name="carol", labels={"role": "root"})
-    assert public.backend == "public"
+    assert keys.backend_of(public) == "public"
     upgraded = keys.add_private(source.private_key(theirs.keyid), name="carol")
-    assert (upgraded.keyid, upgraded.name, upgraded.backend) == (theirs.keyid, "carol", "file")
+    assert (upgraded.keyid, upgraded.name, keys.backend_of(upgraded)) == (
+        theirs.keyid,
+        "carol",
+        "file",
+    )
     assert upgraded.labels == {"role": "root"}
-    assert [e.backend for e in keys.list()] == ["file"]
+    assert [keys.backend_of(e) for e in keys.list()] == ["file"]
     keys.signer("carol")
+
+
+def test_deeply_nested_store_entry_is_storage_error(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+    key = generate(cli, "--type", "ed25519", "--name", "alice")
+    entry = home / "keys" / f"{key['keyid']}.json"
+    entry.write_text("[" * 100_000 + "]" * 100_000)
+    code, _, err = cli("key", "list")
+    assert code == 3
+    assert f"{entry}: corrupt key entry" in err
+
+
+@pytest.mark.parametrize(
+    "keyval",
+    [{}, {"private": "x"}],
+    ids=["empty", "no-public"],
+)
+def test_store_entry_without_public_value_is_storage_error(cli, home: Path, keyval: dict) -> None:  # type: ignore[no-untyped-def, type-arg]
+    """Was: `key export-public` exit 4 (ValueError: SSlibKey needs keyval.public)."""
+    key = generate(cli, "--type", "ecdsa-p256", "--name", "alice")
+    entry = home / "keys" / f"{key['keyid']}.json"
+    doc = json.loads(entry.read_text())
+    doc["keyval"] = keyval
+    entry.write_text(json.dumps(doc))
+    for argv in (("key", "export-public", "alice"), ("key", "show", key["keyid"])):
+        code, out, err = cli(*argv)
+        assert code == 3, (argv, err)
+        assert out == ""
+        assert err.strip() == (
+            f"trustkeep: error: {entry}: corrupt key entry: keyval has no 'public' value"
+        )
+
+
+@pytest.mark.parametrize("name", ["7F737336", "ABCDEF0123", "DeadBeef"])
+def test_upper_case_hex_name_is_refused(cli, home: Path, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Was: accepted, although `key show NAME` resolves it case-insensitively as a keyid
+    prefix: the name could silently select another key."""
+    before = snapshot(home)
+    code, out, err = cli("key", "generate", "--type", "ed25519", "--name", name)
+    assert code == 2
+    assert out == ""
+    assert (
+        err.strip()
+        == f"trustkeep: error: invalid key name {name!r}: it would read as a keyid prefix"
+    )
+    assert snapshot(home) == before
+
+
+def test_upper_case_hex_ref_still_resolves_as_prefix(cli) -> None:  # type: ignore[no-untyped-def]
+    key = generate(cli, "--type", "ed25519", "--name", "alice")
+    code, out, err = cli("key", "show", key["keyid"][:10].upper(), "--json")
+    assert code == 0, err
+    assert json.loads(out)["key"]["name"] == "alice"
+
+
+_SYNCHRONISED_MAIN = (
+    "import sys, time\n"
+    "from trustkeep.cli import main\n"
+    "time.sleep(max(0.0, float(sys.argv[1]) - time.time()))\n"
+    "sys.exit(main(sys.argv[2:]))\n"
+)
+
+
+def test_concurrent_generates_cannot_share_a_name(home: Path) -> None:
+    """Was: parallel `key generate --name same` all succeeded; 'same' then was ambiguous."""
+    import time
+
+    env = cli_env(home, TRUSTKEEP_PASSPHRASE=PASSPHRASE)
+    start = time.time() + 2.5  # every process has imported trustkeep by then
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                _SYNCHRONISED_MAIN,
+                str(start),
+                "key",
+                "generate",
+                "--type",
+                "ed25519",
+                "--name",
+                "same",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(6)
+    ]
+    codes, errors = [], []
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        codes.append(proc.returncode)
+        errors.append(err.decode())
+    assert sorted(codes) == [0, 2, 2, 2, 2, 2], errors
+    entries = list((home / "keys").glob("*.json"))
+    assert len(entries) == 1
+    keyid = entries[0].stem
+    assert [p.name for p in (home / "keys" / "private").iterdir()] == [f"{keyid}.pem"]
+    expected = f"trustkeep: error: key name 'same' is already used by key {keyid[:8]}\n"
+    assert sorted(errors) == ["", *[expected] * 5]

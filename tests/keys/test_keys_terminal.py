@@ -91,12 +91,13 @@ def test_remove_asks_for_confirmation_on_a_terminal(home: Path) -> None:
 
     from trustkeep.service.keys import KeyService
 
-    entry = KeyService(home, secrets_from({"": "pw"})).generate("ed25519", name="gone")
-    term = Terminal(home, "key", "remove", "gone")
+    entry = KeyService(home, secrets_from({"": "long-enough"})).generate("ed25519", name="gone")
+    term = Terminal(home, "key", "remove", "gone", "--json")
     term.expect(f"Remove key {entry.label()} and its private key from the store? [y/N]")
     term.type("n")
     assert term.finish() == 2
-    assert b"aborted" in term.screen
+    assert b"trustkeep: aborted" in term.screen
+    assert b'"code": "aborted"' in term.screen  # --json: the error document too
     assert (home / "keys" / f"{entry.keyid}.json").exists()
     term = Terminal(home, "key", "remove", "gone")
     term.expect("[y/N]")
@@ -105,3 +106,47 @@ def test_remove_asks_for_confirmation_on_a_terminal(home: Path) -> None:
     assert f"removed key {entry.label()}".encode() in term.screen
     assert not (home / "keys" / f"{entry.keyid}.json").exists()
     assert not (home / "keys" / "private" / f"{entry.keyid}.pem").exists()
+
+
+def test_new_passphrase_prompt_says_why_it_asks_again_and_shows_strength(home: Path) -> None:
+    """An empty or too short passphrase is asked again with the reason; the one accepted
+    is rated (zxcvbn) before it is confirmed."""
+    term = Terminal(home, "key", "generate", "--type", "ed25519", "--name", "s")
+    term.expect("New passphrase for key")
+    term.type("")
+    term.expect(
+        "Not accepted: an empty passphrase is not accepted: the private key is encrypted "
+        "under it. Asked again."
+    )
+    term.expect("New passphrase for key")
+    term.type("qz9xw")
+    term.expect("Not accepted: a passphrase of 5 characters is too short: use at least 8.")
+    term.expect("New passphrase for key")
+    term.type("password")
+    term.expect("Strength: very weak (0/4): guessed in about less than a second offline; ")
+    term.expect("This is a top-10 common password")
+    term.expect("Repeat for confirmation")
+    term.type("something else")
+    term.expect("do not match")
+    term.expect("New passphrase for key")
+    term.type("correct horse battery")
+    term.expect("Strength: strong (4/4): guessed in about centuries offline")
+    term.expect("Repeat for confirmation")
+    term.type("correct horse battery")
+    assert term.finish() == 0
+    assert b"generated ed25519 key" in term.screen
+    assert b"correct horse" not in term.screen and b"qz9xw" not in term.screen
+    term = Terminal(home, "key", "export-public", "s")
+    assert term.finish() == 0
+    term = Terminal(home, "key", "passwd", "s", "--allow-weak")
+    term.expect("Passphrase for key")
+    term.type("")
+    term.expect("The passphrase is empty: asked again (Ctrl-C to stop).")
+    term.expect("Passphrase for key")
+    term.type("correct horse battery")
+    term.expect("New passphrase for key")
+    term.type("tiny")
+    term.expect("Strength: weak (1/4)")
+    term.expect("Repeat for confirmation")
+    term.type("tiny")
+    assert term.finish() == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tui_support import Ceremony
@@ -22,7 +23,8 @@ def test_no_terminal_is_a_usage_error_and_writes_nothing(run_cli, ceremony: Cere
 
 def test_no_terminal_with_json_still_one_line_error(run_cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     code, out, err = run_cli("ceremony", str(tmp_path / "repo"), "--json")
-    assert (code, out) == (2, "")
+    assert code == 2
+    assert json.loads(out)["error"]["message"].startswith("trustkeep ceremony needs a terminal")
     assert err.startswith("trustkeep: error: trustkeep ceremony needs a terminal")
     assert "Traceback" not in err
 

@@ -171,7 +171,8 @@ def test_malformed_trusted_root_is_an_input_error(
     bad.write_text(content)
     code, out, err = run_cli("verify", str(repo_dir), "--root", str(bad), "--json")
     assert code == 2
-    assert out == ""
+    error = json.loads(out)["error"]
+    assert error["code"] == "input" and error["message"].startswith(f"{bad}: {message}")
     assert f"{bad}: {message}" in err
     assert "Traceback" not in err
 

@@ -1,8 +1,11 @@
 """The embedded key store on disk: ``<home>/keys/<keyid>.json`` + ``private/<keyid>.pem``.
 
 The JSON entry holds only public data (keyid, public key, private-key URI,
-labels). Private halves are PKCS#8 ``ENCRYPTED PRIVATE KEY`` files, 0600 in a
-0700 directory, written atomically; this module never sees a plaintext key.
+labels). Where the private half lives is the URI alone: entries written before
+that carried a ``backend`` field beside it, which is still read (it must agree
+with the URI) and dropped when the entry is next written. Private halves are
+PKCS#8 ``ENCRYPTED PRIVATE KEY`` files, 0600 in a 0700 directory, written
+atomically; this module never sees a plaintext key.
 """
 
 from __future__ import annotations
@@ -17,13 +20,20 @@ from pathlib import Path
 from typing import Any
 
 from trustkeep.adapters.atomic import atomic_write, ensure_private_dir
-from trustkeep.core.keys import BACKENDS, KeyEntry
+from trustkeep.core.keys import KeyEntry
 from trustkeep.errors import InputError, StorageError
 
 __all__ = ["KEYID_RE", "KeyStore", "entry_from_dict", "entry_to_dict"]
 
 KEYID_RE = re.compile(r"^[0-9a-f]{64}$")
 _MAX_ENTRY_BYTES = 1 << 20
+#: the ``backend`` field of entries written by trustkeep 0.1 -> the URI scheme it implies
+_LEGACY_BACKENDS: dict[str, str | None] = {
+    "file": "tkfile",
+    "keyring": "tkkeyring",
+    "pkcs11": "hsm",
+    "public": None,
+}
 
 
 def entry_to_dict(entry: KeyEntry) -> dict[str, Any]:
@@ -35,7 +45,6 @@ def entry_to_dict(entry: KeyEntry) -> dict[str, Any]:
         "scheme": entry.scheme,
         "keyval": dict(entry.keyval),
         "uri": entry.uri,
-        "backend": entry.backend,
         "notary_canonical_id": entry.notary_canonical_id,
         "labels": dict(entry.labels),
         "remembered": entry.remembered,
@@ -61,14 +70,16 @@ def entry_from_dict(doc: object) -> KeyEntry:
     """Parse a persisted entry; ``ValueError`` naming the bad field."""
     if not isinstance(doc, Mapping):
         raise ValueError("not a JSON object")
-    for field in ("keyid", "keytype", "scheme", "backend"):
+    for field in ("keyid", "keytype", "scheme"):
         if not isinstance(doc.get(field), str):
             raise ValueError(f"missing or non-string {field!r}")
     if not KEYID_RE.match(doc["keyid"]):
         raise ValueError("keyid is not 64 lowercase hex digits")
-    backend = doc["backend"]
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}")
+    uri = _opt_str(doc, "uri")
+    if uri is not None and not uri.partition(":")[2]:
+        raise ValueError(f"private key URI {uri!r} is not SCHEME:LOCATION")
+    if "backend" in doc:
+        _check_legacy_backend(doc["backend"], uri)
     remembered = doc.get("remembered", False)
     if not isinstance(remembered, bool):
         raise ValueError("remembered must be a boolean")
@@ -81,12 +92,20 @@ def entry_from_dict(doc: object) -> KeyEntry:
         keytype=doc["keytype"],
         scheme=doc["scheme"],
         keyval=keyval,
-        uri=_opt_str(doc, "uri"),
-        backend=backend,
+        uri=uri,
         notary_canonical_id=_opt_str(doc, "notary_canonical_id"),
         labels=_str_map(doc.get("labels", {}), "labels"),
         remembered=remembered,
     )
+
+
+def _check_legacy_backend(backend: object, uri: str | None) -> None:
+    """An old entry's ``backend`` must say what its URI says."""
+    if not isinstance(backend, str) or backend not in _LEGACY_BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}")
+    scheme = None if uri is None else uri.partition(":")[0]
+    if _LEGACY_BACKENDS[backend] != scheme:
+        raise ValueError(f"backend {backend!r} does not match the private key URI {uri!r}")
 
 
 class KeyStore:
@@ -167,12 +186,36 @@ class KeyStore:
         try:
             if len(data) > _MAX_ENTRY_BYTES:
                 raise ValueError("file too large")
-            entry = entry_from_dict(json.loads(data))
+            doc = json.loads(data)
+            entry = entry_from_dict(doc)
         except (ValueError, UnicodeDecodeError, RecursionError) as e:
             raise StorageError(f"{path}: corrupt key entry: {e}") from e
         if path.name != f"{entry.keyid}.json":
             raise StorageError(f"{path}: corrupt key entry: file name does not match its keyid")
+        if "backend" in doc:
+            self._migrate(path, data, entry)
         return entry
+
+    def _migrate(self, path: Path, data: bytes, entry: KeyEntry) -> None:
+        """Best effort: rewrite an old entry without its ``backend`` field (the URI says it).
+
+        Only when the store's lock is free and the file is unchanged, so that a
+        concurrent write is never undone; a read-only home keeps the old entry, which
+        reads the same.
+        """
+        try:
+            fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError:
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if path.read_bytes() == data:
+                text = json.dumps(entry_to_dict(entry), indent=2, sort_keys=True) + "\n"
+                atomic_write(path, text.encode("utf-8"), mode=0o600)
+        except (OSError, StorageError):
+            return
+        finally:
+            os.close(fd)
 
     # -- encrypted private halves -----------------------------------------------
 

@@ -15,7 +15,7 @@ from urllib import parse
 
 from securesystemslib.signer import HSMSigner, Key, Signature, Signer, SSlibKey
 
-from trustkeep.core.secrets import SecretsHandler
+from trustkeep.core.secrets import SecretRequest, SecretsHandler
 from trustkeep.core.sslib_signer import load_hsm_backend
 from trustkeep.errors import InputError, KeyAccessError
 
@@ -90,7 +90,7 @@ def import_token_key(
     what = f"token {token_label}" if token_label else "the PKCS#11 token"
 
     def ask_pin(_: str) -> str:
-        return secrets_handler(f"PIN for {what}")
+        return secrets_handler(SecretRequest.pin(what, token=token_label))
 
     _check_token(token_label, what)
     try:
@@ -113,7 +113,7 @@ class TokenSigner(Signer):
         _ensure_module()
         label = token_label_of(uri)
         self._what = f"token {label}" if label else "the PKCS#11 token"
-        pin = secrets_handler(f"PIN for {self._what}")
+        pin = secrets_handler(SecretRequest.pin(self._what, token=label))
         try:
             self._inner = HSMSigner.from_priv_key_uri(uri, public_key, lambda _: pin)
             token = HSMSigner._find_token(label)

@@ -7,14 +7,20 @@ the single top-level handler that turns errors into messages and exit codes.
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from trustkeep import __version__
 from trustkeep.errors import TrustkeepError
+
+if TYPE_CHECKING:
+    from trustkeep.cli._context import AppContext
 
 __all__ = ["EXIT_INTERNAL", "cli", "entry", "main"]
 
@@ -92,10 +98,23 @@ def _load(module_name: str) -> None:
     help="trustkeep's home (key store). Default: $TRUSTKEEP_HOME, else the user data dir.",
 )
 @click.option("--json", "json_output", is_flag=True, help="Print one JSON document on stdout.")
+@click.option(
+    "--passphrase-file",
+    metavar="FILE",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A file holding the passphrase (CI secret mounts); default: $TRUSTKEEP_PASSPHRASE_FILE.",
+)
 @click.option("--verbose", "-v", is_flag=True, help="Show tracebacks for errors.")
 @click.version_option(__version__, prog_name="trustkeep")
 @click.pass_context
-def cli(ctx: click.Context, home: str | None, json_output: bool, verbose: bool) -> None:
+def cli(
+    ctx: click.Context,
+    home: str | None,
+    json_output: bool,
+    passphrase_file: Path | None,
+    verbose: bool,
+) -> None:
     """trustkeep: root keys, delegations, trust pins and offline verification
     for TUF and Notary v1 repositories.
 
@@ -104,38 +123,88 @@ def cli(ctx: click.Context, home: str | None, json_output: bool, verbose: bool) 
     """
     from trustkeep.cli._context import AppContext
 
-    ctx.obj = AppContext(home_option=home, json=json_output, verbose=verbose)
+    app = ctx.ensure_object(AppContext)  # main() passes one in, to render errors with it
+    app.home_option, app.verbose, app.passphrase_file = home, verbose, passphrase_file
+    app.json = app.json or json_output
 
 
 def _verbose(argv: Sequence[str]) -> bool:
     return any(a in ("--verbose", "-v") for a in argv)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI and return its exit code (never raises for user errors)."""
-    args = list(sys.argv[1:] if argv is None else argv)
+def _json_requested(app: AppContext, argv: Sequence[str]) -> bool:
+    """``--json`` given, globally or after the command (also when parsing failed first)."""
+    if app.json:
+        return True
+    for arg in argv:
+        if arg == "--":
+            return False
+        if arg == "--json":
+            return True
+    return False
+
+
+def _fail(
+    app: AppContext,
+    argv: Sequence[str],
+    *,
+    code: str,
+    message: str,
+    hint: str | None = None,
+    stderr: bool = True,
+) -> None:
+    """An error on stderr, and with --json one document on stdout (unless one was printed)."""
+    if stderr:
+        plain = code in ("internal", "aborted", "interrupted")  # not the user's error
+        click.echo(f"trustkeep: {'' if plain else 'error: '}{message}", err=True)
+        if hint:
+            click.echo(f"trustkeep: hint: {hint}", err=True)
+    if not _json_requested(app, argv) or app.emitted:
+        return
+    document = {"schema": 1, "error": {"code": code, "message": message, "hint": hint}}
     try:
-        result = cli.main(args=args, prog_name="trustkeep", standalone_mode=False)
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    except OSError:  # stdout is gone: stderr said it already
+        return
+
+
+def _usage_hint(e: click.ClickException) -> str | None:
+    ctx = getattr(e, "ctx", None)
+    return f"see '{ctx.command_path} --help'" if isinstance(ctx, click.Context) else None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code (never raises for user errors).
+
+    Every error is one message on stderr (two lines with a hint) and, with ``--json``,
+    one ``{"schema": 1, "error": {"code", "message", "hint"}}`` document on stdout.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    from trustkeep.cli._context import AppContext
+
+    app = AppContext()
+    try:
+        result = cli.main(args=args, prog_name="trustkeep", standalone_mode=False, obj=app)
     except TrustkeepError as e:
         if _verbose(args):
             traceback.print_exc()
-        click.echo(f"trustkeep: error: {e.message}", err=True)
-        if e.hint:
-            click.echo(f"trustkeep: hint: {e.hint}", err=True)
+        _fail(app, args, code=e.code, message=e.message, hint=e.hint)
         return e.exit_code
     except click.exceptions.Abort as e:
         if isinstance(e.__cause__ or e.__context__, KeyboardInterrupt):  # click: Ctrl-C -> Abort
-            click.echo("trustkeep: interrupted", err=True)
+            _fail(app, args, code="interrupted", message="interrupted")
             return 130
-        click.echo("trustkeep: aborted", err=True)
+        _fail(app, args, code="aborted", message="aborted")
         return 2
     except click.ClickException as e:
         e.show()
+        message, hint = e.format_message(), _usage_hint(e)
+        _fail(app, args, code="usage", message=message, hint=hint, stderr=False)
         return 2
     except click.exceptions.Exit as e:
         return e.exit_code
     except KeyboardInterrupt:
-        click.echo("trustkeep: interrupted", err=True)
+        _fail(app, args, code="interrupted", message="interrupted")
         return 130
     except BrokenPipeError:
         return 0
@@ -146,10 +215,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as e:  # the one top-level handler for bugs
         if _verbose(args):
             traceback.print_exc()
-        click.echo(
-            f"trustkeep: internal error: {type(e).__name__} (run with --verbose for details)",
-            err=True,
-        )
+        message = f"internal error: {type(e).__name__} (run with --verbose for details)"
+        _fail(app, args, code="internal", message=message)
         return EXIT_INTERNAL
     return result if isinstance(result, int) else 0
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from trustkeep.adapters.home import resolve_home
-from trustkeep.cli._secrets import cli_secrets_handler
-from trustkeep.service import Service
+from trustkeep.cli._secrets import CliSecrets
+
+if TYPE_CHECKING:
+    from trustkeep.service import Service
 
 __all__ = ["AppContext", "get_app", "json_option"]
 
@@ -23,15 +26,22 @@ class AppContext:
     home_option: str | None = None
     json: bool = False
     verbose: bool = False
+    passphrase_file: Path | None = None
     extra: dict[str, object] = field(default_factory=dict)
+    #: a document (or other data) went to stdout: an error must not add a second one
+    emitted: bool = False
+
+    @cached_property
+    def secrets(self) -> CliSecrets:
+        """The one source of the CLI's secrets (variables, passphrase file, prompt)."""
+        return CliSecrets(passphrase_file=self.passphrase_file)
 
     @cached_property
     def service(self) -> Service:
         from trustkeep.cli._progress import ProgressBar
+        from trustkeep.service import Service
 
-        return Service(
-            resolve_home(self.home_option), cli_secrets_handler(), progress=ProgressBar()
-        )
+        return Service(resolve_home(self.home_option), self.secrets, progress=ProgressBar())
 
 
 def get_app() -> AppContext:

@@ -27,6 +27,7 @@ def emit(document: Mapping[str, Any], human: Callable[[], str] | str) -> None:
 
 def echo_data(text: str | bytes, *, nl: bool = True) -> None:
     """Data on stdout; a failed write (not a closed pipe) is a StorageError, exit 3."""
+    get_app().emitted = True
     try:
         click.echo(text, nl=nl)
     except BrokenPipeError:

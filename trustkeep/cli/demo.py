@@ -7,12 +7,9 @@ verify the chain offline from its first root, and print the daemon.json pins.
 
 from __future__ import annotations
 
-import os
 import shlex
 import shutil
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -26,21 +23,17 @@ _GUN = "registry.example.com/acme/*"
 _DEMO_PASSPHRASE = "trustkeep-demo-only"  # a throwaway for the temporary demo home
 
 
-@contextmanager
-def _demo_passphrase() -> Iterator[None]:
-    previous = os.environ.get("TRUSTKEEP_PASSPHRASE")
-    os.environ["TRUSTKEEP_PASSPHRASE"] = _DEMO_PASSPHRASE
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop("TRUSTKEEP_PASSPHRASE", None)
-        else:
-            os.environ["TRUSTKEEP_PASSPHRASE"] = previous
+def _passphrase_file(base: Path) -> Path:
+    """The demo keys' passphrase in a 0600 file, given as --passphrase-file (as CI would)."""
+    from trustkeep.adapters.atomic import atomic_write
+
+    path = base / "demo-passphrase"
+    atomic_write(path, _DEMO_PASSPHRASE.encode("utf-8") + b"\n", mode=0o600)
+    return path
 
 
-def _steps(home: Path, repo: Path, examples: Path) -> list[list[str]]:
-    h = ["--home", str(home)]
+def _steps(home: Path, passphrase: Path, repo: Path, examples: Path) -> list[list[str]]:
+    h = ["--home", str(home), "--passphrase-file", str(passphrase)]
     keys = [
         ("root-alice", "ecdsa-p256"),
         ("root-bob", "ecdsa-p256"),
@@ -87,12 +80,12 @@ def demo(workdir: Path | None) -> int:
         with resources.as_file(resources.files("trustkeep") / "examples") as examples:
             home, repo = base / "home", base / "repo"
             click.echo(f"# trustkeep demo in {base} (keys use a throwaway demo passphrase)")
-            with _demo_passphrase():
-                for argv in _steps(home, repo, examples):
-                    click.echo(f"\n$ trustkeep {shlex.join(argv)}", err=False)
-                    code = main(argv)
-                    if code != 0:
-                        raise TrustFailure(f"demo step failed with exit {code}: {argv[2:4]}")
+            passphrase = _passphrase_file(base)
+            for argv in _steps(home, passphrase, repo, examples):
+                click.echo(f"\n$ trustkeep {shlex.join(argv)}", err=False)
+                code = main(argv)
+                if code != 0:
+                    raise TrustFailure(f"demo step failed with exit {code}: {argv[4:6]}")
             click.echo("\n# done: the repository verifies from its first root; pins above.")
     finally:
         if workdir is None:

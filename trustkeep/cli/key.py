@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,16 +11,10 @@ import click
 from trustkeep.cli._context import get_app, json_option
 from trustkeep.cli._output import emit
 from trustkeep.core.keys import KEY_TYPES, KeyEntry
+from trustkeep.core.secrets import MIN_PASSPHRASE_LENGTH
 from trustkeep.errors import InputError
 
 __all__ = ["COMMANDS", "key"]
-
-_NOTARY_PASSPHRASE_ENV = {
-    "root": "NOTARY_ROOT_PASSPHRASE",
-    "targets": "NOTARY_TARGETS_PASSPHRASE",
-    "snapshot": "NOTARY_SNAPSHOT_PASSPHRASE",
-    "delegation": "NOTARY_DELEGATION_PASSPHRASE",
-}
 
 _backend_option = click.option(
     "--backend",
@@ -33,21 +26,32 @@ _backend_option = click.option(
 _remember_option = click.option(
     "--remember", is_flag=True, help="Remember the passphrase in the OS keyring."
 )
+_allow_weak_option = click.option(
+    "--allow-weak",
+    is_flag=True,
+    help=f"Accept a new passphrase shorter than {MIN_PASSPHRASE_LENGTH} characters.",
+)
+
+
+def _backend(entry: KeyEntry) -> str:
+    return get_app().service.keys.backend_of(entry)
 
 
 def entry_document(entry: KeyEntry) -> dict[str, Any]:
-    """The JSON form of a key (``key list --json`` items)."""
+    """The JSON form of a key (``key list --json`` items); ``backend`` is the URI's."""
     doc = entry.to_dict()
+    doc["backend"] = _backend(entry)
     doc["uri"] = entry.uri
     return doc
 
 
 def _describe(entry: KeyEntry) -> str:
+    remembered = " (passphrase in keyring)" if entry.remembered else ""
     lines = [
         f"keyid:        {entry.keyid}",
         f"name:         {entry.name or '-'}",
         f"type:         {entry.keytype} ({entry.scheme})",
-        f"backend:      {entry.backend}" + (" (passphrase in keyring)" if entry.remembered else ""),
+        f"backend:      {_backend(entry)}{remembered}",
     ]
     if entry.notary_canonical_id:
         lines.append(f"notary id:    {entry.notary_canonical_id}")
@@ -66,7 +70,7 @@ def _table(entries: list[KeyEntry]) -> str:
             e.keyid[:16],
             e.name or "-",
             e.scheme,
-            e.backend,
+            _backend(e),
             (e.notary_canonical_id or "-")[:16],
         )
         for e in entries
@@ -103,9 +107,13 @@ def key() -> None:
     \b
     Keys are named by keyid, a keyid prefix of 8+ hex digits, or --name.
     Secrets come from the environment, else a no-echo terminal prompt:
-      TRUSTKEEP_PASSPHRASE      passphrase of a key (or of a file being imported)
-      TRUSTKEEP_NEW_PASSPHRASE  passphrase being set (default: TRUSTKEEP_PASSPHRASE)
-      TRUSTKEEP_PIN             PIN of a PKCS#11 token (module: PYKCS11LIB)
+      TRUSTKEEP_PASSPHRASE_<NAME>  passphrase of key NAME (upper-cased, others as _),
+                                   or of the key whose keyid starts with NAME (8 hex)
+      TRUSTKEEP_PASSPHRASE_FILE    a file holding it (or: trustkeep --passphrase-file F)
+      TRUSTKEEP_PASSPHRASE         passphrase of any key (or of a file being imported)
+      TRUSTKEEP_NEW_PASSPHRASE     passphrase being set (default: the ones above)
+      TRUSTKEEP_PIN                PIN of a PKCS#11 token (module: PYKCS11LIB)
+    A new passphrase needs 8+ characters (--allow-weak accepts fewer).
     A passphrase remembered with --remember is read from the OS keyring first
     (backend: PYTHON_KEYRING_BACKEND, e.g. keyrings.alt.file.PlaintextKeyring).
     """
@@ -122,10 +130,15 @@ def key() -> None:
 @click.option("--name", default=None, help="A unique name to refer to the key by.")
 @_backend_option
 @_remember_option
+@_allow_weak_option
 @json_option
-def generate(key_type: str, name: str | None, backend: str, remember: bool) -> None:
+def generate(
+    key_type: str, name: str | None, backend: str, remember: bool, allow_weak: bool
+) -> None:
     """Generate a key; its private half is encrypted with a new passphrase."""
-    entry = get_app().service.keys.generate(key_type, name=name, backend=backend, remember=remember)
+    entry = get_app().service.keys.generate(
+        key_type, name=name, backend=backend, remember=remember, allow_weak=allow_weak
+    )
     human = f"generated {key_type} key {entry.keyid}" + (f" ({entry.name})" if entry.name else "")
     if entry.notary_canonical_id:
         human += f"\nnotary canonical id {entry.notary_canonical_id}"
@@ -170,6 +183,7 @@ def show(ref: str) -> None:
 )
 @_backend_option
 @_remember_option
+@_allow_weak_option
 @json_option
 def import_(
     file: Path | None,
@@ -181,21 +195,25 @@ def import_(
     passphrase_env: str | None,
     backend: str,
     remember: bool,
+    allow_weak: bool,
 ) -> None:
     """Import a key: PEM (PKCS#8, traditional OpenSSL), a Notary / Docker trust key file,
     a public key (PEM or TUF JSON, as a public-only entry), a Notary directory, or a token key.
 
-    Notary passphrases are read from NOTARY_ROOT_PASSPHRASE, NOTARY_TARGETS_PASSPHRASE,
-    NOTARY_SNAPSHOT_PASSPHRASE and NOTARY_DELEGATION_PASSPHRASE when set.
+    Notary key files' passphrases are read from NOTARY_ROOT_PASSPHRASE,
+    NOTARY_TARGETS_PASSPHRASE, NOTARY_SNAPSHOT_PASSPHRASE and NOTARY_DELEGATION_PASSPHRASE
+    (by the file's role) when set, before --passphrase-file and TRUSTKEEP_PASSPHRASE.
     """
     sources = [x for x in (file is not None, notary_dir is not None, pkcs11) if x]
     if len(sources) != 1:
         raise InputError("give exactly one of FILE, --notary-dir DIR or --pkcs11")
-    keys = get_app().service.keys
-    passwords = {r: os.environ[v] for r, v in _NOTARY_PASSPHRASE_ENV.items() if v in os.environ}
+    app = get_app()
+    keys = app.service.keys
+    if passphrase_env is not None:
+        app.secrets.use_key_file_variable(passphrase_env)
     if notary_dir is not None:
         results = keys.import_notary_dir(
-            notary_dir, passwords=passwords, backend=backend, remember=remember
+            notary_dir, backend=backend, remember=remember, allow_weak=allow_weak
         )
         doc = [{"path": str(r.path), "added": r.added, **entry_document(r.entry)} for r in results]
         human = "\n".join(
@@ -211,21 +229,11 @@ def import_(
         ]
     else:
         assert file is not None
-        password = None
-        if passphrase_env is not None:
-            if passphrase_env not in os.environ:
-                raise InputError(f"--passphrase-env: variable {passphrase_env} is not set")
-            password = os.environ[passphrase_env]
         entries = keys.import_bundle(
-            file,
-            password=password,
-            passwords=passwords,
-            name=name,
-            backend=backend,
-            remember=remember,
+            file, name=name, backend=backend, remember=remember, allow_weak=allow_weak
         )
     human = "\n".join(
-        f"imported {'public-only' if e.backend == 'public' else e.backend} key {e.keyid}"
+        f"imported {'public-only' if _backend(e) == 'public' else _backend(e)} key {e.keyid}"
         + (f" ({e.name})" if e.name else "")
         for e in entries
     )
@@ -257,13 +265,20 @@ def _parse_key_id(text: str) -> int:
 )
 @click.option("--gun", default=None, help="Notary GUN header (targets/snapshot/timestamp keys).")
 @click.option("--output", "-o", default=None, metavar="FILE", help="Write to FILE (0600).")
+@_allow_weak_option
 @json_option
-def export(ref: str, fmt: str, role: str | None, gun: str | None, output: str | None) -> None:
+def export(
+    ref: str, fmt: str, role: str | None, gun: str | None, output: str | None, allow_weak: bool
+) -> None:
     """Export a private key, encrypted under a new passphrase (TRUSTKEEP_NEW_PASSPHRASE)."""
     keys = get_app().service.keys
     entry = keys.resolve(ref)
     pem = keys.export_private(
-        entry, fmt="notary" if fmt == "notary" else "pkcs8", role=role, gun=gun
+        entry,
+        fmt="notary" if fmt == "notary" else "pkcs8",
+        role=role,
+        gun=gun,
+        allow_weak=allow_weak,
     )
     _emit_export(entry, fmt, "pem", pem.decode("ascii"), output=output, private=True)
 
@@ -295,10 +310,11 @@ def export_public(ref: str, fmt: str, output: str | None) -> None:
     default=None,
     help="Remember the new passphrase in the OS keyring, or forget a remembered one.",
 )
+@_allow_weak_option
 @json_option
-def passwd(ref: str, remember: bool | None) -> None:
+def passwd(ref: str, remember: bool | None, allow_weak: bool) -> None:
     """Change a key's passphrase (re-encrypts atomically)."""
-    entry = get_app().service.keys.passwd(ref, remember=remember)
+    entry = get_app().service.keys.passwd(ref, remember=remember, allow_weak=allow_weak)
     emit({"key": entry_document(entry)}, f"changed the passphrase of key {entry.label()}")
 
 
@@ -323,7 +339,7 @@ def remove(ref: str, yes: bool) -> None:
                 f"not removing key {entry.label()} without confirmation",
                 hint="pass --yes to remove without asking",
             )
-        what = "and its private key " if entry.backend in ("file", "keyring") else ""
+        what = "and its private key " if _backend(entry) in ("file", "keyring") else ""
         click.confirm(f"Remove key {entry.label()} {what}from the store?", abort=True, err=True)
     keys.remove(entry)
     emit({"removed": entry_document(entry)}, f"removed key {entry.label()}")

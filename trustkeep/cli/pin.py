@@ -144,7 +144,12 @@ def export_cmd(
 @click.option(
     "--disable-tofu/--allow-tofu",
     default=None,
-    help="Notary: set disable_tofu (default: leave it as it is).",
+    help="Notary: refuse repositories no pin covers (default, as pin export writes it).",
+)
+@click.option(
+    "--add",
+    is_flag=True,
+    help="Keep a repository's pinned IDs beside the new ones (a root rotation window).",
 )
 @click.option(
     "--trust-dir",
@@ -165,8 +170,12 @@ def apply_cmd(
     disable_tofu: bool | None,
     trust_dir: str | None,
     dry_run: bool,
+    add: bool,
 ) -> None:
-    """Merge pins into a daemon.json or Notary config, keeping everything else as it is."""
+    """Merge pins into a daemon.json or Notary config, keeping everything else as it is.
+
+    A repository pinned to other IDs is re-pinned, with a warning; --add keeps both.
+    """
     app = get_app()
     kind, path = _target(daemon_json, notary_config)
     result = app.service.pins.apply(
@@ -180,6 +189,7 @@ def apply_cmd(
         disable_tofu=disable_tofu,
         trust_dir=Path(trust_dir) if trust_dir else None,
         dry_run=dry_run,
+        add=add,
     )
     for message in result.warnings:
         warn(message)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any
 
 from securesystemslib.signer import Key, SSlibKey
 
-__all__ = ["BACKENDS", "KEY_TYPES", "Backend", "KeyEntry"]
+__all__ = ["KEY_TYPES", "KeyEntry"]
 
 #: CLI key type names -> (securesystemslib keytype, scheme)
 KEY_TYPES: Mapping[str, tuple[str, str]] = MappingProxyType(
@@ -22,15 +22,14 @@ KEY_TYPES: Mapping[str, tuple[str, str]] = MappingProxyType(
     }
 )
 
-Backend = Literal["file", "keyring", "pkcs11", "public"]
-BACKENDS: tuple[Backend, ...] = ("file", "keyring", "pkcs11", "public")
-
 
 @dataclass(frozen=True, kw_only=True)
 class KeyEntry:
     """One key in the store: (keyid, public key, private-key URI, labels).
 
-    ``uri`` is ``None`` for a public-only entry (a key held by someone else).
+    ``uri`` says where the private half lives (``tkfile:<keyid>``, ``tkkeyring:<keyid>``,
+    ``hsm:<id>?label=<token>``); its scheme picks the signer, and so the backend. It is
+    ``None`` for a public-only entry (a key held by someone else).
     ``labels`` carry free-form metadata such as Notary ``role`` and ``gun``.
     ``remembered`` says the key's passphrase is kept in the OS keyring.
     """
@@ -41,7 +40,6 @@ class KeyEntry:
     scheme: str
     keyval: Mapping[str, str]
     uri: str | None
-    backend: Backend
     notary_canonical_id: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)
     #: the passphrase of this key is remembered in the OS keyring
@@ -50,6 +48,11 @@ class KeyEntry:
     @property
     def has_private(self) -> bool:
         return self.uri is not None
+
+    @property
+    def uri_scheme(self) -> str | None:
+        """The private-key URI's scheme (``tkfile``), None for a public-only entry."""
+        return None if self.uri is None else self.uri.partition(":")[0]
 
     def sslib_key(self) -> Key:
         return SSlibKey(self.keyid, self.keytype, self.scheme, dict(self.keyval))
@@ -66,7 +69,6 @@ class KeyEntry:
             "keytype": self.keytype,
             "scheme": self.scheme,
             "notary_canonical_id": self.notary_canonical_id,
-            "backend": self.backend,
             "has_private": self.has_private,
             "labels": dict(self.labels),
             "remembered": self.remembered,

@@ -18,6 +18,7 @@ from securesystemslib.signer import SSlibKey
 
 from trustkeep.core import pem_keys
 from trustkeep.core.keys import KeyEntry
+from trustkeep.core.secrets import SecretRequest
 from trustkeep.errors import InputError, KeyAccessError
 from trustkeep.service import _keymaterial as km
 
@@ -73,6 +74,7 @@ def import_bytes(
     backend: str = "file",
     remember: bool = False,
     labels: Mapping[str, str] | None = None,
+    allow_weak: bool = False,
 ) -> KeyEntry:
     """Import one key: a private key PEM, a public key PEM, or a TUF/securesystemslib key JSON."""
     if data.lstrip().startswith(b"{"):
@@ -83,7 +85,12 @@ def import_bytes(
         merged = {**_notary_labels(loaded.headers), **(labels or {})}
         private_key = km.check_private_key(loaded.private_key, source)
         return service.add_private(
-            private_key, name=name, backend=backend, remember=remember, labels=merged
+            private_key,
+            name=name,
+            backend=backend,
+            remember=remember,
+            labels=merged,
+            allow_weak=allow_weak,
         )
     if b"-----BEGIN PUBLIC KEY-----" in data:
         try:
@@ -108,6 +115,7 @@ def import_bundle(
     name: str | None = None,
     backend: str = "file",
     remember: bool = False,
+    allow_weak: bool = False,
 ) -> list[KeyEntry]:
     """Import every key of a file: one key, or the several PEM blocks `notary key export`
     writes. All blocks are decrypted before anything is stored; ``passwords`` maps a
@@ -130,6 +138,7 @@ def import_bundle(
             name=name,
             backend=backend,
             remember=remember,
+            allow_weak=allow_weak,
         )
         return [entry]
     if name is not None:
@@ -139,7 +148,9 @@ def import_bundle(
         where = f"{source} (key {n} of {len(blocks)})"
         role = pem_keys.pem_headers(block).get("role")
         secret = (passwords or {}).get(_role_group(role)) if role else None
-        lk = _load_private(service, block, source=where, password=secret or password)
+        lk = _load_private(
+            service, block, source=where, password=secret or password, notary_role=role
+        )
         loaded.append((km.check_private_key(lk.private_key, where), _notary_labels(lk.headers)))
     results: list[KeyEntry] = []
     new_passphrase: str | None = None
@@ -150,7 +161,9 @@ def import_bundle(
             results.append(existing)
             continue
         if new_passphrase is None:
-            new_passphrase = service.ask_new_passphrase(f"the keys imported from {source}")
+            new_passphrase = service.ask_new_passphrase(
+                f"the keys imported from {source}", allow_weak=allow_weak
+            )
         results.append(
             service.add_private(
                 private_key,
@@ -158,6 +171,7 @@ def import_bundle(
                 remember=remember,
                 labels=labels,
                 passphrase=new_passphrase,
+                allow_weak=allow_weak,
             )
         )
     return results
@@ -169,12 +183,21 @@ def _role_group(role: str) -> str:
 
 
 def _load_private(
-    service: KeyService, data: bytes, *, source: str, password: str | None
+    service: KeyService,
+    data: bytes,
+    *,
+    source: str,
+    password: str | None,
+    notary_role: str | None = None,
 ) -> pem_keys.LoadedPrivateKey:
     secret: bytes | None = None
     if pem_keys.pem_is_encrypted(data):
         if password is None:
-            password = service.secrets_handler(f"passphrase for key file {source}")
+            role = notary_role or pem_keys.pem_headers(data).get("role")
+            request = SecretRequest.passphrase(
+                f"key file {source}", notary_role=_role_group(role) if role else None
+            )
+            password = service.secrets_handler(request)
         secret = password.encode("utf-8")
     return pem_keys.load_private_pem(data, secret, source=source)
 
@@ -215,6 +238,7 @@ def import_notary_dir(
     passwords: Mapping[str, str] | None = None,
     backend: str = "file",
     remember: bool = False,
+    allow_weak: bool = False,
 ) -> list[ImportedNotaryKey]:
     """Import every key of a ``~/.notary`` / ``~/.docker/trust`` directory (all layouts).
 
@@ -233,7 +257,10 @@ def import_notary_dir(
         password = (passwords or {}).get(_role_group(role))
         if password is None and pem_keys.pem_is_encrypted(kf.pem):
             password = service.secrets_handler(
-                f"passphrase for Notary {role} key {kf.keyid[:8]} ({kf.path})"
+                SecretRequest.passphrase(
+                    f"Notary {role} key {kf.keyid[:8]} ({kf.path})",
+                    notary_role=_role_group(role) if kf.role else None,
+                )
             )
         lk = _load_private_with(kf.pem, password, source=str(kf.path))
         labels = {"role": kf.role or "", "gun": kf.gun or ""}
@@ -248,13 +275,16 @@ def import_notary_dir(
             results.append(ImportedNotaryKey(file_path, existing, added=False))
             continue
         if new_passphrase is None:
-            new_passphrase = service.ask_new_passphrase(f"the keys imported from {path}")
+            new_passphrase = service.ask_new_passphrase(
+                f"the keys imported from {path}", allow_weak=allow_weak
+            )
         entry = service.add_private(
             private_key,
             backend=backend,
             remember=remember,
             labels=labels,
             passphrase=new_passphrase,
+            allow_weak=allow_weak,
         )
         results.append(ImportedNotaryKey(file_path, entry, added=True))
     return results
@@ -291,15 +321,19 @@ def export_private(
     fmt: PrivateFormat = "pkcs8",
     role: str | None = None,
     gun: str | None = None,
+    allow_weak: bool = False,
 ) -> bytes:
     """The private key, encrypted under a new export passphrase (never plaintext)."""
     if fmt != "notary" and (role is not None or gun is not None):
         raise InputError("--role and --gun are Notary key file headers: use --format notary")
     entry = service.resolve(ref)
-    if entry.backend in ("pkcs11", "public"):
-        raise KeyAccessError(f"key {entry.keyid} has no exportable private key ({entry.backend})")
+    backend = service.backend_of(entry)
+    if backend in ("pkcs11", "public"):
+        raise KeyAccessError(f"key {entry.keyid} has no exportable private key ({backend})")
     private_key = service.private_key(entry)
-    passphrase = service.ask_new_passphrase(f"the exported key {entry.label()}")
+    passphrase = service.ask_new_passphrase(
+        f"the exported key {entry.label()}", allow_weak=allow_weak
+    )
     if fmt == "notary":
         role = role if role is not None else entry.labels.get("role") or "root"
         gun = gun if gun is not None else entry.labels.get("gun")

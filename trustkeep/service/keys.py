@@ -1,16 +1,15 @@
 """The key store service: generate, look up, unlock, import, export, re-encrypt, remove keys.
 
-Backends are picked by the private-key URI scheme of each entry:
+Where a private half lives is its entry's URI; the URI's scheme picks the signer
+class (:mod:`trustkeep.service._private`: ``tkfile:``, ``tkkeyring:``, ``hsm:``),
+and so the backend. An entry without a URI is public only (the private half is
+held elsewhere).
 
-* ``tkfile:<keyid>``   encrypted PKCS#8 file ``<home>/keys/private/<keyid>.pem``
-* ``tkkeyring:<keyid>`` the same encrypted PEM text kept in the OS keyring
-  (service ``trustkeep-private-key``); kept encrypted because file-based keyring
-  backends store values in clear and the non-negotiable is "never plaintext"
-* ``hsm:<id>?label=<token>`` a key on a PKCS#11 token (securesystemslib HSMSigner)
-* no URI: a public-only entry (the private half is held elsewhere)
-
-Secrets come through ``secrets_handler(name)``; a passphrase remembered in the
-OS keyring (service ``trustkeep``, user = keyid) is tried first.
+Secrets come through ``secrets_handler(request)`` as
+:class:`~trustkeep.core.secrets.SecretRequest` values; a passphrase remembered in
+the OS keyring (service ``trustkeep``, user = keyid) is tried first. A new
+passphrase must have at least ``MIN_PASSPHRASE_LENGTH`` characters unless the
+caller passes ``allow_weak``.
 """
 
 from __future__ import annotations
@@ -21,40 +20,40 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from securesystemslib.signer import CryptoSigner, Key, Signer, SSlibKey
+from securesystemslib.signer import Key, Signer, SSlibKey
 
 from trustkeep.adapters import keyring_store
 from trustkeep.adapters.keystore import KeyStore
-from trustkeep.core.keys import KEY_TYPES, Backend, KeyEntry
+from trustkeep.core.keys import KEY_TYPES, KeyEntry
 from trustkeep.core.pbes2 import DEFAULT_ITERATIONS
-from trustkeep.core.secrets import SecretsHandler
+from trustkeep.core.secrets import (
+    MIN_PASSPHRASE_LENGTH,
+    SecretRequest,
+    SecretsHandler,
+)
 from trustkeep.errors import InputError, KeyAccessError, StorageError
 from trustkeep.service import _key_transfer as _transfer
 from trustkeep.service import _keymaterial as km
+from trustkeep.service._key_entries import (
+    HEX_RE,
+    MIN_PREFIX,
+    check_new_passphrase,
+    crypto_public,
+    new_entry,
+    validate_name,
+)
 from trustkeep.service._keymaterial import PrivateKey, PublicKey
-from trustkeep.service._private import PrivateHalves
+from trustkeep.service._private import (
+    EncryptedPemSigner,
+    HsmSigner,
+    StoreContext,
+    StoreSigner,
+    backend_of,
+    open_private,
+    pem_signer_for_backend,
+)
 
-__all__ = ["FILE_SCHEME", "HSM_SCHEME", "KEYRING_SCHEME", "KeyService", "validate_name"]
-
-FILE_SCHEME = "tkfile"
-KEYRING_SCHEME = "tkkeyring"
-HSM_SCHEME = "hsm"
-
-_HEX_RE = re.compile(r"^[0-9a-f]+$")
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
-_MIN_PREFIX = 8
-
-
-def validate_name(name: str) -> str:
-    """Key names: 1-64 of ``A-Za-z0-9._@+-``, not something that reads as a keyid prefix."""
-    if not _NAME_RE.match(name):
-        raise InputError(
-            f"invalid key name {name!r}: use 1-64 letters, digits and . _ @ + - "
-            "(starting with a letter or digit)"
-        )
-    if len(name) >= _MIN_PREFIX and _HEX_RE.match(name.lower()):  # resolve() ignores case
-        raise InputError(f"invalid key name {name!r}: it would read as a keyid prefix")
-    return name
+__all__ = ["KeyService", "validate_name"]
 
 
 class KeyService:
@@ -71,7 +70,7 @@ class KeyService:
         self.store = KeyStore(home)
         self.secrets_handler = secrets_handler
         self.kdf_iterations = kdf_iterations
-        self._private = PrivateHalves(self.store, secrets_handler)
+        self._context = StoreContext(self.store, secrets_handler)
 
     # -- lookup ---------------------------------------------------------------
 
@@ -92,7 +91,7 @@ class KeyService:
             return ref
         ref = ref.strip()
         lowered = ref.lower()
-        if len(lowered) >= _MIN_PREFIX and _HEX_RE.match(lowered):
+        if len(lowered) >= MIN_PREFIX and HEX_RE.match(lowered):
             hits = [k for k in self.store.keyids() if k.startswith(lowered)]
             if len(hits) == 1:
                 entry = self.store.get(hits[0])
@@ -102,10 +101,10 @@ class KeyService:
         exact = [e for e in entries if ref in (e.keyid, e.name, e.notary_canonical_id)]
         if len(exact) == 1:
             return exact[0]
-        if not exact and _HEX_RE.match(lowered):
-            if len(lowered) < _MIN_PREFIX:
+        if not exact and HEX_RE.match(lowered):
+            if len(lowered) < MIN_PREFIX:
                 raise InputError(
-                    f"key prefix {ref!r} is too short: give at least {_MIN_PREFIX} hex digits"
+                    f"key prefix {ref!r} is too short: give at least {MIN_PREFIX} hex digits"
                 )
             exact = [e for e in entries if e.keyid.startswith(lowered)]
             if len(exact) == 1:
@@ -127,6 +126,7 @@ class KeyService:
         backend: str = "file",
         remember: bool = False,
         labels: Mapping[str, str] | None = None,
+        allow_weak: bool = False,
     ) -> KeyEntry:
         """A new key; its private half encrypted with a new passphrase."""
         if key_type not in KEY_TYPES:
@@ -136,7 +136,12 @@ class KeyService:
         self._check_new(name=name, backend=backend)
         private_key = km.generate_private_key(key_type)
         return self.add_private(
-            private_key, name=name, backend=backend, remember=remember, labels=labels
+            private_key,
+            name=name,
+            backend=backend,
+            remember=remember,
+            labels=labels,
+            allow_weak=allow_weak,
         )
 
     def add_private(
@@ -148,6 +153,7 @@ class KeyService:
         remember: bool = False,
         labels: Mapping[str, str] | None = None,
         passphrase: str | None = None,
+        allow_weak: bool = False,
     ) -> KeyEntry:
         """Store a private key (generated or imported) under a new passphrase.
 
@@ -156,29 +162,28 @@ class KeyService:
         sslib, canonical = km.public_identity(private_key.public_key())
         self._check_new(name=name, backend=backend, keyid=sslib.keyid)
         existing = self._public_only(sslib.keyid)
-        scheme = KEYRING_SCHEME if backend == "keyring" else FILE_SCHEME
-        entry = _new_entry(
+        entry = new_entry(
             sslib,
             canonical,
-            uri=f"{scheme}:{sslib.keyid}",
-            backend="keyring" if backend == "keyring" else "file",
+            uri=pem_signer_for_backend(backend).uri_for(sslib.keyid),
             name=name,
             labels=labels,
             existing=existing,
             remembered=remember,
         )
         if passphrase is None:
-            passphrase = self._new_passphrase(entry)
-        elif not passphrase:
-            raise InputError(f"empty passphrase for key {entry.label()}: refusing to store it")
+            passphrase = self._new_passphrase(entry, allow_weak=allow_weak)
+        else:
+            check_new_passphrase(passphrase, f"key {entry.label()}", allow_weak=allow_weak)
         pem = km.encrypt_store_pem(private_key, passphrase, iterations=self.kdf_iterations)
-        self._private.write(entry, pem)
+        half = self._pem_half(entry)
+        half.write_pem(pem)
         try:
             self.store.put(entry)
             if remember:
                 keyring_store.set_secret(keyring_store.PASSPHRASE_SERVICE, entry.keyid, passphrase)
         except (InputError, StorageError, KeyAccessError):  # InputError: name taken meanwhile
-            self._private.undo_add(entry, existing)
+            half.undo_add(keep_entry=existing is not None)
             raise
         return entry
 
@@ -192,7 +197,7 @@ class KeyService:
         """A public-only entry (the private half is held elsewhere); idempotent per keyid."""
         if not isinstance(key, SSlibKey):
             raise InputError(f"key {key.keyid}: unsupported key class {type(key).__name__}")
-        crypto_key = km.check_public_key(_crypto_public(key), f"key {key.keyid}")
+        crypto_key = km.check_public_key(crypto_public(key), f"key {key.keyid}")
         sslib, canonical = km.public_identity(crypto_key)
         if sslib.scheme != key.scheme:
             sslib = SSlibKey(key.keyid, key.keytype, key.scheme, dict(key.keyval))
@@ -211,9 +216,7 @@ class KeyService:
         if name is not None:
             validate_name(name)
             self._check_name_free(name)
-        entry = _new_entry(
-            sslib, canonical, uri=None, backend="public", name=name, labels=labels, existing=None
-        )
+        entry = new_entry(sslib, canonical, uri=None, name=name, labels=labels, existing=None)
         self.store.put(entry)
         return entry
 
@@ -226,14 +229,15 @@ class KeyService:
         labels: Mapping[str, str] | None = None,
     ) -> KeyEntry:
         """Register a key that lives on a PKCS#11 token (``hsm:`` URI)."""
-        crypto_key = km.check_public_key(_crypto_public(key), uri)
+        if uri.partition(":")[0] != HsmSigner.scheme:
+            raise InputError(f"not a PKCS#11 key URI: {uri!r}")
+        crypto_key = km.check_public_key(crypto_public(key), uri)
         sslib, canonical = km.public_identity(crypto_key)
-        self._check_new(name=name, backend="pkcs11", keyid=sslib.keyid)
-        entry = _new_entry(
+        self._check_new(name=name, keyid=sslib.keyid)
+        entry = new_entry(
             sslib,
             canonical,
             uri=uri,
-            backend="pkcs11",
             name=name,
             labels=labels,
             existing=self._public_only(sslib.keyid),
@@ -253,27 +257,24 @@ class KeyService:
 
     def signer(self, ref: str | KeyEntry) -> Signer:
         """A securesystemslib Signer for the key (asks its passphrase or PIN)."""
-        entry = self.resolve(ref)
-        scheme = _uri_scheme(entry)
-        if scheme == HSM_SCHEME:
-            from trustkeep.adapters.pkcs11 import TokenSigner
+        return self.private_half(ref).signer()
 
-            assert entry.uri is not None
-            return TokenSigner(entry.uri, entry.sslib_key(), self.secrets_handler)
-        private_key = self.private_key(entry)
-        public = entry.sslib_key()
-        assert isinstance(public, SSlibKey)
-        return CryptoSigner(private_key, public)
+    def private_half(self, ref: str | KeyEntry) -> StoreSigner:
+        """Where the key's private half lives, by its URI's scheme."""
+        return open_private(self.resolve(ref), self._context)
+
+    def backend_of(self, ref: str | KeyEntry) -> str:
+        """``file``, ``keyring``, ``pkcs11`` or ``public``: derived from the key's URI."""
+        return backend_of(self.resolve(ref))
 
     def private_key(self, ref: str | KeyEntry) -> PrivateKey:
         """The decrypted private key (file and keyring keys only)."""
-        entry = self.resolve(ref)
-        key, _ = self._private.unlock(entry)
+        key, _ = self._pem_half(self.resolve(ref)).unlock()
         return key
 
     def public_key(self, ref: str | KeyEntry) -> PublicKey:
         entry = self.resolve(ref)
-        return _crypto_public(entry.sslib_key())
+        return crypto_public(entry.sslib_key())
 
     # -- import / export (see _key_transfer) ------------------------------------
 
@@ -286,6 +287,7 @@ class KeyService:
         backend: str = "file",
         remember: bool = False,
         labels: Mapping[str, str] | None = None,
+        allow_weak: bool = False,
     ) -> KeyEntry:
         """Import a PEM private/public key, a Notary key file or a TUF key JSON file."""
         data = _transfer.read_key_file(path)
@@ -297,6 +299,7 @@ class KeyService:
             backend=backend,
             remember=remember,
             labels=labels,
+            allow_weak=allow_weak,
         )
 
     def import_bundle(
@@ -308,6 +311,7 @@ class KeyService:
         name: str | None = None,
         backend: str = "file",
         remember: bool = False,
+        allow_weak: bool = False,
     ) -> builtins.list[KeyEntry]:
         """Import every key of a file (one key, or a multi-key `notary key export` file)."""
         return _transfer.import_bundle(
@@ -319,6 +323,7 @@ class KeyService:
             name=name,
             backend=backend,
             remember=remember,
+            allow_weak=allow_weak,
         )
 
     def import_bytes(
@@ -331,6 +336,7 @@ class KeyService:
         backend: str = "file",
         remember: bool = False,
         labels: Mapping[str, str] | None = None,
+        allow_weak: bool = False,
     ) -> KeyEntry:
         return _transfer.import_bytes(
             self,
@@ -341,6 +347,7 @@ class KeyService:
             backend=backend,
             remember=remember,
             labels=labels,
+            allow_weak=allow_weak,
         )
 
     def import_notary_dir(
@@ -350,9 +357,15 @@ class KeyService:
         passwords: Mapping[str, str] | None = None,
         backend: str = "file",
         remember: bool = False,
+        allow_weak: bool = False,
     ) -> builtins.list[_transfer.ImportedNotaryKey]:
         return _transfer.import_notary_dir(
-            self, path, passwords=passwords, backend=backend, remember=remember
+            self,
+            path,
+            passwords=passwords,
+            backend=backend,
+            remember=remember,
+            allow_weak=allow_weak,
         )
 
     def import_pkcs11(
@@ -374,24 +387,28 @@ class KeyService:
         fmt: _transfer.PrivateFormat = "pkcs8",
         role: str | None = None,
         gun: str | None = None,
+        allow_weak: bool = False,
     ) -> bytes:
-        return _transfer.export_private(self, ref, fmt=fmt, role=role, gun=gun)
+        return _transfer.export_private(
+            self, ref, fmt=fmt, role=role, gun=gun, allow_weak=allow_weak
+        )
 
     def export_public(self, ref: str | KeyEntry, *, fmt: _transfer.PublicFormat = "pem") -> str:
         return _transfer.export_public(self, ref, fmt=fmt)
 
     # -- maintenance ----------------------------------------------------------
 
-    def passwd(self, ref: str | KeyEntry, *, remember: bool | None = None) -> KeyEntry:
+    def passwd(
+        self, ref: str | KeyEntry, *, remember: bool | None = None, allow_weak: bool = False
+    ) -> KeyEntry:
         """Re-encrypt the private half under a new passphrase (atomic replace)."""
         entry = self.resolve(ref)
-        private_key, old_passphrase = self._private.unlock(entry)
-        passphrase = self._new_passphrase(entry)
+        half = self._pem_half(entry)
+        private_key, old_passphrase = half.unlock()
+        passphrase = self._new_passphrase(entry, allow_weak=allow_weak)
         pem = km.encrypt_store_pem(private_key, passphrase, iterations=self.kdf_iterations)
         keep = entry.remembered if remember is None else remember
-        self._private.rewrite(
-            entry, pem, passphrase=passphrase, keep=keep, old_passphrase=old_passphrase
-        )
+        half.rewrite(pem, passphrase=passphrase, keep=keep, old_passphrase=old_passphrase)
         if keep != entry.remembered:
             entry = dataclasses.replace(entry, remembered=keep)
             self.store.put(entry)
@@ -400,12 +417,11 @@ class KeyService:
     def remove(self, ref: str | KeyEntry) -> KeyEntry:
         """Delete the entry, then its private half and keyring secrets."""
         entry = self.resolve(ref)
+        half = open_private(entry, self._context) if entry.has_private else None
         self.store.delete_entry(entry.keyid)
         try:
-            if entry.backend == "file":
-                self.store.delete_private(entry.keyid)
-            elif entry.backend == "keyring":
-                keyring_store.delete_secret(keyring_store.KEY_SERVICE, entry.keyid)
+            if half is not None:
+                half.delete()
         except (StorageError, KeyAccessError):
             self.store.put(entry)  # the private half is still there: so is the key
             raise
@@ -424,9 +440,11 @@ class KeyService:
 
     # -- internals ------------------------------------------------------------
 
-    def _check_new(self, *, name: str | None, backend: str, keyid: str | None = None) -> None:
-        if backend not in ("file", "keyring", "pkcs11"):
-            raise InputError(f"unknown backend {backend!r}: choose file or keyring")
+    def _check_new(
+        self, *, name: str | None, backend: str | None = None, keyid: str | None = None
+    ) -> None:
+        if backend is not None:
+            pem_signer_for_backend(backend)
         if name is not None:
             validate_name(name)
             self._check_name_free(name, except_keyid=keyid)
@@ -436,65 +454,34 @@ class KeyService:
             if e.name == name and e.keyid != except_keyid:
                 raise InputError(f"key name {name!r} is already used by key {e.keyid[:8]}")
 
-    def _new_passphrase(self, entry: KeyEntry) -> str:
-        return self.ask_new_passphrase(f"key {entry.label()}")
+    def _pem_half(self, entry: KeyEntry) -> EncryptedPemSigner:
+        """The passphrase-protected private half of a file or keyring key."""
+        half = open_private(entry, self._context)
+        if not isinstance(half, EncryptedPemSigner):
+            raise KeyAccessError(
+                f"key {entry.keyid} lives on a PKCS#11 token: its private key cannot be read"
+            )
+        return half
 
-    def ask_new_passphrase(self, what: str) -> str:
-        """Ask ``"new passphrase for <what>"`` (the front end asks twice); never empty."""
-        passphrase = self.secrets_handler(f"new passphrase for {what}")
-        if not passphrase:
-            raise InputError(f"empty passphrase for {what}: refusing it")
-        return passphrase
-
-
-_SCHEME_BACKENDS = {FILE_SCHEME: "file", KEYRING_SCHEME: "keyring", HSM_SCHEME: "pkcs11"}
-
-
-def _uri_scheme(entry: KeyEntry) -> str:
-    """The private-key URI scheme that picks the signer; it must agree with the backend."""
-    if entry.uri is None:
-        raise KeyAccessError(f"key {entry.keyid} is public only: no private key in the store")
-    scheme = entry.uri.partition(":")[0]
-    if _SCHEME_BACKENDS.get(scheme) != entry.backend:
-        raise StorageError(
-            f"key {entry.keyid}: private key URI scheme {scheme!r} "
-            f"does not match its backend {entry.backend!r}"
+    def _new_passphrase(self, entry: KeyEntry, *, allow_weak: bool) -> str:
+        return self.ask_new_passphrase(
+            f"key {entry.label()}", allow_weak=allow_weak, key_name=entry.name, keyid=entry.keyid
         )
-    return scheme
 
-
-def _crypto_public(key: Key) -> PublicKey:
-    if not isinstance(key, SSlibKey):
-        raise InputError(f"key {key.keyid}: unsupported key class {type(key).__name__}")
-    try:
-        crypto_key = key._crypto_key()
-    except (ValueError, TypeError) as e:
-        raise InputError(f"key {key.keyid}: malformed public key value") from e
-    return km.check_public_key(crypto_key, f"key {key.keyid}")
-
-
-def _new_entry(
-    sslib: SSlibKey,
-    canonical: str | None,
-    *,
-    uri: str | None,
-    backend: Backend,
-    name: str | None,
-    labels: Mapping[str, str] | None,
-    existing: KeyEntry | None,
-    scheme: str | None = None,
-    remembered: bool = False,
-) -> KeyEntry:
-    """A store entry for ``sslib``; a public-only ``existing`` entry lends its name and labels."""
-    return KeyEntry(
-        keyid=sslib.keyid,
-        name=name if name is not None else (existing.name if existing else None),
-        keytype=sslib.keytype,
-        scheme=scheme if scheme is not None else sslib.scheme,
-        keyval=dict(sslib.keyval),
-        uri=uri,
-        backend=backend,
-        notary_canonical_id=canonical,
-        labels={**(dict(existing.labels) if existing else {}), **(labels or {})},
-        remembered=remembered,
-    )
+    def ask_new_passphrase(
+        self,
+        what: str,
+        *,
+        allow_weak: bool = False,
+        key_name: str | None = None,
+        keyid: str | None = None,
+    ) -> str:
+        """Ask ``"new passphrase for <what>"`` (the front end asks twice); never empty,
+        and at least ``MIN_PASSPHRASE_LENGTH`` characters unless ``allow_weak``."""
+        shortest = 1 if allow_weak else MIN_PASSPHRASE_LENGTH
+        request = SecretRequest.new_passphrase(
+            what, min_length=shortest, key_name=key_name, keyid=keyid
+        )
+        passphrase = self.secrets_handler(request)
+        check_new_passphrase(passphrase, what, allow_weak=allow_weak)
+        return passphrase

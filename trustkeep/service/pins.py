@@ -36,6 +36,7 @@ from trustkeep.core.pinning import (
     parse_pins,
 )
 from trustkeep.errors import InputError, TrustFailure
+from trustkeep.service._pin_updates import config_updates
 from trustkeep.service._pin_warnings import apply_warnings
 
 if TYPE_CHECKING:
@@ -270,8 +271,14 @@ class PinService:
         disable_tofu: bool | None = None,
         trust_dir: Path | None = None,
         dry_run: bool = False,
+        add: bool = False,
     ) -> ApplyResult:
-        """Merge pins for the sources' repositories into a daemon.json / Notary config."""
+        """Merge pins for the sources' repositories into a daemon.json / Notary config.
+
+        A Notary config gets ``disable_tofu`` as ``pin export --format notary`` writes it
+        (true unless ``disable_tofu=False``). A repository already pinned to other IDs
+        is re-pinned with a warning; ``add`` keeps the old IDs beside the new ones (the
+        window of a root rotation)."""
         with pin_files.config_lock(path):  # no concurrent apply loses our entries
             config = pin_files.read_config(path)
             export = self.export(
@@ -284,11 +291,13 @@ class PinService:
                 disable_tofu=True if disable_tofu is None else disable_tofu,
             )
             assert export.block is not None
-            updates = _updates(kind, export.block, config.document, mode, disable_tofu)
+            updates, replaced = config_updates(
+                kind, export.block, config.document, mode=mode, disable_tofu=disable_tofu, add=add
+            )
             new_text = pin_files.set_paths(config.text, updates, source=str(path))
             merged = pin_files.load_json_text(new_text, source=str(path))
             pins = parse_pins(merged, source=str(path), expect=kind)
-            warnings = apply_warnings(
+            warnings = replaced + apply_warnings(
                 pins, export.entries, config_path=path, merged=merged, trust_dir=trust_dir
             )
             changed = new_text != config.text
@@ -465,35 +474,3 @@ def _root_for(sources: PinSources, gun: str) -> RootInfo | CertificateInfo:
         if candidates:
             return candidates[0]
     raise InputError(f"no Notary root for {gun!r} in the source")
-
-
-def _updates(
-    kind: str,
-    block: Mapping[str, Any],
-    existing: Mapping[str, Any],
-    mode: str | None,
-    disable_tofu: bool | None,
-) -> list[tuple[list[str], Any]]:
-    updates: list[tuple[list[str], Any]] = []
-    if kind == "docker":
-        ct = block["content-trust"]
-        for option in ("cert-ids", "root-keys"):
-            for name, ids in ct["trust-pinning"].get(option, {}).items():
-                updates.append((["content-trust", "trust-pinning", option, name], ids))
-        official = ct["trust-pinning"].get("official-library-images")
-        if official is not None:
-            updates.append(
-                (["content-trust", "trust-pinning", "official-library-images"], official)
-            )
-        had = existing.get("content-trust")
-        if mode is not None or not isinstance(had, dict) or "mode" not in had:
-            updates.append((["content-trust", "mode"], ct["mode"]))
-        return updates
-    tp = block["trust_pinning"]
-    for name, ids in tp.get("certs", {}).items():
-        updates.append((["trust_pinning", "certs", name], ids))
-    for prefix, ca_path in tp.get("ca", {}).items():
-        updates.append((["trust_pinning", "ca", prefix], ca_path))
-    if disable_tofu is not None:
-        updates.append((["trust_pinning", "disable_tofu"], disable_tofu))
-    return updates
