@@ -24,10 +24,7 @@ from trustkeep.core.tuf_repo import online, rootops, targetsops
 from trustkeep.core.tuf_repo.expiry import ExpiryPolicy
 from trustkeep.core.tuf_repo.staging import RoleDiff
 from trustkeep.core.tuf_repo.state import RepoState, apply_signatures
-from trustkeep.core.tuf_repo.status import (
-    RepoStatus,
-    repo_status,
-)
+from trustkeep.core.tuf_repo.status import RepoStatus, repo_status
 from trustkeep.errors import InputError, StorageError
 from trustkeep.service._repo_sign import sign_file
 from trustkeep.service._repo_support import (
