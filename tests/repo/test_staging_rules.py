@@ -369,3 +369,45 @@ def test_new_repository_with_online_keys_elsewhere(tk, run_cli, home, tmp_path) 
     assert tk("status", str(repo))[0] == 0 and tk("verify", str(repo))[0] == 0
     up, _ = updater(repo, tmp_path / "client")
     up.refresh()
+
+
+def test_merge_finds_a_renamed_targets_copy_by_content(tk, tkj, basic_repo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    repo, ids = basic_repo
+    (tmp_path / "a.txt").write_bytes(b"a")
+    code, _, err = tk("targets", "add", str(repo), str(tmp_path / "a.txt"), "--base",
+                      str(tmp_path), "--no-sign")  # fmt: skip
+    assert code == 0, err
+    usb = tmp_path / "usb"
+    usb.mkdir()
+    shutil.copy(repo / "staged" / "targets.json", usb / "targets.json")
+    shutil.copy(repo / "root.json", usb / "root.json")
+    assert tk("sign", str(usb / "targets.json"), "--key", "tgt")[0] == 0
+    renamed = usb / "targets-signed-by-tgt.json"
+    (usb / "targets.json").rename(renamed)
+    code, doc, err = tkj("merge", str(repo), str(renamed))
+    assert code == 0, err
+    assert doc["files"][0]["role"] == "targets"
+    assert [k["keyid"] for k in doc["files"][0]["added"]] == [ids["tgt"]]
+    code, doc, _ = tkj("diff", str(repo))
+    assert [(c["kind"], c["subject"]) for c in doc["roles"][0]["changes"]][-1] == (
+        "target-added",
+        "a.txt",
+    )
+    assert tk("publish", str(repo))[0] == 0
+
+
+def test_diff_of_a_new_repository_lists_every_key(tkj, make_keys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    ids = make_keys("root1", "online")
+    repo = tmp_path / "repo"
+    code, _, err = tkj("repo", "init", str(repo), "--root-key", "root1", "--targets-key",
+                       "online", "--snapshot-key", "online", "--timestamp-key", "online",
+                       "--stage")  # fmt: skip
+    assert code == 0, err
+    code, doc, _ = tkj("diff", str(repo), "--role", "root")
+    (root,) = doc["roles"]
+    assert root["published_version"] is None and root["staged_version"] == 1
+    changes = {(c["kind"], c["subject"], c["new"]) for c in root["changes"]}
+    assert ("new-role", "root", 1) in changes
+    assert ("key-added", "root", ids["root1"]) in changes
+    assert ("key-added", "timestamp", ids["online"]) in changes
+    assert ("threshold", "root", 1) in changes

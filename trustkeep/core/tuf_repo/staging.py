@@ -147,8 +147,8 @@ def _root_diff(old: Root, new: Root, out: list[DiffEntry]) -> None:
     for name in sorted(set(old.roles) | set(new.roles)):
         o, n = old.roles.get(name), new.roles.get(name)
         _keys_diff(name, tuple(o.keyids) if o else (), tuple(n.keyids) if n else (), out)
-        if o and n and o.threshold != n.threshold:
-            out.append(DiffEntry(DiffKind.THRESHOLD, name, o.threshold, n.threshold))
+        if n and (o is None or o.threshold != n.threshold):
+            out.append(DiffEntry(DiffKind.THRESHOLD, name, o.threshold if o else None, n.threshold))
     if old.consistent_snapshot != new.consistent_snapshot:
         out.append(
             DiffEntry(
