@@ -144,3 +144,26 @@ def test_a_root_dropped_into_the_directory_is_judged_as_clients_do(  # type: ign
     up, _ = updater(repo, tmp_path / "client-b")
     up.refresh()
     assert up._trusted_set.root.version == 2
+
+
+@pytest.mark.parametrize("damage", ["missing", "unsigned"])
+def test_status_walks_the_whole_root_chain_like_verify(tk, tkj, basic_repo, damage) -> None:  # type: ignore[no-untyped-def]
+    repo, _ = basic_repo
+    for _ in range(2):  # every root key is here: root v2, then v3, published at once
+        assert tk("root", "expire", str(repo))[0] == 0
+    assert tk("status", str(repo))[0] == 0 and tk("verify", str(repo))[0] == 0
+    middle = repo / "2.root.json"
+    if damage == "missing":
+        middle.unlink()
+    else:
+        doc = json.loads(middle.read_bytes())
+        doc["signatures"] = []
+        middle.write_text(json.dumps(doc))
+    code, doc, _ = tkj("status", str(repo))
+    assert code == 1
+    (problem,) = doc["problems"]
+    assert problem["code"] == "root-chain-broken"
+    assert problem["values"] == {
+        "version": 2, "file": "2.root.json", "missing": damage == "missing"
+    }  # fmt: skip
+    assert tk("verify", str(repo))[0] == 1

@@ -119,11 +119,7 @@ def _root_path(directory: Path) -> Path:
     plain = directory / "root.json"
     if plain.exists():
         return plain
-    versions = [
-        v
-        for p in directory.glob("*.root.json")
-        if (v := versioned_root_version(p.name)) is not None
-    ]
+    versions = _root_versions(directory)
     if not versions:
         if (directory / "staged" / "root.json").is_file():
             raise InputError(
@@ -157,10 +153,19 @@ def _root_twins(directory: Path, root_path: Path, data: bytes, version: int) -> 
     return [] if same else [root_path.name, other.name]
 
 
+def _root_versions(directory: Path) -> list[int]:
+    """The versions of the ``N.root.json`` files in ``directory``, ascending."""
+    return sorted(
+        v
+        for p in directory.glob("*.root.json")
+        if (v := versioned_root_version(p.name)) is not None
+    )
+
+
 def _newer_roots(
     directory: Path, root: Metadata[Root], previous: Metadata[Root] | None
-) -> tuple[Metadata[Root], Metadata[Root] | None, int | None]:
-    """Follow ``N+1.root.json`` files as a client does: (current, previous, broken version).
+) -> tuple[Metadata[Root], Metadata[Root] | None, tuple[int, bool] | None]:
+    """Follow ``N+1.root.json`` files as a client does: (current, previous, break).
 
     A newer root its predecessor does not vouch for stops the walk (clients reject it).
     """
@@ -168,10 +173,30 @@ def _newer_roots(
     while (directory / f"{version}.root.json").is_file():
         newer = read_metadata(directory / f"{version}.root.json", Root)
         if not root_is_verified(newer, root):
-            return root, previous, version
+            return root, previous, (version, False)
         previous, root = root, newer
         version += 1
     return root, previous, None
+
+
+def _older_chain_break(directory: Path, current: Metadata[Root]) -> tuple[int, bool] | None:
+    """The first root below ``current`` that breaks the published chain from the oldest
+    ``N.root.json`` (as verify walks it): (version, missing). The last step, root N-1 to
+    N, is counted by the status of root itself."""
+    top = current.signed.version
+    versions = [v for v in _root_versions(directory) if v < top]
+    if not versions:
+        return None
+    older = read_metadata(directory / f"{versions[0]}.root.json", Root)
+    for version in range(versions[0] + 1, top):
+        path = directory / f"{version}.root.json"
+        if not path.is_file():
+            return version, True
+        newer = read_metadata(path, Root)
+        if not root_is_verified(newer, older):
+            return version, False
+        older = newer
+    return None
 
 
 def load_repo(directory: Path) -> RepoState:
@@ -192,6 +217,7 @@ def load_repo(directory: Path) -> RepoState:
     if root.signed.version > 1 and prev_path.is_file():
         previous = read_metadata(prev_path, Root)
     root, previous, chain_break = _newer_roots(directory, root, previous)
+    chain_break = _older_chain_break(directory, root) or chain_break
     timestamp = read_metadata(directory / "timestamp.json", Timestamp)
     snapshot_version = timestamp.signed.snapshot_meta.version
     snapshot, snapshot_bytes = _read(_role_path(directory, "snapshot", snapshot_version), Snapshot)

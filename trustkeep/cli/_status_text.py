@@ -84,6 +84,11 @@ def _phrase(issue: StatusIssue, *, grouped: bool = False) -> str:
         )
     if code is StatusCode.ROOT_CHAIN_BROKEN:
         n = int(str(v.get("version")))
+        if v.get("missing"):
+            return (
+                f"{v.get('file')} is missing between older and newer root files: the chain "
+                "of roots breaks there (verify says so too)"
+            )
         return (
             f"{v.get('file')} is not signed by a threshold of root v{n - 1}'s keys and of its "
             "own: clients reject it (verify too); signatures go on DIR/staged/root.json, "
