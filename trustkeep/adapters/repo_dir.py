@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tuf.api.metadata import Metadata, Root, Signed, Snapshot, Targets, Timestamp
-from tuf.api.serialization import DeserializationError, SerializationError
+from tuf.api.serialization import DeserializationError
 from tuf.api.serialization.json import JSONSerializer
 
 from trustkeep.adapters.atomic import atomic_write
