@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tuf.api.metadata import Metadata, Root, Signed, Snapshot, Targets, Timestamp
-from tuf.api.serialization import DeserializationError
+from tuf.api.serialization import DeserializationError, SerializationError
 from tuf.api.serialization.json import JSONSerializer
 
 from trustkeep.adapters.atomic import atomic_write
@@ -147,10 +147,20 @@ def _root_twins(directory: Path, root_path: Path, data: bytes, version: int) -> 
     if other == root_path or not other.is_file():
         return []
     try:
-        same = other.read_bytes() == data
+        raw = other.read_bytes()
     except OSError as e:
         raise StorageError(f"{other}: cannot read: {e.strerror}") from e
-    return [] if same else [root_path.name, other.name]
+    if raw == data:
+        return []
+    twin = parse_metadata(raw, str(other))
+    try:
+        twin.signed_bytes  # noqa: B018 - a twin nobody can have signed is bad input
+    except SerializationError as e:
+        raise InputError(
+            f"{other}: not valid TUF metadata: not canonical JSON (a float, NaN or a lone "
+            "surrogate)"
+        ) from e
+    return [root_path.name, other.name]
 
 
 def _root_versions(directory: Path) -> list[int]:
