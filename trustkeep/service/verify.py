@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from trustkeep.adapters.metadata_source import read_input_file, read_metadata
-from trustkeep.adapters.pin_sources import trust_pin
 from trustkeep.adapters.process_pool import parallel_map
 from trustkeep.core.verify import MetadataBundle, Report, detect_format, require_valid
 from trustkeep.core.verify.tuf import verify_tuf
@@ -129,6 +128,7 @@ class VerifyService:
         return verify_notary(bundle, at=at)
 
     def _pin_anchor(self, path: Path, gun: str | None, at: datetime) -> PinAnchor:
+        from trustkeep.adapters.pin_sources import trust_pin
         from trustkeep.core.pinning import decide, parse_pins
         from trustkeep.core.verify.notary import PinAnchor
 
