@@ -21,14 +21,17 @@ __all__ = ["StatusScreen"]
 _COLUMNS = ("ROLE", "VERSION", "EXPIRES", "DAYS LEFT", "SIGNATURES")
 
 
-class StatusScreen(CeremonyScreen):
-    """Routes: Enter/``s`` sign the role, ``e`` re-sign expiring, ``k`` rotate, ``r`` reload."""
+class StatusScreen(CeremonyScreen[None]):
+    """Routes: Enter/``s`` sign, ``g`` signing queue, ``e`` re-sign, ``k`` rotate, ``r`` reload."""
 
+    CSS_PATH = "status.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "reload", "Refresh"),
-        Binding("s", "sign", "Sign role"),
-        Binding("e", "expiring", "Re-sign expiring"),
-        Binding("k", "rotate", "Rotate root key"),
+        Binding("s", "sign", "Sign"),
+        Binding("g", "queue", "Queue"),
+        Binding("e", "expiring", "Re-sign"),
+        Binding("k", "rotate", "Rotate"),
+        Binding("escape", "home", "Home"),
         Binding("q", "app.quit", "Quit"),
     ]
 
@@ -46,13 +49,13 @@ class StatusScreen(CeremonyScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        path = self.ceremony_app.ceremony.transcript.path
+        path = self.ceremony.transcript.path
         self.query_one("#last-action", Static).update(f"transcript: {path}")
         self.action_reload()
 
     # -- work goes to the service, in a thread ---------------------------------------
 
-    @work(thread=True, exclusive=True, group="status")
+    @work(thread=True, exclusive=True, group="status", exit_on_error=False, name="status")
     def action_reload(self) -> None:
         self.post_status()
 
@@ -141,6 +144,17 @@ class StatusScreen(CeremonyScreen):
         from .checklist_screen import ChecklistScreen
 
         self.app.push_screen(ChecklistScreen())
+
+    def action_queue(self) -> None:
+        from .queue_screen import QueueScreen
+
+        self.app.push_screen(QueueScreen(), callback=self._back_from_flow)
+
+    def _back_from_flow(self, _result: None) -> None:
+        self.action_reload()
+
+    def action_home(self) -> None:
+        self.dismiss(None)
 
     def action_rotate(self) -> None:
         from .rotate_screen import RotateScreen

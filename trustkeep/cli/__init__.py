@@ -35,6 +35,7 @@ _COMMAND_MODULES = (
     "notary",
     "demo",
     "ceremony",
+    "transcript",
 )
 
 

@@ -6,26 +6,28 @@ keeps the transcript: one line per action, appended atomically, never a secret.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from trustkeep.adapters.atomic import atomic_write, ensure_private_dir
 from trustkeep.core.ceremony import (
     SignReview,
     content_digest,
+    expiring_roles,
     key_label,
     review_role,
+    rotation_review,
     waiting_line,
 )
 from trustkeep.core.keys import KeyEntry
 from trustkeep.core.rolenames import role_filename
+from trustkeep.core.transcript import FieldValue
 from trustkeep.core.tuf_repo.state import RepoState
 from trustkeep.core.tuf_repo.status import RepoStatus, RoleStatus, repo_status
-from trustkeep.errors import InputError, StorageError
+from trustkeep.errors import InputError, TrustkeepError
+from trustkeep.service.ceremony_transcript import Transcript, default_transcript
 
 if TYPE_CHECKING:
     from trustkeep.service import Service
@@ -37,49 +39,11 @@ __all__ = [
     "RotationChoices",
     "SignPlan",
     "StatusView",
-    "Transcript",
-    "default_transcript",
 ]
-
-TRANSCRIPT_NAME = "ceremony-transcript.log"
-_MAX_TRANSCRIPT = 16 * 1024 * 1024
-
-
-def default_transcript(home: Path) -> Path:
-    """Where the transcript goes unless the user names a file: the home."""
-    return home / TRANSCRIPT_NAME
 
 
 class ReviewOutdated(InputError):
     """The metadata changed between the holder's review and the signature: nothing signed."""
-
-
-class Transcript:
-    """An append-only text file: ``<UTC time>  <directory>  <action>: <detail>`` per line."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        #: screens append from worker threads: one read-and-rewrite at a time
-        self._lock = threading.Lock()
-
-    def append(self, directory: Path, action: str, detail: str, *, now: datetime) -> str:
-        line = f"{now:%Y-%m-%dT%H:%M:%SZ}  {directory}  {action}: {detail}".replace("\n", " ")
-        with self._lock:
-            self._append(line)
-        return line
-
-    def _append(self, line: str) -> None:
-        try:
-            old = self.path.read_bytes() if self.path.exists() else b""
-        except OSError as e:
-            raise StorageError(f"{self.path}: cannot read the transcript: {e.strerror}") from e
-        if len(old) > _MAX_TRANSCRIPT:
-            raise StorageError(f"{self.path}: transcript is over 16 MB; start a new one")
-        if old and not old.endswith(b"\n"):
-            old += b"\n"
-        if not self.path.parent.exists():
-            ensure_private_dir(self.path.parent)
-        atomic_write(self.path, old + line.encode("utf-8") + b"\n", mode=0o600)
 
 
 @dataclass(frozen=True)
@@ -90,6 +54,10 @@ class StatusView:
     names: dict[str, str]
     #: role -> keyids of this store (private half present) that may still sign it
     signable: dict[str, tuple[str, ...]]
+    #: roles expired or due for renewal (offline within the warning days; online sooner)
+    due: tuple[str, ...] = ()
+    #: the reference time of this view
+    now: datetime | None = None
 
     def role(self, name: str) -> RoleStatus:
         for r in self.status.roles:
@@ -129,17 +97,29 @@ class RotationChoices:
 
 
 class CeremonyService:
-    """``CeremonyService(service, directory, transcript=...)``: one repository's ceremony."""
+    """``CeremonyService(service, directory, transcript=...)``: one repository's ceremony.
 
-    def __init__(self, service: Service, directory: Path, *, transcript: Path | None) -> None:
+    ``transcript`` is a :class:`Transcript` (shared by the session) or a path for one.
+    Every write and every review is recorded here, not by the screens.
+    """
+
+    def __init__(
+        self, service: Service, directory: Path, *, transcript: Transcript | Path | None
+    ) -> None:
         self.service = service
         self.directory = directory
-        self.transcript = Transcript(transcript or default_transcript(service.home))
+        if not isinstance(transcript, Transcript):
+            transcript = Transcript(transcript or default_transcript(service.home))
+        self.transcript = transcript
+        #: transcript entries that could not be written (the action itself went ahead)
+        self.transcript_errors: list[str] = []
 
-    def record(self, action: str, detail: str, *, now: datetime | None = None) -> str:
-        """Append one line to the transcript; returns it."""
-        when = (now or datetime.now(UTC)).astimezone(UTC)
-        return self.transcript.append(self.directory.absolute(), action, detail, now=when)
+    def record(self, step: str, **fields: FieldValue) -> None:
+        """Append one entry (directory added); a failure is kept in ``transcript_errors``."""
+        try:
+            self.transcript.append(step, {"directory": str(self.directory.absolute()), **fields})
+        except TrustkeepError as e:
+            self.transcript_errors.append(e.message)
 
     def _load(self, now: datetime | None, warn_days: int) -> tuple[RepoState, StatusView]:
         repo = self.service.repo
@@ -152,7 +132,9 @@ class CeremonyService:
         for r in status.roles:
             unsigned = {k for c in r.checks if not c.verified for k in c.unsigned}
             signable[r.role] = tuple(sorted(unsigned & mine))
-        return state, StatusView(status=status, names=names, signable=signable)
+        due = tuple(expiring_roles(status, within_days=warn_days, now=when))
+        view = StatusView(status=status, names=names, signable=signable, due=due, now=when)
+        return state, view
 
     def status(self, *, now: datetime | None = None, warn_days: int = 30) -> StatusView:
         return self._load(now, warn_days)[1]
@@ -162,6 +144,7 @@ class CeremonyService:
         state, view = self._load(now, 30)
         review = review_role(state, role, view.role(role).checks, view.names)
         keys = tuple(self.service.keys.resolve(k) for k in view.signable.get(role, ()))
+        self.record("reviewed", role=role, version=review.version, sha256=review.digest)
         return SignPlan(
             review=review, waiting=tuple(view.waiting(role)), keys=keys, names=view.names
         )
@@ -182,11 +165,36 @@ class CeremonyService:
             pending=state.is_pending("root"),
         )
 
+    def rotation_review(
+        self, choices: RotationChoices, *, old: str, new: str, threshold: int
+    ) -> list[str]:
+        """The review lines of replacing ``old`` by ``new`` (the core's rule)."""
+        return rotation_review(
+            version=choices.version,
+            pending=choices.pending,
+            threshold=choices.threshold,
+            key_count=len(choices.root_keys),
+            old=old,
+            new=new,
+            new_threshold=threshold,
+            names=choices.names,
+        )
+
     def rotate(self, *, old: str, new: str, threshold: int) -> WriteResult:
         """Root N+1 with ``old`` replaced by ``new`` (signed by this store's root keys)."""
-        return self.service.repo.root_rotate(
-            self.directory, old=[old], new=[new], threshold=threshold
-        )
+        what: dict[str, FieldValue] = {"retired": old, "added": new, "threshold": threshold}
+        try:
+            result = self.service.repo.root_rotate(
+                self.directory, old=[old], new=[new], threshold=threshold
+            )
+        except TrustkeepError as e:
+            self.record("failed", action="rotate root key", error=e.message, **what)
+            raise
+        self.record("rotated", **what, changes=self._changes(result))
+        return result
+
+    def _changes(self, result: WriteResult) -> tuple[str, ...]:
+        return tuple(self.describe_change(c, result.names) for c in result.changes)
 
     def role_file(self, role: str) -> Path:
         return self.directory / role_filename(role)
@@ -197,23 +205,42 @@ class CeremonyService:
         ``reviewed`` is the digest the holder read; when the role's content changed since,
         nothing is signed.
         """
-        if reviewed is not None:
-            md = self.service.repo.load(self.directory).role(role)
-            if content_digest(md) != reviewed:
-                raise ReviewOutdated(
-                    f"{self.role_file(role)}: {role} changed since you reviewed it; "
-                    "review it again before signing"
-                )
-        return self.service.repo.sign(self.role_file(role), keyid)
+        try:
+            if reviewed is not None:
+                md = self.service.repo.load(self.directory).role(role)
+                if content_digest(md) != reviewed:
+                    raise ReviewOutdated(
+                        f"{self.role_file(role)}: {role} changed since you reviewed it; "
+                        "review it again before signing"
+                    )
+            result = self.service.repo.sign(self.role_file(role), keyid)
+        except TrustkeepError as e:
+            self.record("failed", action="sign", role=role, keyid=keyid, error=e.message)
+            raise
+        self.record(
+            "signed",
+            role=role,
+            version=result.version,
+            keyid=keyid,
+            sha256=reviewed or "",
+            result=self.describe_sign(result),
+        )
+        return result
 
     def refresh(self, roles: Sequence[str]) -> list[WriteResult]:
         """New versions of ``roles`` (root alone first), then snapshot and timestamp."""
-        results = []
-        if "root" in roles:
-            results.append(self.service.repo.refresh(self.directory, roles=["root"]))
+        results: list[WriteResult] = []
         others = [r for r in roles if r != "root"]
-        if others or not roles:
-            results.append(self.service.repo.refresh(self.directory, roles=others))
+        try:
+            if "root" in roles:
+                results.append(self.service.repo.refresh(self.directory, roles=["root"]))
+            if others or not roles:
+                results.append(self.service.repo.refresh(self.directory, roles=others))
+        except TrustkeepError as e:
+            self.record("failed", action="re-sign", roles=tuple(roles), error=e.message)
+            raise
+        changes = tuple(line for r in results for line in self._changes(r))
+        self.record("re-signed", roles=tuple(roles), changes=changes)
         return results
 
     @staticmethod
