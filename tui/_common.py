@@ -75,7 +75,7 @@ class CeremonyScreen(Screen[R]):
         self.post_message(StatusLoaded(self.ceremony.status()))
 
 
-class FlowScreen(CeremonyScreen["R | None"]):
+class FlowScreen(CeremonyScreen[R | None]):
     """A flow: Escape goes back (dismissing with None), unless a write is under way."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back")]

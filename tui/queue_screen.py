@@ -32,11 +32,13 @@ class QueueScreen(FlowScreen[None]):
         Binding("escape", "back", "Back"),
         Binding("r", "reload", "Refresh"),
         Binding("m", "focus_merge", "Merge copies"),
+        Binding("p", "publish", "Publish"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.roles: list[str] = []
+        self.publishable = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -47,6 +49,7 @@ class QueueScreen(FlowScreen[None]):
         with Horizontal(id="merge-row"):
             yield Input(id="merge-files", placeholder="travelled copies to merge (paths)")
             yield Button("Merge", id="merge")
+            yield Button("Publish…", id="publish", disabled=True)
         yield Static("", id="result", markup=False)
         yield Footer()
 
@@ -84,6 +87,10 @@ class QueueScreen(FlowScreen[None]):
             if self.roles
             else "Nothing awaits a signature."
         )
+        self.publishable = view.publishable
+        self.query_one("#publish", Button).disabled = not view.publishable
+        if view.publishable:
+            note += " Every staged change is signed: Publish writes it for clients."
         self.query_one("#queue-note", Static).update(note)
         if self.roles:
             table.focus()
@@ -100,7 +107,40 @@ class QueueScreen(FlowScreen[None]):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        self._merge()
+        if event.button.id == "publish":
+            self.action_publish()
+        else:
+            self._merge()
+
+    def action_publish(self) -> None:
+        if self.publishable:
+            self.publish_review()
+
+    @work(thread=True, exclusive=True, group="publish", exit_on_error=False, name="publish")
+    def publish_review(self) -> None:
+        lines = self.ceremony.publish_review()
+        self.app.call_from_thread(self._confirm_publish, lines)
+
+    def _confirm_publish(self, lines: list[str]) -> None:
+        from .confirm_screen import ConfirmScreen
+
+        def confirmed(ok: bool | None) -> None:
+            if ok:
+                self.query_one("#result", Static).update("publishing…")
+                self.publish()
+
+        self.app.push_screen(ConfirmScreen("Publish", lines, action="Publish"), confirmed)
+
+    @work(thread=True, exclusive=True, group="publish", exit_on_error=False, name="publish")
+    def publish(self) -> None:
+        result = self.ceremony.publish()
+        lines = [self.ceremony.describe_change(c, result.names) for c in result.changes]
+        self.app.call_from_thread(self._published, lines)
+
+    def _published(self, lines: list[str]) -> None:
+        self.query_one("#result", Static).update("published:\n" + "\n".join(lines))
+        self.ceremony_app.note(f"published {len(lines)} role(s)")
+        self.action_reload()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -56,7 +56,7 @@ class SignScreen(FlowScreen[None]):
 
     def on_plan_loaded(self, message: PlanLoaded) -> None:
         self.plan = plan = message.plan
-        self.query_one("#review", Static).update(diff_text(plan.review.lines(plan.names)))
+        self.query_one("#review", Static).update(diff_text(plan.lines()))
         self.query_one("#waiting", Static).update("\n".join(plan.waiting))
         keys = self.query_one("#keys", OptionList)
         keys.clear_options()

@@ -41,7 +41,7 @@ def _run(ceremony: Ceremony, make_app, answers: list[str | None]) -> dict[str, s
 
 
 def _repo_bytes(repo: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(repo.iterdir())}
+    return {str(p): p.read_bytes() for p in sorted(repo.rglob("*")) if p.is_file()}
 
 
 def test_wrong_then_cancelled_write_nothing(ceremony: Ceremony, make_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -56,7 +56,7 @@ def test_wrong_then_cancelled_write_nothing(ceremony: Ceremony, make_app, tmp_pa
         f"sign failed: no passphrase for key {bob[:8]} (bob): entry cancelled; nothing was written"
     )
     assert _repo_bytes(ceremony.repo) == before
-    transcript = (tmp_path / "transcript.log").read_text()
+    transcript = (tmp_path / "transcript.jsonl").read_text() + (tmp_path / "transcript.md").read_text()
     assert "wrongpass1" not in transcript
     assert "Passphrase for key" in seen["typed0"]
     assert "wrongpass1" not in seen["typed0"]
@@ -97,7 +97,7 @@ def test_a_file_changed_after_review_is_not_signed(ceremony: Ceremony, make_app)
 
     def change() -> None:
         admin.repo.root_expire(ceremony.repo, expires="root=30d")
-        changed["root"] = (ceremony.repo / "root.json").read_bytes()
+        changed["root"] = (ceremony.repo / "staged" / "root.json").read_bytes()
 
     seen: dict[str, str] = {}
     asyncio.run(_review_then_file_changes(make_app(ceremony.home, ceremony.repo), change, seen))
@@ -106,6 +106,6 @@ def test_a_file_changed_after_review_is_not_signed(ceremony: Ceremony, make_app)
         f"sign failed: {ceremony.repo / 'root.json'}: root changed since you reviewed it; "
         "review it again before signing; nothing was written"
     )
-    assert (ceremony.repo / "root.json").read_bytes() == changed["root"]
+    assert (ceremony.repo / "staged" / "root.json").read_bytes() == changed["root"]
     digest = [line for line in seen["review_again"].splitlines() if line.startswith("sha256")]
     assert digest and digest[0] not in seen["reviewed"]  # the new content is on screen

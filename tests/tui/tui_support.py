@@ -99,17 +99,17 @@ def ceremony(tmp_path: Path, _template: Ceremony) -> Ceremony:
 
 @pytest.fixture
 def make_app(tmp_path: Path) -> Callable[..., object]:
-    """``make_app(home, repo)`` -> a CeremonyApp over a real Service (transcript in tmp)."""
+    """``make_app(home, repo=None)`` -> a CeremonyApp over a real Service (transcript in
+    tmp); with ``repo`` its status screen opens over the home screen."""
     from trustkeep_tui import CeremonyApp, TuiSecrets
 
     from trustkeep.service import Service
-    from trustkeep.service.ceremony import CeremonyService
 
-    def _make(home: Path, repo: Path, transcript: Path | None = None) -> CeremonyApp:
+    def _make(home: Path, repo: Path | None = None, transcript: Path | None = None) -> CeremonyApp:
         secrets = TuiSecrets()
         service = Service(home, secrets)
-        path = transcript or tmp_path / "transcript.log"
-        return CeremonyApp(CeremonyService(service, repo, transcript=path), secrets)
+        path = transcript or tmp_path / "transcript.jsonl"
+        return CeremonyApp(service, secrets, directory=repo, transcript=path)
 
     return _make
 

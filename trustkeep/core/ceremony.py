@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from tuf.api.metadata import Metadata, Root, Snapshot, Targets, Timestamp
 
+from trustkeep.core.tuf_repo.staging import DiffEntry, DiffKind, RoleDiff
 from trustkeep.core.tuf_repo.state import RepoState
 from trustkeep.core.tuf_repo.status import RepoStatus, ThresholdCheck
 
@@ -25,6 +26,7 @@ __all__ = [
     "Strength",
     "ThresholdChange",
     "content_digest",
+    "diff_lines",
     "expiring_roles",
     "expiry_level",
     "key_label",
@@ -337,3 +339,50 @@ def time_left(expires: datetime, now: datetime) -> str:
     else:
         amount = f"{seconds // 86400} days"
     return f"expired {amount} ago" if past else f"{amount} left"
+
+
+def _seq(value: object) -> str:
+    if isinstance(value, tuple | list):
+        return ", ".join(str(v) for v in value) or "—"
+    return str(value)
+
+
+def _diff_entry(e: DiffEntry, names: Mapping[str, str]) -> str:
+    k = e.kind
+    if k == DiffKind.NEW_ROLE:
+        return f"+ new role {e.subject} (v{e.new}; nothing published before)"
+    if k == DiffKind.VERSION:
+        return f"~ version {e.old} -> {e.new}"
+    if k == DiffKind.EXPIRES:
+        return f"~ expires {e.old} -> {e.new}"
+    if k == DiffKind.KEY_ADDED:
+        return f"+ key {key_label(str(e.new), names)} added to {e.subject}"
+    if k == DiffKind.KEY_REMOVED:
+        return f"- key {key_label(str(e.old), names)} removed from {e.subject}"
+    if k == DiffKind.THRESHOLD:
+        before = "none" if e.old is None else e.old
+        return f"~ {e.subject} threshold {before} -> {e.new}"
+    if k == DiffKind.CONSISTENT_SNAPSHOT:
+        return f"~ consistent snapshot {e.old} -> {e.new}"
+    if k == DiffKind.DELEGATION_ADDED:
+        return f"+ delegation to {e.subject} ({_seq(e.new)})"
+    if k == DiffKind.DELEGATION_REMOVED:
+        return f"- delegation to {e.subject} ({_seq(e.old)})"
+    if k == DiffKind.PATHS:
+        return f"~ {e.subject} paths {_seq(e.old)} -> {_seq(e.new)}"
+    if k == DiffKind.TERMINATING:
+        return f"~ {e.subject} terminating {e.old} -> {e.new}"
+    if k == DiffKind.TARGET_ADDED:
+        return f"+ target {e.subject} ({e.new} bytes)"
+    if k == DiffKind.TARGET_REMOVED:
+        return f"- target {e.subject}"
+    if k == DiffKind.TARGET_CHANGED:
+        return f"~ target {e.subject} sha256 {str(e.old)[:12]}… -> {str(e.new)[:12]}…"
+    return f"~ {e.subject}: content changed"
+
+
+def diff_lines(diff: RoleDiff, names: Mapping[str, str]) -> list[str]:
+    """A staged role against its published version, one ``+``/``-``/``~`` line each."""
+    base = "nothing published" if diff.old_version is None else f"published v{diff.old_version}"
+    head = f"changes in {diff.role} v{diff.new_version} against {base}:"
+    return [head, *(_diff_entry(e, names) for e in diff.entries)]

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from trustkeep.core.ceremony import (
     SignReview,
     content_digest,
+    diff_lines,
     expiring_roles,
     key_label,
     review_role,
@@ -25,7 +26,7 @@ from trustkeep.core.keys import KeyEntry
 from trustkeep.core.rolenames import role_filename
 from trustkeep.core.transcript import FieldValue
 from trustkeep.core.tuf_repo.state import RepoState
-from trustkeep.core.tuf_repo.status import RepoStatus, RoleStatus, repo_status
+from trustkeep.core.tuf_repo.status import RepoStatus, RoleStatus
 from trustkeep.errors import InputError, TrustkeepError
 from trustkeep.service.ceremony_transcript import Transcript, default_transcript
 
@@ -59,8 +60,18 @@ class StatusView:
     #: the reference time of this view
     now: datetime | None = None
 
+    def rows(self) -> list[RoleStatus]:
+        """The working repository: each role's staged change in place of its published
+        version, new staged roles after the published ones."""
+        staged = {r.role: r for r in self.status.staged}
+        out = [staged.pop(r.role, r) for r in self.status.roles]
+        return out + list(staged.values())
+
+    def is_staged(self, name: str) -> bool:
+        return any(r.role == name for r in self.status.staged)
+
     def role(self, name: str) -> RoleStatus:
-        for r in self.status.roles:
+        for r in self.rows():
             if r.role == name:
                 return r
         raise InputError(f"role {name!r} is not in this repository")
@@ -70,7 +81,12 @@ class StatusView:
         return [f"{c.label}: {waiting_line(c, self.names)}" for c in self.role(name).checks]
 
     def unsigned_roles(self) -> list[str]:
-        return [r.role for r in self.status.roles if not r.verified]
+        return [r.role for r in self.rows() if not r.verified]
+
+    @property
+    def publishable(self) -> bool:
+        """Something is staged and every staged role meets its thresholds."""
+        return bool(self.status.staged) and all(r.verified for r in self.status.staged)
 
 
 @dataclass(frozen=True)
@@ -81,6 +97,11 @@ class SignPlan:
     waiting: tuple[str, ...]
     keys: tuple[KeyEntry, ...]
     names: dict[str, str]
+    #: a staged role: what it changes against the published version
+    diff: tuple[str, ...] = ()
+
+    def lines(self) -> list[str]:
+        return [*self.diff, *self.review.lines(self.names)]
 
 
 @dataclass(frozen=True)
@@ -123,13 +144,13 @@ class CeremonyService:
 
     def _load(self, now: datetime | None, warn_days: int) -> tuple[RepoState, StatusView]:
         repo = self.service.repo
-        state = repo.load(self.directory)
-        names = repo.names()
         when = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
-        status = repo_status(state, now=when, warn_within=timedelta(days=warn_days), names=names)
+        status = repo.status(self.directory, now=when, warn_days=warn_days)
+        state = repo.working(self.directory)
+        names = repo.names()
         mine = {e.keyid for e in self.service.keys.list() if e.has_private}
         signable: dict[str, tuple[str, ...]] = {}
-        for r in status.roles:
+        for r in (*status.roles, *status.staged):
             unsigned = {k for c in r.checks if not c.verified for k in c.unsigned}
             signable[r.role] = tuple(sorted(unsigned & mine))
         due = tuple(expiring_roles(status, within_days=warn_days, now=when))
@@ -144,15 +165,69 @@ class CeremonyService:
         state, view = self._load(now, 30)
         review = review_role(state, role, view.role(role).checks, view.names)
         keys = tuple(self.service.keys.resolve(k) for k in view.signable.get(role, ()))
+        diff: list[str] = []
+        if view.is_staged(role):
+            for d in self.service.repo.diff(self.directory, role):
+                diff += diff_lines(d, view.names)
         self.record("reviewed", role=role, version=review.version, sha256=review.digest)
         return SignPlan(
-            review=review, waiting=tuple(view.waiting(role)), keys=keys, names=view.names
+            review=review,
+            waiting=tuple(view.waiting(role)),
+            keys=keys,
+            names=view.names,
+            diff=tuple(diff),
         )
+
+    # -- the staging area ---------------------------------------------------------------
+
+    def merge(self, files: Sequence[Path]) -> list[str]:
+        """Fold travelled copies' signatures into the staged roles; one line per file/role."""
+        try:
+            result = self.service.repo.merge(self.directory, files)
+        except TrustkeepError as e:
+            self.record("failed", action="merge", files=tuple(map(str, files)), error=e.message)
+            raise
+        names = result.names
+        lines = []
+        for f in result.files:
+            added = ", ".join(key_label(k, names) for k in f.added) or "none"
+            lines.append(f"{f.file}: {f.role} — signatures added: {added}")
+        for r in result.roles:
+            state = "complete" if r.complete else f"waiting for {', '.join(r.waiting)}"
+            lines.append(f"staged {r.role} v{r.version}: {state}")
+        self.record(
+            "merged",
+            files=tuple(str(f.file) for f in result.files),
+            added=tuple(k for f in result.files for k in f.added),
+        )
+        return lines
+
+    def publish_review(self) -> list[str]:
+        """What publishing writes: every staged role, then snapshot and timestamp."""
+        staged = self.service.repo.staged(self.directory)
+        if not staged:
+            raise InputError(f"{self.directory}: nothing is staged to publish")
+        lines = [f"publish into {self.directory}:"]
+        for r in staged:
+            state = "signed by its thresholds" if r.complete else "NOT fully signed"
+            lines.append(f"+ {r.role} v{r.version} ({state}), sha256 {r.sha256}")
+        lines.append("then snapshot and timestamp, signed with this store's online keys")
+        return lines
+
+    def publish(self) -> WriteResult:
+        staged = tuple(f"{r.role} v{r.version}" for r in self.service.repo.staged(self.directory))
+        try:
+            result = self.service.repo.publish(self.directory)
+        except TrustkeepError as e:
+            self.record("failed", action="publish", roles=staged, error=e.message)
+            raise
+        self.record("published", roles=staged, changes=self._changes(result))
+        return result
 
     def rotation_choices(self) -> RotationChoices:
         """The root's keys (to retire) and the store's other keys (to add)."""
         repo = self.service.repo
-        state = repo.load(self.directory)
+        state = repo.working(self.directory)
         root = state.root.signed
         role = root.roles["root"]
         entries = self.service.keys.list()
@@ -207,13 +282,17 @@ class CeremonyService:
         """
         try:
             if reviewed is not None:
-                md = self.service.repo.load(self.directory).role(role)
+                md = self.service.repo.working(self.directory).role(role)
                 if content_digest(md) != reviewed:
                     raise ReviewOutdated(
                         f"{self.role_file(role)}: {role} changed since you reviewed it; "
                         "review it again before signing"
                     )
-            result = self.service.repo.sign(self.role_file(role), keyid)
+            staged = role in {r.role for r in self.service.repo.staged(self.directory)}
+            if staged:
+                result = self.service.repo.sign_staged(self.directory, role, keyid)
+            else:
+                result = self.service.repo.sign(self.role_file(role), keyid)
         except TrustkeepError as e:
             self.record("failed", action="sign", role=role, keyid=keyid, error=e.message)
             raise
