@@ -16,7 +16,7 @@ from trustkeep.service.ceremony_newroot import NewRootDraft
 
 from ._common import CeremonyScreen, failure_text
 from .messages import ActionFailed
-from .newroot_flow import run_new_root
+from .newroot_flow import NewRootFlow
 
 __all__ = ["HomeScreen"]
 
@@ -124,12 +124,7 @@ class HomeScreen(CeremonyScreen[None]):
             self.app.push_screen(KeysScreen())
 
     def _run_new_root(self, draft: NewRootDraft | None) -> None:
-        self.run_worker(
-            run_new_root(self.ceremony_app, draft, self._flow_done),
-            group="new-root",
-            exclusive=True,
-            exit_on_error=False,
-        )
+        NewRootFlow(self.ceremony_app, self._flow_done).start(draft)
 
     def _flow_done(self, text: str) -> None:
         self.query_one("#home-result", Static).update(text)

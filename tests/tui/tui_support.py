@@ -128,3 +128,20 @@ def tmux():  # type: ignore[no-untyped-def]
         yield server
     finally:
         server.kill()
+
+
+def python_tuf_accepts(repo: Path) -> None:
+    """python-tuf's client state machine loads root, timestamp, snapshot and targets."""
+    from tuf.ngclient._internal.trusted_metadata_set import TrustedMetadataSet
+    from tuf.ngclient.config import EnvelopeType
+
+    trusted = TrustedMetadataSet((repo / "root.json").read_bytes(), EnvelopeType.METADATA)
+    trusted.update_timestamp((repo / "timestamp.json").read_bytes())
+    trusted.update_snapshot((repo / "snapshot.json").read_bytes())
+    trusted.update_targets((repo / "targets.json").read_bytes())
+
+
+@pytest.fixture
+def fresh_home(tmp_path: Path) -> Path:
+    """An empty key store whose new keys use the cheap test KDF."""
+    return tmp_path / "home"

@@ -286,7 +286,7 @@ class NewRootService:
             location=location,
             keytype=entry.keytype,
             keyid=entry.keyid,
-            private_here=entry.has_private,
+            signs_here=entry.has_private,
         )
         return draft
 
