@@ -145,3 +145,21 @@ def python_tuf_accepts(repo: Path) -> None:
 def fresh_home(tmp_path: Path) -> Path:
     """An empty key store whose new keys use the cheap test KDF."""
     return tmp_path / "home"
+
+
+def publish_with_bob(ceremony: Ceremony) -> None:
+    """Bob adds the missing root signature to the staged repository; it is published."""
+    from trustkeep.service import Service
+
+    bob = Service(ceremony.home, lambda _name: BOB_PASSPHRASE)
+    bob.repo.sign_staged(ceremony.repo, "root", "bob")
+    bob.repo.publish(ceremony.repo)
+
+
+def transcript_steps(path: Path) -> list[tuple[str, dict[str, object]]]:
+    """(step, fields) of each entry, after checking the hash chain holds."""
+    from trustkeep.service.ceremony_transcript import verify_transcript
+
+    check = verify_transcript(path)
+    assert check.ok, check.problems
+    return [(e.step, dict(e.fields)) for e in check.entries]

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from trustkeep.adapters import staging_area
 from trustkeep.core.ceremony import (
     SignReview,
     content_digest,
@@ -272,7 +273,9 @@ class CeremonyService:
         return tuple(self.describe_change(c, result.names) for c in result.changes)
 
     def role_file(self, role: str) -> Path:
-        return self.directory / role_filename(role)
+        """The file a holder signs: the staged change when there is one."""
+        staged = staging_area.staged_path(self.directory, role)
+        return staged if staged.is_file() else self.directory / role_filename(role)
 
     def sign(self, role: str, keyid: str, *, reviewed: str | None = None) -> SignResult:
         """One more signature on ``role`` with ``keyid`` (asks the passphrase via the handler).
@@ -288,8 +291,7 @@ class CeremonyService:
                         f"{self.role_file(role)}: {role} changed since you reviewed it; "
                         "review it again before signing"
                     )
-            staged = role in {r.role for r in self.service.repo.staged(self.directory)}
-            if staged:
+            if staging_area.staged_path(self.directory, role).is_file():
                 result = self.service.repo.sign_staged(self.directory, role, keyid)
             else:
                 result = self.service.repo.sign(self.role_file(role), keyid)
