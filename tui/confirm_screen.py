@@ -34,6 +34,7 @@ class ConfirmScreen(ModalScreen[bool]):
             with VerticalScroll(id="confirm-review"):
                 yield Static(diff_text(self.lines), markup=False)
             yield Checkbox("I have read this review", id="confirm-read")
+            yield Static("tick the box to enable the button", id="confirm-hint", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button(self.action_label, id="confirm-do", variant="primary", disabled=True)
                 yield Button("Cancel", id="confirm-cancel")
@@ -43,6 +44,12 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         self.query_one("#confirm-do", Button).disabled = not event.value
+        hint = (
+            f"ticked: Tab, then Enter to {self.action_label.lower()}"
+            if event.value
+            else ("tick the box to enable the button")
+        )
+        self.query_one("#confirm-hint", Static).update(hint)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

@@ -55,7 +55,7 @@ class HolderKeyScreen(FlowScreen[NewRootDraft]):
             classes="title",
             markup=False,
         )
-        with VerticalScroll(id="holder"):
+        with VerticalScroll(id="holder", can_focus=False):
             yield Label("Where does the key live?")
             with RadioSet(id="location"):
                 for i, (key, text) in enumerate(LOCATIONS.items()):
@@ -77,7 +77,7 @@ class HolderKeyScreen(FlowScreen[NewRootDraft]):
 
     def on_mount(self) -> None:
         self._show_fields()
-        self.query_one("#location", RadioSet).focus()
+        self.query_one("#passphrase .first", Input).focus()  # the usual case: generate here
 
     def _location(self) -> str:
         for key in LOCATIONS:
@@ -96,6 +96,14 @@ class HolderKeyScreen(FlowScreen[NewRootDraft]):
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         self._show_fields()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the first passphrase field moves to the second; elsewhere it creates."""
+        event.stop()
+        if event.input.has_class("first"):
+            self.query_one("#passphrase .second", Input).focus()
+        elif not self.busy:
+            self._make()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

@@ -33,6 +33,7 @@ class NewRootReviewScreen(FlowScreen[NewRootResult]):
         with VerticalScroll(id="review-box"):
             yield Static("loading…", id="review", markup=False)
         yield Checkbox("I have read the review: sign and write these files", id="confirmed")
+        yield Static("tick the box to enable Sign and write", id="confirm-hint", markup=False)
         with Horizontal(classes="buttons"):
             yield Button("Sign and write", id="write", variant="primary", disabled=True)
             yield Button("Pause", id="back")
@@ -55,6 +56,12 @@ class NewRootReviewScreen(FlowScreen[NewRootResult]):
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         self.query_one("#write", Button).disabled = not event.value or self.busy
+        hint = (
+            "ticked: Tab, then Enter to sign and write"
+            if event.value
+            else ("tick the box to enable Sign and write")
+        )
+        self.query_one("#confirm-hint", Static).update(hint)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

@@ -28,7 +28,7 @@ class NewRootScreen(FlowScreen[NewRootDraft]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("New root ceremony — 1. plan", classes="title", markup=False)
-        with VerticalScroll(id="plan"):
+        with VerticalScroll(id="plan", can_focus=False):
             yield Label("Directory the new repository (or certificate) goes in")
             yield Input(id="directory", placeholder="/media/usb/acme-repo")
             yield Label("Format")
@@ -39,7 +39,7 @@ class NewRootScreen(FlowScreen[NewRootDraft]):
             yield Label("Key holders, by name, separated by commas")
             yield Input(id="holders", placeholder="alice, bob, carol")
             yield Label("Root threshold (m of n)")
-            yield Input(id="threshold", type="integer", value="1")
+            yield Input(id="threshold", type="integer", placeholder="m, e.g. 2")
             yield Static("", id="consequences", markup=False)
             yield Label("Expiry in days: root, targets, snapshot, timestamp")
             with Horizontal(id="expiries"):
@@ -80,11 +80,20 @@ class NewRootScreen(FlowScreen[NewRootDraft]):
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         self.query_one("#gun", Input).display = self._format() == "notary"
 
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in any field is Next (every field has a default but the names)."""
+        event.stop()
+        self._next()
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         if event.button.id == "back":
             self.action_back()
-        elif not self.busy:
+        else:
+            self._next()
+
+    def _next(self) -> None:
+        if not self.busy:
             self.busy = True
             fields = ["directory", "gun", "holders", "threshold", "root-days", "targets-days"]
             fields += ["snapshot-days", "timestamp-days"]

@@ -94,6 +94,8 @@ class QueueScreen(FlowScreen[None]):
         self.query_one("#queue-note", Static).update(note)
         if self.roles:
             table.focus()
+        elif view.publishable:
+            self.query_one("#publish", Button).focus()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

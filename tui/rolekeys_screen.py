@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.widgets import Button, Footer, Header, Label, Static
+from textual.widgets import Button, Footer, Header, Input, Label, Static
 
 from trustkeep.service.ceremony_newroot import NewRootDraft
 
@@ -43,11 +43,21 @@ class RoleKeysScreen(FlowScreen[NewRootDraft]):
     def on_mount(self) -> None:
         self.query_one(NewPassphrase).query_one(".first").focus()
 
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.has_class("first"):
+            self.query_one("#passphrase .second", Input).focus()
+        else:
+            self._make()
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         if event.button.id == "back":
             self.action_back()
-            return
+        else:
+            self._make()
+
+    def _make(self) -> None:
         passphrase, why = self.query_one(NewPassphrase).value()
         if passphrase is None:
             self.query_one("#result", Static).update(why)

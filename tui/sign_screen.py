@@ -34,8 +34,6 @@ class SignScreen(FlowScreen[None]):
         yield Static(
             f"Sign {self.role}: review what you are about to sign", id="sign-title", markup=False
         )
-        with VerticalScroll(id="review-box"):
-            yield Static("loading…", id="review", markup=False)
         yield Static("", id="waiting", markup=False)
         yield Static(
             "Sign with (keys of this store that are still missing):", id="keys-label", markup=False
@@ -45,6 +43,8 @@ class SignScreen(FlowScreen[None]):
             yield Button("Sign and write", id="confirm", variant="primary", disabled=True)
             yield Button("Back", id="back")
         yield Static("", id="sign-result", markup=False)
+        with VerticalScroll(id="review-box"):
+            yield Static("loading…", id="review", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:

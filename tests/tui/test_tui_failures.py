@@ -56,7 +56,9 @@ def test_wrong_then_cancelled_write_nothing(ceremony: Ceremony, make_app, tmp_pa
         f"sign failed: no passphrase for key {bob[:8]} (bob): entry cancelled; nothing was written"
     )
     assert _repo_bytes(ceremony.repo) == before
-    transcript = (tmp_path / "transcript.jsonl").read_text() + (tmp_path / "transcript.md").read_text()
+    transcript = (tmp_path / "transcript.jsonl").read_text() + (
+        tmp_path / "transcript.md"
+    ).read_text()
     assert "wrongpass1" not in transcript
     assert "Passphrase for key" in seen["typed0"]
     assert "wrongpass1" not in seen["typed0"]

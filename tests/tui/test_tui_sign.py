@@ -39,7 +39,9 @@ async def _sign_flow(app, ceremony: Ceremony, before: bytes) -> None:  # type: i
         review = text(pilot, "#review")
         assert "root version 1" in review
         assert "root: 2 of 2 keys (alice" in review
-        assert (ceremony.repo / "staged" / "root.json").read_bytes() == before  # nothing written yet
+        assert (
+            ceremony.repo / "staged" / "root.json"
+        ).read_bytes() == before  # nothing written yet
         await sign_with(pilot, BOB_PASSPHRASE)
         assert screen_name(pilot) == "SignScreen"
         assert "signed root v1 with key bob" in text(pilot, "#sign-result")
