@@ -33,7 +33,7 @@ class CeremonyApp(App[None]):
     TITLE = "trustkeep ceremony"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help"),
-        Binding("ctrl+t", "toggle_theme", "Theme"),
+        Binding("ctrl+t", "toggle_theme", "Theme", show=False),
     ]
 
     def __init__(

@@ -36,7 +36,7 @@ class HomeScreen(CeremonyScreen[None]):
         Binding("o", "start('open')", "Open"),
         Binding("v", "start('verify')", "Verify"),
         Binding("e", "start('expiry')", "Expiry"),
-        Binding("x", "abort_saved", "Abort saved"),
+        Binding("x", "abort_saved", "Abort saved", show=False),
         Binding("q", "app.quit", "Quit"),
     ]
 
