@@ -63,7 +63,7 @@ async def answer_each(pilot: Pilot[Any], secrets: list[str]) -> list[str]:
         modal = pilot.app.screen
         prompts.append(str(modal.query_one("#passphrase-prompt", Static).content))
         await pilot.press(*secret, "enter")
-        await wait_until(pilot, lambda: pilot.app.screen is not modal, "the modal to close")
+        await wait_until(pilot, lambda m=modal: pilot.app.screen is not m, "the modal to close")
     return prompts
 
 

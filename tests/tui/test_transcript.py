@@ -72,7 +72,7 @@ def test_verify_detects_tampering(case: str, tmp_path: Path, run_cli) -> None:  
     assert run_cli("transcript", "verify", str(path))[0] == 0
     tamper, problem = TAMPERING[case]
     path.write_bytes(b"\n".join(tamper(path.read_bytes().splitlines())) + b"\n")
-    code, out, err = run_cli("transcript", "verify", str(path))
+    code, out, _ = run_cli("transcript", "verify", str(path))
     assert code == 1
     assert out.startswith(f"{path}: BROKEN")
     assert problem in out

@@ -20,9 +20,7 @@ async def _expiry(app, seen: dict[str, Any]) -> None:  # type: ignore[no-untyped
         await pilot.press("e")
         await settle(pilot)
         table = pilot.app.screen.query_one("#expiry", DataTable)
-        seen["rows"] = [
-            [str(c) for c in table.get_row_at(i)] for i in range(table.row_count)
-        ]
+        seen["rows"] = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
         seen["styles"] = {
             str(table.get_row_at(i)[1]): str(table.get_row_at(i)[0].style)
             for i in range(table.row_count)

@@ -107,8 +107,8 @@ def test_a_file_changed_after_review_is_not_signed(ceremony: Ceremony, make_app)
     asyncio.run(_review_then_file_changes(make_app(ceremony.home, ceremony.repo), change, seen))
     assert seen["screen"] == "SignScreen"  # no passphrase was asked
     assert seen["result"] == (
-        f"sign failed: {ceremony.repo / 'staged' / 'root.json'}: root changed since you reviewed it; "
-        "review it again before signing; nothing was written"
+        f"sign failed: {ceremony.repo / 'staged' / 'root.json'}: root changed since you "
+        "reviewed it; review it again before signing; nothing was written"
     )
     assert (ceremony.repo / "staged" / "root.json").read_bytes() == changed["root"]
     digest = [line for line in seen["review_again"].splitlines() if line.startswith("sha256")]

@@ -51,7 +51,8 @@ def ceremony(directory: Path | None, home_option: str | None, transcript: Path |
     repository, verify, expiry dashboard, key store, unfinished ceremonies. With
     DIRECTORY that repository's status opens: signing queue, review and sign,
     re-sign, root key rotation. Every step goes to a hash-chained transcript
-    (never a secret: passphrases are typed in masked fields); check it with 'trustkeep transcript verify FILE'.
+    (never a secret: passphrases are typed in masked fields); check it with
+    'trustkeep transcript verify FILE'.
     """
     if not _have_terminal():
         raise InputError(
