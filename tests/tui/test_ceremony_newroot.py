@@ -49,7 +49,7 @@ def test_plan_is_checked_and_nothing_saved(case: str, tmp_path: Path) -> None:
 
 
 def test_holder_elsewhere_stages_the_root_and_the_draft_resumes(tmp_path: Path) -> None:
-    service, flow = _service(tmp_path / "home")
+    _, flow = _service(tmp_path / "home")
     carol = Service(tmp_path / "carol", lambda _name: SECRET)
     carol.keys.kdf_iterations = TEST_KDF_ITERATIONS
     carol.keys.generate("ed25519", name="carol")
