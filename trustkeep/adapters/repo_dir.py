@@ -28,11 +28,9 @@ __all__ = [
     "files_for_role",
     "hash_file",
     "load_repo",
-    "merge_twins",
     "parse_metadata",
     "read_metadata",
     "serialize",
-    "twin_names",
     "write_changed",
     "write_metadata",
 ]
@@ -133,73 +131,6 @@ def _root_path(directory: Path) -> Path:
     return directory / f"{max(versions)}.root.json"
 
 
-def twin_names(role: str, version: int) -> list[str]:
-    """Every file name that may hold ``role`` at ``version``: versioned, then plain."""
-    if role == "root":
-        return [f"{version}.root.json", "root.json"]
-    if role == "timestamp":
-        return ["timestamp.json"]
-    return [role_filename(role, version), role_filename(role)]
-
-
-def _raw(path: Path) -> bytes | None:
-    try:
-        if not path.is_file() or path.stat().st_size > MAX_METADATA_BYTES:
-            return None
-        return path.read_bytes()
-    except OSError:
-        return None
-
-
-def _twin(raw: bytes, path: Path, md: Metadata[Any]) -> Metadata[Any] | None:
-    """The metadata in ``raw`` when it holds the same signed content as ``md``."""
-    try:
-        twin = parse_metadata(raw, str(path))
-    except InputError:
-        return None
-    if type(twin.signed) is not type(md.signed) or twin.signed_bytes != md.signed_bytes:
-        return None
-    return twin
-
-
-def merge_twins(
-    directory: Path, md: Metadata[Any], *, role: str, read: str, data: bytes | None = None
-) -> list[str]:
-    """Add to ``md`` the signatures its twin files (same role, same signed content) carry.
-
-    A copy signed on another machine and brought back (``3.root.json`` beside a
-    ``root.json`` that lacks those signatures) loses nothing: both are counted, and
-    the next write of the role puts every signature in every copy. ``read`` is the
-    name ``md`` came from, ``data`` its bytes (byte-identical twins are not parsed).
-    Returns the names of the files that lack some of the merged signatures.
-    """
-    original = set(md.signatures)
-    seen: dict[str, set[str]] = {read: original}
-    for name in twin_names(role, md.signed.version):
-        path = directory / name
-        raw = None if name == read else _raw(path)
-        if raw is None:
-            continue
-        if data is not None and raw == data:
-            seen[name] = original
-            continue
-        twin = _twin(raw, path, md)
-        if twin is None:
-            continue
-        for keyid, signature in twin.signatures.items():
-            md.signatures.setdefault(keyid, signature)
-        seen[name] = set(twin.signatures)
-    merged = set(md.signatures)
-    return sorted(name for name, keyids in seen.items() if keyids != merged)
-
-
-def _load_merged(path: Path, expected: type[S], role: str, unsynced: list[str]) -> Metadata[Any]:
-    """Read ``path`` and merge in its twins' signatures (see :func:`merge_twins`)."""
-    md, data = _read(path, expected)
-    unsynced += merge_twins(path.parent, md, role=role, read=path.name, data=data)
-    return md
-
-
 def _role_path(directory: Path, role: str, version: int | None) -> Path:
     """``<role>.json``, else the consistent-snapshot name ``<version>.<role>.json``."""
     plain = directory / role_filename(role)
@@ -209,16 +140,31 @@ def _role_path(directory: Path, role: str, version: int | None) -> Path:
     return versioned if versioned.exists() else plain
 
 
-def load_repo(directory: Path) -> RepoState:
-    """Load root (and root N-1 when present), the top-level roles and the delegation tree.
+def _root_twins(directory: Path, root_path: Path, data: bytes, version: int) -> list[str]:
+    """``root.json`` and ``N.root.json`` of one version must be the same bytes (as verify says)."""
+    other = directory / f"{version}.root.json"
+    if other == root_path or not other.is_file():
+        return []
+    try:
+        same = other.read_bytes() == data
+    except OSError as e:
+        raise StorageError(f"{other}: cannot read: {e.strerror}") from e
+    return [] if same else [root_path.name, other.name]
 
+
+def load_repo(directory: Path) -> RepoState:
+    """Load the published root (and root N-1 when present), top-level roles and delegations.
+
+    Exactly the files a client reads, as they are: nothing is merged in from other
+    copies (``root.json`` and ``N.root.json`` that differ are reported, as verify does).
     Unversioned file names are read first; repositories that publish only
     consistent-snapshot names (``N.root.json``, ``V.targets.json``) load too.
     """
     if not directory.is_dir():
         raise InputError(f"{directory}: no such repository directory")
-    unsynced: list[str] = []
-    root = _load_merged(_root_path(directory), Root, "root", unsynced)
+    root_path = _root_path(directory)
+    root, root_data = _read(root_path, Root)
+    twins = _root_twins(directory, root_path, root_data, root.signed.version)
     previous = None
     prev_path = directory / f"{root.signed.version - 1}.root.json"
     if root.signed.version > 1 and prev_path.is_file():
@@ -235,18 +181,18 @@ def load_repo(directory: Path) -> RepoState:
     state = RepoState(
         root=root,
         previous_root=previous,
-        targets=_load_merged(targets_path, Targets, "targets", unsynced),
+        targets=read_metadata(targets_path, Targets),
         snapshot=snapshot,
         timestamp=timestamp,
         snapshot_bytes=snapshot_bytes,
-        unsynced=unsynced,
+        twins_differ=[("root", tuple(twins))] if twins else [],
     )
     for _parent, child in walk_delegations(state):
         if child in state.delegated or child in state.missing:
             continue
         path = _role_path(directory, child, recorded(child))
         if path.is_file():
-            state.delegated[child] = _load_merged(path, Targets, child, unsynced)
+            state.delegated[child] = read_metadata(path, Targets)
         else:
             state.missing.append(child)
     return state

@@ -30,6 +30,7 @@ _COMMAND_MODULES = (
     "targets",
     "signing",
     "status",
+    "staging",
     "verify",
     "pull",
     "pin",

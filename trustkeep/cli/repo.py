@@ -13,6 +13,7 @@ from trustkeep.cli._repo_options import (
     keys_option,
     no_sign_option,
     split_refs,
+    stage_option,
 )
 from trustkeep.cli._repo_output import emit_write
 
@@ -42,6 +43,7 @@ def repo() -> None:
     help="Write V.<role>.json copies (clients fetch metadata by version).",
 )
 @no_sign_option
+@stage_option
 @json_option
 def init(
     directory: Path,
@@ -54,6 +56,7 @@ def init(
     expires: str | None,
     consistent_snapshot: bool,
     sign: bool,
+    stage: bool,
 ) -> None:
     """Write version-1 root, targets, snapshot and timestamp metadata in DIRECTORY.
 
@@ -73,6 +76,7 @@ def init(
         expires=expires,
         consistent_snapshot=consistent_snapshot,
         sign=sign,
+        stage=stage,
     )
     emit_write(result, f"new repository in {directory}", consistent_snapshot=consistent_snapshot)
 

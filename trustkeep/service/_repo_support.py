@@ -8,11 +8,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from securesystemslib.signer import Signer, SSlibKey
+from securesystemslib.signer import Key, Signer, SSlibKey
 
 from trustkeep.core.keys import KeyEntry
 from trustkeep.core.tuf_repo.pubkeys import key_from_public_bytes
-from trustkeep.core.tuf_repo.status import ThresholdCheck
+from trustkeep.core.tuf_repo.state import RepoState
+from trustkeep.core.tuf_repo.status import StatusIssue, ThresholdCheck
 from trustkeep.errors import InputError, KeyAccessError, StorageError
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ __all__ = [
     "SignResult",
     "SignerPool",
     "WriteResult",
+    "authorized_keys",
     "resolve_key",
 ]
 
@@ -62,10 +64,15 @@ class RoleChange:
 
 @dataclass(frozen=True)
 class WriteResult:
+    """Roles a command wrote: published (clients see them) or staged (``DIR/staged/``)."""
+
     directory: Path
     changes: tuple[RoleChange, ...]
     written: tuple[Path, ...]
     names: dict[str, str]
+    published: bool = True
+    #: findings about the change itself (threshold equals the number of keys...)
+    warnings: tuple[StatusIssue, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,10 +85,30 @@ class SignResult:
     also_written: tuple[Path, ...]
     names: dict[str, str]
     authority: str
+    #: the key had already signed this content: nothing was written
+    already_signed: bool = False
+    #: root N+1 whose root N was not found: N's threshold could not be checked
+    previous_unchecked: int | None = None
 
     @property
     def verified(self) -> bool:
         return all(c.verified for c in self.checks)
+
+
+def authorized_keys(state: RepoState, role: str) -> dict[str, Key]:
+    """keyid -> key of every key that may sign ``role`` (root: root N+1's and root N's)."""
+    if role == "root":
+        roots = [state.root.signed]
+        if state.previous_root is not None:
+            roots.append(state.previous_root.signed)
+        out: dict[str, Key] = {}
+        for root in roots:
+            for keyid in root.roles["root"].keyids:
+                out.setdefault(keyid, root.get_key(keyid))
+        return out
+    delegator = state.delegator_signed(role)
+    keyids = delegator.get_delegated_role(role).keyids
+    return {k: delegator.get_key(k) for k in keyids}
 
 
 def resolve_key(keys: KeyService, ref: str) -> ResolvedKey:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,13 +18,22 @@ from typing import TYPE_CHECKING
 from securesystemslib.signer import Key
 from tuf.api.metadata import TOP_LEVEL_ROLE_NAMES, Root, TargetFile
 
-from trustkeep.adapters import repo_dir
+from trustkeep.adapters import repo_dir, staging_area
 from trustkeep.core.tuf_repo import delegation as deleg
 from trustkeep.core.tuf_repo import online, rootops, targetsops
 from trustkeep.core.tuf_repo.expiry import ExpiryPolicy
+from trustkeep.core.tuf_repo.staging import RoleDiff
 from trustkeep.core.tuf_repo.state import RepoState, apply_signatures
-from trustkeep.core.tuf_repo.status import RepoStatus, repo_status, state_checks
-from trustkeep.errors import InputError
+from trustkeep.core.tuf_repo.status import (
+    RepoStatus,
+    StatusCode,
+    StatusIssue,
+    repo_status,
+    role_status,
+    state_checks,
+    threshold_issue,
+)
+from trustkeep.errors import InputError, StorageError
 from trustkeep.service._repo_sign import sign_file
 from trustkeep.service._repo_support import (
     ResolvedKey,
@@ -33,6 +43,7 @@ from trustkeep.service._repo_support import (
     WriteResult,
     resolve_key,
 )
+from trustkeep.service.staging import MergeResult, StagedRole, StagingService
 
 if TYPE_CHECKING:
     from trustkeep.service.keys import KeyService
@@ -49,6 +60,7 @@ class RepoService:
 
     def __init__(self, keys: KeyService) -> None:
         self.keys = keys
+        self.staging = StagingService(keys)
 
     # -- helpers -------------------------------------------------------------------
 
@@ -64,7 +76,12 @@ class RepoService:
         return [r.key for r in self.resolve(refs)]
 
     def load(self, directory: Path) -> RepoState:
+        """The published repository (what clients read)."""
         return repo_dir.load_repo(directory)
+
+    def working(self, directory: Path) -> RepoState:
+        """The repository as it will be once the staged changes are published."""
+        return staging_area.load_working(directory)[1]
 
     def _authorized(self, state: RepoState, role: str) -> list[str]:
         if role == "root":
@@ -98,18 +115,24 @@ class RepoService:
             apply_signatures(state.role(role), pool.signers(self._authorized(state, role)))
 
     def _commit(
+        self, directory: Path, state: RepoState, *, sign: bool = True, stage: bool = False
+    ) -> WriteResult:
+        """Sign the changed roles, stage them, and publish at once when nothing is missing."""
+        pool = SignerPool(self.keys)
+        self._sign(state, pool, [r for r in state.changed if r != "timestamp"], sign)
+        return self.staging.stage(directory, state, force=stage or not sign)
+
+    def _commit_online(
         self,
         directory: Path,
         state: RepoState,
         *,
-        sign: bool = True,
         timestamp_now: datetime | None = None,
         policy: ExpiryPolicy | None = None,
     ) -> WriteResult:
-        """Sign changed roles; when ``timestamp_now`` is set, timestamp the new snapshot."""
+        """Online roles on the published state: sign, timestamp the snapshot, write."""
         pool = SignerPool(self.keys)
-        changed = [r for r in state.changed if r != "timestamp"]
-        self._sign(state, pool, changed, sign)
+        self._sign(state, pool, [r for r in state.changed if r != "timestamp"], True)
         if timestamp_now is not None:
             # the bytes clients will download: new ones if written now, else the file's own
             snap = (
@@ -118,7 +141,7 @@ class RepoService:
                 else state.snapshot_bytes
             )
             online.update_timestamp(state, snap, now=timestamp_now, policy=policy or ExpiryPolicy())
-            self._sign(state, pool, ["timestamp"], sign)
+            self._sign(state, pool, ["timestamp"], True)
         return self._write(directory, state)
 
     def _write(self, directory: Path, state: RepoState) -> WriteResult:
@@ -138,11 +161,17 @@ class RepoService:
         expires: str | None = None,
         consistent_snapshot: bool = False,
         sign: bool = True,
+        stage: bool = False,
         now: datetime | None = None,
     ) -> WriteResult:
         """Version-1 metadata for root, targets, snapshot and timestamp in ``directory``."""
         if (directory / "root.json").exists():
             raise InputError(f"{directory}: already holds a repository (root.json exists)")
+        if staging_area.staged_path(directory, "root").exists():
+            raise InputError(
+                f"{directory}: a new repository is already staged here (staged/root.json)",
+                hint="publish it once signed, or discard it first",
+            )
         if directory.exists() and not directory.is_dir():
             raise InputError(f"{directory}: exists and is not a directory")
         policy = ExpiryPolicy.parse(expires, known_roles=tuple(sorted(TOP_LEVEL_ROLE_NAMES)))
@@ -163,10 +192,9 @@ class RepoService:
         try:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            from trustkeep.errors import StorageError
-
             raise StorageError(f"{directory}: cannot create directory: {e.strerror}") from e
-        return self._write(directory, state)
+        result = self.staging.stage(directory, state, force=stage or not sign, now=now)
+        return replace(result, warnings=_threshold_guard(state, ("root", "targets")))
 
     # -- root ----------------------------------------------------------------------
 
@@ -178,13 +206,14 @@ class RepoService:
         role: str = "root",
         expires: str | None = None,
         sign: bool = True,
+        stage: bool = False,
         now: datetime | None = None,
     ) -> WriteResult:
-        state = self.load(directory)
+        state = self.working(directory)
         keys = self._keys(refs)
         policy = ExpiryPolicy.parse(expires)
         rootops.add_root_keys(state, role, keys, now=_now(now), policy=policy)
-        return self._commit(directory, state, sign=sign)
+        return self._commit(directory, state, sign=sign, stage=stage)
 
     def root_remove_key(
         self,
@@ -194,13 +223,14 @@ class RepoService:
         role: str = "root",
         expires: str | None = None,
         sign: bool = True,
+        stage: bool = False,
         now: datetime | None = None,
     ) -> WriteResult:
-        state = self.load(directory)
+        state = self.working(directory)
         keyids = [self._keyid_in_root(state, role, r) for r in refs]
         policy = ExpiryPolicy.parse(expires)
         rootops.remove_root_keys(state, role, keyids, now=_now(now), policy=policy)
-        return self._commit(directory, state, sign=sign)
+        return self._commit(directory, state, sign=sign, stage=stage)
 
     def _keyid_in_root(self, state: RepoState, role: str, ref: str) -> str:
         """A key to remove may be gone from the store: accept a keyid (prefix) from root."""
@@ -218,12 +248,14 @@ class RepoService:
         role: str = "root",
         expires: str | None = None,
         sign: bool = True,
+        stage: bool = False,
         now: datetime | None = None,
     ) -> WriteResult:
-        state = self.load(directory)
+        state = self.working(directory)
         policy = ExpiryPolicy.parse(expires)
         rootops.set_threshold(state, role, threshold, now=_now(now), policy=policy)
-        return self._commit(directory, state, sign=sign)
+        result = self._commit(directory, state, sign=sign, stage=stage)
+        return replace(result, warnings=_threshold_guard(state, (role,)))
 
     def root_expire(
         self,
@@ -231,12 +263,13 @@ class RepoService:
         *,
         expires: str | None = None,
         sign: bool = True,
+        stage: bool = False,
         now: datetime | None = None,
     ) -> WriteResult:
-        state = self.load(directory)
+        state = self.working(directory)
         policy = ExpiryPolicy.parse(expires)
         rootops.set_root_expiry(state, now=_now(now), policy=policy)
-        return self._commit(directory, state, sign=sign)
+        return self._commit(directory, state, sign=sign, stage=stage)
 
     def root_rotate(
         self,
@@ -248,16 +281,17 @@ class RepoService:
         threshold: int | None = None,
         expires: str | None = None,
         sign: bool = True,
+        stage: bool = False,
         now: datetime | None = None,
     ) -> WriteResult:
-        state = self.load(directory)
+        state = self.working(directory)
         remove = [self._keyid_in_root(state, role, r) for r in old]
         add = self._keys(new)
         policy = ExpiryPolicy.parse(expires)
         rootops.rotate_keys(
             state, role, remove=remove, add=add, threshold=threshold, now=_now(now), policy=policy
         )
-        return self._commit(directory, state, sign=sign)
+        return self._commit(directory, state, sign=sign, stage=stage)
 
     # -- delegations ---------------------------------------------------------------
 
@@ -274,9 +308,10 @@ class RepoService:
         terminating: bool = False,
         expires: str | None = None,
         sign: bool = True,
+        stage: bool = False,
         now: datetime | None = None,
     ) -> WriteResult:
-        state = self.load(directory)
+        state = self.working(directory)
         resolved = self._keys(keys)
         deleg.add_delegation(
             state,
@@ -290,7 +325,7 @@ class RepoService:
             now=_now(now),
             policy=ExpiryPolicy.parse(expires),
         )
-        return self._commit(directory, state, sign=sign)
+        return self._commit(directory, state, sign=sign, stage=stage)
 
     def delegation_remove(
         self,
@@ -299,11 +334,12 @@ class RepoService:
         *,
         expires: str | None = None,
         sign: bool = True,
+        stage: bool = False,
         now: datetime | None = None,
     ) -> WriteResult:
-        state = self.load(directory)
+        state = self.working(directory)
         deleg.remove_delegation(state, role, now=_now(now), policy=ExpiryPolicy.parse(expires))
-        return self._commit(directory, state, sign=sign)
+        return self._commit(directory, state, sign=sign, stage=stage)
 
     def delegation_list(self, directory: Path) -> list[deleg.DelegationInfo]:
         return deleg.delegation_tree(self.load(directory))
@@ -320,9 +356,10 @@ class RepoService:
         style: deleg.BinStyle = "succinct",
         expires: str | None = None,
         sign: bool = True,
+        stage: bool = False,
         now: datetime | None = None,
     ) -> WriteResult:
-        state = self.load(directory)
+        state = self.working(directory)
         resolved = self._keys(keys)
         deleg.add_bins(
             state,
@@ -335,7 +372,7 @@ class RepoService:
             now=_now(now),
             policy=ExpiryPolicy.parse(expires),
         )
-        return self._commit(directory, state, sign=sign)
+        return self._commit(directory, state, sign=sign, stage=stage)
 
     # -- targets -------------------------------------------------------------------
 
@@ -348,10 +385,11 @@ class RepoService:
         role: str | None = None,
         expires: str | None = None,
         sign: bool = True,
+        stage: bool = False,
         now: datetime | None = None,
     ) -> tuple[WriteResult, dict[str, list[str]]]:
         """Add target files; their target path is the path relative to ``base`` (default cwd)."""
-        state = self.load(directory)
+        state = self.working(directory)
         root = (base or Path.cwd()).resolve()
         entries: list[TargetFile] = []
         for f in files:
@@ -368,7 +406,7 @@ class RepoService:
         placed = targetsops.add_targets(
             state, entries, role=role, now=_now(now), policy=ExpiryPolicy.parse(expires)
         )
-        return self._commit(directory, state, sign=sign), placed
+        return self._commit(directory, state, sign=sign, stage=stage), placed
 
     def targets_remove(
         self,
@@ -378,13 +416,14 @@ class RepoService:
         role: str | None = None,
         expires: str | None = None,
         sign: bool = True,
+        stage: bool = False,
         now: datetime | None = None,
     ) -> tuple[WriteResult, dict[str, list[str]]]:
-        state = self.load(directory)
+        state = self.working(directory)
         removed = targetsops.remove_targets(
             state, paths, role=role, now=_now(now), policy=ExpiryPolicy.parse(expires)
         )
-        return self._commit(directory, state, sign=sign), removed
+        return self._commit(directory, state, sign=sign, stage=stage), removed
 
     def targets_list(
         self, directory: Path, *, role: str | None = None
@@ -398,13 +437,13 @@ class RepoService:
     ) -> WriteResult:
         state = self.load(directory)
         online.update_snapshot(state, now=_now(now), policy=ExpiryPolicy.parse(expires))
-        return self._commit(directory, state)
+        return self._commit_online(directory, state)
 
     def timestamp(
         self, directory: Path, *, expires: str | None = None, now: datetime | None = None
     ) -> WriteResult:
         state = self.load(directory)
-        return self._commit(
+        return self._commit_online(
             directory, state, timestamp_now=_now(now), policy=ExpiryPolicy.parse(expires)
         )
 
@@ -423,26 +462,36 @@ class RepoService:
         unsigned), snapshot, timestamp. ``root`` stages a root version alone.
         Roles may be globs (``bins-*``).
         """
-        state = self.load(directory)
         policy = ExpiryPolicy.parse(expires)
         when = _now(now)
+        if list(roles) == ["root"]:
+            state = self.working(directory)
+            rootops.set_root_expiry(state, now=when, policy=policy)
+            return self._commit(directory, state)
+        state = self.load(directory)
+        staged = set(staging_area.read_staged(directory))
         wanted = self._expand_roles(state, roles)
+        busy = [r for r in wanted if r in staged]
+        if busy:
+            raise InputError(
+                f"{directory}: {', '.join(busy)} has a staged change; refreshing the published "
+                "version would race it",
+                hint="publish or discard the staged change first",
+            )
         if not wanted:
             wanted = ["snapshot"]
             threshold = state.root.signed.roles["targets"].threshold
-            if len(SignerPool(self.keys).available(self._authorized(state, "targets"))) >= (
-                threshold
-            ):
+            signable = SignerPool(self.keys).available(self._authorized(state, "targets"))
+            if len(signable) >= threshold and "targets" not in staged:
                 wanted.insert(0, "targets")
-        if wanted == ["root"]:
-            rootops.set_root_expiry(state, now=when, policy=policy)
-            return self._commit(directory, state)
+        if "root" in wanted:
+            raise InputError("refresh --role root stages a root version alone; give it alone")
         for role in wanted:
             if role not in ("snapshot", "timestamp"):
                 state.touch(role, when, policy)
         if "timestamp" not in wanted or len(wanted) > 1:
             online.update_snapshot(state, now=when, policy=policy)
-        return self._commit(directory, state, timestamp_now=when, policy=policy)
+        return self._commit_online(directory, state, timestamp_now=when, policy=policy)
 
     @staticmethod
     def _expand_roles(state: RepoState, patterns: Sequence[str]) -> list[str]:
@@ -467,11 +516,65 @@ class RepoService:
     def status(
         self, directory: Path, *, now: datetime | None = None, warn_days: int = 30
     ) -> RepoStatus:
-        state = self.load(directory)
-        return repo_status(
-            state, now=_now(now), warn_within=timedelta(days=warn_days), names=self.names()
+        """The published repository's status, and the staged roles' beside it."""
+        when, warn = _now(now), timedelta(days=warn_days)
+        names = self.names()
+        published, working = staging_area.load_working(directory)
+        if published is None:
+            st = RepoStatus(
+                roles=(),
+                problems=(
+                    StatusIssue(StatusCode.NOT_PUBLISHED, None, {"staged": _sorted(working)}),
+                ),
+                warnings=(),
+            )
+        else:
+            st = repo_status(published, now=when, warn_within=warn, names=names)
+        staged = tuple(
+            role_status(working, r, when, warn, names, freshness=False)
+            for r in working.all_roles()
+            if r in working.staged
         )
+        return replace(st, staged=staged)
 
     def root_info(self, directory: Path) -> tuple[Root, RepoStatus]:
         state = self.load(directory)
         return state.root.signed, repo_status(state, now=_now(None), names=self.names())
+
+    # -- the staging area (see StagingService) -----------------------------------------
+
+    def staged(self, directory: Path) -> list[StagedRole]:
+        return self.staging.staged(directory)
+
+    def diff(self, directory: Path, role: str | None = None) -> list[RoleDiff]:
+        return self.staging.diff(directory, role)
+
+    def sign_staged(self, directory: Path, role: str, key_ref: str) -> SignResult:
+        return self.staging.sign_staged(directory, role, key_ref)
+
+    def merge(self, directory: Path, files: Sequence[Path]) -> MergeResult:
+        return self.staging.merge(directory, files)
+
+    def discard(self, directory: Path, role: str | None = None) -> list[str]:
+        return self.staging.discard(directory, role)
+
+    def publish(
+        self, directory: Path, *, now: datetime | None = None, expires: str | None = None
+    ) -> WriteResult:
+        return self.staging.publish(directory, now=now, expires=expires)
+
+
+def _sorted(state: RepoState) -> tuple[str, ...]:
+    order = {r: i for i, r in enumerate(state.all_roles())}
+    return tuple(sorted(state.staged, key=lambda r: (order.get(r, len(order)), r)))
+
+
+def _threshold_guard(state: RepoState, roles: Sequence[str]) -> tuple[StatusIssue, ...]:
+    """Offline roles whose threshold equals their number of keys: one lost key, a new root."""
+    out = []
+    for role in roles:
+        r = state.root.signed.roles[role]
+        issue = threshold_issue(role, r.threshold, len(r.keyids))
+        if issue is not None:
+            out.append(issue)
+    return tuple(out)

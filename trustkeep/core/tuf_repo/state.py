@@ -50,8 +50,10 @@ class RepoState:
     changed: list[str] = field(default_factory=list)
     #: snapshot.json as read (timestamp records the hash of these bytes, not of a re-dump)
     snapshot_bytes: bytes | None = None
-    #: files holding fewer signatures than a twin copy of the same metadata (merged on load)
-    unsynced: list[str] = field(default_factory=list)
+    #: (role, file names): published copies of one role version whose bytes differ
+    twins_differ: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    #: roles whose metadata comes from the staging area (not yet published)
+    staged: set[str] = field(default_factory=set)
 
     def mark(self, role: str) -> None:
         if role not in self.changed:
@@ -113,8 +115,10 @@ class RepoState:
 
         A targets role is pending when snapshot does not record its version yet; snapshot
         when timestamp does not; root when it is not yet signed by its thresholds.
-        Timestamp is never pending.
+        A staged role is always pending. Timestamp is otherwise never pending.
         """
+        if role in self.staged:
+            return True
         if role == "timestamp":
             return False
         if role == "snapshot":
