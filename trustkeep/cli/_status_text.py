@@ -43,7 +43,8 @@ def _phrase(issue: StatusIssue, *, grouped: bool = False) -> str:
         return f"expired on {_when(v.get('expires'))}"
     if code is StatusCode.EXPIRES_SOON:
         days, hours = int(str(v.get("days_left", 0))), int(str(v.get("hours_left", 0)))
-        return f"expires in {left_text(days, hours)}, on {_when(v.get('expires'))}"
+        left = f"{days} day(s)" if days >= 1 else f"{hours} hour(s)"
+        return f"expires in {left}, on {_when(v.get('expires'))}"
     if code is StatusCode.MISSING_ROLE:
         return "delegated but its metadata file is missing"
     if code is StatusCode.STALE_RECORD:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from trustkeep.adapters.atomic import atomic_write, ensure_private_dir
+from trustkeep.adapters.staging_area import staged_path
 from trustkeep.core.ceremony import (
     SignReview,
     content_digest,
@@ -143,7 +144,7 @@ class CeremonyService:
 
     def _load(self, now: datetime | None, warn_days: int) -> tuple[RepoState, StatusView]:
         repo = self.service.repo
-        state = repo.load(self.directory)
+        state = repo.working(self.directory)
         names = repo.names()
         when = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
         status = repo_status(state, now=when, warn_within=timedelta(days=warn_days), names=names)
@@ -169,7 +170,7 @@ class CeremonyService:
     def rotation_choices(self) -> RotationChoices:
         """The root's keys (to retire) and the store's other keys (to add)."""
         repo = self.service.repo
-        state = repo.load(self.directory)
+        state = repo.working(self.directory)
         root = state.root.signed
         role = root.roles["root"]
         entries = self.service.keys.list()
@@ -189,7 +190,9 @@ class CeremonyService:
         )
 
     def role_file(self, role: str) -> Path:
-        return self.directory / role_filename(role)
+        """The staged file of ``role`` (where signatures go); else its published file."""
+        staged = staged_path(self.directory, role)
+        return staged if staged.is_file() else self.directory / role_filename(role)
 
     def sign(self, role: str, keyid: str, *, reviewed: str | None = None) -> SignResult:
         """One more signature on ``role`` with ``keyid`` (asks the passphrase via the handler).
@@ -198,7 +201,7 @@ class CeremonyService:
         nothing is signed.
         """
         if reviewed is not None:
-            md = self.service.repo.load(self.directory).role(role)
+            md = self.service.repo.working(self.directory).role(role)
             if content_digest(md) != reviewed:
                 raise ReviewOutdated(
                     f"{self.role_file(role)}: {role} changed since you reviewed it; "

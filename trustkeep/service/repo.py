@@ -115,12 +115,24 @@ class RepoService:
             apply_signatures(state.role(role), pool.signers(self._authorized(state, role)))
 
     def _commit(
-        self, directory: Path, state: RepoState, *, sign: bool = True, stage: bool = False
+        self,
+        directory: Path,
+        state: RepoState,
+        *,
+        sign: bool = True,
+        stage: bool = False,
+        expires: str | None = None,
+        now: datetime | None = None,
     ) -> WriteResult:
-        """Sign the changed roles, stage them, and publish at once when nothing is missing."""
+        """Sign the changed roles, stage them, and publish at once when nothing is missing.
+
+        ``expires`` / ``now``: of the snapshot and timestamp that publishing writes.
+        """
         pool = SignerPool(self.keys)
         self._sign(state, pool, [r for r in state.changed if r != "timestamp"], sign)
-        return self.staging.stage(directory, state, force=stage or not sign)
+        return self.staging.stage(
+            directory, state, force=stage or not sign, now=now, expires=expires
+        )
 
     def _commit_online(
         self,
@@ -482,13 +494,17 @@ class RepoService:
             wanted = ["snapshot"]
             threshold = state.root.signed.roles["targets"].threshold
             signable = SignerPool(self.keys).available(self._authorized(state, "targets"))
-            if len(signable) >= threshold and "targets" not in staged:
+            if len(signable) >= threshold and not staged:
                 wanted.insert(0, "targets")
         if "root" in wanted:
             raise InputError("refresh --role root stages a root version alone; give it alone")
-        for role in wanted:
-            if role not in ("snapshot", "timestamp"):
+        offline = [r for r in wanted if r not in ("snapshot", "timestamp")]
+        if offline:
+            # like any change: staged unless fully signed here; publish renews snapshot, timestamp
+            state = self.working(directory)
+            for role in offline:
                 state.touch(role, when, policy)
+            return self._commit(directory, state, expires=expires, now=when)
         if "timestamp" not in wanted or len(wanted) > 1:
             online.update_snapshot(state, now=when, policy=policy)
         return self._commit_online(directory, state, timestamp_now=when, policy=policy)

@@ -345,7 +345,13 @@ class StagingService:
         return WriteResult(directory, changes, tuple(written), self.names(), published=True)
 
     def stage(
-        self, directory: Path, state: RepoState, *, force: bool, now: datetime | None = None
+        self,
+        directory: Path,
+        state: RepoState,
+        *,
+        force: bool,
+        now: datetime | None = None,
+        expires: str | None = None,
     ) -> WriteResult:
         """Write ``state``'s changed roles to the staging area; publish them at once when
         the area was empty, nothing forces staging, and every threshold is met here."""
@@ -356,7 +362,7 @@ class StagingService:
         written = area.write_staged(directory, state, roles)
         state.changed.clear()
         if was_empty and not force:
-            ready, blockers = self.prepare(directory, now=now)
+            ready, blockers = self.prepare(directory, now=now, expires=expires)
             if not blockers:
                 return self._write(directory, ready)
         return WriteResult(directory, changes, tuple(written), self.names(), published=False)
