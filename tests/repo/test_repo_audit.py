@@ -48,7 +48,7 @@ def test_a_copy_put_over_published_files_makes_status_and_verify_agree(  # type:
     assert code == 1
     assert [p["code"] for p in doc["problems"]] == ["twins-differ"]
     assert tk("verify", str(repo))[0] == 1
-    assert tk("pin", "export", str(repo), "--format", "tuf")[0] != 0
+    assert tk("pin", "export", "--from", str(repo), "--format", "tuf")[0] != 0
 
 
 def test_travelled_copy_merges_back_and_publishes(tk, tkj, basic_repo, tmp_path):  # type: ignore[no-untyped-def]
