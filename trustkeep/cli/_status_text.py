@@ -114,7 +114,15 @@ def issue_doc(issue: StatusIssue) -> dict[str, Any]:
     }
 
 
-_NUMBERED = re.compile(r"^(.*?)(\d+|[0-9a-f]+)$")
+_BIN = re.compile(r"^(.+)-[0-9a-f]+$")
+
+
+def family(role: str | None) -> str | None:
+    """``bins-1f`` -> ``bins``: roles that differ only by a hex or decimal suffix group."""
+    if role is None:
+        return None
+    m = _BIN.match(role)
+    return m.group(1) if m else role
 
 
 def group_roles(roles: Sequence[str]) -> str:
@@ -148,11 +156,15 @@ def grouped_lines(issues: Sequence[StatusIssue], *, expand: bool, min_group: int
     if expand:
         return [issue_text(i) for i in issues]
     out: list[str] = []
-    for first, roles in grouped(issues, lambda i: i.group_key(), lambda i: i.role):
+
+    def key(i: StatusIssue) -> object:
+        return i.group_key(), family(i.role)
+
+    for first, roles in grouped(issues, key, lambda i: i.role):
         if len(roles) >= min_group:
             out.append(f"{len(roles)} roles ({group_roles(roles)}): {_phrase(first, grouped=True)}")
         else:
-            out += [issue_text(i) for i in issues if i.group_key() == first.group_key()]
+            out += [issue_text(i) for i in issues if key(i) == key(first)]
     return out
 
 

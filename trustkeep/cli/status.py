@@ -71,13 +71,13 @@ def _published_lines(
     many = len(roles) > _MAX_QUIET_ROLES and not expand
     quiet = 0
     for r in roles:
-        if many and r.role not in _TOP and r.ok and not r.warnings:
+        if many and r.role not in _TOP and r.ok:
             quiet += 1
             continue
         lines.append(_row(r, names))
     if quiet:
         lines.append(
-            f"… and {quiet} more delegated role(s), all signed and current "
+            f"… and {quiet} more delegated role(s), all signed by threshold and unexpired "
             "(--all or --role GLOB to list them)"
         )
     return lines
@@ -95,9 +95,7 @@ def _staged_lines(st: RepoStatus, names: dict[str, str], pattern: str | None) ->
         who = ", ".join(names.get(k) or k[:8] for k in signed) or "nobody yet"
         lines.append(f"  signed by: {who}")
         lines.append(
-            f"  still to sign: {', '.join(waiting)}"
-            if waiting
-            else "  ready: trustkeep publish DIR"
+            f"  still to sign: {', '.join(waiting)}" if waiting else "  signatures complete"
         )
     return lines
 
