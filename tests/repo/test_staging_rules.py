@@ -269,3 +269,21 @@ def test_status_groups_bins_and_all_expands(tk, tkj, make_keys, basic_repo) -> N
     assert len([line for line in out.splitlines() if line.startswith("bins-")]) == 32
     code, doc, _ = tkj("status", str(repo), "--role", "bins-0*")
     assert [r["role"] for r in doc["roles"]] == [f"bins-0{i:x}" for i in range(16)]
+
+
+def test_verify_summarises_groups_of_bins(tk, make_keys, basic_repo) -> None:  # type: ignore[no-untyped-def]
+    repo, _ = basic_repo
+    make_keys("binkey")
+    code, _, err = tk("delegation", "bins", str(repo), "--count", "16", "--key", "binkey",
+                      "--expires", "3d")  # fmt: skip
+    assert code == 0, err
+    code, out, _ = tk("verify", str(repo))
+    assert code == 0
+    assert "✓ 16 bins bins-0 … bins-f v1: 16 valid, 0 invalid" in out
+    assert not any(line.strip().startswith("└─ ✓ bins-") for line in out.splitlines())
+    # a week on, the bins have expired: one finding line for the group, not sixteen
+    code, out, _ = tk("verify", str(repo), "--at", "2099-01-01T00:00:00Z")
+    assert code == 1
+    lines = [line for line in out.splitlines() if "bins-" in line and "expired" in line]
+    assert len(lines) == 1 and "[16 bins bins-0 … bins-f]" in lines[0], out
+    assert "(and 15 alike)" in lines[0]
