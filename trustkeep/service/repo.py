@@ -303,7 +303,9 @@ class RepoService:
         rootops.rotate_keys(
             state, role, remove=remove, add=add, threshold=threshold, now=_now(now), policy=policy
         )
-        return self._commit(directory, state, sign=sign, stage=stage)
+        result = self._commit(directory, state, sign=sign, stage=stage)
+        guard = _threshold_guard(state, (role,)) if threshold is not None else ()
+        return replace(result, warnings=guard)
 
     # -- delegations ---------------------------------------------------------------
 
