@@ -106,7 +106,7 @@ def test_refresh_bins_by_glob_and_status_summary(tk, tkj, basic_repo, tmp_path):
     assert all(r["version"] == 2 for r in doc["roles"][:32])
     code, out, _ = tk("status", str(repo))
     assert code == 0
-    assert "… and 31 more delegated role(s), all signed and current" in out
+    assert "… and 32 more delegated role(s), all signed by threshold and unexpired" in out
     # 5 days from "now" at refresh time, whole seconds: 4 or 5 whole days left at status time
     assert re.search(r"warning: bins-00: expires in [45] day\(s\)", out), out
     code, _, err = tk("refresh", str(repo), "--role", "nothing-*")

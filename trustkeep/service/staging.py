@@ -356,7 +356,7 @@ class StagingService:
         """Write ``state``'s changed roles to the staging area; publish them at once when
         the area was empty, nothing forces staging, and every threshold is met here."""
         was_empty = not state.staged
-        new_repo = not (directory / "root.json").exists()
+        new_repo = not area.has_published_root(directory)
         roles = [r for r in state.changed if new_repo or r not in _ONLINE]
         changes = tuple(_change(state, r, directory, staged=True) for r in roles)
         written = area.write_staged(directory, state, roles)
