@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,15 +24,24 @@ from trustkeep.core.tuf_repo import online
 from trustkeep.core.tuf_repo.expiry import ExpiryPolicy
 from trustkeep.core.tuf_repo.staging import RoleDiff, diff_role, overlay, staged_version_problem
 from trustkeep.core.tuf_repo.state import RepoState, apply_signatures, signed_payload
-from trustkeep.core.tuf_repo.status import ThresholdCheck, state_checks, waiting_for
+from trustkeep.core.tuf_repo.status import (
+    RepoStatus,
+    StatusCode,
+    StatusIssue,
+    ThresholdCheck,
+    repo_status,
+    role_status,
+    state_checks,
+    waiting_for,
+)
 from trustkeep.errors import InputError, TrustFailure
 from trustkeep.service._repo_sign import role_from_filename, sign_file
 from trustkeep.service._repo_support import (
-    RoleChange,
     SignerPool,
     SignResult,
     WriteResult,
     authorized_keys,
+    role_change,
 )
 
 if TYPE_CHECKING:
@@ -106,6 +115,7 @@ class StagingService:
         self.keys = keys
 
     def names(self) -> dict[str, str]:
+        """keyid -> name for the named keys of this store."""
         return {e.keyid: e.name for e in self.keys.list() if e.name}
 
     # -- reading ---------------------------------------------------------------------
@@ -157,6 +167,28 @@ class StagingService:
             out.append(diff_role(name, old, md.signed))
         order = {r: i for i, r in enumerate(["root", "targets", *sorted(staged), *_ONLINE])}
         return sorted(out, key=lambda d: order.get(d.role, 0))
+
+    def status(self, directory: Path, *, now: datetime, warn_days: int = 30) -> RepoStatus:
+        """The published repository's status, and the staged roles' beside it."""
+        warn = timedelta(days=warn_days)
+        names = self.names()
+        published, working = area.load_working(directory)
+        if published is None:
+            staged = tuple(self._order(working))
+            st = RepoStatus(
+                roles=(),
+                problems=(StatusIssue(StatusCode.NOT_PUBLISHED, None, {"staged": staged}),),
+                warnings=(),
+            )
+        else:
+            st = repo_status(published, now=now, warn_within=warn, names=names)
+        return replace(
+            st,
+            staged=tuple(
+                role_status(working, r, now, warn, names, freshness=False)
+                for r in self._order(working)
+            ),
+        )
 
     # -- changing the staging area -----------------------------------------------------
 
@@ -339,7 +371,10 @@ class StagingService:
 
     def _write(self, directory: Path, state: RepoState) -> PublishResult:
         staged = sorted(state.staged)
-        changes = tuple(_change(state, r, directory) for r in state.changed)
+        changes = tuple(
+            role_change(state, r, directory / repo_dir.files_for_role(state, r)[0])
+            for r in state.changed
+        )
         written = repo_dir.write_changed(directory, state)
         area.drop_staged(directory, staged)
         return WriteResult(directory, changes, tuple(written), self.names(), published=True)
@@ -358,7 +393,7 @@ class StagingService:
         was_empty = not state.staged
         new_repo = not area.has_published_root(directory)
         roles = [r for r in state.changed if new_repo or r not in _ONLINE]
-        changes = tuple(_change(state, r, directory, staged=True) for r in roles)
+        changes = tuple(role_change(state, r, area.staged_path(directory, r)) for r in roles)
         written = area.write_staged(directory, state, roles)
         state.changed.clear()
         if was_empty and not force:
@@ -366,23 +401,6 @@ class StagingService:
             if not blockers:
                 return self._write(directory, ready)
         return WriteResult(directory, changes, tuple(written), self.names(), published=False)
-
-
-def _change(state: RepoState, role: str, directory: Path, *, staged: bool = False) -> RoleChange:
-    md = state.role(role)
-    file = (
-        area.staged_path(directory, role)
-        if staged
-        else directory / repo_dir.files_for_role(state, role)[0]
-    )
-    return RoleChange(
-        role=role,
-        version=md.signed.version,
-        expires=md.signed.expires,
-        signed_by=tuple(sorted(md.signatures)),
-        checks=state_checks(state, role),
-        file=file,
-    )
 
 
 def _describe_difference(role: str, staged: Metadata[Any], copy: Metadata[Any]) -> str:
