@@ -46,7 +46,12 @@ def sign(file: Path, key: str) -> None:
             )
         else:
             head = f"signed {result.role} v{result.version} ({file}): signatures {state}"
-        return "\n".join([head, *[f"  {line}" for line in lines]])
+        tail = []
+        if result.verified and file.parent.name == "staged" and result.previous_unchecked is None:
+            tail = [
+                f"every threshold is met: 'trustkeep publish {file.parent.parent}' publishes it"
+            ]
+        return "\n".join([head, *[f"  {line}" for line in lines], *tail])
 
     emit(sign_doc(result), human)
 

@@ -80,6 +80,8 @@ class WriteResult:
     published: bool = True
     #: findings about the change itself (threshold equals the number of keys...)
     warnings: tuple[StatusIssue, ...] = ()
+    #: staged, not published: why publishing it now was not possible
+    blockers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -298,8 +298,12 @@ class StagingService:
         policy = ExpiryPolicy.parse(expires)
         pool = SignerPool(self.keys)
         state.changed = [r for r in self._order(state) if r not in _ONLINE]
+        offline = [r for r in state.all_roles() if r not in _ONLINE]
+        waiting = self._blockers(state, when, offline)
+        if waiting:  # no online key is unlocked for a change that cannot be published
+            return state, waiting
         self._online(state, published, pool, when, policy)
-        return state, self._blockers(state, when)
+        return state, self._blockers(state, when, state.all_roles())
 
     def _online(
         self,
@@ -339,10 +343,11 @@ class StagingService:
     def _sign(self, state: RepoState, pool: SignerPool, role: str) -> None:
         apply_signatures(state.role(role), pool.signers(authorized_keys(state, role)))
 
-    def _blockers(self, state: RepoState, when: datetime) -> list[str]:
+    def _blockers(self, state: RepoState, when: datetime, roles: Sequence[str]) -> list[str]:
+        """Why ``roles`` of ``state`` cannot be published: thresholds not met, expired."""
         names = self.names()
         out = [f"role {r!r} is delegated but has no metadata" for r in state.missing]
-        for role in state.all_roles():
+        for role in roles:
             checks = state_checks(state, role)
             for c in checks:
                 if not c.verified:
@@ -400,7 +405,16 @@ class StagingService:
             ready, blockers = self.prepare(directory, now=now, expires=expires)
             if not blockers:
                 return self._write(directory, ready)
-        return WriteResult(directory, changes, tuple(written), self.names(), published=False)
+        else:
+            blockers = []
+        return WriteResult(
+            directory,
+            changes,
+            tuple(written),
+            self.names(),
+            published=False,
+            blockers=tuple(blockers),
+        )
 
 
 def _describe_difference(role: str, staged: Metadata[Any], copy: Metadata[Any]) -> str:
