@@ -287,3 +287,35 @@ def test_verify_summarises_groups_of_bins(tk, make_keys, basic_repo) -> None:  #
     lines = [line for line in out.splitlines() if "bins-" in line and "expired" in line]
     assert len(lines) == 1 and "[16 bins bins-0 … bins-f]" in lines[0], out
     assert "(and 15 alike)" in lines[0]
+
+
+def test_service_api_staged_sign_staged_publish(service, basic_repo) -> None:  # type: ignore[no-untyped-def]
+    """The shape the TUI's signing queue sits on: staged(), sign_staged(), publish()."""
+    import hashlib
+
+    from tuf.api.metadata import Metadata
+
+    from trustkeep.errors import TrustFailure
+
+    repo, _ = basic_repo
+    result = service.repo.root_threshold(repo, 3, sign=False)
+    assert result.published is False
+    (staged,) = service.staging.staged(repo)
+    assert (staged.role, staged.version, staged.complete) == ("root", 2, False)
+    assert staged.path == repo / "staged" / "root.json"
+    md = Metadata.from_bytes(staged.path.read_bytes())
+    assert staged.sha256 == hashlib.sha256(md.signed_bytes).hexdigest()
+    assert [c.label for c in staged.checks] == ["root v1 keys", "root v2 keys"]
+    assert staged.waiting == ("alice", "bob", "carol")
+    with pytest.raises(TrustFailure, match="3 more from: alice, bob, carol"):
+        service.repo.publish(repo)
+    for holder in ("alice", "bob", "carol"):
+        assert service.repo.sign_staged(repo, "root", holder).already_signed is False
+    assert service.repo.sign_staged(repo, "root", "carol").already_signed is True
+    (staged,) = service.repo.staged(repo)
+    assert staged.complete and staged.waiting == ()
+    published = service.repo.publish(repo)
+    assert [c.role for c in published.changes] == ["root"]
+    assert service.repo.staged(repo) == []
+    st = service.repo.status(repo)
+    assert st.ok and st.staged == () and st.roles[0].version == 2

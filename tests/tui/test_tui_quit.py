@@ -21,10 +21,10 @@ async def _quit_in_modal(app) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_quit_with_the_modal_open(ceremony: Ceremony, make_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    before = (ceremony.repo / "root.json").read_bytes()
+    before = (ceremony.repo / "staged" / "root.json").read_bytes()
     app = make_app(ceremony.home, ceremony.repo)
     asyncio.run(asyncio.wait_for(_quit_in_modal(app), timeout=60))
-    assert (ceremony.repo / "root.json").read_bytes() == before
+    assert (ceremony.repo / "staged" / "root.json").read_bytes() == before
     transcript = (tmp_path / "transcript.log").read_text()
     assert "closed: 0 signing action(s)" in transcript
     assert "signed:" not in transcript

@@ -34,7 +34,7 @@ async def _flow(app, ids: dict[str, str], seen: dict[str, object]) -> None:  # t
         await _pick(pilot, "#old", ids["bob"])
         await _pick(pilot, "#new", ids["carol"])
         seen["review"] = text(pilot, "#rotate-review")
-        seen["before_write"] = (app.ceremony.directory / "root.json").read_bytes()
+        seen["before_write"] = (app.ceremony.directory / "staged" / "root.json").read_bytes()
         await pilot.click("#rotate-write")
         # alice (old and new root) and carol (new root)
         seen["prompts"] = await answer_modals(pilot, ADMIN_PASSPHRASE, 2)

@@ -12,10 +12,10 @@ from trustkeep.service import Service
 
 
 def test_bob_signs_the_missing_root_signature(ceremony: Ceremony, make_app) -> None:  # type: ignore[no-untyped-def]
-    before = (ceremony.repo / "root.json").read_bytes()
+    before = (ceremony.repo / "staged" / "root.json").read_bytes()
     app = make_app(ceremony.home, ceremony.repo)
     asyncio.run(_sign_flow(app, ceremony, before))
-    signers = set(root_verification(ceremony.repo / "root.json").signed)
+    signers = set(root_verification(ceremony.repo / "staged" / "root.json").signed)
     assert signers == {ceremony.keyids["alice"], ceremony.keyids["bob"]}
 
 
@@ -31,7 +31,9 @@ async def _sign_flow(app, ceremony: Ceremony, before: bytes) -> None:  # type: i
         review = text(pilot, "#review")
         assert "root version 1" in review
         assert "root: 2 of 2 keys (alice" in review
-        assert (ceremony.repo / "root.json").read_bytes() == before  # nothing written yet
+        assert (
+            ceremony.repo / "staged" / "root.json"
+        ).read_bytes() == before  # nothing written yet
         await sign_with(pilot, BOB_PASSPHRASE)
         assert screen_name(pilot) == "SignScreen"
         assert "signed root v1 with key bob" in text(pilot, "#sign-result")

@@ -32,6 +32,6 @@ def test_ceremony_in_a_real_terminal(tmux: Tmux, ceremony: Ceremony, tmp_path: P
     tmux.sign_selected_role("(bob)  ed25519", "Passphrase for key", BOB_PASSPHRASE)  # root row
     shown = tmux.wait_for("exit=0")
     assert f"transcript: {transcript}" in shown
-    result = root_verification(ceremony.repo / "root.json")
+    result = root_verification(ceremony.repo / "staged" / "root.json")
     assert result.verified and ceremony.keyids["bob"] in result.signed
     assert BOB_PASSPHRASE not in transcript.read_text()

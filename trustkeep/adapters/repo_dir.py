@@ -125,6 +125,11 @@ def _root_path(directory: Path) -> Path:
         if p.name.split(".", 1)[0].isdigit()
     ]
     if not versions:
+        if (directory / "staged" / "root.json").is_file():
+            raise InputError(
+                f"{directory}: nothing is published yet (a new repository is staged here)",
+                hint="publish it once its holders have signed: 'trustkeep publish DIR'",
+            )
         raise InputError(
             f"{directory}: no root.json here", hint="create one with 'trustkeep repo init DIR'"
         )

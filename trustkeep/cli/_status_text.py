@@ -82,6 +82,10 @@ def _phrase(issue: StatusIssue, *, grouped: bool = False) -> str:
             f"{files} are different files for the same version (verify rejects this); "
             "put staged changes in with `trustkeep merge DIR FILE`, never over published files"
         )
+    if code is StatusCode.STAGED:
+        waiting = ", ".join(map(str, v.get("waiting") or ()))  # type: ignore[call-overload]
+        state = "signatures complete" if v.get("complete") else f"still to sign: {waiting}"
+        return f"v{v.get('version')} staged, not published: {state}"
     if code is StatusCode.NOT_PUBLISHED:
         staged = ", ".join(map(str, v.get("staged") or ()))  # type: ignore[call-overload]
         return (

@@ -174,21 +174,25 @@ class StagingService:
         names = self.names()
         published, working = area.load_working(directory)
         if published is None:
-            staged = tuple(self._order(working))
+            roles = tuple(self._order(working))
             st = RepoStatus(
                 roles=(),
-                problems=(StatusIssue(StatusCode.NOT_PUBLISHED, None, {"staged": staged}),),
+                problems=(StatusIssue(StatusCode.NOT_PUBLISHED, None, {"staged": roles}),),
                 warnings=(),
             )
         else:
             st = repo_status(published, now=now, warn_within=warn, names=names)
-        return replace(
-            st,
-            staged=tuple(
-                role_status(working, r, now, warn, names, freshness=False)
-                for r in self._order(working)
-            ),
-        )
+        staged = []
+        for role in self._order(working):
+            r = role_status(working, role, now, warn, names, freshness=False)
+            values = {
+                "version": r.version,
+                "complete": r.verified,
+                "waiting": waiting_for(r.checks, names),
+            }
+            issue = StatusIssue(StatusCode.STAGED, role, values)
+            staged.append(replace(r, warnings=(issue, *r.warnings)))
+        return replace(st, staged=tuple(staged))
 
     # -- changing the staging area -----------------------------------------------------
 
