@@ -128,6 +128,9 @@ def test_two_of_three_to_three_of_four_holder_by_holder(ceremony, tmp_path) -> N
     assert code == 0 and "staged in" in out, err
     st = _agree(op, repo, tmp_path, published=1)
     assert _waiting(st) == ["alice", "bob", "carol", "dave"]
+    code, out, _ = op("status", str(repo))  # published and staged side by side
+    row = next(line for line in out.splitlines() if line.startswith("root "))
+    assert row.endswith("→ staged v2: still to sign: alice, bob, carol, dave")
     code, out, _ = op("diff", str(repo))
     assert "+ key dave" in out and "threshold of root: 2 -> 3" in out
 

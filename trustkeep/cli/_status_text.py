@@ -7,7 +7,7 @@ become one line naming how many roles and which.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -170,7 +170,3 @@ def grouped_lines(issues: Sequence[StatusIssue], *, expand: bool, min_group: int
         else:
             out += [issue_text(i) for i in issues if key(i) == key(first)]
     return out
-
-
-def by_names(keys: Sequence[str], names: Mapping[str, str]) -> str:
-    return ", ".join(names.get(k) or k[:8] for k in keys)

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from trustkeep.service.keys import KeyService
 
 __all__ = [
+    "MergeRefused",
     "MergeResult",
     "MergedFile",
     "PublishRefused",
