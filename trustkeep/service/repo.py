@@ -447,9 +447,11 @@ class RepoService:
     ) -> WriteResult:
         """New version and expiry, re-signed: the given roles, then snapshot, then timestamp.
 
-        No role: targets (only when this store can sign it by threshold, so an online
-        machine holding only the snapshot and timestamp keys never leaves targets
-        unsigned), snapshot, timestamp. ``root`` stages a root version alone.
+        No role: targets (only when this store can sign it by threshold and nothing
+        is staged, so an online machine holding only the snapshot and timestamp keys
+        never touches targets), snapshot, timestamp. Roles other than snapshot and
+        timestamp change like any other command (staged unless fully signed here);
+        a role with a staged change is refused. ``root`` stages a root version alone.
         Roles may be globs (``bins-*``).
         """
         policy = ExpiryPolicy.parse(expires)
