@@ -113,3 +113,34 @@ def test_hash_prefix_delegation_routes_targets_for_python_tuf(tk, tkj, basic_rep
     assert fetch_target(repo, tmp_path / "c2", "b.bin", base) == b"b.bin"
     hp = json.loads((repo / "hp.json").read_bytes())["signed"]["targets"]
     assert list(hp) == ["a.bin"]
+
+
+def test_a_root_dropped_into_the_directory_is_judged_as_clients_do(  # type: ignore[no-untyped-def]
+    tk, tkj, basic_repo, tmp_path
+) -> None:
+    """N+1.root.json copied in by hand: status follows it like python-tuf, as verify does."""
+    from repo_oracle import updater
+    from tuf.api.exceptions import UnsignedMetadataError
+
+    repo, _ = basic_repo
+    travel = _stage_travelling_root(tk, repo, tmp_path)  # alice and bob of 3 for root v2
+    shutil.copy(travel / "2.root.json", repo / "2.root.json")  # under-signed: 2 of 3
+    code, doc, _ = tkj("status", str(repo))
+    assert code == 1
+    assert [(p["code"], p["values"]["version"]) for p in doc["problems"]] == [
+        ("root-chain-broken", 2)
+    ]
+    assert tk("verify", str(repo))[0] == 1
+    up, _ = updater(repo, tmp_path / "client-a")
+    with pytest.raises(UnsignedMetadataError):
+        up.refresh()
+
+    assert tk("sign", str(travel / "2.root.json"), "--key", "carol")[0] == 0
+    shutil.copy(travel / "2.root.json", repo / "2.root.json")  # now 3 of 3 (and 2 of 2 old)
+    code, doc, err = tkj("status", str(repo))
+    assert code == 0, err
+    assert doc["roles"][0]["version"] == 2  # what a client now trusts
+    assert tk("verify", str(repo))[0] == 0
+    up, _ = updater(repo, tmp_path / "client-b")
+    up.refresh()
+    assert up._trusted_set.root.version == 2

@@ -82,6 +82,13 @@ def _phrase(issue: StatusIssue, *, grouped: bool = False) -> str:
             f"{files} are different files for the same version (verify rejects this); "
             "put staged changes in with `trustkeep merge DIR FILE`, never over published files"
         )
+    if code is StatusCode.ROOT_CHAIN_BROKEN:
+        n = int(str(v.get("version")))
+        return (
+            f"{v.get('file')} is not signed by a threshold of root v{n - 1}'s keys and of its "
+            "own: clients reject it (verify too); signatures go on DIR/staged/root.json, "
+            "never into published files"
+        )
     if code is StatusCode.STAGED:
         waiting = ", ".join(map(str, v.get("waiting") or ()))  # type: ignore[call-overload]
         state = "signatures complete" if v.get("complete") else f"still to sign: {waiting}"
