@@ -261,10 +261,8 @@ def test_status_groups_bins_and_all_expands(tk, tkj, make_keys, basic_repo) -> N
     assert code == 0
     lines = [line for line in out.splitlines() if line.startswith("warning:")]
     assert len([line for line in lines if "bins-" in line]) == 1
-    assert any(
-        line.startswith("warning: 32 roles (bins-00 … bins-1f): expires in 2 day(s)")
-        for line in lines
-    ), out
+    grouped = r"^warning: 32 roles \(bins-00 … bins-1f\): expires in [23] day\(s\)"
+    assert any(re.match(grouped, line) for line in lines), out
     assert "… and 32 more delegated role(s)" in out  # collapsed rows
     assert not any(line.startswith("bins-") for line in out.splitlines())
     code, out, _ = tk("status", str(repo), "--all")
