@@ -320,3 +320,13 @@ def test_service_api_staged_sign_staged_publish(service, basic_repo) -> None:  #
     assert service.repo.staged(repo) == []
     st = service.repo.status(repo)
     assert st.ok and st.staged == () and st.roles[0].version == 2
+
+
+def test_a_lone_copy_in_a_folder_named_staged_is_a_travelled_copy(tk, basic_repo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    repo, _ = basic_repo
+    staged = _stage_root_v2(tk, repo)
+    lone = _signed_copy(tk, staged, tmp_path / "usb" / "staged" / "root.json")
+    code, out, err = tk("sign", str(lone), "--key", "alice")
+    assert code == 0, err
+    assert "root v1 keys: threshold not checked (1.root.json is not beside root.json)" in out
+    assert "root v2 keys: 1 of 3" in out
