@@ -330,3 +330,42 @@ def test_a_lone_copy_in_a_folder_named_staged_is_a_travelled_copy(tk, basic_repo
     assert code == 0, err
     assert "root v1 keys: threshold not checked (1.root.json is not beside root.json)" in out
     assert "root v2 keys: 1 of 3" in out
+
+
+def test_new_repository_with_online_keys_elsewhere(tk, run_cli, home, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Snapshot and timestamp holders sign copies; a timestamp made over the unsigned
+    snapshot is made again at publish, for its holder to sign."""
+    from repo_oracle import updater
+
+    online = tmp_path / "online-home"
+    shutil.copytree(home, online)
+    for name in ("snap", "ts"):
+        pub = tmp_path / f"{name}.pub"
+        assert tk("key", "export-public", name, "-o", str(pub))[0] == 0
+        assert tk("key", "remove", name, "--yes")[0] == 0
+        assert tk("key", "import", str(pub), "--name", name)[0] == 0
+    repo = tmp_path / "repo"
+    code, _, err = tk("repo", "init", str(repo), "--root-key", "alice", "--targets-key", "tgt",
+                      "--snapshot-key", "snap", "--timestamp-key", "ts")  # fmt: skip
+    assert code == 0 and "timestamp v1 needs more signatures" in err
+
+    def online_signs(*roles: str) -> list[str]:
+        copy = tmp_path / f"copy-{'-'.join(roles)}"
+        shutil.copytree(repo, copy)
+        for role in roles:
+            file = copy / "staged" / f"{role}.json"
+            key = {"snapshot": "snap", "timestamp": "ts"}[role]
+            code, _, err = run_cli("--home", str(online), "sign", str(file), "--key", key)
+            assert code == 0, err
+        return [str(copy / "staged" / f"{r}.json") for r in roles]
+
+    assert tk("merge", str(repo), *online_signs("timestamp", "snapshot"))[0] == 0
+    code, _, err = tk("publish", str(repo))
+    assert code == 1 and "made again over the signed snapshot" in err and "more from: ts" in err
+    assert sorted(p.name for p in repo.iterdir()) == ["staged"]
+    assert tk("merge", str(repo), *online_signs("timestamp"))[0] == 0
+    code, _, err = tk("publish", str(repo))
+    assert code == 0, err
+    assert tk("status", str(repo))[0] == 0 and tk("verify", str(repo))[0] == 0
+    up, _ = updater(repo, tmp_path / "client")
+    up.refresh()

@@ -289,7 +289,11 @@ class StagingService:
     def prepare(
         self, directory: Path, *, now: datetime | None = None, expires: str | None = None
     ) -> tuple[RepoState, list[str]]:
-        """The state ``publish`` would write and why it cannot yet (empty: it can)."""
+        """The state ``publish`` would write and why it cannot yet (empty: it can).
+
+        Writes only in one case: a new repository's staged timestamp made again over its
+        signed snapshot, when this store cannot sign it (its holder signs that one).
+        """
         published = area.load_published(directory)
         staged = area.read_staged(directory)
         if not staged:
@@ -307,8 +311,13 @@ class StagingService:
         waiting = self._blockers(state, when, offline)
         if waiting:  # no online key is unlocked for a change that cannot be published
             return state, waiting
-        self._online(state, published, pool, when, policy)
-        return state, self._blockers(state, when, state.all_roles())
+        remade = self._online(state, published, pool, when, policy)
+        blockers = self._blockers(state, when, state.all_roles())
+        if blockers and remade:
+            # the timestamp holder signs this one, over the signed snapshot, instead
+            area.write_staged(directory, state, ["timestamp"])
+            blockers.append("the staged timestamp was made again over the signed snapshot")
+        return state, blockers
 
     def _online(
         self,
@@ -317,8 +326,12 @@ class StagingService:
         pool: SignerPool,
         when: datetime,
         policy: ExpiryPolicy,
-    ) -> None:
-        """New snapshot and timestamp when the change needs them, signed by this store."""
+    ) -> bool:
+        """New snapshot and timestamp when the change needs them, signed by this store.
+
+        True when the staged timestamp of a new repository had to be made again (its
+        snapshot was signed after it).
+        """
         targets_changed = any(r not in ("root", *_ONLINE) for r in state.staged)
         snap_ok = all(c.verified for c in state_checks(state, "snapshot"))
         if published is None or "snapshot" in state.staged:
@@ -342,8 +355,10 @@ class StagingService:
             if published is None:
                 state.timestamp.signed.version = version
             self._sign(state, pool, "timestamp")
-        elif "timestamp" in state.staged:
+            return published is None and stale
+        if "timestamp" in state.staged:
             state.mark("timestamp")
+        return False
 
     def _sign(self, state: RepoState, pool: SignerPool, role: str) -> None:
         apply_signatures(state.role(role), pool.signers(authorized_keys(state, role)))
