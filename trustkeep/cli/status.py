@@ -132,7 +132,8 @@ def _human(st: RepoStatus, names: dict[str, str], expand: bool, pattern: str | N
     verdict = "status: OK" if st.ok else "status: NOT OK"
     if st.staged:
         ready = all(r.verified for r in st.staged)
-        verdict += f" (published); staged: {'ready to publish' if ready else 'awaiting signatures'}"
+        which = "published" if st.published else "nothing published yet"
+        verdict += f" ({which}); staged: {'ready to publish' if ready else 'awaiting signatures'}"
     lines.append(verdict)
     return "\n".join(lines)
 
