@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 __all__ = ["PASSPHRASES", "NotaryClient", "NotaryServer", "have_notary", "notary_server"]
 
@@ -48,8 +49,17 @@ class NotaryServer:
 
 
 @contextmanager
-def notary_server(workdir: Path) -> Iterator[NotaryServer]:
-    """Start notary-server on a free 127.0.0.1 port; stop it by PID afterwards."""
+def notary_server(
+    workdir: Path,
+    *,
+    tls: tuple[Path, Path] | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Iterator[NotaryServer]:
+    """Start notary-server on a free 127.0.0.1 port; stop it by PID afterwards.
+
+    ``tls`` = (certificate, key) serves HTTPS; ``extra`` adds top-level config sections
+    (e.g. ``{"auth": {"type": "token", ...}}``).
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     for _attempt in range(5):
         port = _free_port()
@@ -58,7 +68,14 @@ def notary_server(workdir: Path) -> Iterator[NotaryServer]:
             "trust_service": {"type": "local"},
             "storage": {"backend": "memory"},
             "logging": {"level": "info"},
+            **(extra or {}),
         }
+        if tls is not None:
+            config["server"] = {
+                "http_addr": f"127.0.0.1:{port}",
+                "tls_cert_file": str(tls[0]),
+                "tls_key_file": str(tls[1]),
+            }
         cfg = workdir / "server.json"
         cfg.write_text(json.dumps(config))
         log = (workdir / "server.log").open("wb")
@@ -85,7 +102,8 @@ def notary_server(workdir: Path) -> Iterator[NotaryServer]:
     else:
         raise RuntimeError(f"notary-server did not start; see {workdir / 'server.log'}")
     try:
-        yield NotaryServer(url=f"http://127.0.0.1:{port}", pid=proc.pid, workdir=workdir)
+        scheme = "https" if tls is not None else "http"
+        yield NotaryServer(url=f"{scheme}://127.0.0.1:{port}", pid=proc.pid, workdir=workdir)
     finally:
         os.kill(proc.pid, signal.SIGTERM)
         try:

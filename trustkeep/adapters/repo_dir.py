@@ -20,7 +20,7 @@ from tuf.api.serialization.json import JSONSerializer
 
 from trustkeep.adapters.atomic import atomic_write
 from trustkeep.core.rolenames import role_filename
-from trustkeep.core.tuf_repo.state import RepoState, walk_delegations
+from trustkeep.core.tuf_repo.state import RepoState, root_is_verified, walk_delegations
 from trustkeep.errors import InputError, StorageError
 
 __all__ = [
@@ -125,6 +125,11 @@ def _root_path(directory: Path) -> Path:
         if p.name.split(".", 1)[0].isdigit()
     ]
     if not versions:
+        if (directory / "staged" / "root.json").is_file():
+            raise InputError(
+                f"{directory}: nothing is published yet (a new repository is staged here)",
+                hint="publish it once its holders have signed: 'trustkeep publish DIR'",
+            )
         raise InputError(
             f"{directory}: no root.json here", hint="create one with 'trustkeep repo init DIR'"
         )
@@ -152,6 +157,23 @@ def _root_twins(directory: Path, root_path: Path, data: bytes, version: int) -> 
     return [] if same else [root_path.name, other.name]
 
 
+def _newer_roots(
+    directory: Path, root: Metadata[Root], previous: Metadata[Root] | None
+) -> tuple[Metadata[Root], Metadata[Root] | None, int | None]:
+    """Follow ``N+1.root.json`` files as a client does: (current, previous, broken version).
+
+    A newer root its predecessor does not vouch for stops the walk (clients reject it).
+    """
+    version = root.signed.version + 1
+    while (directory / f"{version}.root.json").is_file():
+        newer = read_metadata(directory / f"{version}.root.json", Root)
+        if not root_is_verified(newer, root):
+            return root, previous, version
+        previous, root = root, newer
+        version += 1
+    return root, previous, None
+
+
 def load_repo(directory: Path) -> RepoState:
     """Load the published root (and root N-1 when present), top-level roles and delegations.
 
@@ -169,6 +191,7 @@ def load_repo(directory: Path) -> RepoState:
     prev_path = directory / f"{root.signed.version - 1}.root.json"
     if root.signed.version > 1 and prev_path.is_file():
         previous = read_metadata(prev_path, Root)
+    root, previous, chain_break = _newer_roots(directory, root, previous)
     timestamp = read_metadata(directory / "timestamp.json", Timestamp)
     snapshot_version = timestamp.signed.snapshot_meta.version
     snapshot, snapshot_bytes = _read(_role_path(directory, "snapshot", snapshot_version), Snapshot)
@@ -186,6 +209,7 @@ def load_repo(directory: Path) -> RepoState:
         timestamp=timestamp,
         snapshot_bytes=snapshot_bytes,
         twins_differ=[("root", tuple(twins))] if twins else [],
+        root_chain_break=chain_break,
     )
     for _parent, child in walk_delegations(state):
         if child in state.delegated or child in state.missing:

@@ -23,6 +23,7 @@ from trustkeep.errors import InputError, StorageError
 __all__ = [
     "STAGED_DIR",
     "drop_staged",
+    "has_published_root",
     "is_staged_file",
     "load_published",
     "load_working",
@@ -77,22 +78,29 @@ def read_staged(directory: Path) -> dict[str, Metadata[Any]]:
     return out
 
 
+def has_published_root(directory: Path) -> bool:
+    return (directory / "root.json").exists() or any(directory.glob("*.root.json"))
+
+
 def load_published(directory: Path) -> RepoState | None:
     """The published repository, or None when nothing is published yet (only staged)."""
-    has_root = (directory / "root.json").exists() or any(directory.glob("*.root.json"))
-    if not has_root and staged_path(directory, "root").is_file():
+    if not has_published_root(directory) and staged_path(directory, "root").is_file():
         return None
     return load_repo(directory)
 
 
 def load_working(directory: Path) -> tuple[RepoState | None, RepoState]:
-    """(published, working): the working state overlays the staged roles on the published."""
+    """(published, working): the working state overlays the staged roles on the published.
+
+    With nothing staged both are the same object (a command changing the working state
+    changes what it read, as before staging existed).
+    """
     published = load_published(directory)
     staged = read_staged(directory)
     if not staged:
         if published is None:  # pragma: no cover - load_published needs a staged root
             raise InputError(f"{directory}: no root.json here")
-        return published, load_repo(directory)
+        return published, published  # one load: nothing is staged
     return published, overlay(published, staged)
 
 

@@ -55,6 +55,7 @@ def write_doc(result: WriteResult, **extra: Any) -> dict[str, Any]:
         "roles": [change_doc(c, result.names) for c in result.changes],
         "written": [str(p) for p in result.written],
         "warnings": [issue_doc(i) for i in result.warnings],
+        "not_published_because": list(result.blockers),
         **extra,
     }
 
@@ -95,10 +96,11 @@ def write_warnings(result: WriteResult) -> None:
             f"holders run 'trustkeep sign {file} --key K' (or sign a copy, then "
             f"'trustkeep merge {result.directory} COPY')"
         )
-    if waiting:
-        warn(f"then 'trustkeep publish {result.directory}' makes the change visible to clients")
-    else:
-        warn(f"'trustkeep publish {result.directory}' makes the staged change visible to clients")
+    if not waiting:
+        for blocker in result.blockers:
+            warn(f"not published yet: {blocker}")
+    then = "then " if waiting or result.blockers else ""
+    warn(f"{then}'trustkeep publish {result.directory}' makes the staged change visible to clients")
 
 
 def emit_write(result: WriteResult, title: str | None = None, **extra: Any) -> None:

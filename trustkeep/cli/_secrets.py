@@ -7,6 +7,7 @@ this handler is asked.
 * ``TRUSTKEEP_NEW_PASSPHRASE``: a passphrase being set (``generate``, ``import``,
   ``passwd``, ``export``); falls back to ``TRUSTKEEP_PASSPHRASE`` when unset.
 * ``TRUSTKEEP_PIN``: the PIN of a PKCS#11 token.
+* ``TRUSTKEEP_NOTARY_PASSWORD``: the password for ``notary pull --username``.
 
 Without a variable, a terminal prompt (no echo; a new secret is asked twice). With
 neither: ``KeyAccessError`` (exit 3) saying how to provide the secret.
@@ -27,6 +28,7 @@ __all__ = ["NEW_PASSPHRASE_ENV", "PASSPHRASE_ENV", "PIN_ENV", "cli_secrets_handl
 PASSPHRASE_ENV = "TRUSTKEEP_PASSPHRASE"
 NEW_PASSPHRASE_ENV = "TRUSTKEEP_NEW_PASSPHRASE"
 PIN_ENV = "TRUSTKEEP_PIN"
+NOTARY_PASSWORD_ENV = "TRUSTKEEP_NOTARY_PASSWORD"
 
 
 def _stdin_is_tty() -> bool:
@@ -38,6 +40,8 @@ def _stdin_is_tty() -> bool:
 
 def env_for(name: str) -> tuple[str, ...]:
     """The environment variables consulted, in order, for the secret called ``name``."""
+    if name.startswith("password for "):  # a notary server's token service login
+        return (NOTARY_PASSWORD_ENV,)
     if name.startswith("PIN") or " PIN " in f" {name} ":
         return (PIN_ENV,)
     if name.startswith("new "):

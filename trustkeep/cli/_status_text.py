@@ -7,7 +7,7 @@ become one line naming how many roles and which.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -43,7 +43,8 @@ def _phrase(issue: StatusIssue, *, grouped: bool = False) -> str:
         return f"expired on {_when(v.get('expires'))}"
     if code is StatusCode.EXPIRES_SOON:
         days, hours = int(str(v.get("days_left", 0))), int(str(v.get("hours_left", 0)))
-        return f"expires in {left_text(days, hours)}, on {_when(v.get('expires'))}"
+        left = f"{days} day(s)" if days >= 1 else f"{hours} hour(s)"
+        return f"expires in {left}, on {_when(v.get('expires'))}"
     if code is StatusCode.MISSING_ROLE:
         return "delegated but its metadata file is missing"
     if code is StatusCode.STALE_RECORD:
@@ -81,6 +82,17 @@ def _phrase(issue: StatusIssue, *, grouped: bool = False) -> str:
             f"{files} are different files for the same version (verify rejects this); "
             "put staged changes in with `trustkeep merge DIR FILE`, never over published files"
         )
+    if code is StatusCode.ROOT_CHAIN_BROKEN:
+        n = int(str(v.get("version")))
+        return (
+            f"{v.get('file')} is not signed by a threshold of root v{n - 1}'s keys and of its "
+            "own: clients reject it (verify too); signatures go on DIR/staged/root.json, "
+            "never into published files"
+        )
+    if code is StatusCode.STAGED:
+        waiting = ", ".join(map(str, v.get("waiting") or ()))  # type: ignore[call-overload]
+        state = "signatures complete" if v.get("complete") else f"still to sign: {waiting}"
+        return f"v{v.get('version')} staged, not published: {state}"
     if code is StatusCode.NOT_PUBLISHED:
         staged = ", ".join(map(str, v.get("staged") or ()))  # type: ignore[call-overload]
         return (
@@ -113,7 +125,15 @@ def issue_doc(issue: StatusIssue) -> dict[str, Any]:
     }
 
 
-_NUMBERED = re.compile(r"^(.*?)(\d+|[0-9a-f]+)$")
+_BIN = re.compile(r"^(.+)-[0-9a-f]+$")
+
+
+def family(role: str | None) -> str | None:
+    """``bins-1f`` -> ``bins``: roles that differ only by a hex or decimal suffix group."""
+    if role is None:
+        return None
+    m = _BIN.match(role)
+    return m.group(1) if m else role
 
 
 def group_roles(roles: Sequence[str]) -> str:
@@ -147,13 +167,13 @@ def grouped_lines(issues: Sequence[StatusIssue], *, expand: bool, min_group: int
     if expand:
         return [issue_text(i) for i in issues]
     out: list[str] = []
-    for first, roles in grouped(issues, lambda i: i.group_key(), lambda i: i.role):
+
+    def key(i: StatusIssue) -> object:
+        return i.group_key(), family(i.role)
+
+    for first, roles in grouped(issues, key, lambda i: i.role):
         if len(roles) >= min_group:
             out.append(f"{len(roles)} roles ({group_roles(roles)}): {_phrase(first, grouped=True)}")
         else:
-            out += [issue_text(i) for i in issues if i.group_key() == first.group_key()]
+            out += [issue_text(i) for i in issues if key(i) == key(first)]
     return out
-
-
-def by_names(keys: Sequence[str], names: Mapping[str, str]) -> str:
-    return ", ".join(names.get(k) or k[:8] for k in keys)

@@ -180,7 +180,7 @@ def bins(
         stage=stage,
     )
     doc = write_doc(result, bins=count, style=style)
-    bin_names = {r["role"] for r in doc["roles"]} - {delegator}
+    bin_names = {r["role"] for r in doc["roles"]} - {delegator, "snapshot", "timestamp"}
     doc["roles"] = [r for r in doc["roles"] if r["role"] not in bin_names]
     doc["bins_written"] = len(bin_names)
     doc["bins_unsigned"] = sorted(

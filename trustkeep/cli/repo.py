@@ -61,8 +61,10 @@ def init(
     """Write version-1 root, targets, snapshot and timestamp metadata in DIRECTORY.
 
     K is a keyid, keyid prefix or name from the key store, or a public key file
-    (PEM or securesystemslib JSON) of a holder elsewhere: such roles are written
-    unsigned or partially signed, for the holders to sign with 'trustkeep sign'.
+    (PEM or securesystemslib JSON) of a holder elsewhere. Unless this store signs
+    every role by its threshold, the new repository waits in DIRECTORY/staged/ for
+    the holders ('trustkeep sign', 'trustkeep merge'), then 'trustkeep publish'.
+    Warns when the root or targets threshold equals the number of its keys.
     """
     result = get_app().service.repo.init(
         directory,

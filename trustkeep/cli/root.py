@@ -48,9 +48,11 @@ def _common(func: F) -> F:
 def root() -> None:
     """Stage a new root version: N+1 needs a threshold of root N's keys and of its own.
 
-    Changes made before the staged version is fully signed amend it (one new
-    version per ceremony). Holders elsewhere add their signature with
-    'trustkeep sign DIR/N.root.json --key K'.
+    Root N+1 is published at once when this store signs both thresholds;
+    otherwise it waits in DIR/staged/root.json, and further changes amend it (one
+    new version per ceremony). Holders add their signature with 'trustkeep sign
+    DIR/staged/root.json --key K' (or sign a copy, then 'trustkeep merge DIR
+    COPY'); 'trustkeep publish DIR' publishes it.
     """
 
 

@@ -36,7 +36,8 @@ def sign(file: Path, key: str) -> None:
             f"root v{prev} keys: threshold not checked ({prev}.root.json is not beside "
             f"{file.name}); the operator's merge and publish check it"
         )
-        state = "incomplete as far as this file shows" if result.verified else state
+        if result.verified:
+            state = f"complete for root v{result.version}'s own keys, root v{prev}'s unchecked"
 
     def human() -> str:
         if result.already_signed:
@@ -46,7 +47,12 @@ def sign(file: Path, key: str) -> None:
             )
         else:
             head = f"signed {result.role} v{result.version} ({file}): signatures {state}"
-        return "\n".join([head, *[f"  {line}" for line in lines]])
+        tail = []
+        if result.verified and file.parent.name == "staged" and result.previous_unchecked is None:
+            tail = [
+                f"every threshold is met: 'trustkeep publish {file.parent.parent}' publishes it"
+            ]
+        return "\n".join([head, *[f"  {line}" for line in lines], *tail])
 
     emit(sign_doc(result), human)
 

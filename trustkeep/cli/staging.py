@@ -118,7 +118,8 @@ def _entry_text(e: DiffEntry, names: dict[str, str]) -> str:
     if kind == DiffKind.TARGET_CHANGED:
         return f"~ target {e.subject}: sha256 {str(e.old)[:12]}… -> {str(e.new)[:12]}…"
     if kind == DiffKind.DELEGATION_ADDED:
-        return f"+ delegation {e.subject}: {e.new}"
+        what = ", ".join(map(str, e.new)) if isinstance(e.new, tuple) else f"{e.new} bins"
+        return f"+ delegation {e.subject}: {what}"
     if kind == DiffKind.DELEGATION_REMOVED:
         return f"- delegation {e.subject}"
     if kind == DiffKind.NEW_ROLE:

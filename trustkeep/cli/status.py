@@ -12,7 +12,7 @@ from trustkeep.cli._context import get_app, json_option
 from trustkeep.cli._output import emit
 from trustkeep.cli._repo_options import directory_argument
 from trustkeep.cli._repo_output import check_doc
-from trustkeep.cli._status_text import grouped_lines, issue_doc, left_text
+from trustkeep.cli._status_text import group_roles, grouped_lines, issue_doc, left_text
 from trustkeep.core.tuf_repo.status import RepoStatus, RoleStatus, by_name, waiting_for
 
 __all__ = ["COMMANDS", "status"]
@@ -57,6 +57,15 @@ def _row(r: RoleStatus, names: dict[str, str]) -> str:
     )
 
 
+def _beside(staged: RoleStatus | None, names: dict[str, str]) -> str:
+    """The staged version of a published role, on the same row."""
+    if staged is None:
+        return ""
+    waiting = waiting_for(staged.checks, names)
+    state = f"still to sign: {', '.join(waiting)}" if waiting else "signed, ready to publish"
+    return f"   → staged v{staged.version}: {state}"
+
+
 def _shown(roles: tuple[RoleStatus, ...], pattern: str | None) -> tuple[RoleStatus, ...]:
     if pattern is None:
         return roles
@@ -69,42 +78,52 @@ def _published_lines(
     lines = [f"{'ROLE':<24} {'VER':>5}  {'EXPIRES':<20} {'LEFT':>7}  SIGNATURES"]
     roles = _shown(st.roles, pattern)
     many = len(roles) > _MAX_QUIET_ROLES and not expand
+    staged = {r.role: r for r in st.staged}
     quiet = 0
     for r in roles:
-        if many and r.role not in _TOP and r.ok and not r.warnings:
+        if many and r.role not in _TOP and r.ok and r.role not in staged:
             quiet += 1
             continue
-        lines.append(_row(r, names))
+        lines.append(_row(r, names) + _beside(staged.get(r.role), names))
     if quiet:
         lines.append(
-            f"… and {quiet} more delegated role(s), all signed and current "
+            f"… and {quiet} more delegated role(s), all signed by threshold and unexpired "
             "(--all or --role GLOB to list them)"
         )
     return lines
 
 
-def _staged_lines(st: RepoStatus, names: dict[str, str], pattern: str | None) -> list[str]:
+def _staged_lines(
+    st: RepoStatus, names: dict[str, str], expand: bool, pattern: str | None
+) -> list[str]:
     staged = _shown(st.staged, pattern)
     if not staged:
         return []
     lines = ["", "staged (not published; clients do not see these yet):"]
+    done = [r.role for r in staged if r.verified and r.role not in _TOP]
+    folded = set(done) if len(done) > 3 and not expand else set()
     for r in staged:
+        if r.role in folded:
+            continue
         lines.append(_row(r, names))
         waiting = waiting_for(r.checks, names)
         signed = sorted({k for c in r.checks for k in c.signed}, key=lambda k: names.get(k, k))
         who = ", ".join(names.get(k) or k[:8] for k in signed) or "nobody yet"
         lines.append(f"  signed by: {who}")
         lines.append(
-            f"  still to sign: {', '.join(waiting)}"
-            if waiting
-            else "  ready: trustkeep publish DIR"
+            f"  still to sign: {', '.join(waiting)}" if waiting else "  signatures complete"
+        )
+    if folded:
+        lines.append(
+            f"… and {len(folded)} more staged delegated role(s) ({group_roles(done)}), "
+            "all signed (--all to list them)"
         )
     return lines
 
 
 def _human(st: RepoStatus, names: dict[str, str], expand: bool, pattern: str | None) -> str:
     lines = _published_lines(st, names, expand, pattern) if st.published else []
-    lines += _staged_lines(st, names, pattern)
+    lines += _staged_lines(st, names, expand, pattern)
     roles = _shown(st.roles, pattern)
     problems = [*st.problems, *(p for r in roles for p in r.problems)]
     warnings = [*st.warnings, *(w for r in roles for w in r.warnings)]
@@ -113,7 +132,8 @@ def _human(st: RepoStatus, names: dict[str, str], expand: bool, pattern: str | N
     verdict = "status: OK" if st.ok else "status: NOT OK"
     if st.staged:
         ready = all(r.verified for r in st.staged)
-        verdict += f" (published); staged: {'ready to publish' if ready else 'awaiting signatures'}"
+        which = "published" if st.published else "nothing published yet"
+        verdict += f" ({which}); staged: {'ready to publish' if ready else 'awaiting signatures'}"
     lines.append(verdict)
     return "\n".join(lines)
 

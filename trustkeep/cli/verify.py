@@ -9,7 +9,8 @@ import click
 
 from trustkeep.cli._context import get_app, json_option
 from trustkeep.cli._output import emit, warn
-from trustkeep.core.verify import Report, RoleResult
+from trustkeep.cli._status_text import family, group_roles, grouped
+from trustkeep.core.verify import Finding, Report, RoleResult
 from trustkeep.service.verify import VerifyRequest, parse_reference_time
 
 __all__ = ["COMMANDS", "render_report", "verify"]
@@ -47,18 +48,67 @@ def _tree(roles: Sequence[RoleResult]) -> list[str]:
     shown: set[str] = set()
 
     def walk(parent: str, indent: int) -> None:
-        for child in children.get(parent, []):
-            if child.role in shown:
-                continue
-            shown.add(child.role)
-            lines.append(f"{'  ' * indent}└─ {_line(child)}")
-            walk(child.role, indent + 1)
+        kids = [c for c in children.get(parent, []) if c.role not in shown]
+        shown.update(c.role for c in kids)
+        for summary, group in _bin_groups(kids):
+            if summary is not None:
+                lines.append(f"{'  ' * indent}└─ {summary}")
+            for child in group:
+                lines.append(f"{'  ' * indent}└─ {_line(child)}")
+                walk(child.role, indent + 1)
 
     walk("targets", depth)
     for group in children.values():
         for orphan in group:
             if orphan.role not in shown:
                 lines.append(f"   {_line(orphan)}")
+    return lines
+
+
+_GROUP = 8  #: this many bins of one family or more get a summary line
+
+
+def _bin_groups(
+    kids: Sequence[RoleResult],
+) -> list[tuple[str | None, list[RoleResult]]]:
+    """Siblings in order; a run of ``_GROUP``+ bins (``bins-00`` …) becomes one summary
+    line, followed by only those of its bins that failed."""
+    out: list[tuple[str | None, list[RoleResult]]] = []
+    by_family: dict[str, list[RoleResult]] = {}
+    for kid in kids:
+        by_family.setdefault(family(kid.role) or kid.role, []).append(kid)
+    for name, group in by_family.items():
+        if len(group) < _GROUP or name == group[0].role:
+            out.append((None, group))
+            continue
+        bad = [r for r in group if not r.valid]
+        mark = _BAD if bad else _OK
+        versions = sorted({r.version for r in group if r.version is not None})
+        span = f"v{versions[0]}" if len(versions) == 1 else f"v{versions[0]}…v{versions[-1]}"
+        summary = (
+            f"{mark} {len(group)} bins {group_roles([r.role for r in group])} {span}: "
+            f"{len(group) - len(bad)} valid, {len(bad)} invalid"
+        )
+        out.append((summary, bad))
+    return out
+
+
+def _finding_lines(findings: Sequence[Finding]) -> list[str]:
+    """One line per finding; ``_GROUP``+ alike findings of one bin family: one summary line."""
+    lines: list[str] = []
+    groups = grouped(findings, lambda f: (f.severity, f.code, family(f.role)), lambda f: f.role)
+    for first, roles in groups:
+        if len(roles) >= _GROUP and family(first.role) != first.role:
+            lines.append(
+                f"  {first.severity:<7} {first.code} [{len(roles)} bins "
+                f"{group_roles(roles)}]: {first.message} (and {len(roles) - 1} alike)"
+            )
+            continue
+        key = (first.severity, first.code, family(first.role))
+        for f in findings:
+            if (f.severity, f.code, family(f.role)) == key:
+                role = f" [{f.role}]" if f.role else ""
+                lines.append(f"  {f.severity:<7} {f.code}{role}: {f.message}")
     return lines
 
 
@@ -81,9 +131,7 @@ def render_report(report: Report, source: str) -> str:
     ]
     if report.findings:
         lines.append("findings:")
-        for f in report.findings:
-            role = f" [{f.role}]" if f.role else ""
-            lines.append(f"  {f.severity:<7} {f.code}{role}: {f.message}")
+        lines += _finding_lines(report.findings)
     return "\n".join(lines)
 
 
@@ -125,6 +173,12 @@ def render_report(report: Report, source: str) -> str:
     help="Worker processes for signature checks (default: one per CPU, at most 8; "
     "1 = this process only).",
 )
+@click.option(
+    "--migrated-from",
+    metavar="OUT",
+    type=click.Path(path_type=Path),
+    help="Also check DIR/migration/statement.json against this Notary archive or trust dir.",
+)
 @json_option
 def verify(
     directory: Path,
@@ -135,6 +189,7 @@ def verify(
     at: str | None,
     fmt: str | None,
     jobs: int | None,
+    migrated_from: Path | None,
 ) -> int:
     """Verify a metadata chain offline: DIR is a TUF metadata directory, a Notary cache
     (<trust_dir>/tuf/<GUN>/metadata), a trust dir with --gun, or a .tar/.tar.gz of one.
@@ -155,8 +210,29 @@ def verify(
     for note in result.notes:
         warn(f"{directory}: {note}")
     report = result.report
+    if migrated_from is not None:
+        return _with_migration(report, directory, migrated_from, gun)
     emit(report.to_dict(), lambda: render_report(report, str(directory)))
     return 0 if report.valid else 1
+
+
+def _with_migration(report: Report, directory: Path, source: Path, gun: str | None) -> int:
+    check = get_app().service.migrate.check(directory, source, gun=gun)
+    c = check.check
+
+    def human() -> str:
+        verdict = "VALID" if c.valid else "INVALID"
+        lines = [render_report(report, str(directory)), f"migration statement: {verdict}"]
+        lines.append(
+            f"  {check.statement}: {c.gun}, {c.tuf_signatures}/{c.tuf_threshold} new root "
+            f"signature(s), Notary root signatures: {len(c.notary_signed_by)}"
+        )
+        lines += [f"  error: {p}" for p in c.problems]
+        lines += [f"  warning: {w}" for w in c.warnings]
+        return "\n".join(lines)
+
+    emit({**report.to_dict(), "migration": check.to_dict()}, human)
+    return 0 if report.valid and c.valid else 1
 
 
 COMMANDS = [verify]

@@ -13,9 +13,13 @@ from typing import TYPE_CHECKING
 from trustkeep.core.secrets import SecretsHandler
 
 if TYPE_CHECKING:
+    from trustkeep.service.evacuate import EvacuateService
     from trustkeep.service.keys import KeyService
+    from trustkeep.service.migrate import MigrateService
     from trustkeep.service.pins import PinService
+    from trustkeep.service.pull import PullService
     from trustkeep.service.repo import RepoService
+    from trustkeep.service.staging import StagingService
     from trustkeep.service.verify import VerifyService
 
 __all__ = ["Service"]
@@ -41,6 +45,11 @@ class Service:
         return RepoService(self.keys)
 
     @cached_property
+    def staging(self) -> StagingService:
+        """The staging area of repositories (also reached as ``repo.staging``)."""
+        return self.repo.staging
+
+    @cached_property
     def verify(self) -> VerifyService:
         from trustkeep.service.verify import VerifyService
 
@@ -51,3 +60,21 @@ class Service:
         from trustkeep.service.pins import PinService
 
         return PinService(self.keys, self.verify)
+
+    @cached_property
+    def evacuate(self) -> EvacuateService:
+        from trustkeep.service.evacuate import EvacuateService
+
+        return EvacuateService(self.verify, self.secrets_handler)
+
+    @cached_property
+    def migrate(self) -> MigrateService:
+        from trustkeep.service.migrate import MigrateService
+
+        return MigrateService(self.keys, self.verify)
+
+    @cached_property
+    def pull(self) -> PullService:
+        from trustkeep.service.pull import PullService
+
+        return PullService()

@@ -60,7 +60,10 @@ def _in_repository(file: Path) -> bool:
     if not area.is_staged_file(file):
         return False
     repo = file.parent.parent
-    return (repo / "root.json").is_file() or area.staged_path(repo, "root").is_file()
+    if area.has_published_root(repo):
+        return True
+    # a new repository, all staged (else: a folder that happens to be named "staged")
+    return all(area.staged_path(repo, r).is_file() for r in ("root", "targets", "timestamp"))
 
 
 def _refuse_published(file: Path) -> None:

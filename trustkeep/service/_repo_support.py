@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -13,7 +13,12 @@ from securesystemslib.signer import Key, Signer, SSlibKey
 from trustkeep.core.keys import KeyEntry
 from trustkeep.core.tuf_repo.pubkeys import key_from_public_bytes
 from trustkeep.core.tuf_repo.state import RepoState
-from trustkeep.core.tuf_repo.status import StatusIssue, ThresholdCheck
+from trustkeep.core.tuf_repo.status import (
+    StatusIssue,
+    ThresholdCheck,
+    state_checks,
+    threshold_issue,
+)
 from trustkeep.errors import InputError, KeyAccessError, StorageError
 
 if TYPE_CHECKING:
@@ -27,6 +32,8 @@ __all__ = [
     "WriteResult",
     "authorized_keys",
     "resolve_key",
+    "role_change",
+    "threshold_guard",
 ]
 
 
@@ -73,6 +80,8 @@ class WriteResult:
     published: bool = True
     #: findings about the change itself (threshold equals the number of keys...)
     warnings: tuple[StatusIssue, ...] = ()
+    #: staged, not published: why publishing it now was not possible
+    blockers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -109,6 +118,19 @@ def authorized_keys(state: RepoState, role: str) -> dict[str, Key]:
     delegator = state.delegator_signed(role)
     keyids = delegator.get_delegated_role(role).keyids
     return {k: delegator.get_key(k) for k in keyids}
+
+
+def role_change(state: RepoState, role: str, file: Path | None) -> RoleChange:
+    """``role`` as a command wrote it (to ``file``): version, signers, thresholds."""
+    md = state.role(role)
+    return RoleChange(
+        role=role,
+        version=md.signed.version,
+        expires=md.signed.expires,
+        signed_by=tuple(sorted(md.signatures)),
+        checks=state_checks(state, role),
+        file=file,
+    )
 
 
 def resolve_key(keys: KeyService, ref: str) -> ResolvedKey:
@@ -155,3 +177,14 @@ class SignerPool:
 
     def signers(self, keyids: Iterable[str]) -> list[Signer]:
         return [self.signer(k) for k in self.available(keyids)]
+
+
+def threshold_guard(state: RepoState, roles: Sequence[str]) -> tuple[StatusIssue, ...]:
+    """Offline roles whose threshold equals their number of keys: one lost key, a new root."""
+    out = []
+    for role in roles:
+        r = state.root.signed.roles[role]
+        issue = threshold_issue(role, r.threshold, len(r.keyids))
+        if issue is not None:
+            out.append(issue)
+    return tuple(out)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,12 +26,7 @@ from trustkeep.core.tuf_repo.staging import RoleDiff
 from trustkeep.core.tuf_repo.state import RepoState, apply_signatures
 from trustkeep.core.tuf_repo.status import (
     RepoStatus,
-    StatusCode,
-    StatusIssue,
     repo_status,
-    role_status,
-    state_checks,
-    threshold_issue,
 )
 from trustkeep.errors import InputError, StorageError
 from trustkeep.service._repo_sign import sign_file
@@ -41,7 +36,10 @@ from trustkeep.service._repo_support import (
     SignerPool,
     SignResult,
     WriteResult,
+    authorized_keys,
     resolve_key,
+    role_change,
+    threshold_guard,
 )
 from trustkeep.service.staging import MergeResult, StagedRole, StagingService
 
@@ -66,7 +64,7 @@ class RepoService:
 
     def names(self) -> dict[str, str]:
         """keyid -> name for the named keys of this store."""
-        return {e.keyid: e.name for e in self.keys.list() if e.name}
+        return self.staging.names()
 
     def resolve(self, refs: Sequence[str]) -> list[ResolvedKey]:
         return [resolve_key(self.keys, r) for r in refs]
@@ -83,44 +81,31 @@ class RepoService:
         """The repository as it will be once the staged changes are published."""
         return staging_area.load_working(directory)[1]
 
-    def _authorized(self, state: RepoState, role: str) -> list[str]:
-        if role == "root":
-            keyids = list(state.root.signed.roles["root"].keyids)
-            if state.previous_root is not None:
-                keyids += [
-                    k for k in state.previous_root.signed.roles["root"].keyids if k not in keyids
-                ]
-            return keyids
-        return list(state.delegator_signed(role).get_delegated_role(role).keyids)
-
-    def _checks(self, state: RepoState, role: str, directory: Path | None = None) -> RoleChange:
-        md = state.role(role)
-        return RoleChange(
-            role=role,
-            version=md.signed.version,
-            expires=md.signed.expires,
-            signed_by=tuple(sorted(md.signatures)),
-            checks=state_checks(state, role),
-            file=(
-                directory / repo_dir.files_for_role(state, role)[0]
-                if directory is not None
-                else None
-            ),
-        )
-
     def _sign(self, state: RepoState, pool: SignerPool, roles: Sequence[str], sign: bool) -> None:
         if not sign:
             return
         for role in roles:
-            apply_signatures(state.role(role), pool.signers(self._authorized(state, role)))
+            apply_signatures(state.role(role), pool.signers(authorized_keys(state, role)))
 
     def _commit(
-        self, directory: Path, state: RepoState, *, sign: bool = True, stage: bool = False
+        self,
+        directory: Path,
+        state: RepoState,
+        *,
+        sign: bool = True,
+        stage: bool = False,
+        expires: str | None = None,
+        now: datetime | None = None,
     ) -> WriteResult:
-        """Sign the changed roles, stage them, and publish at once when nothing is missing."""
+        """Sign the changed roles, stage them, and publish at once when nothing is missing.
+
+        ``expires`` / ``now``: of the snapshot and timestamp that publishing writes.
+        """
         pool = SignerPool(self.keys)
         self._sign(state, pool, [r for r in state.changed if r != "timestamp"], sign)
-        return self.staging.stage(directory, state, force=stage or not sign)
+        return self.staging.stage(
+            directory, state, force=stage or not sign, now=now, expires=expires
+        )
 
     def _commit_online(
         self,
@@ -146,7 +131,10 @@ class RepoService:
 
     def _write(self, directory: Path, state: RepoState) -> WriteResult:
         """Write the changed roles; the result reports each one's thresholds."""
-        changes = tuple(self._checks(state, r, directory) for r in state.changed)
+        changes = tuple(
+            role_change(state, r, directory / repo_dir.files_for_role(state, r)[0])
+            for r in state.changed
+        )
         written = repo_dir.write_changed(directory, state)
         return WriteResult(directory, changes, tuple(written), self.names())
 
@@ -194,7 +182,7 @@ class RepoService:
         except OSError as e:
             raise StorageError(f"{directory}: cannot create directory: {e.strerror}") from e
         result = self.staging.stage(directory, state, force=stage or not sign, now=now)
-        return replace(result, warnings=_threshold_guard(state, ("root", "targets")))
+        return replace(result, warnings=threshold_guard(state, ("root", "targets")))
 
     # -- root ----------------------------------------------------------------------
 
@@ -255,7 +243,7 @@ class RepoService:
         policy = ExpiryPolicy.parse(expires)
         rootops.set_threshold(state, role, threshold, now=_now(now), policy=policy)
         result = self._commit(directory, state, sign=sign, stage=stage)
-        return replace(result, warnings=_threshold_guard(state, (role,)))
+        return replace(result, warnings=threshold_guard(state, (role,)))
 
     def root_expire(
         self,
@@ -291,7 +279,9 @@ class RepoService:
         rootops.rotate_keys(
             state, role, remove=remove, add=add, threshold=threshold, now=_now(now), policy=policy
         )
-        return self._commit(directory, state, sign=sign, stage=stage)
+        result = self._commit(directory, state, sign=sign, stage=stage)
+        guard = threshold_guard(state, (role,)) if threshold is not None else ()
+        return replace(result, warnings=guard)
 
     # -- delegations ---------------------------------------------------------------
 
@@ -457,9 +447,11 @@ class RepoService:
     ) -> WriteResult:
         """New version and expiry, re-signed: the given roles, then snapshot, then timestamp.
 
-        No role: targets (only when this store can sign it by threshold, so an online
-        machine holding only the snapshot and timestamp keys never leaves targets
-        unsigned), snapshot, timestamp. ``root`` stages a root version alone.
+        No role: targets (only when this store can sign it by threshold and nothing
+        is staged, so an online machine holding only the snapshot and timestamp keys
+        never touches targets), snapshot, timestamp. Roles other than snapshot and
+        timestamp change like any other command (staged unless fully signed here);
+        a role with a staged change is refused. ``root`` stages a root version alone.
         Roles may be globs (``bins-*``).
         """
         policy = ExpiryPolicy.parse(expires)
@@ -481,14 +473,18 @@ class RepoService:
         if not wanted:
             wanted = ["snapshot"]
             threshold = state.root.signed.roles["targets"].threshold
-            signable = SignerPool(self.keys).available(self._authorized(state, "targets"))
-            if len(signable) >= threshold and "targets" not in staged:
+            signable = SignerPool(self.keys).available(authorized_keys(state, "targets"))
+            if len(signable) >= threshold and not staged:
                 wanted.insert(0, "targets")
         if "root" in wanted:
             raise InputError("refresh --role root stages a root version alone; give it alone")
-        for role in wanted:
-            if role not in ("snapshot", "timestamp"):
+        offline = [r for r in wanted if r not in ("snapshot", "timestamp")]
+        if offline:
+            # like any change: staged unless fully signed here; publish renews snapshot, timestamp
+            state = self.working(directory)
+            for role in offline:
                 state.touch(role, when, policy)
+            return self._commit(directory, state, expires=expires, now=when)
         if "timestamp" not in wanted or len(wanted) > 1:
             online.update_snapshot(state, now=when, policy=policy)
         return self._commit_online(directory, state, timestamp_now=when, policy=policy)
@@ -517,25 +513,7 @@ class RepoService:
         self, directory: Path, *, now: datetime | None = None, warn_days: int = 30
     ) -> RepoStatus:
         """The published repository's status, and the staged roles' beside it."""
-        when, warn = _now(now), timedelta(days=warn_days)
-        names = self.names()
-        published, working = staging_area.load_working(directory)
-        if published is None:
-            st = RepoStatus(
-                roles=(),
-                problems=(
-                    StatusIssue(StatusCode.NOT_PUBLISHED, None, {"staged": _sorted(working)}),
-                ),
-                warnings=(),
-            )
-        else:
-            st = repo_status(published, now=when, warn_within=warn, names=names)
-        staged = tuple(
-            role_status(working, r, when, warn, names, freshness=False)
-            for r in working.all_roles()
-            if r in working.staged
-        )
-        return replace(st, staged=staged)
+        return self.staging.status(directory, now=_now(now), warn_days=warn_days)
 
     def root_info(self, directory: Path) -> tuple[Root, RepoStatus]:
         state = self.load(directory)
@@ -562,19 +540,3 @@ class RepoService:
         self, directory: Path, *, now: datetime | None = None, expires: str | None = None
     ) -> WriteResult:
         return self.staging.publish(directory, now=now, expires=expires)
-
-
-def _sorted(state: RepoState) -> tuple[str, ...]:
-    order = {r: i for i, r in enumerate(state.all_roles())}
-    return tuple(sorted(state.staged, key=lambda r: (order.get(r, len(order)), r)))
-
-
-def _threshold_guard(state: RepoState, roles: Sequence[str]) -> tuple[StatusIssue, ...]:
-    """Offline roles whose threshold equals their number of keys: one lost key, a new root."""
-    out = []
-    for role in roles:
-        r = state.root.signed.roles[role]
-        issue = threshold_issue(role, r.threshold, len(r.keyids))
-        if issue is not None:
-            out.append(issue)
-    return tuple(out)

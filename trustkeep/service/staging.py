@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,21 +24,31 @@ from trustkeep.core.tuf_repo import online
 from trustkeep.core.tuf_repo.expiry import ExpiryPolicy
 from trustkeep.core.tuf_repo.staging import RoleDiff, diff_role, overlay, staged_version_problem
 from trustkeep.core.tuf_repo.state import RepoState, apply_signatures, signed_payload
-from trustkeep.core.tuf_repo.status import ThresholdCheck, state_checks, waiting_for
+from trustkeep.core.tuf_repo.status import (
+    RepoStatus,
+    StatusCode,
+    StatusIssue,
+    ThresholdCheck,
+    repo_status,
+    role_status,
+    state_checks,
+    waiting_for,
+)
 from trustkeep.errors import InputError, TrustFailure
 from trustkeep.service._repo_sign import role_from_filename, sign_file
 from trustkeep.service._repo_support import (
-    RoleChange,
     SignerPool,
     SignResult,
     WriteResult,
     authorized_keys,
+    role_change,
 )
 
 if TYPE_CHECKING:
     from trustkeep.service.keys import KeyService
 
 __all__ = [
+    "MergeRefused",
     "MergeResult",
     "MergedFile",
     "PublishRefused",
@@ -106,6 +116,7 @@ class StagingService:
         self.keys = keys
 
     def names(self) -> dict[str, str]:
+        """keyid -> name for the named keys of this store."""
         return {e.keyid: e.name for e in self.keys.list() if e.name}
 
     # -- reading ---------------------------------------------------------------------
@@ -157,6 +168,32 @@ class StagingService:
             out.append(diff_role(name, old, md.signed))
         order = {r: i for i, r in enumerate(["root", "targets", *sorted(staged), *_ONLINE])}
         return sorted(out, key=lambda d: order.get(d.role, 0))
+
+    def status(self, directory: Path, *, now: datetime, warn_days: int = 30) -> RepoStatus:
+        """The published repository's status, and the staged roles' beside it."""
+        warn = timedelta(days=warn_days)
+        names = self.names()
+        published, working = area.load_working(directory)
+        if published is None:
+            roles = tuple(self._order(working))
+            st = RepoStatus(
+                roles=(),
+                problems=(StatusIssue(StatusCode.NOT_PUBLISHED, None, {"staged": roles}),),
+                warnings=(),
+            )
+        else:
+            st = repo_status(published, now=now, warn_within=warn, names=names)
+        staged = []
+        for role in self._order(working):
+            r = role_status(working, role, now, warn, names, freshness=False)
+            values = {
+                "version": r.version,
+                "complete": r.verified,
+                "waiting": waiting_for(r.checks, names),
+            }
+            issue = StatusIssue(StatusCode.STAGED, role, values)
+            staged.append(replace(r, warnings=(issue, *r.warnings)))
+        return replace(st, staged=tuple(staged))
 
     # -- changing the staging area -----------------------------------------------------
 
@@ -252,7 +289,11 @@ class StagingService:
     def prepare(
         self, directory: Path, *, now: datetime | None = None, expires: str | None = None
     ) -> tuple[RepoState, list[str]]:
-        """The state ``publish`` would write and why it cannot yet (empty: it can)."""
+        """The state ``publish`` would write and why it cannot yet (empty: it can).
+
+        Writes only in one case: a new repository's staged timestamp made again over its
+        signed snapshot, when this store cannot sign it (its holder signs that one).
+        """
         published = area.load_published(directory)
         staged = area.read_staged(directory)
         if not staged:
@@ -266,8 +307,17 @@ class StagingService:
         policy = ExpiryPolicy.parse(expires)
         pool = SignerPool(self.keys)
         state.changed = [r for r in self._order(state) if r not in _ONLINE]
-        self._online(state, published, pool, when, policy)
-        return state, self._blockers(state, when)
+        offline = [r for r in state.all_roles() if r not in _ONLINE]
+        waiting = self._blockers(state, when, offline)
+        if waiting:  # no online key is unlocked for a change that cannot be published
+            return state, waiting
+        remade = self._online(state, published, pool, when, policy)
+        blockers = self._blockers(state, when, state.all_roles())
+        if blockers and remade:
+            # the timestamp holder signs this one, over the signed snapshot, instead
+            area.write_staged(directory, state, ["timestamp"])
+            blockers.append("the staged timestamp was made again over the signed snapshot")
+        return state, blockers
 
     def _online(
         self,
@@ -276,8 +326,12 @@ class StagingService:
         pool: SignerPool,
         when: datetime,
         policy: ExpiryPolicy,
-    ) -> None:
-        """New snapshot and timestamp when the change needs them, signed by this store."""
+    ) -> bool:
+        """New snapshot and timestamp when the change needs them, signed by this store.
+
+        True when the staged timestamp of a new repository had to be made again (its
+        snapshot was signed after it).
+        """
         targets_changed = any(r not in ("root", *_ONLINE) for r in state.staged)
         snap_ok = all(c.verified for c in state_checks(state, "snapshot"))
         if published is None or "snapshot" in state.staged:
@@ -301,16 +355,19 @@ class StagingService:
             if published is None:
                 state.timestamp.signed.version = version
             self._sign(state, pool, "timestamp")
-        elif "timestamp" in state.staged:
+            return published is None and stale
+        if "timestamp" in state.staged:
             state.mark("timestamp")
+        return False
 
     def _sign(self, state: RepoState, pool: SignerPool, role: str) -> None:
         apply_signatures(state.role(role), pool.signers(authorized_keys(state, role)))
 
-    def _blockers(self, state: RepoState, when: datetime) -> list[str]:
+    def _blockers(self, state: RepoState, when: datetime, roles: Sequence[str]) -> list[str]:
+        """Why ``roles`` of ``state`` cannot be published: thresholds not met, expired."""
         names = self.names()
         out = [f"role {r!r} is delegated but has no metadata" for r in state.missing]
-        for role in state.all_roles():
+        for role in roles:
             checks = state_checks(state, role)
             for c in checks:
                 if not c.verified:
@@ -339,44 +396,45 @@ class StagingService:
 
     def _write(self, directory: Path, state: RepoState) -> PublishResult:
         staged = sorted(state.staged)
-        changes = tuple(_change(state, r, directory) for r in state.changed)
+        changes = tuple(
+            role_change(state, r, directory / repo_dir.files_for_role(state, r)[0])
+            for r in state.changed
+        )
         written = repo_dir.write_changed(directory, state)
         area.drop_staged(directory, staged)
         return WriteResult(directory, changes, tuple(written), self.names(), published=True)
 
     def stage(
-        self, directory: Path, state: RepoState, *, force: bool, now: datetime | None = None
+        self,
+        directory: Path,
+        state: RepoState,
+        *,
+        force: bool,
+        now: datetime | None = None,
+        expires: str | None = None,
     ) -> WriteResult:
         """Write ``state``'s changed roles to the staging area; publish them at once when
         the area was empty, nothing forces staging, and every threshold is met here."""
         was_empty = not state.staged
-        new_repo = not (directory / "root.json").exists()
+        new_repo = not area.has_published_root(directory)
         roles = [r for r in state.changed if new_repo or r not in _ONLINE]
-        changes = tuple(_change(state, r, directory, staged=True) for r in roles)
+        changes = tuple(role_change(state, r, area.staged_path(directory, r)) for r in roles)
         written = area.write_staged(directory, state, roles)
         state.changed.clear()
         if was_empty and not force:
-            ready, blockers = self.prepare(directory, now=now)
+            ready, blockers = self.prepare(directory, now=now, expires=expires)
             if not blockers:
                 return self._write(directory, ready)
-        return WriteResult(directory, changes, tuple(written), self.names(), published=False)
-
-
-def _change(state: RepoState, role: str, directory: Path, *, staged: bool = False) -> RoleChange:
-    md = state.role(role)
-    file = (
-        area.staged_path(directory, role)
-        if staged
-        else directory / repo_dir.files_for_role(state, role)[0]
-    )
-    return RoleChange(
-        role=role,
-        version=md.signed.version,
-        expires=md.signed.expires,
-        signed_by=tuple(sorted(md.signatures)),
-        checks=state_checks(state, role),
-        file=file,
-    )
+        else:
+            blockers = []
+        return WriteResult(
+            directory,
+            changes,
+            tuple(written),
+            self.names(),
+            published=False,
+            blockers=tuple(blockers),
+        )
 
 
 def _describe_difference(role: str, staged: Metadata[Any], copy: Metadata[Any]) -> str:

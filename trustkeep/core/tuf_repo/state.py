@@ -54,6 +54,9 @@ class RepoState:
     twins_differ: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     #: roles whose metadata comes from the staging area (not yet published)
     staged: set[str] = field(default_factory=set)
+    #: a published ``N.root.json`` newer than ``root`` that its predecessor does not
+    #: vouch for (clients stop there): its version
+    root_chain_break: int | None = None
 
     def mark(self, role: str) -> None:
         if role not in self.changed:

@@ -64,6 +64,9 @@ class StatusCode(StrEnum):
     KEYID_NOT_HASH = "keyid-not-hash"
     #: two published files hold the same version of a role with different bytes (values: files)
     TWINS_DIFFER = "twins-differ"
+    #: a published N.root.json is not signed by root N-1's threshold and its own
+    #: (values: version, file): clients stop there
+    ROOT_CHAIN_BROKEN = "root-chain-broken"
     #: nothing is published yet (values: staged roles)
     NOT_PUBLISHED = "not-published"
     #: a staged change awaits signatures or publishing (values: version, complete, waiting)
@@ -378,5 +381,9 @@ def repo_status(
         StatusIssue(StatusCode.TWINS_DIFFER, role, {"files": files})
         for role, files in state.twins_differ
     ]
+    if state.root_chain_break is not None:
+        n = state.root_chain_break
+        values = {"version": n, "file": f"{n}.root.json"}
+        problems.append(StatusIssue(StatusCode.ROOT_CHAIN_BROKEN, "root", values))
     warnings = _threshold_warnings(state) + _repo_warnings(state, names)
     return RepoStatus(roles=roles, problems=tuple(problems), warnings=tuple(warnings))
