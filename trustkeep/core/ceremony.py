@@ -261,8 +261,10 @@ def rotation_review(
     new: str,
     new_threshold: int,
     names: Mapping[str, str],
+    broken_pins: Sequence[str] = (),
 ) -> list[str]:
-    """What replacing root key ``old`` by ``new`` writes, as review lines."""
+    """What replacing root key ``old`` by ``new`` writes, as review lines; ``broken_pins``
+    are exported pin files that name ``old`` (clients using them need new pins)."""
     target = version if pending else version + 1
     head = f"root version {target}"
     if pending:
@@ -276,6 +278,11 @@ def rotation_review(
         lines.append(f"~ root threshold {threshold} -> {new_threshold}")
     lines.append(f"root keys after: {key_count}, threshold {new_threshold}")
     lines += threshold_consequences(new_threshold, key_count)
+    for pin in broken_pins:
+        lines.append(
+            f"! the pins saved in {pin} name the retired key {key_label(old, names)}: "
+            "clients pinned with them need the pins of the new root (save them after it)"
+        )
     return lines
 
 

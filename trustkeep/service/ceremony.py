@@ -29,7 +29,11 @@ from trustkeep.core.transcript import FieldValue
 from trustkeep.core.tuf_repo.state import RepoState
 from trustkeep.core.tuf_repo.status import RepoStatus, RoleStatus
 from trustkeep.errors import InputError, TrustkeepError
-from trustkeep.service.ceremony_transcript import Transcript, default_transcript
+from trustkeep.service.ceremony_transcript import (
+    Transcript,
+    default_transcript,
+    verify_transcript,
+)
 
 if TYPE_CHECKING:
     from trustkeep.service import Service
@@ -244,7 +248,8 @@ class CeremonyService:
     def rotation_review(
         self, choices: RotationChoices, *, old: str, new: str, threshold: int
     ) -> list[str]:
-        """The review lines of replacing ``old`` by ``new`` (the core's rule)."""
+        """The review lines of replacing ``old`` by ``new`` (the core's rule), with the pins
+        saved by earlier ceremonies for this repository that name the retired key."""
         return rotation_review(
             version=choices.version,
             pending=choices.pending,
@@ -254,7 +259,29 @@ class CeremonyService:
             new=new,
             new_threshold=threshold,
             names=choices.names,
+            broken_pins=tuple(str(p) for p in self.pins_naming(old)),
         )
+
+    def pins_naming(self, keyid: str) -> list[Path]:
+        """Pin files the transcript says were saved for this repository that name ``keyid``."""
+        try:
+            check = verify_transcript(self.transcript.path)
+        except TrustkeepError:
+            return []
+        here = str(self.directory.absolute())
+        files = {
+            str(e.fields.get("file"))
+            for e in check.entries
+            if e.step == "pin saved" and e.fields.get("directory") == here
+        }
+        out = []
+        for name in sorted(files):
+            try:
+                if keyid in Path(name).read_text(encoding="utf-8", errors="replace"):
+                    out.append(Path(name))
+            except OSError:
+                continue
+        return out
 
     def rotate(self, *, old: str, new: str, threshold: int) -> WriteResult:
         """Root N+1 with ``old`` replaced by ``new`` (signed by this store's root keys)."""

@@ -505,6 +505,7 @@ class NewRootService:
         self.home.record(
             "pin saved",
             ceremony=draft.ceremony_id,
+            directory=draft.directory,
             kind=block.kind,
             file=str(path),
             sha256=hashlib.sha256(block.text.encode()).hexdigest(),
