@@ -38,6 +38,8 @@ echo "==> ruff"
 .venv/bin/ruff format --check trustkeep tui tests benchmarks fixtures
 echo "==> mypy (strict, trustkeep/)"
 .venv/bin/mypy
+echo "==> import-linter (layers, no cycles: pyproject.toml [tool.importlinter])"
+.venv/bin/lint-imports --no-cache
 echo "==> pytest"
 export PATH="$PWD/.venv/bin:$PATH"
 .venv/bin/python -m pytest -n 2 --dist loadgroup --cov=trustkeep --cov=trustkeep_tui \

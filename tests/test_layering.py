@@ -13,7 +13,11 @@ FORBIDDEN = ("textual", "rich", "click", "keyring")
 
 
 def test_core_imports_without_front_end_libraries() -> None:
-    modules = [f"trustkeep.core.{m.name}" for m in pkgutil.iter_modules(trustkeep.core.__path__)]
+    """Every core module, subpackages included (core/verify/notary.py, core/tuf_repo/...)."""
+    modules = [
+        m.name for m in pkgutil.walk_packages(trustkeep.core.__path__, prefix="trustkeep.core.")
+    ]
+    assert "trustkeep.core.verify.notary" in modules
     assert modules, "no core modules found"
     code = (
         "import importlib, sys\n"
@@ -38,3 +42,39 @@ def test_unknown_command_is_usage_error(run_cli) -> None:  # type: ignore[no-unt
     code, _, err = run_cli("no-such-command")
     assert code == 2
     assert "Traceback" not in err
+
+
+def test_import_linter_contracts_are_kept() -> None:
+    """The layers and the no-cycle contracts of pyproject.toml ([tool.importlinter])."""
+    from pathlib import Path
+
+    lint = Path(sys.executable).with_name("lint-imports")
+    proc = subprocess.run(
+        [str(lint), "--no-cache"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert proc.stdout.count("KEPT") == 2
+
+
+def test_core_keeps_no_module_level_caches() -> None:
+    """Caches belong to a verification run: no functools caches, no private hash modules."""
+    import ast
+    from pathlib import Path
+
+    root = Path(trustkeep.core.__path__[0])
+    for path in root.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "functools":
+                names = {a.name for a in node.names}
+                assert not names & {"lru_cache", "cache"}, f"{path}: functools cache"
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+                assert (node.value.id, node.attr) not in (
+                    ("functools", "lru_cache"), ("functools", "cache"),
+                ), f"{path}: functools cache"  # fmt: skip
+            if isinstance(node, ast.Constant) and node.value in ("_sha256", "_sha2", "_md5"):
+                raise AssertionError(f"{path}: private CPython hash module")

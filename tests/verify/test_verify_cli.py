@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -38,7 +39,9 @@ def test_valid_json_document(run_cli: Any, repo_dir: Path) -> None:
     )
     assert (code, err) == (0, "")
     doc = json.loads(out)
-    assert list(doc) == ["schema", "valid", "format", "anchor", "roles", "findings"]
+    assert list(doc) == [
+        "schema", "valid", "format", "reference_time", "anchor", "roles", "findings",
+    ]  # fmt: skip
     assert doc["schema"] == 1 and doc["valid"] is True and doc["format"] == "tuf"
     assert doc["anchor"] == {
         "type": "root",
@@ -46,7 +49,9 @@ def test_valid_json_document(run_cli: Any, repo_dir: Path) -> None:
         "version": 1,
         "gun": None,
         "mechanism": None,
+        "sha256": hashlib.sha256((repo_dir / "1.root.json").read_bytes()).hexdigest(),
     }
+    assert doc["reference_time"] == "2030-01-01T00:00:00Z"
     assert doc["roles"][1] == {
         "role": "root",
         "file": "2.root.json",
@@ -54,9 +59,13 @@ def test_valid_json_document(run_cli: Any, repo_dir: Path) -> None:
         "expires": "2031-01-01T00:00:00Z",
         "signatures": 1,
         "threshold": 1,
+        "keyids": doc["roles"][1]["keyids"],
         "delegated_by": None,
         "valid": True,
+        "verified": True,
+        "unverified_reason": None,
     }
+    assert len(doc["roles"][1]["keyids"]) == 1
     assert [r["role"] for r in doc["roles"]] == [
         "root", "root", "timestamp", "snapshot", "targets", "releases",
     ]  # fmt: skip
@@ -71,14 +80,42 @@ def test_human_tree_and_findings(run_cli: Any, repo_dir: Path) -> None:
     lines = out.splitlines()
     assert lines[0] == f"{repo_dir}: tuf metadata — INVALID (1 error(s), 1 warning(s))"
     assert lines[1] == "anchor: none (chain checked from its own first root)"
-    assert lines[2] == "root v1 → v2"
-    assert lines[3].startswith("  ✓ root v1  expires 2031-01-01T00:00:00Z  signatures 1/1")
-    assert lines[5].startswith("✓ timestamp v1  expires 2030-01-08T00:00:00Z")
-    assert lines[6].startswith("  └─ ✓ snapshot v1")
-    assert lines[7].startswith("    └─ ✓ targets v1")
+    assert lines[2] == "reference time: 2030-01-01T00:00:00Z"
+    assert lines[3] == "root v1 → v2"
+    assert lines[4].startswith("  ✓ root v1  expires 2031-01-01T00:00:00Z  signatures 1/1")
+    assert lines[6].startswith("✓ timestamp v1  expires 2030-01-08T00:00:00Z")
+    assert lines[7].startswith("  └─ ✓ snapshot v1")
+    assert lines[8].startswith("    └─ ✓ targets v1")
     assert "findings:" in lines
     assert "  error   missing-role [releases]: " in out
     assert "  warning no-anchor: no --root or --pins given" in out
+
+
+def test_broken_root_chain_leaves_the_roles_below_unverified(
+    run_cli: Any, repo_dir: Path, tmp_path: Path
+) -> None:
+    """Root v2 not signed by root v1: nothing checked with v2's keys is shown as verified."""
+    doc = json.loads((repo_dir / "2.root.json").read_text())
+    doc["signatures"] = []
+    (repo_dir / "2.root.json").write_text(json.dumps(doc))
+    code, out, _ = run_cli(
+        "verify", str(repo_dir), "--root", str(repo_dir / "1.root.json"), "--at", AT, "--json"
+    )
+    assert code == 1
+    roles = {(r["role"], r["version"]): r for r in json.loads(out)["roles"]}
+    assert roles[("root", 1)]["verified"] is True
+    assert roles[("root", 2)]["verified"] is False
+    for role in ("timestamp", "snapshot", "targets", "releases"):
+        (entry,) = [r for (name, _), r in roles.items() if name == role]
+        assert entry["valid"] is True and entry["verified"] is False, entry
+        assert (
+            "not trusted" in entry["unverified_reason"]
+            or "not verified" in (entry["unverified_reason"])
+        )
+    code, out, _ = run_cli("verify", str(repo_dir), "--root", str(repo_dir / "1.root.json"),
+                           "--at", AT)  # fmt: skip
+    assert "? timestamp v1" in out and "✓ timestamp" not in out
+    assert "[unverified: root v2 (2.root.json) failed: its keys are not trusted]" in out
 
 
 def test_expired_exit_1_and_at_option(run_cli: Any, repo_dir: Path) -> None:
@@ -120,6 +157,7 @@ def test_missing_directory_exit_2(run_cli: Any, tmp_path: Path) -> None:
     [
         ("[]", "trusted root is not signed metadata"),
         ("{not json", "trusted root is not valid JSON"),
+        ("\ufeff{}", "trusted root starts with a byte order mark"),
         (
             '{"signed": {"_type": "targets"}, "signatures": []}',
             "trusted root has _type 'targets', not root",
@@ -141,10 +179,22 @@ def test_malformed_trusted_root_is_an_input_error(
 def test_previous_dir_rollback(run_cli: Any, repo_dir: Path, tmp_path: Path) -> None:
     repo = Repo.build(root_versions=3)
     newer = repo.write(tmp_path / "newer")
-    code, out, _ = run_cli("verify", str(repo_dir), "--previous", str(newer), "--json", "--at", AT)
+    anchor = tmp_path / "anchor.json"
+    anchor.write_bytes((repo_dir / "1.root.json").read_bytes())
+    code, out, _ = run_cli(
+        "verify", str(repo_dir), "--root", str(anchor), "--previous", str(newer), "--json",
+        "--at", AT,
+    )  # fmt: skip
     doc = json.loads(out)
     assert code == 1
     assert ("rollback", "root") in {(f["code"], f["role"]) for f in doc["findings"]}
+    # without --root the previous root v3 is the anchor: the directory's v1 is only older
+    code, out, _ = run_cli("verify", str(repo_dir), "--previous", str(newer), "--json", "--at", AT)
+    doc = json.loads(out)
+    assert doc["anchor"]["type"] == "previous" and doc["anchor"]["version"] == 3
+    assert ("warning", "rollback", "root") in {
+        (f["severity"], f["code"], f["role"]) for f in doc["findings"]
+    }
 
 
 def test_format_forced(run_cli: Any, repo_dir: Path) -> None:
@@ -276,3 +326,19 @@ def test_python_tuf_client_cache_as_tarball(run_cli: Any, tmp_path: Path) -> Non
         "1.root.json",
         "2.root.json",
     ]
+
+
+@pytest.mark.parametrize("option", ["--root", "--previous", None])
+def test_fifo_inputs_are_input_errors(
+    run_cli: Any, repo_dir: Path, tmp_path: Path, option: str | None
+) -> None:
+    """A FIFO never blocks verify: --root, --previous or DIR, one line, exit 2."""
+    import os
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    argv = ["verify", str(repo_dir), option, str(fifo)] if option else ["verify", str(fifo)]
+    code, out, err = run_cli(*argv)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"trustkeep: error: {fifo}"), err
+    assert len(err.strip().splitlines()) == 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -116,7 +116,8 @@ def test_process_pool_gives_the_same_report() -> None:
     files["1.bin-03.json"] = files["1.bin-03.json"].replace(b'"version": 1', b'"version": 2', 1)
     bundle = MetadataBundle(files, source="pool")
     one = verify_tuf(bundle, at=NOW, trusted_root=files["1.root.json"], mapper=sequential)
-    many = verify_tuf(bundle, at=NOW, trusted_root=files["1.root.json"], mapper=parallel_map)
+    pool = partial(parallel_map, max_workers=2)
+    many = verify_tuf(bundle, at=NOW, trusted_root=files["1.root.json"], mapper=pool)
     assert one.to_dict() == many.to_dict()
     assert {(f.code, f.role) for f in one.errors} == {
         ("missing-role", bins[5]),
@@ -130,11 +131,34 @@ def test_parallel_map_uses_worker_processes() -> None:
 
     from trustkeep.adapters.process_pool import MIN_TASKS, parallel_map, workers
 
-    pids = parallel_map(lambda _i: os.getpid(), list(range(MIN_TASKS)))
+    pids = parallel_map(lambda _i: os.getpid(), list(range(MIN_TASKS)), max_workers=2)
     assert len(pids) == MIN_TASKS
     if workers() >= 2:
         assert os.getpid() not in pids  # ran in forked workers, not in-process
     assert parallel_map(lambda i: i * 2, [1, 2, 3]) == [2, 4, 6]  # small batch: in-process
+
+
+def test_pool_is_chosen_by_work_and_free_cores() -> None:
+    from dataclasses import dataclass
+
+    from trustkeep.adapters.process_pool import (
+        MIN_TASKS,
+        MIN_WORK_BYTES,
+        choose_workers,
+        free_cores,
+        workers,
+    )
+
+    @dataclass
+    class Task:
+        raw: bytes
+
+    small = [Task(b"x" * 100)] * MIN_TASKS
+    assert choose_workers(small) == 1  # little work: one process
+    big = [Task(b"x" * (MIN_WORK_BYTES // MIN_TASKS * 4))] * MIN_TASKS
+    assert 1 <= choose_workers(big) <= free_cores()
+    assert choose_workers(small, max_workers=2) == min(2, workers())  # --jobs decides
+    assert choose_workers([Task(b"")] * 3) == 1
 
 
 def test_parallel_map_with_one_job_stays_in_process() -> None:
@@ -158,3 +182,143 @@ def test_verify_jobs_option(run_cli, tmp_path) -> None:  # type: ignore[no-untyp
     assert results[0] == results[1]
     code, _, err = run_cli("verify", str(repo), "--jobs", "0")
     assert code == 2 and "--jobs" in err
+
+
+# encodings, hex spellings and explicit nulls: the verdict is python-tuf's ----------------
+def _oracle_agrees(files: dict[str, bytes], repo: Repo) -> None:
+    from tufrepo import oracle
+
+    report = verify_tuf(
+        MetadataBundle(files, source="fuzz"), at=NOW, trusted_root=files["1.root.json"]
+    )
+    expected = oracle(files, files["1.root.json"], repo.delegators, at=NOW)
+    assert report.valid is expected, report.findings
+
+
+@cache
+def _hashed_repo() -> tuple[Repo, dict[str, bytes]]:
+    """A repository whose snapshot records length and sha256 of every targets file."""
+    import hashlib
+
+    from tuf.api.metadata import MetaFile
+
+    repo = Repo.build(root_versions=2)
+    files = repo.files()
+    assert repo.snapshot is not None and repo.timestamp is not None
+    for name in ("targets", "releases"):
+        data = files[f"1.{name}.json"]
+        repo.snapshot.signed.meta[f"{name}.json"] = MetaFile(
+            1, len(data), {"sha256": hashlib.sha256(data).hexdigest()}
+        )
+    repo.sign(repo.snapshot, "snapshot")
+    return repo, repo.files()
+
+
+ENCODINGS = ["utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-be"]
+
+
+@settings(max_examples=40, deadline=4000, derandomize=True)
+@given(data=st.data())
+def test_other_encodings_are_never_valid(data: st.DataObject) -> None:
+    _repo, files = _hashed_repo()
+    files = dict(files)
+    name = data.draw(st.sampled_from(sorted(set(files) - {"1.root.json", "root.json"})))
+    encoding = data.draw(st.sampled_from(ENCODINGS))
+    files[name] = files[name].decode("utf-8").encode(encoding)
+    report = verify_tuf(
+        MetadataBundle(files, source="fuzz"), at=NOW, trusted_root=_hashed_repo()[1]["1.root.json"]
+    )
+    # (the anchor and plain root.json are not fetched by a client: they are not drawn)
+    assert not report.valid, f"{name} in {encoding} still valid"
+    assert "malformed" in report.codes()
+
+
+_hex_edit = st.lists(
+    st.tuples(st.integers(0, 63), st.sampled_from(["upper", "space", "drop", "keep"])),
+    min_size=1,
+    max_size=4,
+)
+
+
+def _spell(digest: str, edits: list[tuple[int, str]]) -> str:
+    chars = list(digest)
+    for pos, how in edits:
+        if how == "upper":
+            chars[pos] = chars[pos].upper()
+        elif how == "space":
+            chars[pos] = chars[pos] + " "
+        elif how == "drop":
+            chars[pos] = ""
+    return "".join(chars)
+
+
+@settings(max_examples=40, deadline=4000, derandomize=True)
+@given(edits=_hex_edit, role=st.sampled_from(["targets", "releases"]))
+def test_hex_spellings_agree_with_python_tuf(edits: list[tuple[int, str]], role: str) -> None:
+    """A recorded hash is the lowercase hex string it is: any other spelling mismatches."""
+    repo, files = _hashed_repo()
+    files = dict(files)
+    doc = json.loads(files["1.snapshot.json"])
+    entry = doc["signed"]["meta"][f"{role}.json"]
+    entry["hashes"]["sha256"] = _spell(entry["hashes"]["sha256"], edits)
+    signer = repo.keys["snapshot"][0]
+    from securesystemslib.formats import encode_canonical
+
+    sig = signer.sign(encode_canonical(doc["signed"]).encode())  # type: ignore[union-attr]
+    doc["signatures"] = [sig.to_dict()]
+    files["1.snapshot.json"] = json.dumps(doc).encode()
+    _oracle_agrees(files, repo)
+
+
+#: (file, path to an optional field) python-tuf's model drops when it is null
+NULLABLE = [
+    ("1.snapshot.json", ("meta", "targets.json", "length")),
+    ("1.snapshot.json", ("meta", "releases.json", "hashes")),
+    ("1.targets.json", ("delegations",)),
+    ("1.targets.json", ("delegations", "roles", 0, "paths")),
+    ("1.targets.json", ("delegations", "roles", 0, "terminating")),
+    ("1.targets.json", ("delegations", "succinct_roles")),
+    ("timestamp.json", ("meta", "snapshot.json", "length")),
+    ("timestamp.json", ("meta", "extra.json")),
+    ("2.root.json", ("consistent_snapshot",)),
+]
+
+
+@settings(max_examples=40, deadline=4000, derandomize=True)
+@given(spot=st.sampled_from(NULLABLE), signed_with_null=st.booleans())
+def test_explicit_nulls_agree_with_python_tuf(
+    spot: tuple[str, tuple[Any, ...]], signed_with_null: bool
+) -> None:
+    """null inserted after signing, or signed with the null: the Updater's verdict either way."""
+    from securesystemslib.formats import encode_canonical
+
+    repo, files = _hashed_repo()
+    files = dict(files)
+    name, path = spot
+    doc = json.loads(files[name])
+    node = doc["signed"]
+    for step in path[:-1]:
+        node = node[step]
+    node[path[-1]] = None
+    if signed_with_null:
+        role = {"1.snapshot.json": "snapshot", "1.targets.json": "targets",
+                "timestamp.json": "timestamp", "2.root.json": "root"}[name]  # fmt: skip
+        data = encode_canonical(doc["signed"]).encode()  # type: ignore[union-attr]
+        doc["signatures"] = [s.sign(data).to_dict() for s in repo.keys[role]]
+    files[name] = json.dumps(doc).encode()
+    _oracle_agrees(files, repo)
+
+
+_segment = st.text(alphabet="ab*?[]/.-", min_size=0, max_size=8)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(pattern=_segment, path=st.text(alphabet="ab/.-", min_size=0, max_size=8))
+def test_path_matcher_equals_python_tuf(pattern: str, path: str) -> None:
+    """The compiled path predicates decide as python-tuf's ``is_delegated_path``."""
+    from tuf.api.metadata import DelegatedRole
+
+    from trustkeep.core.verify._tufmodel import matcher
+
+    expected = DelegatedRole("r", [], 1, False, [pattern]).is_delegated_path(path)
+    assert matcher(pattern)(path) is expected

@@ -68,7 +68,10 @@ def test_canonical_fast_path_equals_reference(value: object) -> None:
         (b'{"signed": {}, "signatures": [{"keyid": 1, "sig": ""}]}', "lacks a string 'keyid'"),
         (b'{"signed": {"a": 1.5}, "signatures": []}', "number 1.5 is not an integer"),
         (b'{"signed": {"a": NaN}, "signatures": []}', "number NaN is not an integer"),
-        (b"\xff\xfe", "not valid JSON"),
+        (b"\xff\xfe", "not UTF-8"),
+        (b"\xef\xbb\xbf{}", "byte order mark"),
+        ('{"signed": {}, "signatures": []}'.encode("utf-16"), "not UTF-8"),
+        ('{"signed": {}, "signatures": []}'.encode("utf-32-le"), "not valid JSON"),
         (b"[" * 100_000 + b"]" * 100_000, "not valid JSON"),
     ],
 )
@@ -233,7 +236,8 @@ def test_report_document_and_gate() -> None:
     assert not bad.valid
     assert bad.to_dict()["findings"][1] == {
         "severity": "error", "code": "expired", "role": "timestamp",
-        "message": "timestamp.json expired",
+        "message": "timestamp.json expired", "file": None, "keyid": None,
+        "expected": None, "found": None,
     }  # fmt: skip
     assert Report.from_dict(bad.to_dict()) == bad
     with pytest.raises(TrustFailure) as e:
@@ -266,3 +270,48 @@ def test_expiry_boundary_is_expired() -> None:
         trusted_root=files["1.root.json"],
     )
     assert before.valid
+
+
+def test_terminating_edges_do_not_make_the_search_cubic() -> None:
+    """300 roles × 300 targets with terminating edges: each target costs a few index
+    lookups, not a walk over every role (the benchmark runs 1,000 × 1,000)."""
+    from tuf.api.metadata import DelegatedRole, Delegations, Metadata, TargetFile, Targets
+    from tufrepo import NOW, Repo, signers
+
+    from trustkeep.core.verify import MetadataBundle, verify_tuf
+
+    repo = Repo.build(delegations=False, n_targets=0)
+    signer = signers("many")[0]
+    top = repo.targets["targets"].signed
+    top.delegations = Delegations(keys={signer.public_key.keyid: signer.public_key}, roles={})
+    assert top.delegations.roles is not None
+    for i in range(300):
+        name = f"r{i}"
+        top.delegations.roles[name] = DelegatedRole(
+            name, [signer.public_key.keyid], 1, i % 2 == 0, [f"r{i}/*"]
+        )
+        md = Metadata(Targets(expires=top.expires))
+        for j in range(300):
+            md.signed.targets[f"r{i}/{j}"] = TargetFile(1, {"sha256": "00" * 32}, f"r{i}/{j}")
+        repo.targets[name] = md
+        repo.keys[name] = [signer]
+        repo.delegators[name] = "targets"
+    repo.targets["r7"].signed.targets["r8/x"] = TargetFile(1, {"sha256": "00" * 32}, "r8/x")
+    repo.refresh()
+    files = repo.files()
+    report = verify_tuf(
+        MetadataBundle(files, source="r"), at=NOW, trusted_root=files["1.root.json"]
+    )
+    assert [(f.code, f.role, f.found) for f in report.errors] == [
+        ("path-not-delegated", "r7", "r8/x")
+    ]
+
+
+def test_root_versions_follow_one_pattern() -> None:
+    from trustkeep.core.rolenames import versioned_name, versioned_root_version
+
+    assert versioned_root_version("2.root.json") == 2
+    for name in ("02.root.json", "0.root.json", "+2.root.json", "2.root.json.bak", "٢.root.json"):
+        assert versioned_root_version(name) is None, name
+    assert versioned_name("12.snapshot.json") == (12, "snapshot.json")
+    assert versioned_name("012.snapshot.json") is None

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator
+import json
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from securesystemslib.formats import encode_canonical
 from securesystemslib.signer import CryptoSigner, Signer
-from tuf.api.exceptions import DownloadHTTPError, RepositoryError
+from tuf.api.exceptions import DownloadError, DownloadHTTPError, RepositoryError
 from tuf.api.metadata import (
     DelegatedRole,
     Delegations,
@@ -25,7 +27,7 @@ from tuf.api.metadata import (
     Timestamp,
 )
 from tuf.api.serialization.json import JSONSerializer
-from tuf.ngclient import FetcherInterface
+from tuf.ngclient import FetcherInterface, Updater
 from tuf.ngclient._internal.trusted_metadata_set import TrustedMetadataSet
 from tuf.ngclient.config import EnvelopeType
 
@@ -33,6 +35,7 @@ from trustkeep.core.rolenames import role_filename
 from trustkeep.core.verify import MetadataBundle
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
+Files = dict[str, bytes]
 _SIGNERS: dict[str, list[Signer]] = {}
 
 
@@ -305,3 +308,43 @@ def mutate_bytes(data: Any, raw: bytes) -> bytes:
     else:
         out.insert(pos, byte)
     return bytes(out)
+
+
+def updater_accepts(
+    files: Files, bootstrap: bytes | None, workdir: Path, *, cache: Files | None = None,
+    paths: Sequence[str] = (),
+) -> bool:  # fmt: skip
+    """python-tuf's Updater: refresh, then find every path (loads the delegated roles)."""
+    meta = workdir / "metadata"
+    meta.mkdir(parents=True)
+    for name, data in (cache or {}).items():
+        (meta / name).write_bytes(data)
+    try:
+        updater = Updater(
+            metadata_dir=str(meta),
+            metadata_base_url="http://repo.invalid/metadata/",
+            target_dir=str(workdir),
+            target_base_url="http://repo.invalid/targets/",
+            fetcher=DictFetcher(files),
+            bootstrap=None if cache else bootstrap,
+        )
+        updater.refresh()
+        return all(updater.get_targetinfo(p) is not None for p in paths)
+    except (RepositoryError, DownloadError):
+        return False
+
+
+def doc_of(files: Files, name: str) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(files[name])
+    return doc
+
+
+def rewrite(doc: dict[str, Any]) -> bytes:
+    return json.dumps(doc, indent=1).encode()
+
+
+def resign(doc: dict[str, Any], signer: Signer) -> bytes:
+    """``doc`` with one signature over the canonical form of its ``signed`` as it stands."""
+    data = encode_canonical(doc["signed"]).encode()  # type: ignore[union-attr]
+    sig = signer.sign(data)
+    return rewrite({"signed": doc["signed"], "signatures": [sig.to_dict()]})

@@ -14,9 +14,23 @@ __all__ = ["atomic_write", "ensure_private_dir"]
 
 
 def ensure_private_dir(path: Path) -> None:
-    """Create ``path`` (and parents) as a 0700 directory; tighten it if it exists."""
+    """Create ``path`` as a 0700 directory, and every parent it creates 0700 too (whatever
+    the umask: ``Path.mkdir(parents=True)`` gives parents the umask's mode, 0777 under
+    ``umask 000``); tighten ``path`` if it exists. Existing parents are left alone."""
     try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        missing: list[Path] = []
+        current = path
+        while not current.exists():
+            missing.append(current)
+            if current.parent == current:
+                break
+            current = current.parent
+        for directory in reversed(missing):
+            with contextlib.suppress(FileExistsError):
+                directory.mkdir(mode=0o700)
+                directory.chmod(0o700)
+        if not path.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "not a directory")
         if path.stat().st_mode & 0o077:
             path.chmod(0o700)
     except OSError as e:

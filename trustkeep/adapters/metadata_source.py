@@ -33,18 +33,29 @@ DEFAULT_LIMITS = Limits()
 
 
 def read_input_file(path: Path, *, what: str, limit: int = 16 * 1024 * 1024) -> bytes:
-    """A single input file (``--root``, ``--pins``, a CA bundle), size-limited."""
+    """A single input file (``--root``, ``--pins``, a CA bundle), size-limited.
+
+    Opened without blocking, and refused unless it is a regular file: a FIFO or a
+    device given as ``--root`` is an input error, never a hang.
+    """
     try:
-        with path.open("rb") as f:
-            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-                raise InputError(f"{path}: {what} is not a regular file")
-            data = f.read(min(os.fstat(f.fileno()).st_size, limit) + 1)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError as e:
         raise InputError(f"{path}: {what} not found") from e
     except IsADirectoryError as e:
         raise InputError(f"{path}: {what} is a directory, expected a file") from e
     except OSError as e:
         raise InputError(f"{path}: cannot read {what}: {e.strerror}") from e
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if stat.S_ISDIR(st.st_mode):
+            raise InputError(f"{path}: {what} is a directory, expected a file")
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"{path}: {what} is not a regular file")
+        try:
+            data = f.read(min(st.st_size, limit) + 1)
+        except OSError as e:
+            raise InputError(f"{path}: cannot read {what}: {e.strerror}") from e
     if len(data) > limit:
         raise InputError(f"{path}: {what} is larger than {limit} bytes")
     return data
@@ -68,6 +79,7 @@ class _Reader:
         self.files: dict[str, bytes] = {}
         self.total = 0
         self.notes: list[str] = []
+        self.client_cache = False
 
     def add(self, name: str, size: int, read: object) -> None:
         if len(self.files) >= self.limits.files:
@@ -108,6 +120,7 @@ def _read_dir(directory: Path, reader: _Reader) -> None:
         for entry in entries:
             name = f"{prefix}{entry.name}"
             if prefix == "root_history/":  # python-tuf's client cache keeps N.root.json there
+                reader.client_cache = True
                 name = entry.name
                 if name in reader.files:
                     continue
@@ -206,7 +219,7 @@ def _metadata_root(files: dict[str, bytes], gun: str | None) -> tuple[str, str |
 
 def _select(files: dict[str, bytes], prefix: str) -> dict[str, bytes]:
     selected = {n[len(prefix) :]: data for n, data in files.items() if n.startswith(prefix)}
-    for name in [n for n in selected if n.startswith("root_history/")]:
+    for name in [n for n in selected if n.startswith("root_history/")]:  # a client cache
         data = selected.pop(name)
         selected.setdefault(name.removeprefix("root_history/"), data)
     return selected
@@ -223,7 +236,10 @@ def read_metadata(
         _read_tar(path, reader)
         prefix, gun = _metadata_root(reader.files, gun)
         files = _select(reader.files, prefix)
-        return MetadataBundle(files, source=str(path), gun=gun, notes=tuple(reader.notes))
+        cache = any(n.startswith(f"{prefix}root_history/") for n in reader.files)
+        return MetadataBundle(
+            files, source=str(path), gun=gun, notes=tuple(reader.notes), client_cache=cache
+        )
     directory = path
     if (path / "tuf").is_dir() and not (path / "root.json").exists():
         if gun is None:
@@ -243,5 +259,9 @@ def read_metadata(
     if not reader.files:
         raise InputError(f"{directory}: no metadata files (*.json) found")
     return MetadataBundle(
-        reader.files, source=str(path), gun=gun or infer_gun(directory), notes=tuple(reader.notes)
+        reader.files,
+        source=str(path),
+        gun=gun or infer_gun(directory),
+        notes=tuple(reader.notes),
+        client_cache=reader.client_cache,
     )

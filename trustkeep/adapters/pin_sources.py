@@ -8,7 +8,6 @@ root certificates, and canonical IDs of root keys not yet bound to a repository
 
 from __future__ import annotations
 
-import re
 import stat
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,12 +19,13 @@ from cryptography.x509.oid import NameOID
 
 from trustkeep.core.keyids import notary_canonical_id, notary_keyid
 from trustkeep.core.pin_roots import RootInfo, read_root, verify_tuf_root_chain
+from trustkeep.core.rolenames import VERSIONED_ROOT_RE
 from trustkeep.errors import InputError
 
 __all__ = ["CertificateInfo", "SourceData", "cached_root_path", "read_file", "read_source"]
 
 MAX_SOURCE_BYTES = 8 * 1024 * 1024
-_VERSIONED_ROOT = re.compile(r"^(\d{1,9})\.root\.json$")
+_VERSIONED_ROOT = VERSIONED_ROOT_RE
 _MAX_GUNS = 10_000
 
 

@@ -1,7 +1,11 @@
 """A process-pool ``map`` for CPU-bound pure work (verification of many metadata files).
 
 The verifier's per-file checks are pure functions of picklable tasks, so running
-them in worker processes gives the same results; small batches stay in-process.
+them in worker processes gives the same results. Whether to use workers, and how
+many, is decided by the amount of work (the bytes the tasks carry) and the cores
+that are free right now (CPUs this process may use minus the 1-minute load): a
+pool that cannot win (little work, a busy machine) is not started, so it never
+loses to one process by more than the fork of the workers.
 """
 
 from __future__ import annotations
@@ -15,13 +19,17 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
-__all__ = ["MIN_TASKS", "parallel_map", "workers"]
+__all__ = ["MIN_TASKS", "MIN_WORK_BYTES", "choose_workers", "free_cores", "parallel_map", "workers"]
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 #: below this many tasks the pool's start-up costs more than it saves
 MIN_TASKS = 64
+#: below this much metadata one process finishes before workers pay for their fork
+MIN_WORK_BYTES = 16 * 1024 * 1024
+#: each further worker needs at least this much metadata to pay for itself
+BYTES_PER_WORKER = 8 * 1024 * 1024
 
 #: (fn, tasks) of the running map: forked workers inherit it, so only indices travel
 _STATE: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
@@ -36,6 +44,36 @@ def workers() -> int:
     return max(1, min(available, 8))
 
 
+def free_cores() -> int:
+    """CPUs not busy right now: :func:`workers` minus the 1-minute load (this process's
+    own share counted as free), at least 1."""
+    cpus = workers()
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return cpus
+    return max(1, min(cpus, int(cpus - load + 1.5)))
+
+
+def _weight(task: Any) -> int:
+    """The bytes a task carries (``task.raw``, as the verifier's targets tasks have)."""
+    raw = getattr(task, "raw", None)
+    return len(raw) if isinstance(raw, bytes | bytearray) else 0
+
+
+def choose_workers(tasks: Sequence[Any], *, max_workers: int | None = None) -> int:
+    """Worker processes for ``tasks``: ``max_workers`` when given (``--jobs``), else by the
+    bytes to check and the free cores; 1 means in this process."""
+    if len(tasks) < MIN_TASKS:
+        return 1
+    if max_workers is not None:
+        return max(1, min(max_workers, workers()))
+    work = sum(map(_weight, tasks))
+    if work < MIN_WORK_BYTES:
+        return 1
+    return max(1, min(free_cores(), 1 + (work - MIN_WORK_BYTES) // BYTES_PER_WORKER))
+
+
 def _call(index: int) -> Any:
     assert _STATE is not None
     fn, tasks = _STATE
@@ -45,7 +83,7 @@ def _call(index: int) -> Any:
 def _usable(n_workers: int, n_tasks: int) -> bool:
     return (
         n_workers >= 2
-        and n_tasks >= MIN_TASKS
+        and n_tasks >= 2
         and "fork" in multiprocessing.get_all_start_methods()
         # forking a process that runs other threads (a TUI worker) can deadlock
         and threading.active_count() == 1
@@ -59,10 +97,11 @@ def parallel_map(
 
     Workers are forked after the tasks are in place, so the (large) task data is
     shared copy-on-write instead of pickled; only indices go out and results come back.
-    ``max_workers=1`` keeps everything in this process.
+    ``max_workers=1`` keeps everything in this process; None lets
+    :func:`choose_workers` decide.
     """
     global _STATE
-    n_workers = workers() if max_workers is None else min(max_workers, workers())
+    n_workers = choose_workers(tasks, max_workers=max_workers)
     if not _usable(n_workers, len(tasks)):
         return [fn(t) for t in tasks]
     chunk = max(1, len(tasks) // (n_workers * 4))

@@ -19,7 +19,7 @@ from tuf.api.serialization import DeserializationError
 from tuf.api.serialization.json import JSONSerializer
 
 from trustkeep.adapters.atomic import atomic_write
-from trustkeep.core.rolenames import role_filename
+from trustkeep.core.rolenames import role_filename, versioned_root_version
 from trustkeep.core.tuf_repo.state import RepoState, root_is_verified, walk_delegations
 from trustkeep.errors import InputError, StorageError
 
@@ -120,9 +120,9 @@ def _root_path(directory: Path) -> Path:
     if plain.exists():
         return plain
     versions = [
-        int(p.name.split(".", 1)[0])
+        v
         for p in directory.glob("*.root.json")
-        if p.name.split(".", 1)[0].isdigit()
+        if (v := versioned_root_version(p.name)) is not None
     ]
     if not versions:
         if (directory / "staged" / "root.json").is_file():

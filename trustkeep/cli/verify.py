@@ -15,16 +15,19 @@ from trustkeep.service.verify import VerifyRequest, parse_reference_time
 
 __all__ = ["COMMANDS", "render_report", "verify"]
 
-_OK, _BAD = "✓", "✗"
+_OK, _BAD, _UNVERIFIED = "✓", "✗", "?"
 
 
 def _line(r: RoleResult) -> str:
-    mark = _OK if r.valid else _BAD
+    """✓ verified; ✗ its own checks failed; ? its own checks passed but a link above it
+    failed (checked against keys nobody can trust)."""
+    mark = _OK if r.verified else _BAD if not r.valid else _UNVERIFIED
     version = f"v{r.version}" if r.version is not None else "v?"
     threshold = r.threshold if r.threshold is not None else "?"
+    why = f"  [unverified: {r.unverified_reason}]" if r.valid and not r.verified else ""
     return (
         f"{mark} {r.role} {version}  expires {r.expires or '?'}  "
-        f"signatures {r.signatures}/{threshold}  ({r.file})"
+        f"signatures {r.signatures}/{threshold}  ({r.file}){why}"
     )
 
 
@@ -121,12 +124,16 @@ def render_report(report: Report, source: str) -> str:
     anchor = {
         "root": f"trusted root {a.source}",
         "pins": f"pins {a.source} for {a.gun}: {a.mechanism}",
+        "previous": f"previously trusted root {a.source}",
         "none": "none (chain checked from its own first root)",
     }[a.kind]
+    if a.version is not None and a.kind != "none":
+        anchor += f" (root v{a.version})"
     lines = [
         f"{source}: {report.format} metadata — {verdict} "
         f"({errors} error(s), {warnings} warning(s))",
         f"anchor: {anchor}",
+        *([f"reference time: {report.reference_time}"] if report.reference_time else []),
         *_tree(report.roles),
     ]
     if report.findings:
@@ -170,8 +177,8 @@ def render_report(report: Report, source: str) -> str:
     "--jobs",
     type=click.IntRange(1, 64),
     default=None,
-    help="Worker processes for signature checks (default: one per CPU, at most 8; "
-    "1 = this process only).",
+    help="Worker processes for signature checks (default: chosen by the amount of "
+    "metadata and the free cores; 1 = this process only).",
 )
 @click.option(
     "--migrated-from",

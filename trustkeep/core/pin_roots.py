@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.x509.oid import NameOID
 
 from trustkeep.core.keyids import canonical_json, notary_canonical_id, notary_cert_id
+from trustkeep.core.rotation import check_root_rotation
 from trustkeep.errors import InputError, TrustFailure
 
 __all__ = [
@@ -211,7 +212,6 @@ def _read_tuf_root(raw: bytes, source: str, *, verify: bool) -> RootInfo:
 
 def verify_tuf_root_chain(raws: Sequence[tuple[str, bytes]]) -> RootInfo:
     """Walk ``1.root.json`` .. ``N.root.json``: N+1 signed by N's and its own threshold."""
-    from tuf.api.exceptions import UnsignedMetadataError
     from tuf.api.metadata import Metadata, Root
 
     if not raws:
@@ -223,15 +223,27 @@ def verify_tuf_root_chain(raws: Sequence[tuple[str, bytes]]) -> RootInfo:
     for source, raw in raws[1:]:
         info = _read_tuf_root(raw, source, verify=True)
         current = Metadata[Root].from_bytes(raw)
-        if current.signed.version != previous.signed.version + 1:
+        payload = current.signed_bytes
+        old = previous.signed.get_verification_result("root", payload, current.signatures)
+        own = current.signed.get_verification_result("root", payload, current.signatures)
+        problems = check_root_rotation(
+            old_version=previous.signed.version,
+            new_version=current.signed.version,
+            old_threshold=old.threshold,
+            by_old=len(old.signed),
+            new_threshold=own.threshold,
+            by_new=len(own.signed),
+        )
+        for problem in problems:
+            if problem.kind == "version":
+                raise TrustFailure(
+                    f"{source}: holds root version {current.signed.version}, which does not "
+                    f"follow version {previous.signed.version} in {previous_source}"
+                )
             raise TrustFailure(
-                f"{source}: holds root version {current.signed.version}, which does not follow "
-                f"version {previous.signed.version} in {previous_source}"
+                f"{source}: not signed by a threshold of the previous root "
+                f"({problem.describe(previous.signed.version, current.signed.version)})"
             )
         previous_source = source
-        try:
-            previous.signed.verify_delegate("root", current.signed_bytes, current.signatures)
-        except UnsignedMetadataError as e:
-            raise TrustFailure(f"{source}: not signed by a threshold of the previous root") from e
         previous = current
     return info

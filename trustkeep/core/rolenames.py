@@ -10,14 +10,37 @@ from trustkeep.errors import InputError
 __all__ = [
     "NOTARY_ROLE_RE",
     "TOP_LEVEL_ROLES",
+    "VERSIONED_ROOT_RE",
     "role_filename",
     "validate_notary_role_name",
     "validate_tuf_role_name",
+    "versioned_name",
+    "versioned_root_version",
 ]
 
 TOP_LEVEL_ROLES = ("root", "targets", "snapshot", "timestamp")
 NOTARY_ROLE_RE = re.compile(r"^targets/[-a-z0-9_/]+$")
 _MAX_ROLE_NAME = 255
+
+#: ``N.root.json`` as clients fetch it: N a decimal without leading zeros (``02.root.json``
+#: is not root v2), at most 19 digits. The one pattern for versioned root file names.
+VERSIONED_ROOT_RE = re.compile(r"^([1-9][0-9]{0,18})\.root\.json$")
+_VERSION_HEAD = re.compile(r"^[1-9][0-9]{0,18}$")
+
+
+def versioned_root_version(name: str) -> int | None:
+    """``N`` for a file named ``N.root.json`` (see :data:`VERSIONED_ROOT_RE`), else None."""
+    m = VERSIONED_ROOT_RE.match(name)
+    return int(m.group(1)) if m else None
+
+
+def versioned_name(name: str) -> tuple[int, str] | None:
+    """``"3.snapshot.json"`` → ``(3, "snapshot.json")``; None unless the head is a version
+    written the way :func:`role_filename` writes one (same digit rule as root files)."""
+    head, dot, rest = name.partition(".")
+    if not dot or not rest or not _VERSION_HEAD.match(head):
+        return None
+    return int(head), rest
 
 
 def validate_tuf_role_name(name: str) -> str:

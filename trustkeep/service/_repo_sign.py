@@ -28,6 +28,7 @@ from tuf.api.metadata import Metadata, Root, Snapshot, Targets, Timestamp
 from trustkeep.adapters import repo_dir
 from trustkeep.adapters import staging_area as area
 from trustkeep.adapters.atomic import atomic_write
+from trustkeep.core.rolenames import versioned_name
 from trustkeep.core.tuf_repo.state import apply_signatures, signed_payload
 from trustkeep.core.tuf_repo.status import ThresholdCheck, role_checks, root_checks, state_checks
 from trustkeep.errors import InputError, KeyAccessError
@@ -48,10 +49,8 @@ def role_from_filename(md: Metadata[Any], file: Path) -> str:
     """The role of a metadata file: its type, or for targets its (unquoted) file name."""
     if not isinstance(md.signed, Targets):
         return str(md.signed.type)
-    stem = file.name.removesuffix(".json")
-    head, dot, rest = stem.partition(".")
-    if dot and head.isdigit():
-        stem = rest
+    versioned = versioned_name(file.name)
+    stem = (versioned[1] if versioned else file.name).removesuffix(".json")
     return unquote(stem)
 
 

@@ -40,8 +40,12 @@ def _check_trusted_root_shape(path: Path, data: bytes) -> None:
     Only the envelope is checked here (JSON object, ``signed`` of type root, a
     ``signatures`` list); signatures, keys and expiry are the verifier's findings.
     """
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise InputError(f"{path}: trusted root starts with a byte order mark (UTF-8 JSON only)")
     try:
-        doc = json.loads(data)
+        doc = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: trusted root is not UTF-8 (UTF-8 JSON only)") from e
     except (ValueError, RecursionError) as e:
         raise InputError(f"{path}: trusted root is not valid JSON: {e}") from e
     signed = doc.get("signed") if isinstance(doc, dict) else None
@@ -60,7 +64,7 @@ class VerifyRequest:
     previous: Path | None = None
     at: datetime | None = None
     format: Literal["tuf", "notary"] | None = None
-    jobs: int | None = None  # worker processes; None = one per CPU, 1 = in-process
+    jobs: int | None = None  # worker processes; None = by work and free cores, 1 = in-process
 
 
 @dataclass(frozen=True)

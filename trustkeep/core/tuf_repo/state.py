@@ -23,6 +23,7 @@ from tuf.api.metadata import (
 )
 from tuf.api.serialization import SerializationError
 
+from trustkeep.core.rotation import check_root_rotation
 from trustkeep.core.tuf_repo.expiry import ExpiryPolicy
 from trustkeep.errors import InputError
 
@@ -144,13 +145,23 @@ class RepoState:
 
 
 def root_is_verified(root: Metadata[Root], previous: Metadata[Root] | None) -> bool:
-    prev = previous.signed if previous is not None else None
-    if prev is not None and root.signed.version != prev.version + 1:
-        return False
-    result = root.signed.get_root_verification_result(
-        prev, signed_payload(root, "root"), root.signatures
+    """Root's own threshold, and with ``previous`` the rotation rule of
+    :func:`trustkeep.core.rotation.check_root_rotation` (exact +1, both thresholds)."""
+    payload = signed_payload(root, "root")
+    own = root.signed.get_verification_result("root", payload, root.signatures)
+    if previous is None:
+        return bool(own.verified)
+    prev = previous.signed
+    old = prev.get_verification_result("root", payload, root.signatures)
+    problems = check_root_rotation(
+        old_version=prev.version,
+        new_version=root.signed.version,
+        old_threshold=old.threshold,
+        by_old=len(old.signed),
+        new_threshold=own.threshold,
+        by_new=len(own.signed),
     )
-    return result.verified
+    return not problems
 
 
 def walk_delegations(state: RepoState) -> Iterator[tuple[str, str]]:

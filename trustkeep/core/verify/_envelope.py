@@ -8,22 +8,19 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, fields
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property, partial
+from types import MappingProxyType
 from typing import Any
 
 from securesystemslib.formats import encode_canonical
 
-from trustkeep.core.verify._signedspan import candidate_bytes, scanner_of, split_envelope
-
 __all__ = [
-    "STATS",
     "Envelope",
     "Malformed",
     "RawSignature",
-    "SignedBytesStats",
     "canonical_bytes",
     "digest",
     "parse_envelope",
@@ -45,46 +42,26 @@ class RawSignature:
     method: str | None = None
 
 
-@dataclass
-class SignedBytesStats:
-    """Which bytes signatures were checked over (internal; for tests and benchmarks).
-
-    Counts this process only (work done in pool workers is not added back).
-    """
-
-    as_written: int = 0  # valid signatures over the ``signed`` bytes as written (fast path)
-    canonicalised: int = 0  # envelopes whose canonical bytes were computed (reference path)
-
-    def reset(self) -> None:
-        for f in fields(self):
-            setattr(self, f.name, 0)
-
-
-STATS = SignedBytesStats()
-
-
 @dataclass(frozen=True)
 class Envelope:
     """``{"signed": ..., "signatures": [...]}`` parsed.
 
-    ``signed_raw`` is the ``signed`` value's bytes as written in the file (None when
-    not located); :meth:`verify_with` checks a signature over those first (see
-    ``_signedspan``) and over the canonical bytes :attr:`signed_bytes` only when needed.
+    Signatures are checked over :attr:`signed_bytes`, the canonical JSON of the
+    parsed ``signed`` object, as python-tuf's ``Metadata.signed_bytes`` and
+    Notary's client do: never over the bytes as written. A file whose bytes were
+    signed but are not the canonical form of what they parse to (duplicate keys,
+    unsorted keys, whitespace) does not verify, exactly as in the reference
+    clients. The encoding goes through json's C encoder (see
+    :func:`canonical_bytes`), which costs about half a ``json.loads``.
     """
 
     name: str
     raw: bytes
     signed: dict[str, Any]
     signatures: tuple[RawSignature, ...]
-    signed_raw: bytes | None = None
-
-    @cached_property
-    def _candidate(self) -> bytes | None:
-        return candidate_bytes(self.signed_raw) if self.signed_raw is not None else None
 
     @cached_property
     def _canonical(self) -> bytes | None:
-        STATS.canonicalised += 1
         try:
             return canonical_bytes(self.signed)
         except Malformed:
@@ -99,35 +76,39 @@ class Envelope:
         return data
 
     def verify_with(self, check: Callable[[bytes], bool]) -> bool:
-        """``check(data)`` for the signed data: the bytes as written, else canonical bytes.
-
-        Same verdict as ``check(signed_bytes)``: a signature that verifies over the
-        candidate was made over it, and signers sign canonical JSON only.
-        """
-        candidate = self._candidate
-        if candidate is not None and check(candidate):
-            STATS.as_written += 1
-            return True
-        canonical = self._canonical
-        if canonical is None or canonical == candidate:
-            return False
-        return check(canonical)
+        """``check(signed_bytes)``; False when ``signed`` has no canonical form."""
+        data = self._canonical
+        return data is not None and check(data)
 
 
 def _no_float(text: str) -> Any:
     raise Malformed(f"number {text[:20]} is not an integer (canonical JSON has integers only)")
 
 
-_SCAN = scanner_of(json.JSONDecoder(parse_float=_no_float, parse_constant=_no_float))
+_DECODER = json.JSONDecoder(parse_float=_no_float, parse_constant=_no_float)
+
+
+def _text(raw: bytes) -> str:
+    """UTF-8 only, as python-tuf (``raw.decode("utf-8")``): a BOM or UTF-16/32 is malformed.
+
+    ``json.loads`` on bytes would guess UTF-16/32 and skip a UTF-8 BOM; TUF clients do not.
+    """
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise Malformed("starts with a UTF-8 byte order mark (metadata is plain UTF-8 JSON)")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        hint = " (UTF-16/32?)" if b"\x00" in raw[:4] else ""
+        raise Malformed(f"not UTF-8{hint}: byte {e.start}") from e
 
 
 def strict_loads(raw: bytes, *, name: str) -> Any:
-    """json.loads refusing floats, NaN/Infinity, invalid UTF-8 and absurd nesting."""
+    """json.loads refusing floats, NaN/Infinity, non-UTF-8 encodings and absurd nesting."""
     try:
-        return json.loads(raw, parse_float=_no_float, parse_constant=_no_float)
+        return _DECODER.decode(_text(raw))
     except Malformed as e:
         raise Malformed(f"{name}: {e}") from e
-    except (ValueError, RecursionError) as e:  # JSONDecodeError and UnicodeDecodeError
+    except (ValueError, RecursionError) as e:  # JSONDecodeError
         reason = str(e).splitlines()[0][:120] if str(e) else type(e).__name__
         raise Malformed(f"{name}: not valid JSON: {reason}") from e
 
@@ -171,9 +152,12 @@ def canonical_bytes(obj: Any) -> bytes:
 
 
 def parse_envelope(raw: bytes, *, name: str) -> Envelope:
-    """Parse ``raw``; raise :class:`Malformed` naming ``name`` on any shape problem."""
-    split = split_envelope(raw, _SCAN)
-    doc, signed_raw = split if split is not None else (strict_loads(raw, name=name), None)
+    """Parse ``raw``; raise :class:`Malformed` naming ``name`` on any shape problem.
+
+    A ``signed`` value without a canonical form (a lone surrogate from a ``\\u``
+    escape) is malformed here, before any signature is looked at.
+    """
+    doc = strict_loads(raw, name=name)
     if not isinstance(doc, dict):
         raise Malformed(f"{name}: top level is not a JSON object")
     signed = doc.get("signed")
@@ -194,27 +178,25 @@ def parse_envelope(raw: bytes, *, name: str) -> Envelope:
         if method is not None and not isinstance(method, str):
             raise Malformed(f"{name}: signature #{i} has a non-string 'method'")
         signatures.append(RawSignature(keyid, sig, method))
-    env = Envelope(name, raw, signed, tuple(signatures), signed_raw)
-    if env._candidate is None:
-        # no candidate: canonicalise now, so a 'signed' that has no canonical form
-        # (a lone surrogate) is reported here as before
+    env = Envelope(name, raw, signed, tuple(signatures))
+    if env._canonical is None:
         try:
-            data = canonical_bytes(signed)
+            canonical_bytes(signed)
         except Malformed as e:
             raise Malformed(f"{name}: 'signed' {e}") from e
-        STATS.canonicalised += 1
-        object.__setattr__(env, "_canonical", data)  # fills the cached_property
     return env
 
 
-_DIGESTS: dict[str, Callable[[bytes], Any]] = {
-    "sha256": hashlib.sha256,
-    "sha512": hashlib.sha512,
-    "sha384": hashlib.sha384,
-    "sha224": hashlib.sha224,
-    "blake2b": hashlib.blake2b,
-    "blake2b-256": partial(hashlib.blake2b, digest_size=32),
-}
+_DIGESTS: Mapping[str, Callable[[bytes], Any]] = MappingProxyType(
+    {
+        "sha256": hashlib.sha256,
+        "sha512": hashlib.sha512,
+        "sha384": hashlib.sha384,
+        "sha224": hashlib.sha224,
+        "blake2b": hashlib.blake2b,
+        "blake2b-256": partial(hashlib.blake2b, digest_size=32),
+    }
+)
 
 
 def digest(algorithm: str, data: bytes) -> bytes | None:
@@ -232,14 +214,8 @@ _RFC3339 = re.compile(
 )
 
 
-#: valid TUF times already parsed (many files of a repository share one ``expires``)
-_TUF_TIMES: dict[str, datetime] = {}
-
-
 def parse_tuf_time(value: Any, *, name: str) -> datetime:
     """TUF ``expires``: ``YYYY-MM-DDTHH:MM:SSZ`` exactly (what python-tuf accepts)."""
-    if type(value) is str and (known := _TUF_TIMES.get(value)) is not None:
-        return known
     m = _TUF_TIME.match(value) if isinstance(value, str) else None
     if m is None:
         raise Malformed(f"{name}: 'expires' {str(value)[:40]!r} is not YYYY-MM-DDTHH:MM:SSZ")
@@ -248,8 +224,6 @@ def parse_tuf_time(value: Any, *, name: str) -> datetime:
         parsed = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
     except ValueError as e:
         raise Malformed(f"{name}: 'expires' {value!r} is not a valid date") from e
-    if len(_TUF_TIMES) < 4096:
-        _TUF_TIMES[value] = parsed
     return parsed
 
 

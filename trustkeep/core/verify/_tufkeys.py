@@ -1,191 +1,65 @@
-"""TUF 1.0 public keys and signature checks, with parsed keys cached.
+"""TUF 1.0 public keys and signature checks, through securesystemslib's key model.
 
-A key that is well-formed but of a type or scheme trustkeep cannot check is
-``Unsupported`` (reported, never a crash); a key whose fields are of the wrong
-shape is ``Malformed``.
+Keys are securesystemslib ``Key`` objects built from the library's own
+key-type/scheme table (``Key.from_dict``), and a signature is checked by the
+library's ``verify_signature``: any key type securesystemslib supports (ML-DSA
+included, when the installed cryptography has it) verifies exactly as in
+python-tuf. trustkeep adds only what the report needs around that call:
+
+* a (keytype, scheme) pair the library does not know makes python-tuf reject the
+  whole file: it is ``unknown`` (an error finding);
+* a known pair whose public key the installed libraries cannot load is
+  ``unsupported`` (a warning; its signatures do not verify, in python-tuf either);
+* a keyid that is not the sha256 of the key is ``mismatched`` (a warning);
+* ``material`` (the key's DER SubjectPublicKeyInfo) lets one key listed under two
+  keyids count once.
+
+Parsed keys are cached in a :class:`KeyCache` that belongs to one verification run.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from securesystemslib.exceptions import UnverifiedSignatureError, VerificationError
 
-from trustkeep.core.keyids import tuf_keyid
 from trustkeep.core.verify._envelope import Malformed, canonical_bytes
 
-__all__ = [
-    "KNOWN_KEY_TYPES",
-    "KeyTable",
-    "TufKey",
-    "Unsupported",
-    "parse_tuf_key",
-    "parse_tuf_keys",
-]
+__all__ = ["KeyCache", "KeyTable", "TufKey", "parse_tuf_keys"]
 
 
-#: (keytype, scheme) pairs TUF clients know (securesystemslib's registry); others make
-#: python-tuf reject the whole file
-KNOWN_KEY_TYPES = frozenset(
-    {
-        ("ed25519", "ed25519"),
-        ("ecdsa", "ecdsa-sha2-nistp256"),
-        ("ecdsa", "ecdsa-sha2-nistp384"),
-        ("ecdsa", "ecdsa-sha2-nistp521"),
-        ("ecdsa-sha2-nistp256", "ecdsa-sha2-nistp256"),
-        ("ecdsa-sha2-nistp384", "ecdsa-sha2-nistp384"),
-        ("ecdsa-sha2-nistp521", "ecdsa-sha2-nistp521"),
-        ("rsa", "rsassa-pss-sha256"),
-        ("rsa", "rsassa-pss-sha384"),
-        ("rsa", "rsassa-pss-sha512"),
-        ("rsa", "rsa-pkcs1v15-sha256"),
-        ("rsa", "rsa-pkcs1v15-sha384"),
-        ("rsa", "rsa-pkcs1v15-sha512"),
-        ("rsa", "pgp+rsa-pkcsv1.5"),
-        ("dsa", "pgp+dsa-fips-180-2"),
-        ("eddsa", "pgp+eddsa-ed25519"),
-        ("ml-dsa", "ml-dsa-44/1"),
-        ("ml-dsa", "ml-dsa-65/1"),
-        ("ml-dsa", "ml-dsa-87/1"),
-    }
-)
+if TYPE_CHECKING:
+    from securesystemslib.signer import Key
 
 
-class Unsupported(ValueError):
-    """A key type or scheme trustkeep does not verify."""
+def _signer_api() -> Any:
+    """``securesystemslib.signer``, imported on first use: its package imports every
+    signer backend (PKCS#11 among them), which only verification needs to pay for."""
+    from securesystemslib import signer
 
-
-Verify = Callable[[bytes, bytes], bool]
-
-_HASHES: Mapping[str, Callable[[], hashes.HashAlgorithm]] = {
-    "sha224": hashes.SHA224,
-    "sha256": hashes.SHA256,
-    "sha384": hashes.SHA384,
-    "sha512": hashes.SHA512,
-}
-_ECDSA: Mapping[str, tuple[type[ec.EllipticCurve], Callable[[], hashes.HashAlgorithm]]] = {
-    "ecdsa-sha2-nistp256": (ec.SECP256R1, hashes.SHA256),
-    "ecdsa-sha2-nistp384": (ec.SECP384R1, hashes.SHA384),
-    "ecdsa-sha2-nistp521": (ec.SECP521R1, hashes.SHA512),
-}
+    return signer
 
 
 @dataclass(frozen=True)
 class TufKey:
     keyid: str
-    keytype: str
-    scheme: str
-    verify: Verify
+    key: Key
     keyid_matches: bool
-    material: bytes = b""  # DER SPKI: the same key under two keyids is one key
+    material: bytes  # DER SPKI (or raw ed25519): the same key under two keyids is one key
 
     def check(self, sig_hex: str, data: bytes) -> bool:
+        """securesystemslib's verdict on one signature over ``data``."""
         try:
-            sig = bytes.fromhex(sig_hex)
-        except ValueError:
-            return False
-        return self.verify(sig, data)
-
-
-def _wrap(fn: Callable[[bytes, bytes], None]) -> Verify:
-    def verify(sig: bytes, data: bytes) -> bool:
-        try:
-            fn(sig, data)
-        except (InvalidSignature, ValueError):
+            self.key.verify_signature(_signer_api().Signature(self.keyid, sig_hex), data)
+        except (UnverifiedSignatureError, VerificationError):
             return False
         return True
-
-    return verify
-
-
-def _load_pem(public: str) -> Any:
-    try:
-        return serialization.load_pem_public_key(public.encode("utf-8"))
-    except (ValueError, UnsupportedAlgorithm, UnicodeEncodeError) as e:
-        raise Unsupported("public key is not a PEM SubjectPublicKeyInfo") from e
-
-
-@lru_cache(maxsize=4096)
-def _verifier(keytype: str, scheme: str, public: str) -> Verify:
-    if keytype == "ed25519" and scheme == "ed25519":
-        try:
-            ed = ed25519.Ed25519PublicKey.from_public_bytes(bytes.fromhex(public))
-        except ValueError as e:
-            raise Unsupported("ed25519 public key is not 32 hex-encoded bytes") from e
-        return _wrap(ed.verify)
-    if keytype in ("ecdsa", scheme) and scheme in _ECDSA:
-        curve, hash_cls = _ECDSA[scheme]
-        key = _load_pem(public)
-        if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, curve):
-            raise Unsupported(f"public key is not on the curve of {scheme}")
-        ec_key = key
-        return _wrap(lambda s, d: ec_key.verify(s, d, ec.ECDSA(hash_cls())))
-    if keytype == "rsa" and scheme.startswith(("rsassa-pss-", "rsa-pkcs1v15-")):
-        hash_name = scheme.rsplit("-", 1)[1]
-        if hash_name not in _HASHES:
-            raise Unsupported(f"unknown RSA scheme {scheme}")
-        key = _load_pem(public)
-        if not isinstance(key, rsa.RSAPublicKey):
-            raise Unsupported(f"public key is not an RSA key for {scheme}")
-        rsa_key = key
-        algo = _HASHES[hash_name]
-        pad: padding.AsymmetricPadding
-        if scheme.startswith("rsassa-pss-"):
-            pad = padding.PSS(mgf=padding.MGF1(algo()), salt_length=padding.PSS.AUTO)
-        else:
-            pad = padding.PKCS1v15()
-        return _wrap(lambda s, d: rsa_key.verify(s, d, pad, algo()))
-    raise Unsupported(f"unsupported key type/scheme {keytype}/{scheme}")
-
-
-@lru_cache(maxsize=4096)
-def _material(keytype: str, public: str) -> bytes:
-    """The key itself (DER SubjectPublicKeyInfo), whatever its encoding or keyid."""
-    if keytype == "ed25519":
-        key: Any = ed25519.Ed25519PublicKey.from_public_bytes(bytes.fromhex(public))
-    else:
-        key = _load_pem(public)
-    der: bytes = key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return der
-
-
-@lru_cache(maxsize=4096)
-def _keyid_cached(keytype: str, scheme: str, items: tuple[tuple[str, str], ...]) -> str:
-    doc = {"keytype": keytype, "scheme": scheme, "keyval": dict(items)}
-    return hashlib.sha256(canonical_bytes(doc)).hexdigest()
-
-
-def _keyid_of(keytype: str, scheme: str, keyval: Mapping[str, Any]) -> str | None:
-    """TUF keyid (sha256 of canonical keytype/scheme/keyval); None if not computable."""
-    try:
-        if all(isinstance(v, str) for v in keyval.values()):
-            return _keyid_cached(keytype, scheme, tuple(sorted(keyval.items())))
-        return tuf_keyid(keytype, scheme, dict(keyval))
-    except (TypeError, ValueError, Malformed):
-        return None
-
-
-def parse_tuf_key(keyid: str, doc: Any, *, where: str) -> TufKey:
-    """Parse one key of a ``keys`` map; raise Malformed (shape) or Unsupported (type)."""
-    if not isinstance(doc, dict):
-        raise Malformed(f"{where}: key {keyid[:16]} is not an object")
-    keytype, scheme, keyval = doc.get("keytype"), doc.get("scheme"), doc.get("keyval")
-    if not isinstance(keytype, str) or not isinstance(scheme, str) or not isinstance(keyval, dict):
-        raise Malformed(f"{where}: key {keyid[:16]} lacks string keytype/scheme and keyval object")
-    public = keyval.get("public")
-    if not isinstance(public, str):
-        raise Malformed(f"{where}: key {keyid[:16]} has no string keyval.public")
-    matches = _keyid_of(keytype, scheme, keyval) == keyid
-    verify = _verifier(keytype, scheme, public)
-    return TufKey(keyid, keytype, scheme, verify, matches, _material(keytype, public))
 
 
 @dataclass(frozen=True)
@@ -199,29 +73,110 @@ class KeyTable:
     doc: Mapping[str, Any] = field(default_factory=dict)  # the raw ``keys`` object
 
 
-def parse_tuf_keys(keys: Any, *, where: str) -> KeyTable:
+class KeyCache:
+    """Keys and key tables already parsed in one run (bins share one delegator's keys)."""
+
+    def __init__(self) -> None:
+        self._keys: dict[tuple[str, str], TufKey | Exception] = {}
+        self._tables: dict[int, tuple[Mapping[str, Any], str, KeyTable]] = {}
+
+    def key(self, keyid: str, doc: dict[str, Any], *, where: str) -> TufKey:
+        cache_key = (keyid, canonical_bytes(doc).decode("utf-8"))
+        found = self._keys.get(cache_key)
+        if found is None:
+            try:
+                found = _parse_key(keyid, doc, where=where)
+            except (Malformed, _Unknown, _Unsupported) as e:
+                found = e
+            self._keys[cache_key] = found
+        if isinstance(found, Exception):
+            raise found
+        return found
+
+    def table(self, keys: Any, *, where: str) -> KeyTable:
+        hit = self._tables.get(id(keys))
+        if hit is not None and hit[0] is keys and hit[1] == where:
+            return hit[2]
+        table = parse_tuf_keys(keys, where=where, cache=self)
+        self._tables[id(keys)] = (keys, where, table)
+        return table
+
+
+class _Unknown(ValueError):
+    """securesystemslib has no key class for this (keytype, scheme): python-tuf rejects."""
+
+
+class _Unsupported(ValueError):
+    """A known key type whose public key cannot be loaded here: its signatures never verify."""
+
+    keyid_matches = True
+
+
+def _material(key: Key) -> bytes:
+    public = key.keyval.get("public")
+    if not isinstance(public, str):
+        raise _Unsupported("keyval.public is not a string")
+    try:
+        if key.keytype == "ed25519":
+            return ed25519.Ed25519PublicKey.from_public_bytes(bytes.fromhex(public)).public_bytes(
+                serialization.Encoding.Raw, serialization.PublicFormat.Raw
+            )
+        loaded = serialization.load_pem_public_key(public.encode("utf-8"))
+    except (ValueError, UnsupportedAlgorithm, UnicodeEncodeError) as e:
+        raise _Unsupported(f"public key cannot be loaded ({type(e).__name__})") from e
+    der: bytes = loaded.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return der
+
+
+def _parse_key(keyid: str, doc: dict[str, Any], *, where: str) -> TufKey:
+    keytype, scheme, keyval = doc.get("keytype"), doc.get("scheme"), doc.get("keyval")
+    if not isinstance(keytype, str) or not isinstance(scheme, str) or not isinstance(keyval, dict):
+        raise Malformed(f"{where}: key {keyid[:16]} lacks string keytype/scheme and keyval object")
+    api = _signer_api()
+    if (keytype, scheme) not in api.KEY_FOR_TYPE_AND_SCHEME:
+        raise _Unknown(f"unknown key type/scheme {keytype}/{scheme}"[:100])
+    try:
+        key = api.Key.from_dict(keyid, _copy(doc))
+    except (ValueError, KeyError, TypeError) as e:
+        raise Malformed(f"{where}: key {keyid[:16]}: {str(e)[:80]}") from e
+    try:
+        matches = hashlib.sha256(canonical_bytes(key.to_dict())).hexdigest() == keyid
+    except Malformed:
+        matches = False
+    try:
+        material = _material(key)
+    except _Unsupported as e:
+        e.keyid_matches = matches
+        raise
+    return TufKey(keyid, key, matches, material)
+
+
+def _copy(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """``Key.from_dict`` pops fields from its argument: give it a copy (one level deeper too)."""
+    return {k: dict(v) if isinstance(v, dict) else v for k, v in doc.items()}
+
+
+def parse_tuf_keys(keys: Any, *, where: str, cache: KeyCache | None = None) -> KeyTable:
     if not isinstance(keys, dict):
         raise Malformed(f"{where}: 'keys' is not an object")
+    cache = cache or KeyCache()
     usable: dict[str, TufKey] = {}
     unsupported: dict[str, str] = {}
     mismatched: list[str] = []
     unknown: dict[str, str] = {}
     for keyid, doc in keys.items():
+        if not isinstance(doc, dict):
+            raise Malformed(f"{where}: key {keyid[:16]} is not an object")
         try:
-            key = parse_tuf_key(keyid, doc, where=where)
-        except Unsupported as e:
-            pair = (doc.get("keytype"), doc.get("scheme"))
-            if pair not in KNOWN_KEY_TYPES:
-                unknown[keyid] = f"unknown key type/scheme {pair[0]}/{pair[1]}"[:100]
-            else:
-                unsupported[keyid] = str(e)
-            kt, sc, kv = doc.get("keytype"), doc.get("scheme"), doc.get("keyval")
-            if (
-                isinstance(kt, str)
-                and isinstance(sc, str)
-                and isinstance(kv, dict)
-                and _keyid_of(kt, sc, kv) != keyid
-            ):
+            key = cache.key(keyid, doc, where=where)
+        except _Unknown as e:
+            unknown[keyid] = str(e)
+            continue
+        except _Unsupported as e:
+            unsupported[keyid] = str(e)
+            if not e.keyid_matches:
                 mismatched.append(keyid)
             continue
         usable[keyid] = key

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -17,7 +17,7 @@ from typing import Any, TypeGuard
 
 from trustkeep.core.rolenames import TOP_LEVEL_ROLES
 from trustkeep.core.verify._envelope import Envelope, Malformed, parse_tuf_time
-from trustkeep.core.verify._tufkeys import KeyTable, parse_tuf_keys
+from trustkeep.core.verify._tufkeys import KeyCache, KeyTable, parse_tuf_keys
 
 __all__ = [
     "DelegatedRole",
@@ -35,6 +35,7 @@ __all__ = [
     "parse_role_keys",
     "parse_root",
     "parse_targets",
+    "python_tuf_form",
 ]
 
 
@@ -104,12 +105,12 @@ def parse_role_keys(doc: Any, *, where: str, role: str) -> RoleKeys:
     return RoleKeys(tuple(keyids), threshold)
 
 
-def parse_root(signed: Mapping[str, Any], *, where: str) -> RootInfo:
+def parse_root(signed: Mapping[str, Any], *, where: str, cache: KeyCache | None = None) -> RootInfo:
     header = parse_header(signed, "root", where=where)
     consistent = signed.get("consistent_snapshot", False)
     if not isinstance(consistent, bool):
         raise Malformed(f"{where}: consistent_snapshot is not a boolean")
-    keys = parse_tuf_keys(signed.get("keys"), where=where)
+    keys = parse_tuf_keys(signed.get("keys"), where=where, cache=cache)
     roles = signed.get("roles")
     if not isinstance(roles, dict) or set(roles) != set(TOP_LEVEL_ROLES):
         raise Malformed(f"{where}: roles must be exactly {', '.join(TOP_LEVEL_ROLES)}")
@@ -154,17 +155,43 @@ class DelegatedRole:
 
     def matches(self, path: str, path_hash: str | None = None) -> bool:
         if self.paths is not None:
-            return any(_in_pattern(path, p) for p in self.paths)
+            return any(matcher(p)(path) for p in self.paths)
         assert self.path_hash_prefixes is not None
         digest = path_hash or hashlib.sha256(path.encode("utf-8")).hexdigest()
         return any(digest.startswith(p) for p in self.path_hash_prefixes)
 
 
+_WILDCARDS = frozenset("*?[")
+
+
 def _in_pattern(path: str, pattern: str) -> bool:
+    """python-tuf's ``_is_target_in_pathpattern``: same number of ``/``-segments, each
+    matched by ``fnmatch.fnmatchcase``."""
     target_parts, pattern_parts = path.split("/"), pattern.split("/")
     if len(target_parts) != len(pattern_parts):
         return False
     return all(fnmatch.fnmatchcase(t, p) for t, p in zip(target_parts, pattern_parts, strict=True))
+
+
+def matcher(pattern: str) -> Callable[[str], bool]:
+    """A predicate equal to ``_in_pattern(path, pattern)``, cheaper for the usual shapes.
+
+    ``literal`` (no wildcard): equality. ``literal*`` (one ``*``, at the end): the path
+    starts with ``literal`` and has no ``/`` after it (so it has as many segments, the
+    literal ones equal, the last one starting with the last literal segment). Anything
+    else: the segment-wise rule.
+    """
+    if not _WILDCARDS & set(pattern):
+        return pattern.__eq__
+    head = pattern[:-1]
+    if pattern.endswith("*") and not _WILDCARDS & set(head):
+        size = len(head)
+        return lambda path: path.startswith(head) and "/" not in path[size:]
+    return partial(_swapped_in_pattern, pattern)
+
+
+def _swapped_in_pattern(pattern: str, path: str) -> bool:
+    return _in_pattern(path, pattern)
 
 
 @dataclass(frozen=True)
@@ -213,7 +240,11 @@ def _delegated_role(doc: Any, *, where: str) -> DelegatedRole:
     if name in TOP_LEVEL_ROLES:
         raise Malformed(f"{where}: delegated role uses the top-level name {name!r}")
     keys = parse_role_keys(doc, where=where, role=name)
-    terminating = doc.get("terminating")
+    if "terminating" not in doc:
+        raise Malformed(f"{where}: delegated role {name!r} has no terminating")
+    terminating = doc["terminating"]
+    if terminating is None:  # python-tuf keeps an explicit null (signed as such): not terminating
+        terminating = False
     if not isinstance(terminating, bool):
         raise Malformed(f"{where}: delegated role {name!r} terminating is not a boolean")
     paths, prefixes = doc.get("paths"), doc.get("path_hash_prefixes")
@@ -242,10 +273,10 @@ def _succinct(doc: Any, *, where: str) -> Succinct:
     return Succinct(keys, bits, prefix)
 
 
-def parse_delegations(doc: Any, *, where: str) -> Delegations:
+def parse_delegations(doc: Any, *, where: str, cache: KeyCache | None = None) -> Delegations:
     if not isinstance(doc, dict):
         raise Malformed(f"{where}: delegations is not an object")
-    keys = parse_tuf_keys(doc.get("keys"), where=where)
+    keys = (cache or KeyCache()).table(doc.get("keys"), where=where)
     roles_doc, succinct_doc = doc.get("roles"), doc.get("succinct_roles")
     if (roles_doc is None) == (succinct_doc is None):
         raise Malformed(f"{where}: delegations need exactly one of roles/succinct_roles")
@@ -299,30 +330,90 @@ def _check_targets(targets: Any, *, where: str) -> None:
                 raise Malformed(f"{where}: target {path[:60]!r} has a non-string hash")
 
 
-def parse_targets(signed: Mapping[str, Any], *, where: str) -> TargetsInfo:
+def parse_targets(
+    signed: Mapping[str, Any], *, where: str, cache: KeyCache | None = None
+) -> TargetsInfo:
     header = parse_header(signed, "targets", where=where)
     targets = signed.get("targets")
     _check_targets(targets, where=where)
     assert isinstance(targets, dict)
+    if "delegations" in signed and signed["delegations"] is None:
+        raise Malformed(f"{where}: delegations is null (python-tuf cannot load the file)")
     delegations = signed.get("delegations")
-    parsed = parse_delegations(delegations, where=where) if delegations is not None else None
+    parsed = (
+        parse_delegations(delegations, where=where, cache=cache)
+        if delegations is not None
+        else None
+    )
     return TargetsInfo(header, targets, parsed)
 
 
-def count_signatures(env: Envelope, role: RoleKeys, table: KeyTable) -> int:
-    """Distinct keys of ``role`` with a valid signature over the canonical signed bytes.
+def count_signatures(env: Envelope, role: RoleKeys, table: KeyTable) -> tuple[str, ...]:
+    """Keyids of ``role`` whose signature over the canonical signed bytes verifies.
 
     A key is counted once however many keyids it is listed under (go-tuf
-    GHSA-3633-5h82-39pq: one key under two IDs must not count twice).
+    GHSA-3633-5h82-39pq: one key under two IDs must not count twice); the
+    number of keys counted is the length of the result.
     """
     sigs: dict[str, list[str]] = {}
     for s in env.signatures:
         sigs.setdefault(s.keyid, []).append(s.sig)
-    counted: set[bytes] = set()
+    counted: dict[bytes, str] = {}
     for keyid in role.keyids:
         key = table.usable.get(keyid)
         if key is None or key.material in counted:
             continue
         if any(env.verify_with(partial(key.check, sig)) for sig in sigs.get(keyid, ())):
-            counted.add(key.material)
-    return len(counted)
+            counted[key.material] = keyid
+    return tuple(counted.values())
+
+
+def _drop_nulls(doc: Any, fields: tuple[str, ...]) -> Any:
+    if isinstance(doc, dict) and any(f in doc and doc[f] is None for f in fields):
+        return {k: v for k, v in doc.items() if not (k in fields and v is None)}
+    return doc
+
+
+def _meta_form(meta: Any) -> Any:
+    if not isinstance(meta, dict):
+        return meta
+    out = {name: _drop_nulls(entry, ("length", "hashes")) for name, entry in meta.items()}
+    return out if any(out[n] is not meta[n] for n in meta) else meta
+
+
+def _delegations_form(d: Any) -> Any:
+    d = _drop_nulls(d, ("roles", "succinct_roles"))
+    roles = d.get("roles") if isinstance(d, dict) else None
+    if isinstance(roles, list):
+        new = [_drop_nulls(r, ("paths", "path_hash_prefixes")) for r in roles]
+        if any(a is not b for a, b in zip(new, roles, strict=True)):
+            d = {**d, "roles": new}
+    return d
+
+
+def python_tuf_form(signed: dict[str, Any]) -> dict[str, Any]:
+    """``signed`` as python-tuf's model holds it: what its ``signed_bytes`` encode.
+
+    python-tuf's ``from_dict`` drops an explicit ``null`` for optional fields
+    (``consistent_snapshot``; ``length``/``hashes`` of a meta entry;
+    ``roles``/``succinct_roles`` of delegations; ``paths``/``path_hash_prefixes``)
+    and keeps only ``snapshot.json`` of a timestamp's ``meta``; its signatures are
+    checked over the canonical form of what is left. The same object is returned
+    when nothing is dropped (the usual case: no copy).
+    """
+    kind = signed.get("_type")
+    out = signed
+    if kind == "root":
+        out = _drop_nulls(signed, ("consistent_snapshot",))
+    elif kind in ("timestamp", "snapshot"):
+        meta = signed.get("meta")
+        if kind == "timestamp" and isinstance(meta, dict) and set(meta) - {"snapshot.json"}:
+            meta = {k: v for k, v in meta.items() if k == "snapshot.json"}
+        form = _meta_form(meta)
+        if form is not signed.get("meta"):
+            out = {**signed, "meta": form}
+    elif kind == "targets" and isinstance(signed.get("delegations"), dict):
+        form = _delegations_form(signed["delegations"])
+        if form is not signed["delegations"]:
+            out = {**signed, "delegations": form}
+    return out

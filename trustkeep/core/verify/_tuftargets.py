@@ -6,24 +6,23 @@ for expiry; then every target a delegated role lists must lie inside the paths
 delegated to that role along a path a client would actually search
 (``path-not-delegated``), terminating delegations included.
 
-The per-file work is :func:`check_role`, a pure function of a picklable
+The per-file work is :meth:`RoleChecker.check`, a pure function of a picklable
 :class:`RoleTask`: the tree is walked level by level and each level's tasks go
 through a ``mapper`` (sequential by default; the service may pass a process pool).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from hashlib import sha256
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from trustkeep.core.rolenames import role_filename
-from trustkeep.core.verify._envelope import Malformed
-from trustkeep.core.verify._run import PATH_FINDINGS_PER_ROLE
-from trustkeep.core.verify._tufkeys import KeyTable, parse_tuf_keys
+from trustkeep.core.verify._envelope import Envelope, Malformed, parse_envelope
+from trustkeep.core.verify._run import PATH_FINDINGS_PER_ROLE, Run
+from trustkeep.core.verify._tufkeys import KeyCache, KeyTable
 from trustkeep.core.verify._tufmodel import (
     DelegatedRole,
     Delegations,
@@ -32,32 +31,27 @@ from trustkeep.core.verify._tufmodel import (
     RootInfo,
     Succinct,
     count_signatures,
+    matcher,
     parse_delegations,
     parse_targets,
+    python_tuf_form,
 )
+from trustkeep.core.verify._tufrun import TufChecks
 from trustkeep.core.verify.bundle import MetadataBundle
 from trustkeep.core.verify.report import Finding, RoleResult
 
-if TYPE_CHECKING:
-    from trustkeep.core.verify.tuf import TufRun
+__all__ = [
+    "MAX_DELEGATIONS",
+    "Mapper",
+    "RoleChecker",
+    "RoleOutcome",
+    "RoleTask",
+    "sequential",
+    "verify_targets_tree",
+]
 
-__all__ = ["Mapper", "RoleOutcome", "RoleTask", "check_role", "sequential", "verify_targets_tree"]
-
-
-def _fast_sha256() -> Callable[[bytes], Any]:
-    """CPython's built-in sha256 (no OpenSSL context per call: twice as fast on the short
-    target paths hashed for every bin check), else hashlib's."""
-    for name in ("_sha256", "_sha2"):
-        try:
-            constructor: Callable[[bytes], Any] = import_module(name).sha256
-        except (ImportError, AttributeError):
-            continue
-        if constructor(b"abc").digest() == sha256(b"abc").digest():
-            return constructor
-    return sha256
-
-
-_sha256 = _fast_sha256()
+#: roles a client visits per target search, as python-tuf's ``UpdaterConfig.max_delegations``
+MAX_DELEGATIONS = 32
 
 #: succinct_roles with more bins than this are checked only for the bins snapshot lists
 _MAX_ENUMERATED_BINS = 2**16
@@ -73,15 +67,6 @@ class Edge:
     role: DelegatedRole | None = None
     succinct: Succinct | None = None
     index: int = 0
-
-    @property
-    def terminating(self) -> bool:
-        return self.succinct is not None or (self.role is not None and self.role.terminating)
-
-    def matches(self, path: str) -> bool:
-        if self.succinct is not None:
-            return self.succinct.index_for(path) == self.index
-        return self.role is not None and self.role.matches(path)
 
 
 @dataclass(frozen=True)
@@ -107,6 +92,7 @@ class RoleTask:
     delegator: str
     at: datetime
     bin_rule: BinRule | None
+    detail: str = ""  # why the file a client fetches is missing, when it is
 
 
 @dataclass(frozen=True)
@@ -128,13 +114,6 @@ def sequential(fn: Callable[[Any], Any], tasks: Sequence[Any]) -> list[Any]:
     return [fn(t) for t in tasks]
 
 
-def _unhex(value: str) -> bytes | None:
-    try:
-        return bytes.fromhex(value)
-    except ValueError:
-        return None
-
-
 def _outside_bin(targets: Mapping[str, Any], rule: BinRule) -> list[str]:
     """Target paths whose sha256 does not fall into the bin.
 
@@ -147,18 +126,20 @@ def _outside_bin(targets: Mapping[str, Any], rule: BinRule) -> list[str]:
     lo = (rule.index << shift).to_bytes(4, "big")
     top = (rule.index + 1) << shift
     hi = top.to_bytes(4, "big") if top < 2**32 else b"\xff" * 33  # above every digest
-    digests = [_sha256(p.encode()).digest() for p in targets]
+    sha, encode = hashlib.sha256, str.encode  # local names: a third less per path
+    digests = [sha(encode(p)).digest() for p in targets]
     if lo <= min(digests) and max(digests) < hi:
         return []
     return [p for p, d in zip(targets, digests, strict=True) if not lo <= d < hi]
 
 
-def report_paths(run: Any, name: str, bad: Sequence[str]) -> None:
+def report_paths(run: Run, name: str, bad: Sequence[str]) -> None:
     for path in bad[:PATH_FINDINGS_PER_ROLE]:
         run.error(
             "path-not-delegated",
             name,
             f"target {path[:120]!r} is outside the paths delegated to {name}",
+            found=path[:1024],
         )
     if len(bad) > PATH_FINDINGS_PER_ROLE:
         run.error(
@@ -169,81 +150,78 @@ def report_paths(run: Any, name: str, bad: Sequence[str]) -> None:
         )
 
 
-#: the last delegations ``keys`` object parsed, by identity: the bins of one delegator
-#: share it, so it is parsed once per delegator instead of once per bin
-_LAST_TABLE: list[tuple[Mapping[str, Any], str, KeyTable]] = []
+class RoleChecker:
+    """Checks targets files; holds the run's key cache (bins share one delegator's keys,
+    parsed once). Forked pool workers each get a copy and fill their own."""
 
+    def __init__(self, keys: KeyCache | None = None) -> None:
+        self.keys = keys or KeyCache()
 
-def _key_table(doc: Mapping[str, Any], *, where: str) -> KeyTable:
-    last = _LAST_TABLE[0] if _LAST_TABLE else None
-    if last is not None and last[0] is doc and last[1] == where:
-        return last[2]
-    table = parse_tuf_keys(doc, where=where)
-    _LAST_TABLE[:] = [(doc, where, table)]
-    return table
+    def check(self, task: RoleTask) -> RoleOutcome:
+        """Check one targets file against snapshot and its delegator; pure."""
+        files = {task.file: task.raw} if task.file is not None and task.raw is not None else {}
+        run = TufChecks(
+            MetadataBundle(files, source="task"), at=task.at, previous=None, keys=self.keys
+        )
+        name = task.name
 
+        def done(
+            result: RoleResult | None = None,
+            deleg: Any = None,
+            targets: tuple[str, ...] = (),
+            loaded: bool = False,
+        ) -> RoleOutcome:
+            return RoleOutcome(name, tuple(run.findings), result, deleg, targets, loaded)
 
-def check_role(task: RoleTask) -> RoleOutcome:
-    """Check one targets file against snapshot and its delegator; pure."""
-    from trustkeep.core.verify.tuf import TufRun
-
-    files = {task.file: task.raw} if task.file is not None and task.raw is not None else {}
-    run = TufRun(MetadataBundle(files, source="task"), at=task.at, previous=None)
-    name = task.name
-
-    def done(
-        result: RoleResult | None = None,
-        deleg: Any = None,
-        targets: tuple[str, ...] = (),
-        loaded: bool = False,
-    ) -> RoleOutcome:
-        return RoleOutcome(name, tuple(run.findings), result, deleg, targets, loaded)
-
-    if task.unlisted:
-        run.error("missing-role", name, f"snapshot does not list {name}.json")
-    if task.file is None or task.raw is None:
-        run.error("missing-role", name, f"no metadata file {task.tried[0]}")
-        return done()
-    rec, file = task.recorded, task.file
-    if rec is not None:
-        run.check_file(task.raw, role=name, name=file, length=rec.length, hashes=rec.hashes,
-                       recorded_by="snapshot", decode=_unhex)  # fmt: skip
-    env = run.load_tuf(file, name)
-    if env is None:
-        return done()
-    try:
-        info = parse_targets(env.signed, where=file)
-        table = _key_table(task.keys_doc, where=f"{task.delegator} delegations")
-    except Malformed as e:
-        run.error("malformed", name, str(e))
-        return done()
-    header = info.header
-    if rec is not None and header.version != rec.version:
-        wanted = f"snapshot records v{rec.version}"
-        run.error("version-mismatch", name, f"{file} is v{header.version}, {wanted}")
-    valid = count_signatures(env, task.keys, table)
-    run.check_threshold(name, file, valid, task.keys.threshold, task.delegator)
-    run.check_expiry(name, file, header.expires, header.expires_text)
-    paths: tuple[str, ...] = ()
-    if task.bin_rule is not None:
-        report_paths(run, name, _outside_bin(info.targets, task.bin_rule))
-    elif name != "targets":
-        paths = tuple(info.targets)
-    result = RoleResult(
-        role=name,
-        file=file,
-        version=header.version,
-        expires=header.expires_text,
-        signatures=valid,
-        threshold=task.keys.threshold,
-        delegated_by=None if name == "targets" else task.delegator,
-        valid=not any(f.severity == "error" for f in run.findings),
-    )
-    return done(result, env.signed.get("delegations"), paths, True)
+        if task.unlisted:
+            run.error("missing-role", name, f"snapshot does not list {name}.json",
+                      file=f"{name}.json")  # fmt: skip
+        if task.file is None or task.raw is None:
+            run.error("missing-role", name, f"no metadata file {task.tried[0]}{task.detail}",
+                      file=task.tried[0])  # fmt: skip
+            return done()
+        rec, file = task.recorded, task.file
+        if rec is not None:
+            run.check_file(task.raw, role=name, name=file, length=rec.length, hashes=rec.hashes,
+                           recorded_by="snapshot")  # fmt: skip
+        env = run.load_tuf(file, name)
+        if env is None:
+            return done()
+        try:
+            info = parse_targets(env.signed, where=file, cache=self.keys)
+            table = self.keys.table(task.keys_doc, where=f"{task.delegator} delegations")
+        except Malformed as e:
+            run.error("malformed", name, str(e), file=file)
+            return done()
+        header = info.header
+        if rec is not None and header.version != rec.version:
+            wanted = f"snapshot records v{rec.version}"
+            run.error("version-mismatch", name, f"{file} is v{header.version}, {wanted}",
+                      file=file, expected=rec.version, found=header.version)  # fmt: skip
+        counted = count_signatures(env, task.keys, table)
+        run.check_threshold(name, file, len(counted), task.keys.threshold, task.delegator)
+        run.check_expiry(name, file, header.expires, header.expires_text)
+        paths: tuple[str, ...] = ()
+        if task.bin_rule is not None:
+            report_paths(run, name, _outside_bin(info.targets, task.bin_rule))
+        elif name != "targets":
+            paths = tuple(info.targets)
+        result = RoleResult(
+            role=name,
+            file=file,
+            version=header.version,
+            expires=header.expires_text,
+            signatures=len(counted),
+            threshold=task.keys.threshold,
+            delegated_by=None if name == "targets" else task.delegator,
+            valid=not any(f.severity == "error" for f in run.findings),
+            keyids=counted,
+        )
+        return done(result, env.signed.get("delegations"), paths, True)
 
 
 def _children(
-    run: TufRun, name: str, d: Delegations, meta: Mapping[str, MetaFile] | None
+    run: TufChecks, name: str, d: Delegations, meta: Mapping[str, MetaFile] | None
 ) -> Iterator[tuple[str, Edge]]:
     if d.succinct is None:
         for i, r in enumerate(d.roles):
@@ -260,6 +238,8 @@ def _children(
         name,
         f"succinct_roles declares 2^{sc.bit_length} bins; only the {len(listed)} that snapshot "
         "lists are checked, the others have no metadata",
+        expected=2**sc.bit_length,
+        found=len(listed),
     )
     for child in listed:
         suffix = child[len(sc.name_prefix) + 1 :]
@@ -270,17 +250,34 @@ def _children(
                 continue
 
 
+def _file_for(
+    run: TufChecks, name: str, recorded: MetaFile | None, consistent: bool
+) -> tuple[str | None, tuple[str, ...], str]:
+    """The file a client fetches for ``name`` (``N.<role>.json`` with consistent snapshots,
+    ``<role>.json`` without), the names tried, and why it is missing when it is."""
+    plain = role_filename(name)
+    if consistent and run.bundle.client_cache and plain in run.bundle.files:
+        return plain, (plain,), ""
+    if consistent:
+        wanted = role_filename(name, recorded.version) if recorded is not None else None
+        wanted = wanted or run.latest_versioned(plain)
+        tried = (wanted,) if wanted else (f"N.{plain}",)
+        if wanted is not None and wanted in run.bundle.files:
+            return wanted, tried, ""
+        other = " (the plain name is present, but with consistent_snapshot clients fetch the "
+        return None, tried, other + "versioned one)" if plain in run.bundle.files else ""
+    if plain in run.bundle.files:
+        return plain, (plain,), ""
+    versioned = recorded and role_filename(name, recorded.version) in run.bundle.files
+    other = " (a versioned copy is present, but without consistent_snapshot clients fetch "
+    return None, (plain,), other + "the plain name)" if versioned else ""
+
+
 def _task(
-    run: TufRun, name: str, edge: Edge, meta: Mapping[str, MetaFile] | None, consistent: bool
+    run: TufChecks, name: str, edge: Edge, meta: Mapping[str, MetaFile] | None, consistent: bool
 ) -> RoleTask:
     recorded = meta.get(f"{name}.json") if meta is not None else None
-    names = [role_filename(name)]
-    if recorded is not None:
-        versioned = role_filename(name, recorded.version)
-        names = [versioned, *names] if consistent else [*names, versioned]
-    elif (latest := run.latest_versioned(role_filename(name))) is not None:
-        names.append(latest)
-    file = run.first_present(names)
+    file, tried, detail = _file_for(run, name, recorded, consistent)
     rule = None
     if edge.succinct is not None and edge.delegator == "targets":
         rule = BinRule(edge.succinct.bit_length, edge.index)
@@ -288,7 +285,7 @@ def _task(
         name=name,
         file=file,
         raw=run.bundle.files.get(file) if file else None,
-        tried=tuple(names),
+        tried=tried,
         recorded=recorded,
         unlisted=meta is not None and recorded is None,
         keys=edge.keys,
@@ -296,6 +293,7 @@ def _task(
         delegator=edge.delegator,
         at=run.at,
         bin_rule=rule,
+        detail=detail,
     )
 
 
@@ -306,17 +304,21 @@ class _Loaded:
 
 
 def verify_targets_tree(
-    run: TufRun, root: RootInfo, meta: Mapping[str, MetaFile] | None, mapper: Mapper = sequential
+    run: TufChecks,
+    root: RootInfo,
+    meta: Mapping[str, MetaFile] | None,
+    mapper: Mapper = sequential,
 ) -> None:
     edges: dict[str, list[Edge]] = {"targets": [Edge("root", root.roles["targets"], root.keys)]}
     loaded: dict[str, _Loaded | None] = {}
+    checker = RoleChecker(run.keys)
     level = ["targets"]
     while level:
         tasks = [_task(run, n, edges[n][0], meta, root.consistent_snapshot) for n in level]
         for n in level:
             loaded[n] = None
         level = []
-        for outcome in mapper(check_role, tasks):
+        for outcome in mapper(checker.check, tasks):
             run.findings.extend(outcome.findings)
             if outcome.result is not None:
                 run.roles.append(outcome.result)
@@ -333,107 +335,140 @@ def verify_targets_tree(
     for name, role_edges in edges.items():
         for edge in role_edges[1:]:
             if loaded.get(name) is not None:
-                _extra_edge(run, name, edge, meta)
-    _check_paths(run, loaded, edges)
+                _extra_edge(run, name, edge, meta, root.consistent_snapshot)
+    _check_paths(run, loaded)
 
 
-def _parse_delegations(run: TufRun, outcome: RoleOutcome) -> Delegations | None:
+def _parse_delegations(run: TufChecks, outcome: RoleOutcome) -> Delegations | None:
     if outcome.delegations is None or outcome.result is None:
         return None
     where = outcome.result.file or outcome.name
     try:
-        deleg = parse_delegations(outcome.delegations, where=where)
-    except Malformed:  # already reported by check_role
+        deleg = parse_delegations(outcome.delegations, where=where, cache=run.keys)
+    except Malformed:  # already reported by the role's check
         return None
     run.key_findings(deleg.keys, outcome.name, where)
     return deleg
 
 
-def _extra_edge(run: TufRun, name: str, edge: Edge, meta: Mapping[str, MetaFile] | None) -> None:
+def _extra_edge(
+    run: TufChecks, name: str, edge: Edge, meta: Mapping[str, MetaFile] | None, consistent: bool
+) -> None:
     """A role delegated by a second delegator must meet that delegator's threshold too."""
     recorded = meta.get(f"{name}.json") if meta is not None else None
-    names = [role_filename(name)] + ([role_filename(name, recorded.version)] if recorded else [])
-    file = run.first_present(names)
+    file, _, _ = _file_for(run, name, recorded, consistent)
     if file is None:
         return
-    from trustkeep.core.verify._envelope import parse_envelope
-
     try:
         env = parse_envelope(run.bundle.files[file], name=file)
     except Malformed:
         return
-    valid = count_signatures(env, edge.keys, edge.table)
+    env = Envelope(env.name, env.raw, python_tuf_form(env.signed), env.signatures)
+    valid = len(count_signatures(env, edge.keys, edge.table))
     run.check_threshold(name, file, valid, edge.keys.threshold, edge.delegator)
 
 
-def _check_paths(
-    run: TufRun, loaded: Mapping[str, _Loaded | None], edges: Mapping[str, list[Edge]]
-) -> None:
-    terminating = any(
-        e.terminating and (e.succinct is None or e.delegator != "targets")
-        for es in edges.values()
-        for e in es
-    )
-    searches: dict[str, set[tuple[str, str]]] = {}
+class _Index:
+    """A delegator's roles indexed for one question: which of them may match a path?
+
+    A glob can match only paths that start with its literal prefix (the characters
+    before the first ``*``, ``?`` or ``[``), a hash prefix only digests that start
+    with it; so the candidates for a path are found with one dictionary lookup per
+    distinct prefix length, not one pattern match per role. Candidates are then
+    matched exactly (:func:`~trustkeep.core.verify._tufmodel.matcher`), in delegation
+    order.
+    """
+
+    def __init__(self, d: Delegations) -> None:
+        self.roles = d.roles
+        self.succinct = d.succinct
+        self.globs: dict[int, dict[str, list[tuple[int, Callable[[str], bool]]]]] = {}
+        self.hashes: dict[int, dict[str, list[int]]] = {}
+        self.everywhere: list[tuple[int, Callable[[str], bool]]] = []
+        for i, role in enumerate(d.roles):
+            if role.paths is not None:
+                for pattern in role.paths:
+                    cut = min((pattern.find(c) for c in "*?[" if c in pattern), default=-1)
+                    prefix = pattern if cut < 0 else pattern[:cut]
+                    entry = (i, matcher(pattern))
+                    if prefix:
+                        self.globs.setdefault(len(prefix), {}).setdefault(prefix, []).append(entry)
+                    else:
+                        self.everywhere.append(entry)
+            else:
+                for hp in role.path_hash_prefixes or ():
+                    self.hashes.setdefault(len(hp), {}).setdefault(hp, []).append(i)
+        self.lengths = tuple(self.globs.items())
+
+    def children(self, path: str, digest: list[str]) -> list[DelegatedRole]:
+        """Roles matching ``path``, in delegation order (``digest``: its sha256 hex, filled
+        on first use)."""
+        found: set[int] = {i for i, match in self.everywhere if match(path)}
+        for length, table in self.lengths:
+            for i, match in table.get(path[:length], ()):
+                if i not in found and match(path):
+                    found.add(i)
+        if self.hashes:
+            if not digest:
+                digest.append(hashlib.sha256(path.encode("utf-8")).hexdigest())
+            for length, hashed in self.hashes.items():
+                found.update(hashed.get(digest[0][:length], ()))
+        if len(found) == 1:
+            return [self.roles[found.pop()]]
+        return [self.roles[i] for i in sorted(found)]
+
+
+def _check_paths(run: TufChecks, loaded: Mapping[str, _Loaded | None]) -> None:
+    """Each target of a delegated role must be reached by a client's search for it."""
+    index = {
+        name: _Index(info.delegations)
+        for name, info in loaded.items()
+        if info is not None and info.delegations is not None
+    }
     for name, info in loaded.items():
         if name == "targets" or info is None or not info.targets:
             continue
-        if terminating:
-            bad = [p for p in info.targets if not _searched(name, p, loaded, searches)]
-        else:
-            bad = [p for p in info.targets if not _reachable(name, p, edges)]
+        bad = [p for p in info.targets if not _searched(name, p, index)]
         report_paths(run, name, bad)
 
 
-def _reachable(name: str, path: str, edges: Mapping[str, list[Edge]]) -> bool:
-    """Without terminating roles: some chain of delegations from targets matches ``path``."""
-    stack, seen = [name], {name}
-    while stack:
-        role = stack.pop()
-        if role == "targets":
+def _searched(name: str, path: str, index: Mapping[str, _Index]) -> bool:
+    """Does python-tuf's pre-order search for ``path`` visit role ``name``?
+
+    The Updater's walk (``_preorder_depth_first_walk``): depth first in delegation
+    order, a matching terminating role (and every succinct bin) drops all roles
+    still pending, a role is visited once, at most :data:`MAX_DELEGATIONS` roles
+    after targets. It stops when some role lists ``path``; this walk goes on (a
+    target listed where the search never arrives is what is reported). Each visit
+    costs one index lookup per prefix length, so the whole check costs the size of
+    the metadata times the delegation depth, however many roles there are.
+    """
+    digest: list[str] = []
+    top = index.get("targets")
+    if top is not None and top.succinct is None:
+        first = top.children(path, digest)[:1]
+        if first and first[0].name == name:  # the search's second visit: no walk needed
             return True
-        for e in edges.get(role, ()):
-            if e.delegator not in seen and e.matches(path):
-                seen.add(e.delegator)
-                stack.append(e.delegator)
-    return False
-
-
-def _searched(
-    name: str,
-    path: str,
-    loaded: Mapping[str, _Loaded | None],
-    cache: dict[str, set[tuple[str, str]]],
-) -> bool:
-    """With terminating roles: does a client's pre-order search for ``path`` visit ``name``?"""
-    if path not in cache:
-        cache[path] = _search(path, loaded)
-    return any(role == name for role, _ in cache[path])
-
-
-def _search(path: str, loaded: Mapping[str, _Loaded | None]) -> set[tuple[str, str]]:
-    """python-tuf's / the spec's pre-order depth-first walk (without the found-stop)."""
-    visited: set[tuple[str, str]] = set()
-    stack = [("targets", "root")]
-    while stack:
-        role, parent = stack.pop()
-        if (role, parent) in visited:
+    stack = ["targets"]
+    visited: set[str] = set()
+    while stack and len(visited) <= MAX_DELEGATIONS:
+        role = stack.pop()
+        if role in visited:
             continue
-        visited.add((role, parent))
-        info = loaded.get(role)
-        if info is None or info.delegations is None:
+        if role == name:
+            return True
+        visited.add(role)
+        node = index.get(role)
+        if node is None:
             continue
-        d = info.delegations
-        kids: list[tuple[str, str]] = []
-        if d.succinct is not None:
-            kids.append((d.succinct.role_for(path), role))
-            stack.clear()
-        else:
-            for r in d.roles:
-                if r.matches(path):
-                    kids.append((r.name, role))
-                    if r.terminating:
-                        stack.clear()
-                        break
+        if node.succinct is not None:
+            stack = [node.succinct.role_for(path)]
+            continue
+        kids: list[str] = []
+        for child in node.children(path, digest):
+            kids.append(child.name)
+            if child.terminating:
+                stack = []
+                break
         stack.extend(reversed(kids))
-    return visited
+    return False

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from trustkeep.core.rolenames import VERSIONED_ROOT_RE
 from trustkeep.core.verify.report import Format
 
 __all__ = ["MetadataBundle", "detect_format"]
 
-_VERSIONED_ROOT = re.compile(r"^[0-9]+\.root\.json$")
+_VERSIONED_ROOT = VERSIONED_ROOT_RE
 
 
 @dataclass(frozen=True)
@@ -22,12 +22,16 @@ class MetadataBundle:
 
     ``source`` names where they came from (for messages); ``gun`` is the Notary
     repository name when known (from ``--gun`` or a ``tuf/<GUN>/metadata`` path).
+    ``client_cache`` is True for python-tuf's client cache (a ``root_history/``
+    directory): it stores every role under its plain name whatever
+    ``consistent_snapshot`` says, where a repository must offer the versioned names.
     """
 
     files: Mapping[str, bytes]
     source: str
     gun: str | None = None
     notes: tuple[str, ...] = field(default=())
+    client_cache: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "files", MappingProxyType(dict(self.files)))

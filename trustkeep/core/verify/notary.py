@@ -7,7 +7,6 @@ root (x509 root certificates, CN = GUN, pins or a trusted root or first use)
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +17,7 @@ from cryptography import x509
 
 from trustkeep.core.notary_meta import b64decode_strict, verify_notary_signature
 from trustkeep.core.pinning import certificate_problems
+from trustkeep.core.rolenames import VERSIONED_ROOT_RE
 from trustkeep.core.verify._envelope import Envelope, Malformed, peek_version
 from trustkeep.core.verify._notarymodel import (
     Header,
@@ -36,7 +36,7 @@ from trustkeep.core.verify.report import Anchor, Report, RoleResult
 __all__ = ["PinAnchor", "PinCheck", "verify_notary"]
 
 PinCheck = Callable[[Sequence[str], Sequence[str], Sequence[x509.Certificate]], list[str]]
-_VERSIONED_ROOT = re.compile(r"^([0-9]{1,12})\.root\.json$")
+_VERSIONED_ROOT = VERSIONED_ROOT_RE
 _X509 = ("ecdsa-x509", "rsa-x509")
 
 
@@ -428,6 +428,4 @@ def verify_notary(
         run.check_certificates(root, pins)
         meta = run.timestamp_and_snapshot(root)
         run.targets_tree(root, meta)
-    return Report(
-        format="notary", anchor=anchor, roles=tuple(run.roles), findings=tuple(run.findings)
-    )
+    return run.report("notary", anchor)

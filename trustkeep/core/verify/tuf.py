@@ -8,13 +8,14 @@ made is made, and each problem becomes a finding.
 
 from __future__ import annotations
 
-import re
+import hashlib
 from collections.abc import Mapping
 from datetime import datetime
 
+from trustkeep.core.rolenames import versioned_root_version
+from trustkeep.core.rotation import check_root_rotation
 from trustkeep.core.verify._envelope import Envelope, Malformed, peek_version
-from trustkeep.core.verify._run import Run
-from trustkeep.core.verify._tufkeys import KeyTable
+from trustkeep.core.verify._tufkeys import KeyCache
 from trustkeep.core.verify._tufmodel import (
     MetaFile,
     RootInfo,
@@ -23,107 +24,83 @@ from trustkeep.core.verify._tufmodel import (
     parse_meta,
     parse_root,
 )
+from trustkeep.core.verify._tufprevious import PreviousState, latest_root, meta_or_none
 from trustkeep.core.verify._tuftargets import Mapper, sequential, verify_targets_tree
 from trustkeep.core.verify.bundle import MetadataBundle
 from trustkeep.core.verify.report import Anchor, Report, RoleResult
 
 __all__ = ["TufRun", "verify_tuf"]
 
-_VERSIONED_ROOT = re.compile(r"^([0-9]{1,12})\.root\.json$")
 
-
-class TufRun(Run):
+class TufRun(PreviousState):
     """One TUF verification; see :func:`verify_tuf`."""
 
     def __init__(
         self, bundle: MetadataBundle, *, at: datetime, previous: MetadataBundle | None
     ) -> None:
-        super().__init__(bundle, at=at, previous=previous)
-        self._seen_key_findings: set[tuple[str, str]] = set()
+        super().__init__(bundle, at=at, previous=previous, keys=KeyCache())
+        self._plain_root: int | None = None
         self._bad_plain_root = False
-
-    def load_tuf(
-        self, name: str, role: str, files: Mapping[str, bytes] | None = None
-    ) -> Envelope | None:
-        env = self.load(name, role, files=files)
-        if env is not None:
-            keyids = [s.keyid for s in env.signatures]
-            if len(set(keyids)) != len(keyids):
-                self.error(
-                    "malformed",
-                    role,
-                    f"{name}: two signatures carry the same keyid (python-tuf rejects the file; "
-                    "a key is counted once)",
-                )
-        return env
-
-    def key_findings(self, table: KeyTable, role: str, where: str) -> None:
-        for keyid, reason in table.unsupported.items():
-            if ("unsupported", keyid) not in self._seen_key_findings:
-                self._seen_key_findings.add(("unsupported", keyid))
-                self.warning(
-                    "malformed",
-                    role,
-                    f"{where}: key {keyid[:16]}: {reason}; its signatures are not counted",
-                )
-        for keyid, reason in table.unknown.items():
-            if ("unknown", keyid) not in self._seen_key_findings:
-                self._seen_key_findings.add(("unknown", keyid))
-                self.error(
-                    "malformed",
-                    role,
-                    f"{where}: key {keyid[:16]}: {reason} (TUF clients such as python-tuf "
-                    "reject the file)",
-                )
-        for keyid in table.mismatched:
-            if ("mismatch", keyid) not in self._seen_key_findings:
-                self._seen_key_findings.add(("mismatch", keyid))
-                self.warning(
-                    "keyid-mismatch",
-                    role,
-                    f"{where}: keyid {keyid[:16]} is not the sha256 of its key "
-                    "(some clients, e.g. tough, reject it)",
-                )
 
     # root chain ---------------------------------------------------------
     def root_candidates(self) -> dict[int, str]:
+        """``N.root.json`` files by version: the only files a root rotation steps through.
+
+        A plain ``root.json`` is what a client fetches nothing from: it is the first
+        root only when there is no ``N.root.json`` at all, a copy of one must be
+        identical, and one ahead of the chain is reported (:meth:`_plain_root_ahead`).
+        """
         found: dict[int, str] = {}
         for name in self.bundle.files:
-            m = _VERSIONED_ROOT.match(name)
-            if m:
-                found[int(m.group(1))] = name
+            version = versioned_root_version(name)
+            if version is not None:
+                found[version] = name
         raw = self.bundle.files.get("root.json")
         if raw is not None:
             version = peek_version(raw, name="root.json")
             if version is None:
                 if self.load_tuf("root.json", "root") is not None:
-                    self.error("malformed", "root", "root.json: signed.version is not an integer")
+                    self.error(
+                        "malformed",
+                        "root",
+                        "root.json: signed.version is not an integer",
+                        file="root.json",
+                    )
                 self._bad_plain_root = True
-            elif version not in found:
-                found[version] = "root.json"
-            elif self.bundle.files[found[version]] != raw:
+            elif version in found and self.bundle.files[found[version]] != raw:
                 self.error(
                     "root-rotation-invalid",
                     "root",
                     f"root.json and {found[version]} are different files for root v{version}",
+                    file="root.json",
+                    expected=hashlib.sha256(self.bundle.files[found[version]]).hexdigest(),
+                    found=hashlib.sha256(raw).hexdigest(),
                 )
+            self._plain_root = version
         return found
 
     def first_root(
         self, trusted: bytes | None, source: str | None, candidates: dict[int, str]
     ) -> tuple[RootInfo | None, Anchor]:
+        anchor_kind = "root"
+        if trusted is None and self.previous is not None:
+            latest = latest_root(self.previous.files)
+            if latest is not None:
+                trusted = self.previous.files[latest]
+                source = f"{self.previous.source}/{latest}"
+                anchor_kind = "previous"
         if trusted is not None:
             name = source or "trusted root"
             files = {name: trusted}
-            anchor_kind = "root"
-        elif candidates:
-            name = candidates[min(candidates)]
+        elif candidates or (self._plain_root is not None and "root.json" in self.bundle.files):
+            name = candidates[min(candidates)] if candidates else "root.json"
             files = dict(self.bundle.files)
             anchor_kind = "none"
             self.warning(
                 "no-anchor",
                 None,
                 f"no --root or --pins given: the chain is checked from its own first root ({name})",
+                file=name,
             )
         else:
             if not self._bad_plain_root:
@@ -134,6 +111,7 @@ class TufRun(Run):
             kind=anchor_kind,  # type: ignore[arg-type]
             source=name,
             version=info.header.version if info else None,
+            sha256=hashlib.sha256(files[name]).hexdigest(),
         )
         return info, anchor
 
@@ -145,10 +123,17 @@ class TufRun(Run):
         mark = self.mark()
         self.key_findings(info.keys, "root", name)
         role = info.roles["root"]
-        valid = count_signatures(env, role, info.keys)
-        self.check_threshold("root", name, valid, role.threshold, f"root v{info.header.version}")
+        counted = count_signatures(env, role, info.keys)
+        self.check_threshold(
+            "root", name, len(counted), role.threshold, f"root v{info.header.version}"
+        )
         self.record_root(
-            name, info.header, threshold=info.roles["root"].threshold, valid=valid, mark=mark
+            name,
+            info.header,
+            threshold=role.threshold,
+            valid=len(counted),
+            mark=mark,
+            keyids=counted,
         )
         return info
 
@@ -160,9 +145,9 @@ class TufRun(Run):
         if env is None:
             return None
         try:
-            return env, parse_root(env.signed, where=name)
+            return env, parse_root(env.signed, where=name, cache=self.keys)
         except Malformed as e:
-            self.error("malformed", "root", str(e))
+            self.error("malformed", "root", str(e), file=name)
             return None
 
     def _parse_step(self, name: str, expect: int) -> tuple[Envelope, RootInfo] | None:
@@ -175,27 +160,47 @@ class TufRun(Run):
                 "root-rotation-invalid",
                 "root",
                 f"{name} holds root v{new.header.version}, expected v{expect}",
+                file=name,
+                expected=expect,
+                found=new.header.version,
             )
             return None
         return env, new
 
-    def _apply_step(self, old: RootInfo, name: str, new: RootInfo, counts: tuple[int, int]) -> None:
+    def _apply_step(
+        self,
+        old: RootInfo,
+        name: str,
+        new: RootInfo,
+        counts: tuple[tuple[str, ...], tuple[str, ...]],
+    ) -> None:
         expect = new.header.version
         mark = self.mark()
         self.key_findings(new.keys, "root", name)
         old_role, new_role = old.roles["root"], new.roles["root"]
         by_old, by_new = counts
-        if by_old < old_role.threshold:
-            self.error(
-                "root-rotation-invalid",
-                "root",
-                f"{name}: root v{expect} has {by_old} valid signature(s) from root "
-                f"v{expect - 1}'s keys, threshold {old_role.threshold}",
-            )
-        self.check_threshold("root", name, by_new, new_role.threshold, f"root v{expect}")
-        self.record_root(
-            name, new.header, threshold=new.roles["root"].threshold, valid=by_new, mark=mark
+        problems = check_root_rotation(
+            old_version=old.header.version,
+            new_version=expect,
+            old_threshold=old_role.threshold,
+            by_old=len(by_old),
+            new_threshold=new_role.threshold,
+            by_new=len(by_new),
         )
+        for p in problems:
+            code = "threshold-not-met" if p.kind == "new-threshold" else "root-rotation-invalid"
+            self.error(
+                code,
+                "root",
+                f"{name}: {p.describe(old.header.version, expect)}",
+                file=name,
+                expected=p.expected,
+                found=p.found,
+            )
+        self.record_root(
+            name, new.header, threshold=new_role.threshold, valid=len(by_new), mark=mark,
+            keyids=by_new,
+        )  # fmt: skip
 
     def root_chain(
         self, trusted: bytes | None, source: str | None, mapper: Mapper = sequential
@@ -224,24 +229,29 @@ class TufRun(Run):
                 "root",
                 f"root v{later[0]} ({candidates[later[0]]}) is present but v{version + 1} is "
                 "missing: root versions must follow one another",
+                file=f"{version + 1}.root.json",
+                expected=version + 1,
+                found=later[0],
             )
+        self._plain_root_ahead(version)
+        self._behind_previous(anchor, candidates, version)
         final = current.header
         self.check_expiry("root", f"root v{version}", final.expires, final.expires_text)
         self._root_rollback(version)
         return current, anchor
 
-    def _root_rollback(self, version: int) -> None:
-        if self.previous is None:
-            return
-        prev = [int(m.group(1)) for n in self.previous.files if (m := _VERSIONED_ROOT.match(n))]
-        raw = self.previous.files.get("root.json")
-        if raw is not None and (v := peek_version(raw, name="root.json")) is not None:
-            prev.append(v)
-        if prev and max(prev) > version:
-            self.error(
-                "rollback",
+    def _plain_root_ahead(self, version: int) -> None:
+        plain = self._plain_root
+        if plain is not None and plain > version:
+            self.warning(
+                "missing-role",
                 "root",
-                f"root is v{version}, previously trusted metadata has root v{max(prev)}",
+                f"root.json is root v{plain} but {version + 1}.root.json is missing: clients "
+                f"fetch N.root.json only, so they stay at root v{version} (the chain is "
+                "checked as they see it)",
+                file=f"{version + 1}.root.json",
+                expected=plain,
+                found=version,
             )
 
     # timestamp and snapshot -------------------------------------------------
@@ -257,50 +267,69 @@ class TufRun(Run):
             header = parse_header(env.signed, "timestamp", where=name)
             meta = parse_meta(env.signed, "timestamp", where=name)["snapshot.json"]
         except Malformed as e:
-            self.error("malformed", "timestamp", str(e))
+            self.error("malformed", "timestamp", str(e), file=name)
             return None
         mark = self.mark()
         role = root.roles["timestamp"]
-        valid = count_signatures(env, role, root.keys)
+        counted = count_signatures(env, role, root.keys)
         self.check_threshold(
-            "timestamp", name, valid, role.threshold, f"root v{root.header.version}"
+            "timestamp", name, len(counted), role.threshold, f"root v{root.header.version}"
         )
         self.check_expiry("timestamp", name, header.expires, header.expires_text)
-        self._previous_version("timestamp", header.version, "timestamp.json")
-        prev_meta = self._previous_meta("timestamp.json", "timestamp")
-        if prev_meta and "snapshot.json" in prev_meta:
-            old = prev_meta["snapshot.json"].version
-            if meta.version < old:
-                self.error(
-                    "rollback",
-                    "snapshot",
-                    f"timestamp records snapshot v{meta.version}, previously v{old}",
-                )
+        prev = self._previous_trusted("timestamp.json", "timestamp", root)
+        if prev is not None:
+            self._no_rollback("timestamp", header.version, prev, name)
+            prev_meta = meta_or_none(prev, "timestamp")
+            if prev_meta and "snapshot.json" in prev_meta:
+                old = prev_meta["snapshot.json"].version
+                if meta.version < old:
+                    self.error(
+                        "rollback",
+                        "snapshot",
+                        f"timestamp records snapshot v{meta.version}, previously v{old}",
+                        file=name,
+                        expected=old,
+                        found=meta.version,
+                    )
         self.roles.append(
-            _result(
-                "timestamp",
-                name,
-                header.version,
-                header.expires_text,
-                valid,
-                role.threshold,
-                None,
-                self.clean_since(mark, "timestamp"),
-            )
-        )
+            _result("timestamp", name, header.version, header.expires_text, counted,
+                    role.threshold, None, self.clean_since(mark, "timestamp"))
+        )  # fmt: skip
         return meta
+
+    def _snapshot_name(self, root: RootInfo, version: int | None) -> str | None:
+        """The snapshot file a client fetches: ``N.snapshot.json`` with consistent
+        snapshots (N from timestamp), ``snapshot.json`` without."""
+        wanted: str | None
+        if root.consistent_snapshot and self.bundle.client_cache:
+            wanted = "snapshot.json"
+        elif root.consistent_snapshot:
+            wanted = f"{version}.snapshot.json" if version is not None else None
+            wanted = wanted or self.latest_versioned("snapshot.json")
+        else:
+            wanted = "snapshot.json"
+        if wanted is not None and wanted in self.bundle.files:
+            return wanted
+        detail = ""
+        if root.consistent_snapshot and "snapshot.json" in self.bundle.files:
+            detail = " (snapshot.json is present, but with consistent_snapshot clients fetch "
+            detail += "the versioned name)"
+        elif not root.consistent_snapshot and self.latest_versioned("snapshot.json"):
+            detail = " (versioned copies are present, but without consistent_snapshot clients "
+            detail += "fetch snapshot.json)"
+        missing = wanted or "N.snapshot.json"
+        self.error(
+            "missing-role",
+            "snapshot",
+            f"{self.bundle.source}: no {missing}{detail}",
+            file=missing,
+        )
+        return None
 
     def snapshot(self, root: RootInfo, recorded: MetaFile | None) -> dict[str, MetaFile] | None:
         version = recorded.version if recorded else None
-        names = ["snapshot.json"]
-        if version is not None:
-            versioned = f"{version}.snapshot.json"
-            names = [versioned, *names] if root.consistent_snapshot else [*names, versioned]
-        elif (latest := self.latest_versioned("snapshot.json")) is not None:
-            names.append(latest)
-        name = self.first_present(names)
+        name = self._snapshot_name(root, version)
         if name is None:
-            self.error("missing-role", "snapshot", f"{self.bundle.source}: no {' or '.join(names)}")
             return None
         mark = self.mark()
         if recorded is not None:
@@ -311,7 +340,6 @@ class TufRun(Run):
                 length=recorded.length,
                 hashes=recorded.hashes,
                 recorded_by="timestamp",
-                decode=_unhex,
             )
         env = self.load_tuf(name, "snapshot")
         if env is None:
@@ -320,12 +348,12 @@ class TufRun(Run):
             header = parse_header(env.signed, "snapshot", where=name)
             meta = parse_meta(env.signed, "snapshot", where=name)
         except Malformed as e:
-            self.error("malformed", "snapshot", str(e))
+            self.error("malformed", "snapshot", str(e), file=name)
             return None
         role = root.roles["snapshot"]
-        valid = count_signatures(env, role, root.keys)
+        counted = count_signatures(env, role, root.keys)
         self.check_threshold(
-            "snapshot", name, valid, role.threshold, f"root v{root.header.version}"
+            "snapshot", name, len(counted), role.threshold, f"root v{root.header.version}"
         )
         self.check_expiry("snapshot", name, header.expires, header.expires_text)
         if version is not None and header.version != version:
@@ -333,81 +361,25 @@ class TufRun(Run):
                 "version-mismatch",
                 "snapshot",
                 f"{name} is v{header.version}, timestamp records v{version}",
+                file=name,
+                expected=version,
+                found=header.version,
             )
-        self._previous_version("snapshot", header.version, "snapshot.json")
-        self._snapshot_rollback(meta)
+        prev = self._previous_trusted("snapshot.json", "snapshot", root)
+        if prev is not None:
+            self._no_rollback("snapshot", header.version, prev, name)
+            self._snapshot_rollback(meta, meta_or_none(prev, "snapshot"), name)
         self.roles.append(
-            _result(
-                "snapshot",
-                name,
-                header.version,
-                header.expires_text,
-                valid,
-                role.threshold,
-                None,
-                self.clean_since(mark, "snapshot"),
-            )
-        )
+            _result("snapshot", name, header.version, header.expires_text, counted,
+                    role.threshold, None, self.clean_since(mark, "snapshot"))
+        )  # fmt: skip
         return meta
 
-    def _snapshot_rollback(self, meta: dict[str, MetaFile]) -> None:
-        prev = self._previous_meta("snapshot.json", "snapshot")
-        for filename, old in (prev or {}).items():
-            role = filename.removesuffix(".json")
-            new = meta.get(filename)
-            if new is None:
-                self.error(
-                    "rollback",
-                    role,
-                    f"snapshot no longer lists {filename} (previously v{old.version})",
-                )
-            elif new.version < old.version:
-                self.error(
-                    "rollback",
-                    role,
-                    f"snapshot records {filename} v{new.version}, previously v{old.version}",
-                )
 
-    # previous metadata ------------------------------------------------------
-    def _previous_env(self, name: str) -> Envelope | None:
-        if self.previous is None:
-            return None
-        if name not in self.previous.files:
-            versions = [
-                int(head)
-                for n in self.previous.files
-                if (parts := n.partition("."))[2] == name
-                and (head := parts[0]).isdigit()
-                and len(head) < 13
-            ]
-            if not versions:
-                return None
-            name = f"{max(versions)}.{name}"
-        from trustkeep.core.verify._envelope import parse_envelope
-
-        try:
-            return parse_envelope(self.previous.files[name], name=f"--previous {name}")
-        except Malformed:
-            return None
-
-    def _previous_version(self, role: str, version: int, name: str) -> None:
-        env = self._previous_env(name)
-        old = env.signed.get("version") if env else None
-        if isinstance(old, int) and not isinstance(old, bool) and old > version:
-            self.error("rollback", role, f"{role} is v{version}, previously trusted v{old}")
-
-    def _previous_meta(self, name: str, kind: str) -> dict[str, MetaFile] | None:
-        env = self._previous_env(name)
-        if env is None:
-            return None
-        try:
-            return parse_meta(env.signed, kind, where=f"--previous {name}")
-        except Malformed:
-            return None
-
-
-def _rotation_counts(step: tuple[Envelope, RootInfo, RootInfo]) -> tuple[int, int]:
-    """Valid signatures on a new root from the old root's keys and from its own."""
+def _rotation_counts(
+    step: tuple[Envelope, RootInfo, RootInfo],
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Keyids with valid signatures on a new root: the old root's and its own."""
     env, old, new = step
     return (
         count_signatures(env, old.roles["root"], old.keys),
@@ -415,19 +387,12 @@ def _rotation_counts(step: tuple[Envelope, RootInfo, RootInfo]) -> tuple[int, in
     )
 
 
-def _unhex(value: str) -> bytes | None:
-    try:
-        return bytes.fromhex(value)
-    except ValueError:
-        return None
-
-
 def _result(
     role: str,
     name: str,
     version: int,
     expires: str,
-    valid: int,
+    counted: tuple[str, ...],
     threshold: int,
     delegated_by: str | None,
     ok: bool,
@@ -437,10 +402,11 @@ def _result(
         file=name,
         version=version,
         expires=expires,
-        signatures=valid,
+        signatures=len(counted),
         threshold=threshold,
         delegated_by=delegated_by,
         valid=ok,
+        keyids=counted,
     )
 
 
@@ -456,7 +422,9 @@ def verify_tuf(
     """Verify a TUF metadata directory as of ``at``; report every problem found.
 
     ``mapper`` runs the per-file checks of each level of the targets tree (pass a
-    process pool's map to use several cores; results are identical).
+    process pool's map to use several cores; results are identical). With
+    ``previous`` and no ``trusted_root``, the newest root of ``previous`` is the
+    anchor, as a client's cached root is.
     """
     run = TufRun(bundle, at=at, previous=previous)
     root, anchor = run.root_chain(trusted_root, trusted_root_source, mapper)
@@ -464,4 +432,4 @@ def verify_tuf(
         recorded = run.timestamp(root)
         meta = run.snapshot(root, recorded)
         verify_targets_tree(run, root, meta, mapper)
-    return Report(format="tuf", anchor=anchor, roles=tuple(run.roles), findings=tuple(run.findings))
+    return run.report("tuf", anchor)
