@@ -106,3 +106,38 @@ def test_verify_is_recorded(ceremony: Ceremony, make_app, tmp_path) -> None:  # 
     steps = transcript_steps(tmp_path / "transcript.jsonl")
     verified = [f for step, f in steps if step == "verified"]
     assert verified and verified[0]["anchor"] == "none"
+
+
+async def _merge(app, copy: str, seen: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("g")
+        await settle(pilot)
+        seen["before"] = text(pilot, "#queue-note")
+        pilot.app.screen.query_one("#merge-files").value = copy
+        await pilot.click("#merge")
+        await settle(pilot)
+        seen["merged"] = text(pilot, "#result")
+        seen["after"] = text(pilot, "#queue-note")
+
+
+def test_queue_merges_a_travelled_copy_without_a_key(
+    ceremony: Ceremony, make_app, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from tui_support import BOB_PASSPHRASE
+
+    from trustkeep.service import Service
+
+    copy = tmp_path / "travelled-root.json"
+    shutil.copy(ceremony.repo / "staged" / "root.json", copy)
+    Service(ceremony.home, lambda _name: BOB_PASSPHRASE).repo.sign(copy, "bob")
+    seen: dict[str, Any] = {}
+    asyncio.run(_merge(make_app(ceremony.admin_home, ceremony.repo), str(copy), seen))
+    assert seen["before"].startswith("1 role(s) await signatures")
+    assert f"{copy}: root — signatures added: bob" in seen["merged"]
+    assert "staged root v1: complete" in seen["merged"]
+    assert "Every staged change is signed" in seen["after"]
+    steps = [s for s, _ in transcript_steps(tmp_path / "transcript.jsonl")]
+    assert "merged" in steps
