@@ -9,7 +9,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Header, Input, Static
 
-from trustkeep.service.ceremony_newroot import NewRootDraft, NewRootResult, PinBlock
+from trustkeep.service.ceremony_newroot import NewRootDraft, NewRootResult
+from trustkeep.service.ceremony_pins import PinBlock
 
 from ._common import FlowScreen, failure_text
 from .messages import ActionFailed

@@ -23,6 +23,7 @@ from trustkeep.core.ceremony import key_label, threshold_consequences, waiting_l
 from trustkeep.core.keys import KEY_TYPES, KeyEntry
 from trustkeep.errors import InputError, StorageError, TrustkeepError
 from trustkeep.service import _keymaterial as km
+from trustkeep.service.ceremony_pins import PinBlock, new_root_pins, write_pin
 from trustkeep.service.keys import validate_name
 
 if TYPE_CHECKING:
@@ -119,15 +120,6 @@ class NewRootResult:
     files: tuple[Path, ...]
     lines: tuple[str, ...]
     complete: bool
-
-
-@dataclass(frozen=True)
-class PinBlock:
-    kind: str
-    title: str
-    text: str
-    default_path: Path
-    note: str = ""
 
 
 class NewRootService:
@@ -468,49 +460,22 @@ class NewRootService:
 
     def pins(self, draft: NewRootDraft) -> list[PinBlock]:
         """The pins a client needs for the new root, each with where it would be saved."""
-        target = Path(draft.directory)
-        out: list[PinBlock] = []
-        if draft.format == "tuf":
-            export = self.service.pins.export([str(target / "root.json")], fmt="tuf")
-            text = (export.root_bytes or b"").decode("utf-8")
-            out.append(
-                PinBlock(
-                    "tuf",
-                    "TUF bootstrap root (clients start from it)",
-                    text,
-                    target.parent / f"{target.name}.trusted-root.json",
-                )
-            )
-            note = "a TUF root is pinned by its root.json; Docker and Notary pin Notary roots"
-            out.append(PinBlock("docker", "daemon.json content-trust", "", target, note=note))
-            return out
-        source = [str(target / "root.crt")]
-        for kind, title, name in (
-            ("docker", "daemon.json content-trust block", "daemon-pins.json"),
-            ("notary", "Notary client trust_pinning", "notary-pins.json"),
-        ):
-            export = self.service.pins.export(source, fmt=kind, gun=draft.gun)
-            text = json.dumps(export.block, indent=2) + "\n"
-            out.append(PinBlock(kind, title, text, target / name))
-        return out
+        return new_root_pins(
+            self.service, fmt=draft.format, directory=Path(draft.directory), gun=draft.gun
+        )
 
     def save_pin(self, draft: NewRootDraft, block: PinBlock, path: Path) -> Path:
-        if not block.text:
-            raise InputError(f"{block.title}: nothing to save ({block.note})")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise StorageError(f"{path.parent}: cannot create directory: {e.strerror}") from e
-        atomic_write(path, block.text.encode("utf-8"), mode=0o644)
+        """Write ``block`` to ``path`` (atomic) and record it, with its sha256."""
+        written = write_pin(block, path)
         self.home.record(
             "pin saved",
             ceremony=draft.ceremony_id,
             directory=draft.directory,
             kind=block.kind,
-            file=str(path),
+            file=str(written),
             sha256=hashlib.sha256(block.text.encode()).hexdigest(),
         )
-        return path
+        return written
 
 
 _TOP = ("root", "targets", "snapshot", "timestamp")
