@@ -35,6 +35,7 @@ class StatusScreen(CeremonyScreen[None]):
         Binding("g", "queue", "Queue"),
         Binding("e", "expiring", "Re-sign"),
         Binding("k", "rotate", "Rotate"),
+        Binding("d", "delegations", "Delegations"),
         Binding("escape", "home", "Home"),
         Binding("q", "app.quit", "Quit"),
     ]
@@ -157,6 +158,11 @@ class StatusScreen(CeremonyScreen[None]):
 
     def _back_from_flow(self, _result: None) -> None:
         self.action_reload()
+
+    def action_delegations(self) -> None:
+        from .delegations_screen import DelegationsScreen
+
+        self.app.push_screen(DelegationsScreen(), callback=self._back_from_flow)
 
     def action_home(self) -> None:
         self.dismiss(None)
