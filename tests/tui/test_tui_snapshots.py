@@ -52,7 +52,6 @@ SCREENS: dict[str, tuple[list[str], Any]] = {
     "help": (["f1"], None),
     "new-root-plan": (["n", "tab", "tab", *"alice, bob", "tab", "2"], None),
     "holder-key": ([*"not-shown-1"], _holder),
-    "verify": (["v"], None),
     "expiry": (["e"], None),
     "home-light": (["ctrl+t"], None),
 }

@@ -27,8 +27,8 @@ from trustkeep.core.ceremony import (
 from trustkeep.core.keys import KeyEntry
 from trustkeep.core.rolenames import role_filename
 from trustkeep.core.transcript import FieldValue
-from trustkeep.core.tuf_repo.state import RepoState
 from trustkeep.core.tuf_repo.delegation import DelegationInfo, delegation_tree
+from trustkeep.core.tuf_repo.state import RepoState
 from trustkeep.core.tuf_repo.status import RepoStatus, RoleStatus
 from trustkeep.errors import InputError, TrustkeepError
 from trustkeep.service.ceremony_transcript import (
