@@ -47,6 +47,7 @@ _COMMAND_MODULES: dict[str, tuple[str, str]] = {
     "migrate": ("migrate", "Move trust data to another format (Notary v1 to TUF)."),
     "demo": ("demo", "Run trustkeep end to end on bundled example data."),
     "ceremony": ("ceremony", "Interactive key ceremony on a repository (needs a terminal)."),
+    "transcript": ("transcript", "Ceremony transcripts: check the hash chain of a JSONL file."),
 }
 
 
