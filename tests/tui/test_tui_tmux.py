@@ -97,6 +97,8 @@ def test_new_root_with_two_holders_in_a_real_terminal(tmux: Tmux, tmp_path: Path
     _sign(tmux, "acme-targets", ONLINE, shown)
     _sign(tmux, "acme-online", ONLINE, shown)
     shown.append(tmux.wait_for("New root written (complete)"))
+    tmux.wait_for("TUF bootstrap root (clients")  # pins load in a worker; then Done is focused
+    time.sleep(0.5)
     tmux.keys("BTab", "Enter")  # the Save button of the TUF bootstrap root
     shown.append(tmux.wait_for("saved TUF bootstrap root"))
     tmux.keys("Tab", "Enter")  # Done
