@@ -1,17 +1,20 @@
-"""What the ceremony screens share: the typed app, the Back rule, and how results render."""
+"""What the ceremony screens share: the typed app, the one worker-failure handler, the
+Back rule, and how results render."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
 
 from trustkeep.core.keys import KeyEntry
 from trustkeep.errors import TrustkeepError
+from trustkeep.service.ceremony import CeremonyService
 
 from .messages import ActionFailed, StatusLoaded
 
@@ -29,9 +32,17 @@ __all__ = [
 
 _DIFF_STYLES = {"+ ": "green", "- ": "red", "~ ": "yellow"}
 
+R = TypeVar("R")
 
-class CeremonyScreen(Screen[None]):
-    """A screen of the ceremony app; ``ceremony_app`` is the app, typed."""
+
+class CeremonyScreen(Screen[R]):
+    """A screen of the ceremony app; ``ceremony_app`` is the app, typed.
+
+    Workers run with ``exit_on_error=False`` and never catch errors themselves: the one
+    ``Worker.StateChanged`` handler below turns a :class:`TrustkeepError` into
+    :class:`ActionFailed` (the action is the worker's name); anything else is a bug and
+    is raised again so that the app stops with it.
+    """
 
     @property
     def ceremony_app(self) -> CeremonyApp:
@@ -40,18 +51,32 @@ class CeremonyScreen(Screen[None]):
         assert isinstance(self.app, CeremonyApp)
         return self.app
 
-    def post_status(self) -> None:
-        """Load the status view (from a thread worker): posts StatusLoaded or ActionFailed."""
-        try:
-            view = self.ceremony_app.ceremony.status()
-        except TrustkeepError as e:
-            self.post_message(ActionFailed("status", e.message, e.hint))
+    @property
+    def ceremony(self) -> CeremonyService:
+        """The repository opened last (screens of one repository)."""
+        return self.ceremony_app.ceremony
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR:
             return
-        self.post_message(StatusLoaded(view))
+        event.stop()
+        error = event.worker.error
+        if isinstance(error, TrustkeepError):
+            self.post_message(ActionFailed(event.worker.name, error))
+        elif error is not None:
+            raise error
+
+    def on_action_failed(self, message: ActionFailed) -> None:
+        """Default rendering; screens with a result line render it there instead."""
+        self.notify(failure_text(message), severity="error", markup=False)
+
+    def post_status(self) -> None:
+        """Load the status view (from a thread worker): posts StatusLoaded."""
+        self.post_message(StatusLoaded(self.ceremony.status()))
 
 
-class FlowScreen(CeremonyScreen):
-    """A flow opened from the status screen: Escape goes back, unless a write is under way."""
+class FlowScreen(CeremonyScreen[R | None]):
+    """A flow: Escape goes back (dismissing with None), unless a write is under way."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "Back")]
 
@@ -61,7 +86,7 @@ class FlowScreen(CeremonyScreen):
 
     def action_back(self) -> None:
         if not self.busy:
-            self.app.pop_screen()
+            self.dismiss(None)
 
 
 def failure_text(message: ActionFailed, *, verb: str = "failed", outcome: str = "") -> str:

@@ -1,49 +1,77 @@
-"""The ceremony app: the service is injected; screens route work to it."""
+"""The ceremony app: the ``Service`` is injected; screens route work to it."""
 
 from __future__ import annotations
 
 from concurrent.futures import Future
 from pathlib import Path
+from typing import ClassVar
 
 from textual.app import App
+from textual.binding import Binding, BindingType
 
-from trustkeep.errors import TrustkeepError
+from trustkeep.errors import InputError, TrustkeepError
+from trustkeep.service import Service
 from trustkeep.service.ceremony import CeremonyService
+from trustkeep.service.ceremony_home import CeremonyHome
+from trustkeep.service.ceremony_newroot import NewRootService
 
-from .messages import TranscriptFailed
+from .home_screen import HomeScreen
 from .passphrase import PassphraseModal
 from .secrets import TuiSecrets
-from .status_screen import StatusScreen
 
 __all__ = ["CeremonyApp"]
 
 
 class CeremonyApp(App[None]):
-    """``CeremonyApp(ceremony, secrets)``: ``secrets`` is the handler the service was built with."""
+    """``CeremonyApp(service, secrets, directory=None, transcript=None)``.
 
-    CSS_PATH = "ceremony.tcss"
+    ``secrets`` is the handler ``service`` was built with. Without a directory the
+    home screen opens; with one, that repository's status screen opens over it.
+    """
+
+    CSS_PATH = "app.tcss"
     TITLE = "trustkeep ceremony"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "help", "Help"),
+        Binding("ctrl+t", "toggle_theme", "Theme", show=False),
+    ]
 
-    def __init__(self, ceremony: CeremonyService, secrets: TuiSecrets) -> None:
+    def __init__(
+        self,
+        service: Service,
+        secrets: TuiSecrets,
+        *,
+        directory: Path | None = None,
+        transcript: Path | None = None,
+    ) -> None:
         super().__init__()
-        self.ceremony = ceremony
+        self.service = service
         self.secrets = secrets
+        self.home = CeremonyHome(service, transcript=transcript)
+        self.new_root = NewRootService(service, self.home)
+        self.start_directory = directory
+        self._ceremony: CeremonyService | None = None
         self._pending: set[Future[str | None]] = set()
         self._closing = False
-        #: transcript lines that could not be written (shown on exit by the CLI)
-        self.transcript_errors: list[str] = []
-        #: what was signed or re-signed in this session (for the CLI's --json summary)
+        #: what was signed or written in this session (for the CLI's --json summary)
         self.actions: list[str] = []
 
     @property
-    def directory(self) -> Path:
-        return self.ceremony.directory
+    def ceremony(self) -> CeremonyService:
+        if self._ceremony is None:
+            raise InputError("no repository is open")
+        return self._ceremony
+
+    @property
+    def transcript_errors(self) -> list[str]:
+        return self.home.all_transcript_errors()
 
     def on_mount(self) -> None:
-        self.sub_title = str(self.directory)
         self.secrets.bind(self._ask_from_thread)
-        self.record("opened", f"key store {self.ceremony.service.home}")
-        self.push_screen(StatusScreen())
+        self.home.record("session opened", key_store=str(self.service.home))
+        self.push_screen(HomeScreen())
+        if self.start_directory is not None:
+            self.open_repository(self.start_directory)
 
     def on_unmount(self) -> None:
         self._closing = True
@@ -51,18 +79,29 @@ class CeremonyApp(App[None]):
         for future in list(self._pending):  # a worker waiting on a modal gets "cancelled"
             if not future.done():
                 future.set_result(None)
-        self.record("closed", f"{len(self.actions)} signing action(s)")
+        self.home.record("session closed", actions=len(self.actions))
 
-    def record(self, action: str, detail: str) -> None:
-        """Append a transcript line (any thread); a failure is kept and shown, not raised."""
+    def open_repository(self, directory: Path) -> bool:
+        """Open the status screen of ``directory`` (read here: errors are shown, not raised)."""
+        from .status_screen import StatusScreen
+
         try:
-            self.ceremony.record(action, detail)
+            self._ceremony = self.home.open(directory)
         except TrustkeepError as e:
-            self.transcript_errors.append(e.message)
-            self.post_message(TranscriptFailed(e.message))
+            self.notify(e.message, severity="error", markup=False)
+            return False
+        self.sub_title = str(directory)
+        self.push_screen(StatusScreen())
+        return True
 
-    def on_transcript_failed(self, message: TranscriptFailed) -> None:
-        self.notify(f"transcript not written: {message.message}", severity="error", markup=False)
+    def action_help(self) -> None:
+        from .help_screen import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
 
     # -- secrets: a modal asked from a worker thread ----------------------------------
 
@@ -90,6 +129,8 @@ class CeremonyApp(App[None]):
 
     def note(self, text: str) -> None:
         """A signing action happened: remember it and let the status screen reload."""
+        from .status_screen import StatusScreen
+
         self.actions.append(text)
         for screen in self.screen_stack:
             if isinstance(screen, StatusScreen):

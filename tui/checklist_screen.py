@@ -8,8 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Button, Footer, Header, SelectionList, Static
 
-from trustkeep.core.ceremony import expiring_roles
-from trustkeep.errors import TrustkeepError
+from trustkeep.core.ceremony import time_left
 
 from ._common import FlowScreen, failure_text, written_text
 from .messages import ActionFailed, Refreshed, StatusLoaded
@@ -19,7 +18,7 @@ __all__ = ["WITHIN_DAYS", "ChecklistScreen"]
 WITHIN_DAYS = 30
 
 _STEPS = (
-    "1. Tick the roles to renew (expired or expiring within {days} days are ticked).",
+    "1. Tick the roles to renew (expired or due are ticked; root never is: tick it yourself).",
     "2. Write new versions: new expiry, signed by this store's keys (each passphrase asked"
     " once); snapshot and timestamp follow.",
     "3. Collect the signatures still missing: back on the status screen, sign each role"
@@ -28,8 +27,13 @@ _STEPS = (
 )
 
 
-class ChecklistScreen(FlowScreen):
-    """Nothing is written before "Write new versions"; Escape goes back."""
+class ChecklistScreen(FlowScreen[None]):
+    """Nothing is written before "Write new versions"; Escape goes back.
+
+    Due roles are ticked, except root: a new root version is never ticked by default.
+    """
+
+    CSS_PATH = "checklist.tcss"
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -46,22 +50,26 @@ class ChecklistScreen(FlowScreen):
     def on_mount(self) -> None:
         self.load()
 
-    @work(thread=True, exclusive=True, group="checklist")
+    @work(thread=True, exclusive=True, group="checklist", exit_on_error=False, name="status")
     def load(self) -> None:
         self.post_status()
 
     def on_status_loaded(self, message: StatusLoaded) -> None:
         view = message.view
-        due = set(expiring_roles(view.status, within_days=WITHIN_DAYS))
+        due = set(view.due)
         choices = self.query_one("#expiring", SelectionList)
         choices.clear_options()
         for r in view.status.roles:
-            if r.role in ("snapshot", "timestamp"):
-                continue
-            left = "expired" if r.expired else f"{r.days_left} days left"
-            label = f"{r.role} v{r.version} — expires {r.expires:%Y-%m-%d} ({left})"
-            choices.add_option((Text(label), r.role, r.role in due))
-        note = "" if due else f"Nothing expires within {WITHIN_DAYS} days; tick a role to renew it."
+            left = time_left(r.expires, view.now) if view.now else f"{r.days_left} days left"
+            mark = " — due" if r.role in due else ""
+            label = f"{r.role} v{r.version} — expires {r.expires:%Y-%m-%d %H:%M}Z ({left}){mark}"
+            choices.add_option((Text(label), r.role, r.role in due and r.role != "root"))
+        if "root" in due:
+            note = "root is due: tick it to write a new root version (it needs the root holders)."
+        elif due:
+            note = ""
+        else:
+            note = "Nothing is due for renewal; tick a role to renew it anyway."
         self.query_one("#checklist-note", Static).update(note)
         choices.focus()
         self.query_one("#write", Button).disabled = self.busy
@@ -80,17 +88,11 @@ class ChecklistScreen(FlowScreen):
         self.query_one("#checklist-result", Static).update(f"writing {', '.join(roles)}…")
         self.refresh_roles(roles)
 
-    @work(thread=True, exclusive=True, group="refresh")
+    @work(thread=True, exclusive=True, group="refresh", exit_on_error=False, name="re-sign")
     def refresh_roles(self, roles: list[str]) -> None:
-        ceremony = self.ceremony_app.ceremony
-        try:
-            results = ceremony.refresh(roles)
-        except TrustkeepError as e:
-            self.ceremony_app.record("failed", f"re-sign {', '.join(roles)}: {e.message}")
-            self.post_message(ActionFailed("re-sign", e.message, e.hint))
-            return
+        ceremony = self.ceremony
+        results = ceremony.refresh(roles)
         lines = [ceremony.describe_change(c, r.names) for r in results for c in r.changes]
-        self.ceremony_app.record("re-signed", "; ".join(lines))
         self.post_message(Refreshed(results, lines))
 
     def on_refreshed(self, message: Refreshed) -> None:

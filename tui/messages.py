@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from trustkeep.service.ceremony import RotationChoices, SignPlan, StatusView
+from trustkeep.errors import TrustkeepError
+from trustkeep.service.ceremony import ReviewOutdated, RotationChoices, SignPlan, StatusView
 from trustkeep.service.repo import SignResult, WriteResult
 
 __all__ = [
@@ -15,7 +16,6 @@ __all__ = [
     "Rotated",
     "Signed",
     "StatusLoaded",
-    "TranscriptFailed",
 ]
 
 
@@ -46,23 +46,29 @@ class Refreshed(Message):
 
 
 class ActionFailed(Message):
-    """A service call raised a trustkeep error; ``message`` is its one-line text."""
+    """A worker's service call raised ``error``; the one message every screen renders.
 
-    def __init__(self, action: str, message: str, hint: str | None, *, stale: bool = False) -> None:
+    Posted by the one ``Worker.StateChanged`` handler (``CeremonyScreen``), never by
+    the workers themselves.
+    """
+
+    def __init__(self, action: str, error: TrustkeepError) -> None:
         super().__init__()
         self.action = action
-        self.message = message
-        self.hint = hint
-        #: what was reviewed is no longer what is on disk: show it again
-        self.stale = stale
+        self.error = error
 
+    @property
+    def message(self) -> str:
+        return self.error.message
 
-class TranscriptFailed(Message):
-    """A transcript line could not be written (the action itself went ahead)."""
+    @property
+    def hint(self) -> str | None:
+        return self.error.hint
 
-    def __init__(self, message: str) -> None:
-        super().__init__()
-        self.message = message
+    @property
+    def stale(self) -> bool:
+        """What was reviewed is no longer what is on disk: show it again."""
+        return isinstance(self.error, ReviewOutdated)
 
 
 class ChoicesLoaded(Message):

@@ -13,7 +13,6 @@ from textual.widgets import Button, Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from trustkeep.core.ceremony import key_label
-from trustkeep.errors import TrustkeepError
 from trustkeep.service.ceremony import RotationChoices
 
 from ._common import FlowScreen, diff_text, failure_text, key_option, written_text
@@ -29,8 +28,10 @@ _STEPS = (
 )
 
 
-class RotateScreen(FlowScreen):
+class RotateScreen(FlowScreen[None]):
     """Rotate one root key; Escape goes back without writing anything."""
+
+    CSS_PATH = "rotate.tcss"
 
     def __init__(self) -> None:
         super().__init__()
@@ -56,14 +57,9 @@ class RotateScreen(FlowScreen):
         self.query_one("#new", OptionList).border_title = "add"
         self.load()
 
-    @work(thread=True, exclusive=True, group="rotate-load")
+    @work(thread=True, exclusive=True, group="rotate-load", exit_on_error=False, name="rotation")
     def load(self) -> None:
-        try:
-            choices = self.ceremony_app.ceremony.rotation_choices()
-        except TrustkeepError as e:
-            self.post_message(ActionFailed("rotation", e.message, e.hint))
-            return
-        self.post_message(ChoicesLoaded(choices))
+        self.post_message(ChoicesLoaded(self.ceremony.rotation_choices()))
 
     def on_choices_loaded(self, message: ChoicesLoaded) -> None:
         self.choices = c = message.choices
@@ -102,16 +98,7 @@ class RotateScreen(FlowScreen):
             write.disabled = True
             return
         old, new, threshold = picked
-        target = c.version if c.pending else c.version + 1
-        lines = [
-            f"root version {target}"
-            + (f" (amends v{c.version}: it is not yet fully signed)" if c.pending else ""),
-            f"- key {key_label(old, c.names)} removed from root",
-            f"+ key {key_label(new, c.names)} added to root",
-        ]
-        if threshold != c.threshold:
-            lines.append(f"~ root threshold {c.threshold} -> {threshold}")
-        lines.append(f"root keys after: {len(c.root_keys)}, threshold {threshold}")
+        lines = self.ceremony.rotation_review(c, old=old, new=new, threshold=threshold)
         self.query_one("#rotate-review", Static).update(diff_text(lines))
         write.disabled = self.busy
 
@@ -138,19 +125,10 @@ class RotateScreen(FlowScreen):
         self.query_one("#rotate-result", Static).update("writing the new root…")
         self.rotate(*picked)
 
-    @work(thread=True, exclusive=True, group="rotate")
+    @work(thread=True, exclusive=True, group="rotate", exit_on_error=False, name="rotation")
     def rotate(self, old: str, new: str, threshold: int) -> None:
-        app = self.ceremony_app
-        ceremony = app.ceremony
-        what = f"root key {old[:8]} -> {new[:8]}, threshold {threshold}"
-        try:
-            result = ceremony.rotate(old=old, new=new, threshold=threshold)
-        except TrustkeepError as e:
-            app.record("failed", f"rotate {what}: {e.message}")
-            self.post_message(ActionFailed("rotation", e.message, e.hint))
-            return
-        lines = [ceremony.describe_change(c, result.names) for c in result.changes]
-        app.record("rotated", f"{what}; " + "; ".join(lines))
+        result = self.ceremony.rotate(old=old, new=new, threshold=threshold)
+        lines = [self.ceremony.describe_change(c, result.names) for c in result.changes]
         self.post_message(Rotated(result, lines))
 
     def on_rotated(self, message: Rotated) -> None:

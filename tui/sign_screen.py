@@ -11,8 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Footer, Header, OptionList, Static
 
-from trustkeep.errors import TrustkeepError
-from trustkeep.service.ceremony import ReviewOutdated, SignPlan
+from trustkeep.service.ceremony import SignPlan
 
 from ._common import FlowScreen, diff_text, failure_text, key_option
 from .messages import ActionFailed, PlanLoaded, Signed
@@ -20,8 +19,10 @@ from .messages import ActionFailed, PlanLoaded, Signed
 __all__ = ["SignScreen"]
 
 
-class SignScreen(FlowScreen):
+class SignScreen(FlowScreen[None]):
     """Review and sign one role; Escape goes back without writing anything."""
+
+    CSS_PATH = "sign.tcss"
 
     def __init__(self, role: str) -> None:
         super().__init__()
@@ -33,8 +34,6 @@ class SignScreen(FlowScreen):
         yield Static(
             f"Sign {self.role}: review what you are about to sign", id="sign-title", markup=False
         )
-        with VerticalScroll(id="review-box"):
-            yield Static("loading…", id="review", markup=False)
         yield Static("", id="waiting", markup=False)
         yield Static(
             "Sign with (keys of this store that are still missing):", id="keys-label", markup=False
@@ -44,29 +43,20 @@ class SignScreen(FlowScreen):
             yield Button("Sign and write", id="confirm", variant="primary", disabled=True)
             yield Button("Back", id="back")
         yield Static("", id="sign-result", markup=False)
+        with VerticalScroll(id="review-box"):
+            yield Static("loading…", id="review", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
         self.load_plan()
 
-    @work(thread=True, exclusive=True, group="plan")
-    def load_plan(self, *, record: bool = True) -> None:
-        ceremony = self.ceremony_app.ceremony
-        try:
-            plan = ceremony.plan(self.role)
-        except TrustkeepError as e:
-            self.post_message(ActionFailed("review", e.message, e.hint))
-            return
-        if record:
-            review = plan.review
-            self.ceremony_app.record(
-                "reviewed", f"{self.role} v{review.version} sha256 {review.digest}"
-            )
-        self.post_message(PlanLoaded(plan))
+    @work(thread=True, exclusive=True, group="plan", exit_on_error=False, name="review")
+    def load_plan(self) -> None:
+        self.post_message(PlanLoaded(self.ceremony.plan(self.role)))
 
     def on_plan_loaded(self, message: PlanLoaded) -> None:
         self.plan = plan = message.plan
-        self.query_one("#review", Static).update(diff_text(plan.review.lines(plan.names)))
+        self.query_one("#review", Static).update(diff_text(plan.lines()))
         self.query_one("#waiting", Static).update("\n".join(plan.waiting))
         keys = self.query_one("#keys", OptionList)
         keys.clear_options()
@@ -108,28 +98,17 @@ class SignScreen(FlowScreen):
         self.query_one("#sign-result", Static).update("signing… (the passphrase is asked next)")
         self.sign(keyid, self.plan.review.digest)
 
-    @work(thread=True, exclusive=True, group="sign")
+    @work(thread=True, exclusive=True, group="sign", exit_on_error=False, name="sign")
     def sign(self, keyid: str, reviewed: str) -> None:
-        ceremony = self.ceremony_app.ceremony
-        try:
-            result = ceremony.sign(self.role, keyid, reviewed=reviewed)
-        except TrustkeepError as e:
-            self.ceremony_app.record(
-                "failed", f"sign {self.role} with key {keyid[:8]}: {e.message}"
-            )
-            stale = isinstance(e, ReviewOutdated)
-            self.post_message(ActionFailed("sign", e.message, e.hint, stale=stale))
-            return
-        line = ceremony.describe_sign(result)
-        self.ceremony_app.record("signed", line)
-        self.post_message(Signed(result, line))
+        result = self.ceremony.sign(self.role, keyid, reviewed=reviewed)
+        self.post_message(Signed(result, self.ceremony.describe_sign(result)))
 
     def on_signed(self, message: Signed) -> None:
         self.busy = False
         state = "threshold met" if message.result.verified else "more signatures needed"
         self.query_one("#sign-result", Static).update(f"signed {message.line} ({state})")
         self.ceremony_app.note(f"signed {message.line}")
-        self.load_plan(record=False)
+        self.load_plan()
 
     def on_action_failed(self, message: ActionFailed) -> None:
         self.busy = False

@@ -11,24 +11,32 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Header, Static
 
 from trustkeep.core.ceremony import waiting_line
+from trustkeep.core.tuf_repo.status import StatusCode
 from trustkeep.service.ceremony import StatusView
 
 from ._common import CeremonyScreen, failure_text
 from .messages import ActionFailed, StatusLoaded
+from .phrases import issue_text
 
 __all__ = ["StatusScreen"]
 
+#: already said by the "waiting for" lines above the problems
+_SHOWN = (StatusCode.THRESHOLD_NOT_MET, StatusCode.UNSIGNED)
 _COLUMNS = ("ROLE", "VERSION", "EXPIRES", "DAYS LEFT", "SIGNATURES")
 
 
-class StatusScreen(CeremonyScreen):
-    """Routes: Enter/``s`` sign the role, ``e`` re-sign expiring, ``k`` rotate, ``r`` reload."""
+class StatusScreen(CeremonyScreen[None]):
+    """Routes: Enter/``s`` sign, ``g`` signing queue, ``e`` re-sign, ``k`` rotate, ``r`` reload."""
 
+    CSS_PATH = "status.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "reload", "Refresh"),
-        Binding("s", "sign", "Sign role"),
-        Binding("e", "expiring", "Re-sign expiring"),
-        Binding("k", "rotate", "Rotate root key"),
+        Binding("s", "sign", "Sign"),
+        Binding("g", "queue", "Queue"),
+        Binding("e", "expiring", "Re-sign"),
+        Binding("k", "rotate", "Rotate"),
+        Binding("d", "delegations", "Delegations"),
+        Binding("escape", "home", "Home"),
         Binding("q", "app.quit", "Quit"),
     ]
 
@@ -46,13 +54,13 @@ class StatusScreen(CeremonyScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        path = self.ceremony_app.ceremony.transcript.path
+        path = self.ceremony.transcript.path
         self.query_one("#last-action", Static).update(f"transcript: {path}")
         self.action_reload()
 
     # -- work goes to the service, in a thread ---------------------------------------
 
-    @work(thread=True, exclusive=True, group="status")
+    @work(thread=True, exclusive=True, group="status", exit_on_error=False, name="status")
     def action_reload(self) -> None:
         self.post_status()
 
@@ -62,26 +70,29 @@ class StatusScreen(CeremonyScreen):
         self.view = view = message.view
         table = self.query_one("#roles", DataTable)
         selected = table.cursor_row
+        roles = view.rows()
         rows = [
             (
-                r.role + ("" if r.ok else " ✗"),
+                r.role + (" (staged)" if view.is_staged(r.role) else "") + ("" if r.ok else " ✗"),
                 str(r.version),
                 f"{r.expires:%Y-%m-%d %H:%M}Z",
                 "expired" if r.expired else str(r.days_left),
                 " + ".join(waiting_line(c, view.names) for c in r.checks),
             )
-            for r in view.status.roles
+            for r in roles
         ]
         table.clear(columns=True)  # columns sized to their content: the header lines up
         for i, label in enumerate(_COLUMNS):
             table.add_column(label, width=max([len(label), *(len(row[i]) for row in rows)]))
-        for r, row in zip(view.status.roles, rows, strict=True):
+        for r, row in zip(roles, rows, strict=True):
             table.add_row(*(Text(c) for c in row), key=r.role)
         if rows:
             table.move_cursor(row=min(selected, len(rows) - 1))
         unsigned = view.unsigned_roles()
-        if view.status.ok:
+        if view.status.ok and not unsigned:
             summary = "status: OK — every role is signed and current"
+        elif view.status.ok:
+            summary = f"status: OK (published) — staged, awaiting signatures: {', '.join(unsigned)}"
         elif unsigned:
             summary = f"status: NOT OK — awaiting signatures on: {', '.join(unsigned)}"
         else:
@@ -94,14 +105,12 @@ class StatusScreen(CeremonyScreen):
         lines = []
         for role in view.unsigned_roles():
             lines += [f"{role} — {w}" for w in view.waiting(role)]
-        lines += [f"problem: {p}" for p in view.status.problems]
-        lines += [
-            f"problem: {r.role} expired on {r.expires:%Y-%m-%d %H:%M:%S}Z"
-            for r in view.status.roles
-            if r.expired
-        ]
+        problems = [*view.status.problems, *(p for r in view.status.roles for p in r.problems)]
+        lines += [f"problem: {issue_text(p)}" for p in problems if p.code not in _SHOWN]
         warnings = [*view.status.warnings, *(w for r in view.status.roles for w in r.warnings)]
-        lines += [f"warning: {w}" for w in warnings]
+        lines += [f"warning: {issue_text(w)}" for w in warnings]
+        if view.publishable:
+            lines.append("every staged change is signed: publish it from the signing queue (g)")
         return "\n".join(lines)
 
     def on_action_failed(self, message: ActionFailed) -> None:
@@ -115,10 +124,10 @@ class StatusScreen(CeremonyScreen):
     # -- routing -----------------------------------------------------------------------
 
     def _selected_role(self) -> str | None:
-        if self.view is None or not self.view.status.roles:
+        if self.view is None or not self.view.rows():
             return None
         table = self.query_one("#roles", DataTable)
-        return self.view.status.roles[table.cursor_row].role
+        return self.view.rows()[table.cursor_row].role
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
@@ -141,6 +150,22 @@ class StatusScreen(CeremonyScreen):
         from .checklist_screen import ChecklistScreen
 
         self.app.push_screen(ChecklistScreen())
+
+    def action_queue(self) -> None:
+        from .queue_screen import QueueScreen
+
+        self.app.push_screen(QueueScreen(), callback=self._back_from_flow)
+
+    def _back_from_flow(self, _result: None) -> None:
+        self.action_reload()
+
+    def action_delegations(self) -> None:
+        from .delegations_screen import DelegationsScreen
+
+        self.app.push_screen(DelegationsScreen(), callback=self._back_from_flow)
+
+    def action_home(self) -> None:
+        self.dismiss(None)
 
     def action_rotate(self) -> None:
         from .rotate_screen import RotateScreen

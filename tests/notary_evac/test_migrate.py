@@ -320,10 +320,15 @@ def test_the_printed_steps_finish_a_waiting_role(
     canonical = evac.client.trust_dir / "private"
     [key_file] = [p.name for p in canonical.iterdir() if p.read_bytes().count(b"targets/releases")]
     assert f"    to sign: trustkeep key import FILE (Notary's private/{key_file}), then\n" in out
-    sign = f"      trustkeep sign {tuf / 'targets%2Freleases.json'} --key KEY\n"
+    sign = f"      trustkeep sign {tuf / 'staged' / 'targets%2Freleases.json'} --key KEY\n"
     assert sign in out
+    publish = f"  once every role is signed: trustkeep publish {tuf}\n"
+    assert publish in out
+    assert not (tuf / "root.json").exists()  # nothing under-signed is published
     assert run_cli(*home, "key", "import", str(evac.releases_key), "--name", "rel")[0] == 0
     assert run_cli(*home, *sign.split()[1:-1], "rel")[0] == 0
+    code, out, err = run_cli(*home, *publish.split(": ", 1)[1].split()[1:])
+    assert code == 0, (out, err)
     assert run_cli(*home, "verify", str(tuf), "--migrated-from", str(migration.out))[0] == 0
 
 

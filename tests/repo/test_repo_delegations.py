@@ -106,7 +106,7 @@ def test_refresh_bins_by_glob_and_status_summary(tk, tkj, basic_repo, tmp_path):
     assert all(r["version"] == 2 for r in doc["roles"][:32])
     code, out, _ = tk("status", str(repo))
     assert code == 0
-    assert "… and 31 more delegated role(s), all signed and current" in out
+    assert "… and 32 more delegated role(s), all signed by threshold and unexpired" in out
     # 5 days from "now" at refresh time, whole seconds: 4 or 5 whole days left at status time
     assert re.search(r"warning: bins-00: expires in [45] day\(s\)", out), out
     code, _, err = tk("refresh", str(repo), "--role", "nothing-*")
@@ -128,8 +128,12 @@ def test_root_show_and_threshold_staging(tk, tkj, basic_repo):  # type: ignore[n
     assert doc["roles"][0]["version"] == 3  # v2 was complete: a new version
     code, doc, _ = tkj("root", "remove-key", str(repo), "--key", ids["carol"][:10], "--no-sign")
     assert doc["roles"][0]["version"] == 3  # v3 unsigned: amended
-    code, doc, _ = tkj("root", "show", str(repo))
-    assert [k["name"] for k in doc["roles"]["root"]["keys"]] == ["alice", "bob", "dave"]
+    code, doc, _ = tkj("root", "show", str(repo))  # the published root: unchanged
+    assert doc["version"] == 2
+    assert [k["name"] for k in doc["roles"]["root"]["keys"]] == ["alice", "bob", "carol"]
+    code, doc, _ = tkj("diff", str(repo))
+    changes = [(c["kind"], c["subject"]) for c in doc["roles"][0]["changes"]]
+    assert ("key-added", "root") in changes and ("key-removed", "root") in changes
 
 
 def _foreign_repo(directory: Path) -> None:
@@ -164,11 +168,10 @@ def test_status_of_a_foreign_repository(tkj, home, tmp_path):  # type: ignore[no
     _foreign_repo(repo)
     code, doc, err = tkj("status", str(repo))
     assert code == 1, err
-    assert "role 'targets': threshold 3 > its 2 key(s)" in doc["warnings"]
-    assert (
-        f"keyid {'0' * 16}… is not the sha256 of its key (some clients reject it)"
-        in (doc["warnings"])
-    )
-    assert any("shared by online role(s) snapshot, timestamp" in w for w in doc["warnings"])
+    warnings = [w["message"] for w in doc["warnings"]]
+    assert "targets: threshold 3 > its 2 key(s)" in warnings
+    assert f"keyid {'0' * 16}… is not the sha256 of its key (some clients reject it)" in warnings
+    assert any("shared by online role(s) snapshot, timestamp" in w for w in warnings)
+    assert "threshold-above-keys" in [w["code"] for w in doc["warnings"]]
     targets = doc["roles"][1]
     assert targets["signatures"][0]["threshold"] == 3 and targets["ok"] is False

@@ -112,8 +112,12 @@ def test_float_inside_signed_is_input_error(  # type: ignore[no-untyped-def]
         (repo / name).write_text(json.dumps(doc))
     before = _tree(repo)
     key = "alice" if role == "root" else "tgt"
+    travelled = repo.parent / "travelled"  # a copy signed away from the repository
+    travelled.mkdir()
+    for name in {f"{role}.json", "root.json"}:
+        (travelled / name).write_bytes((repo / name).read_bytes())
     argv = {
-        "sign": ("sign", str(repo / f"{role}.json"), "--key", key),
+        "sign": ("sign", str(travelled / f"{role}.json"), "--key", key),
         "status": ("status", str(repo)),
     }[command]
     code, _, err = tk(*argv)

@@ -21,7 +21,19 @@ def _snapshot_tree(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
-HOSTILE_NAMES = ["../../etc/evil", "/abs/olute", "a/b/c", "ünïcødé-rôle", "..x", "%2F.."]
+HOSTILE_NAMES = ["/abs/olute", "a/b/c", "ünïcødé-rôle", "x%2F..%2F..", "%2F.."]
+#: refused for new delegations (exit 2): a leading '.', or a '..' segment
+REFUSED_NAMES = ["../../etc/evil", "..x", ".hidden", "a/../b", "a/.."]
+
+
+@pytest.mark.parametrize("name", REFUSED_NAMES)
+def test_dot_and_dotdot_role_names_are_refused(tk, basic_repo, name):  # type: ignore[no-untyped-def]
+    repo, _ = basic_repo
+    before = _snapshot_tree(repo)
+    code, out, err = tk("delegation", "add", str(repo), name, "--key", "dele", "--paths", "d/*")
+    assert code == 2 and out == "", err
+    assert f"role name {name!r}" in err
+    assert _snapshot_tree(repo) == before
 
 
 def test_hostile_role_names_never_write_outside_dir(tk, basic_repo, make_keys, tmp_path):  # type: ignore[no-untyped-def]
@@ -37,7 +49,7 @@ def test_hostile_role_names_never_write_outside_dir(tk, basic_repo, make_keys, t
     assert outside_after == outside_before
     assert all(p.parent == repo for p in repo.rglob("*"))  # no subdirectory either
     names = sorted(p.name for p in repo.iterdir())
-    assert "..%2F..%2Fetc%2Fevil.json" in names
+    assert "x%252F..%252F...json" in names
     assert "%2Fabs%2Folute.json" in names
     assert "a%2Fb%2Fc.json" in names
     assert "%C3%BCn%C3%AFc%C3%B8d%C3%A9-r%C3%B4le.json" in names
@@ -46,18 +58,17 @@ def test_hostile_role_names_never_write_outside_dir(tk, basic_repo, make_keys, t
     # python-tuf's client finds targets through these roles
     base = tmp_path / "files"
     (base / "d0").mkdir(parents=True)
-    (base / "d3").mkdir(parents=True)
+    (base / "d2").mkdir(parents=True)
     (base / "d0" / "x.bin").write_bytes(b"zero")
-    (base / "d3" / "y.bin").write_bytes(b"three")
+    (base / "d2" / "y.bin").write_bytes(b"two")
     code, out, err = tk(
-        "targets", "add", str(repo), str(base / "d0/x.bin"), str(base / "d3/y.bin"),
+        "targets", "add", str(repo), str(base / "d0/x.bin"), str(base / "d2/y.bin"),
         "--base", str(base),
     )  # fmt: skip
     assert code == 0, err
-    assert "'../../etc/evil'" in out and "'ünïcødé-rôle'" in out
-    assert tk("refresh", str(repo))[0] == 0
+    assert "'/abs/olute'" in out and "'ünïcødé-rôle'" in out
     assert fetch_target(repo, tmp_path / "c1", "d0/x.bin", base) == b"zero"
-    assert fetch_target(repo, tmp_path / "c2", "d3/y.bin", base) == b"three"
+    assert fetch_target(repo, tmp_path / "c2", "d2/y.bin", base) == b"two"
     code, out, err = tk("status", str(repo))
     assert code == 0, out + err
 
@@ -69,8 +80,8 @@ def test_hostile_role_names_never_write_outside_dir(tk, basic_repo, make_keys, t
         ("bad\nname", "contains NUL or control characters"),
         ("root", "is a top-level role name"),
         ("targets", "is a top-level role name"),
-        ("..", "is not allowed"),
-        (".", "is not allowed"),
+        ("..", "starts with '.'"),
+        (".", "starts with '.'"),
         ("x" * 300, "longer than 255 characters"),
         ("é" * 100, "too long for a file name once quoted"),
     ],
@@ -183,26 +194,41 @@ def test_sign_refuses_files_that_are_not_tuf(tk, basic_repo, content, message): 
     assert bad.read_bytes() == content
 
 
-def test_sign_refuses_a_key_the_role_does_not_trust(tk, basic_repo):  # type: ignore[no-untyped-def]
+def test_sign_refuses_a_key_the_role_does_not_trust(tk, basic_repo, tmp_path):  # type: ignore[no-untyped-def]
     repo, _ = basic_repo
-    before = _snapshot_tree(repo)
-    code, _, err = tk("sign", str(repo / "targets.json"), "--key", "alice")
+    travel = tmp_path / "usb"
+    travel.mkdir()
+    for name in ("targets.json", "root.json"):
+        (travel / name).write_bytes((repo / name).read_bytes())
+    before = _snapshot_tree(travel)
+    code, _, err = tk("sign", str(travel / "targets.json"), "--key", "alice")
     assert code == 2
     assert "is not a key of role 'targets' (per root.json)" in err
     assert "left unchanged" in err
+    assert _snapshot_tree(travel) == before
+
+
+def test_sign_never_writes_published_files(tk, basic_repo):  # type: ignore[no-untyped-def]
+    repo, _ = basic_repo
+    before = _snapshot_tree(repo)
+    for name in ("root.json", "1.root.json", "targets.json", "snapshot.json"):
+        code, out, err = tk("sign", str(repo / name), "--key", "bob")
+        assert code == 2 and out == ""
+        assert "is published metadata (clients read it)" in err
     assert _snapshot_tree(repo) == before
 
 
 def test_sign_keeps_existing_signatures(tkj, basic_repo):  # type: ignore[no-untyped-def]
     repo, ids = basic_repo
-    before = json.loads((repo / "root.json").read_bytes())["signatures"]
-    code, doc, err = tkj("sign", str(repo / "root.json"), "--key", "bob")
+    code, _, err = tkj("root", "expire", str(repo), "--stage")
     assert code == 0, err
-    after = json.loads((repo / "root.json").read_bytes())["signatures"]
-    assert {s["keyid"] for s in after} == {s["keyid"] for s in before} == {
-        ids["alice"], ids["bob"], ids["carol"],
-    }  # fmt: skip
-    assert doc["also_written"] == [str(repo / "1.root.json")]
+    staged = repo / "staged" / "root.json"
+    before = json.loads(staged.read_bytes())["signatures"]
+    assert {s["keyid"] for s in before} == {ids["alice"], ids["bob"], ids["carol"]}
+    code, doc, err = tkj("sign", str(staged), "--key", "bob")
+    assert code == 0, err
+    assert doc["already_signed"] is True
+    assert json.loads(staged.read_bytes())["signatures"] == before
     assert doc["checks"][0]["valid_signatures"] == 3
 
 
@@ -249,18 +275,22 @@ def test_holders_elsewhere_public_key_files_and_travelling_root(
     )  # fmt: skip
     assert code == 0, err
     assert "root v1 needs more signatures" in err and "targets v1 needs more signatures" in err
+    assert sorted(p.name for p in repo.iterdir()) == ["staged"]  # nothing under-signed published
     code, doc, _ = tkj("status", str(repo))
-    assert code == 1 and doc["ok"] is False
-    root = doc["roles"][0]
+    assert code == 1 and doc["ok"] is False and doc["published"] is False
+    assert [p["code"] for p in doc["problems"]] == ["not-published"]
+    root = doc["staged"][0]
     assert root["signatures"][0]["valid_signatures"] == 1
     zoe_keyid = root["signatures"][0]["missing"][0]["keyid"]
     assert root["signatures"][0]["missing"] == [{"keyid": zoe_keyid, "name": None}]
-    tgt_keyid = doc["roles"][1]["signatures"][0]["missing"][0]["keyid"]
-    assert doc["roles"][1]["problems"] == [
-        f"targets: targets keys: 0 of 1 — still missing: tgt-pub ({tgt_keyid[:8]}…)"
+    assert root["waiting"] == [zoe_keyid[:8]]
+    tgt_keyid = doc["staged"][1]["signatures"][0]["missing"][0]["keyid"]
+    assert [p["message"] for p in doc["staged"][1]["problems"]] == [
+        "targets: targets keys: 0 of 1 signatures — still to sign: tgt-pub"
     ]
+    assert doc["staged"][1]["problems"][0]["values"]["missing"] == [tgt_keyid]
 
-    # zoe, on her own machine with her own store, signs the travelling root.json
+    # zoe, on her own machine with her own store, signs a travelled copy of the staged root
     pem = tmp_path / "zoe.pem"
     pem.write_bytes(
         zoe_private.private_bytes(
@@ -274,13 +304,20 @@ def test_holders_elsewhere_public_key_files_and_travelling_root(
                              "--json")  # fmt: skip
     assert code == 0, err
     assert json.loads(out)["keys"][0]["keyid"] == zoe_keyid  # same keyid both ways
-    code, out, err = run_cli("--home", zoe_home, "sign", str(repo / "root.json"), "--key", "zoe")
+    copy = tmp_path / "zoe-usb" / "root.json"
+    copy.parent.mkdir()
+    copy.write_bytes((repo / "staged" / "root.json").read_bytes())
+    code, out, err = run_cli("--home", zoe_home, "sign", str(copy), "--key", "zoe")
     assert code == 0, err
     assert "root v1 keys: threshold 2 met (2 signed)" in out
-    assert (repo / "1.root.json").read_bytes() == (repo / "root.json").read_bytes()
+    code, _, err = tk("merge", str(repo), str(copy))
+    assert code == 0, err
     code, doc, _ = tkj("status", str(repo))
-    assert code == 1  # targets still unsigned
-    assert [r["role"] for r in doc["roles"] if not r["ok"]] == ["targets"]
+    assert code == 1  # targets still unsigned: still nothing published
+    assert [r["role"] for r in doc["staged"] if not r["verified"]] == ["targets"]
+    code, _, err = tk("publish", str(repo))
+    assert code == 1 and "more from: tgt-pub" in err
+    assert sorted(p.name for p in repo.iterdir()) == ["staged"]
 
 
 def test_expired_role_fails_status(tk, tkj, basic_repo, service):  # type: ignore[no-untyped-def]
@@ -291,7 +328,8 @@ def test_expired_role_fails_status(tk, tkj, basic_repo, service):  # type: ignor
     assert code == 1
     ts = doc["roles"][-1]
     assert ts["role"] == "timestamp" and ts["expired"] is True and ts["days_left"] < 0
-    assert ts["problems"][0].startswith("timestamp: expired on ")
+    assert ts["problems"][0]["code"] == "expired"
+    assert ts["problems"][0]["message"].startswith("timestamp: expired on ")
     code, out, _ = tk("status", str(repo), "--warn-days", "400")
     assert code == 1
     assert "warning: root: expires in 36" in out

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from repo_oracle import fetch_target, updater
-from tuf.api.exceptions import UnsignedMetadataError
 
 pytestmark = pytest.mark.interop
 
@@ -43,19 +42,23 @@ def test_init_add_targets_refresh_and_python_tuf_downloads(tk, tkj, basic_repo, 
     code, doc, err = tkj("targets", "add", str(repo), *paths, "--base", str(base))
     assert code == 0, err
     assert doc["placed"] == {"targets": ["app/v1.tar.gz", "README"]}
-    assert doc["roles"][0]["role"] == "targets" and doc["roles"][0]["version"] == 2
-
-    # status now says snapshot is stale (warning, not a failure)
+    # every key is here: targets, then a snapshot and a timestamp recording it, published at once
+    assert doc["published"] is True
+    assert [(r["role"], r["version"]) for r in doc["roles"]] == [
+        ("targets", 2), ("snapshot", 2), ("timestamp", 2),
+    ]  # fmt: skip
+    assert not (repo / "staged").exists()
+    data = fetch_target(repo, tmp_path / "client", "app/v1.tar.gz", base)
+    assert data == b"release one\n"
     code, out, _ = tk("status", str(repo))
-    assert code == 0
-    assert "snapshot records v1 for 'targets', the file is v2" in out
+    assert code == 0 and "records" not in out
 
     code, doc, err = tkj("refresh", str(repo))
     assert code == 0, err
     assert [(r["role"], r["version"]) for r in doc["roles"]] == [
-        ("targets", 2), ("snapshot", 2), ("timestamp", 2),  # v2 was unpublished: amended
+        ("targets", 3), ("snapshot", 3), ("timestamp", 3),
     ]  # fmt: skip
-    data = fetch_target(repo, tmp_path / "client", "app/v1.tar.gz", base)
+    data = fetch_target(repo, tmp_path / "client2", "app/v1.tar.gz", base)
     assert data == b"release one\n"
 
     code, doc, _ = tkj("targets", "list", str(repo))
@@ -76,17 +79,21 @@ def test_root_rotation_2of3_to_3of4_multi_party(tk, tkj, basic_repo, make_keys, 
     )  # fmt: skip
     assert code == 0, err
     assert "root v2 needs more signatures" in err
-    assert sorted(p.name for p in repo.glob("*.root.json")) == ["1.root.json", "2.root.json"]
+    assert doc["published"] is False
+    # nothing under-signed is published: clients still see root v1 alone
+    assert sorted(p.name for p in repo.glob("*.root.json")) == ["1.root.json"]
     checks = doc["roles"][0]["checks"]
     assert [(c["label"], c["threshold"], c["valid_signatures"]) for c in checks] == [
         ("root v1 keys", 2, 0), ("root v2 keys", 3, 0),
     ]  # fmt: skip
 
-    code, _, _ = tk("status", str(repo))
-    assert code == 1  # root v2 is under threshold
+    code, doc, _ = tkj("status", str(repo))
+    assert code == 0 and doc["published"] is True  # the published repository is whole
+    assert [(r["role"], r["version"], r["verified"]) for r in doc["staged"]] == [("root", 2, False)]
+    code, _, err = tk("publish", str(repo))
+    assert code == 1 and "bob" in err and "dave" in err  # who must still sign, by name
 
-    # the file travels: each holder adds one signature
-    staged = repo / "2.root.json"
+    staged = repo / "staged" / "root.json"
     code, out, err = tk("sign", str(staged), "--key", "alice")
     assert code == 0, err
     assert "root v1 keys: 1 of 2 — still missing: bob (" in out
@@ -97,15 +104,18 @@ def test_root_rotation_2of3_to_3of4_multi_party(tk, tkj, basic_repo, make_keys, 
     assert "root v1 keys: 1 of 2 — still missing" in out
     code, doc, err = tkj("sign", str(staged), "--key", "bob")
     assert code == 0, err
-    assert doc["verified"] is True
+    assert doc["verified"] is True and doc["already_signed"] is False
     assert [c["verified"] for c in doc["checks"]] == [True, True]
-    assert doc["also_written"] == [str(repo / "root.json")]  # the twin got it too
-    assert (repo / "root.json").read_bytes() == staged.read_bytes()
-
-    # signing again with the same key changes nothing but that signature
+    code, doc, err = tkj("sign", str(staged), "--key", "bob")
+    assert code == 0 and doc["already_signed"] is True  # nothing written
     signed = json.loads(staged.read_bytes())["signatures"]
     assert {s["keyid"] for s in signed} == {ids["alice"], ids["bob"], ids["dave"]}
+    assert not (repo / "2.root.json").exists()
 
+    code, doc, err = tkj("publish", str(repo))
+    assert code == 0, err
+    assert (repo / "2.root.json").read_bytes() == (repo / "root.json").read_bytes()
+    assert not (repo / "staged").exists()
     code, doc, err = tkj("status", str(repo))
     assert code == 0, err
 
@@ -132,13 +142,16 @@ def test_rotation_signed_by_one_old_and_two_new_is_rejected(tk, basic_repo, make
     )  # fmt: skip
     assert code == 0, err
     for holder in ("alice", "dave", "erin"):
-        assert tk("sign", str(repo / "2.root.json"), "--key", holder)[0] == 0
+        assert tk("sign", str(repo / "staged" / "root.json"), "--key", holder)[0] == 0
     code, out, _ = tk("status", str(repo))
-    assert code == 1
-    assert "root v1 keys: 1 of 2 — still missing: bob (" in out
+    assert code == 0  # published root v1 is fine; the staged v2 waits
+    assert "root v1 keys: 1 of 2" not in out and "missing: bob" in out
+    code, _, err = tk("publish", str(repo))
+    assert code == 1 and "root v1 keys have 1 of 2 signatures; 1 more from: bob, carol" in err
+    assert not (repo / "2.root.json").exists()
     up, _ = updater(repo, tmp_path / "client", bootstrap=bootstrap)
-    with pytest.raises(UnsignedMetadataError):
-        up.refresh()
+    up.refresh()  # clients never saw the under-signed root v2
+    assert up._trusted_set.root.version == 1
 
 
 @pytest.mark.parametrize("style", ["succinct", "classic"])
@@ -217,12 +230,20 @@ def test_refresh_on_an_online_machine_leaves_targets_alone(tk, tkj, basic_repo, 
     ]  # fmt: skip
     assert (repo / "targets.json").read_bytes() == targets_before
     assert tk("status", str(repo))[0] == 0
-    # asked explicitly, targets is refreshed and left for its holder to sign
+    # asked explicitly, targets v2 is staged for its holder to sign; clients still see v1
     code, doc, err = tkj("refresh", str(repo), "--role", "targets")
     assert code == 0
+    assert doc["published"] is False
     assert doc["roles"][0]["role"] == "targets" and doc["roles"][0]["verified"] is False
-    assert f"each holder runs 'trustkeep sign {repo / 'targets.json'} --key K'" in err
-    assert tk("status", str(repo))[0] == 1
+    assert f"holders run 'trustkeep sign {repo / 'staged' / 'targets.json'} --key K'" in err
+    assert (repo / "targets.json").read_bytes() == targets_before
+    code, doc, _ = tkj("status", str(repo))
+    assert code == 0  # the published repository is still whole
+    assert [(r["role"], r["version"], r["verified"]) for r in doc["staged"]] == [
+        ("targets", 2, False)
+    ]
+    missing = doc["staged"][0]["signatures"][0]["missing"][0]["keyid"]
+    assert doc["staged"][0]["waiting"] == [missing[:8]]  # the removed key has no name left
 
 
 def test_timestamp_hashes_the_snapshot_bytes_on_disk(tk, tkj, basic_repo, tmp_path):  # type: ignore[no-untyped-def]
@@ -234,9 +255,13 @@ def test_timestamp_hashes_the_snapshot_bytes_on_disk(tk, tkj, basic_repo, tmp_pa
     snapshot.write_bytes(compact)
     code, doc, _ = tkj("status", str(repo))
     assert code == 1
-    assert doc["problems"] == [
-        "timestamp: the length or hash it records for snapshot.json does not match the file "
-        "(was snapshot signed again?): run `trustkeep timestamp DIR`"
+    assert [(p["code"], p["role"], p["message"]) for p in doc["problems"]] == [
+        (
+            "snapshot-hash-mismatch",
+            "timestamp",
+            "timestamp: the length or hash it records for snapshot.json does not match the file "
+            "(was snapshot signed again?): run `trustkeep timestamp DIR`",
+        )
     ]
     code, _, err = tk("timestamp", str(repo))
     assert code == 0, err
@@ -263,5 +288,5 @@ def test_repository_with_only_versioned_files_loads(tk, tkj, make_keys, tmp_path
     code, doc, err = tkj("status", str(repo))
     assert code == 0, err
     assert [(r["role"], r["version"]) for r in doc["roles"]] == [
-        ("root", 1), ("targets", 2), ("ops", 1), ("snapshot", 2), ("timestamp", 2),
+        ("root", 1), ("targets", 3), ("ops", 1), ("snapshot", 3), ("timestamp", 3),
     ]  # fmt: skip

@@ -48,8 +48,11 @@ def test_bins_fsync_every_file_and_the_directory_once_per_level(  # type: ignore
     counts = _count_fsyncs(monkeypatch)
     code, _, err = tk("delegation", "bins", str(repo), "--count", "32", "--key", "binkey")
     assert code == 0, err
-    assert counts["file"] == 33  # 32 bins + targets.json, each before its rename
-    assert counts["dir"] == 2  # the bins, then targets.json: not one per file
+    # staged first (32 bins + targets.json), then published with a new snapshot and
+    # timestamp: each file fsynced before its rename
+    assert counts["file"] == 33 + 35
+    # the staging area once, then one per published level: not one per file
+    assert counts["dir"] == 1 + 4  # bins, targets.json, snapshot, timestamp
     assert not [p.name for p in repo.iterdir() if p.name.endswith(".tmp")]
     assert tk("snapshot", str(repo))[0] == 0 and tk("timestamp", str(repo))[0] == 0
     updater(repo, repo.parent / "client")[0].refresh()
@@ -65,15 +68,15 @@ def test_timestamp_reads_only_root_timestamp_and_snapshot(tk, tkj, basic_repo, m
     code, doc, err = tkj("timestamp", str(repo))
     assert code == 0, err
     assert [(r["role"], r["version"], r["verified"]) for r in doc["roles"]] == [
-        ("timestamp", 2, True)
+        ("timestamp", 3, True)
     ]
     signed = json.loads((repo / "timestamp.json").read_bytes())["signed"]
     snapshot = (repo / "snapshot.json").read_bytes()
-    assert signed["meta"]["snapshot.json"]["version"] == 2
+    assert signed["meta"]["snapshot.json"]["version"] == 3  # bins published v2 already
     assert signed["meta"]["snapshot.json"]["length"] == len(snapshot)
     code, doc, err = tkj("timestamp", str(repo))  # snapshot unchanged: recorded version kept
     assert code == 0, err
-    assert json.loads((repo / "timestamp.json").read_bytes())["signed"]["version"] == 3
+    assert json.loads((repo / "timestamp.json").read_bytes())["signed"]["version"] == 4
 
 
 def test_timestamp_refuses_a_snapshot_that_is_not_one(tk, basic_repo) -> None:  # type: ignore[no-untyped-def]
@@ -135,7 +138,8 @@ def test_bins_report_progress_to_the_service_callback(service, basic_repo, make_
     service.progress = lambda task, done, total: seen.append((task, done, total))
     service.repo.delegation_bins(repo, count=16, keys=["binkey"])
     assert [s for s in seen if s[0] == "signing"] == [("signing", 17, 17)]  # 16 bins + targets
-    assert [s for s in seen if s[0] == "writing"] == [("writing", 17, 17)]
+    # published at once: the 17 roles, then a new snapshot and timestamp
+    assert [s for s in seen if s[0] == "writing"] == [("writing", 19, 19)]
 
 
 def test_long_loops_report_every_step_of_256_and_the_end() -> None:

@@ -9,13 +9,24 @@ from typing import Any
 
 from textual.pilot import Pilot
 from textual.widgets import Static
+from textual.worker import WorkerCancelled
+
+
+async def _workers_done(pilot: Pilot[Any]) -> None:
+    """Every worker finished; one cancelled by a newer exclusive one counts as finished."""
+    for _ in range(20):
+        try:
+            await pilot.app.workers.wait_for_complete()
+            return
+        except WorkerCancelled:
+            await pilot.pause()
 
 
 async def settle(pilot: Pilot[Any]) -> None:
     """Let every worker finish and the messages they posted be handled."""
-    await pilot.app.workers.wait_for_complete()
+    await _workers_done(pilot)
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    await _workers_done(pilot)
     await pilot.pause()
 
 
@@ -41,6 +52,18 @@ async def answer_modals(pilot: Pilot[Any], secret: str, count: int = 1) -> list[
         await pilot.press(*secret, "enter")
         await pilot.pause()
     await settle(pilot)
+    return prompts
+
+
+async def answer_each(pilot: Pilot[Any], secrets: list[str]) -> list[str]:
+    """Answer one passphrase modal per secret, in turn (one worker asks them all)."""
+    prompts = []
+    for secret in secrets:
+        await wait_for_modal(pilot)
+        modal = pilot.app.screen
+        prompts.append(str(modal.query_one("#passphrase-prompt", Static).content))
+        await pilot.press(*secret, "enter")
+        await wait_until(pilot, lambda m=modal: pilot.app.screen is not m, "the modal to close")
     return prompts
 
 

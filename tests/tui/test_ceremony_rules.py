@@ -143,7 +143,8 @@ EXPIRING = {
     "nothing due": ([("root", 300), ("targets", 60)], []),
     "targets due": ([("root", 300), ("targets", 29)], ["targets"]),
     "exactly 30 days is not due": ([("targets", 30)], []),
-    "online roles are never listed": ([("snapshot", 1), ("timestamp", 0)], []),
+    "snapshot due within a week": ([("snapshot", 6), ("timestamp", 3)], ["snapshot"]),
+    "timestamp due within a day": ([("snapshot", 8), ("timestamp", 0)], ["timestamp"]),
     "delegated and expired": ([("root", -1), ("bins-0", 3)], ["root", "bins-0"]),
 }
 
@@ -154,4 +155,4 @@ def test_expiring_roles(case: str) -> None:
     status = RepoStatus(
         roles=tuple(_role(n, d, expired=d < 0) for n, d in roles), problems=(), warnings=()
     )
-    assert expiring_roles(status, within_days=30) == expected
+    assert expiring_roles(status, within_days=30, now=NOW) == expected

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pilot_support import answer_modals, screen_name, settle, text
 from textual.widgets import SelectionList
 from tuf.api.metadata import Metadata, Root, Snapshot, Targets, Timestamp
-from tui_support import ADMIN_PASSPHRASE, Ceremony
+from tui_support import ADMIN_PASSPHRASE, Ceremony, publish_with_bob
 
 
 async def _flow(app, seen: dict[str, object]) -> None:  # type: ignore[no-untyped-def]
@@ -29,10 +29,12 @@ async def _flow(app, seen: dict[str, object]) -> None:  # type: ignore[no-untype
 
 
 def test_targets_expiring_in_20_days_is_renewed(ceremony: Ceremony, make_app) -> None:  # type: ignore[no-untyped-def]
+    publish_with_bob(ceremony)
     seen: dict[str, object] = {}
     asyncio.run(_flow(make_app(ceremony.admin_home, ceremony.repo), seen))
-    assert seen["offered"] == ["root", "targets"]
-    assert seen["ticked"] == ["targets"]
+    assert seen["offered"] == ["root", "targets", "snapshot", "timestamp"]
+    # due: targets (20 days), snapshot (7 days), timestamp (1 day); root is never ticked
+    assert seen["ticked"] == ["targets", "snapshot", "timestamp"]
     prompts = seen["prompts"]
     assert isinstance(prompts, list)
     assert [p.split("(")[1].rstrip(")") for p in prompts] == ["tgt", "snap", "ts"]

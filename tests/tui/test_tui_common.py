@@ -6,6 +6,8 @@ import pytest
 from trustkeep_tui._common import diff_text, failure_text, written_text
 from trustkeep_tui.messages import ActionFailed
 
+from trustkeep.errors import InputError
+
 FAILURES = {
     "status screen, no hint": (
         ("status", "no such repository directory: /r", None),
@@ -29,7 +31,9 @@ FAILURES = {
 @pytest.mark.parametrize("case", FAILURES, ids=list(FAILURES))
 def test_failure_text(case: str) -> None:
     args, options, expected = FAILURES[case]
-    assert failure_text(ActionFailed(*args), **options) == expected
+    action, message, hint = args
+    failed = ActionFailed(action, InputError(message, hint or None))
+    assert failure_text(failed, **options) == expected
 
 
 def test_written_text_names_the_next_step() -> None:

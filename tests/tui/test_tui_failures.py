@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from pilot_support import screen_name, screenshot_text, settle, text, wait_for_modal
-from tui_support import ADMIN_PASSPHRASE, BOB_PASSPHRASE, Ceremony
+from tui_support import ADMIN_PASSPHRASE, BOB_PASSPHRASE, Ceremony, transcript_steps
 
 from trustkeep.service import Service
 
@@ -41,7 +41,7 @@ def _run(ceremony: Ceremony, make_app, answers: list[str | None]) -> dict[str, s
 
 
 def _repo_bytes(repo: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(repo.iterdir())}
+    return {str(p): p.read_bytes() for p in sorted(repo.rglob("*")) if p.is_file()}
 
 
 def test_wrong_then_cancelled_write_nothing(ceremony: Ceremony, make_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -56,12 +56,15 @@ def test_wrong_then_cancelled_write_nothing(ceremony: Ceremony, make_app, tmp_pa
         f"sign failed: no passphrase for key {bob[:8]} (bob): entry cancelled; nothing was written"
     )
     assert _repo_bytes(ceremony.repo) == before
-    transcript = (tmp_path / "transcript.log").read_text()
+    transcript = (tmp_path / "transcript.jsonl").read_text() + (
+        tmp_path / "transcript.md"
+    ).read_text()
     assert "wrongpass1" not in transcript
     assert "Passphrase for key" in seen["typed0"]
     assert "wrongpass1" not in seen["typed0"]
     assert "•" * len("wrongpass1") in seen["typed0"]
-    assert transcript.count("failed: sign root with key") == 2
+    failed = [f for step, f in transcript_steps(tmp_path / "transcript.jsonl") if step == "failed"]
+    assert [(f["action"], f["role"], f["keyid"]) for f in failed] == [("sign", "root", bob)] * 2
 
 
 def test_retry_after_a_wrong_passphrase_signs(ceremony: Ceremony, make_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -69,11 +72,12 @@ def test_retry_after_a_wrong_passphrase_signs(ceremony: Ceremony, make_app, tmp_
     assert "wrong passphrase" in seen["result0"]
     assert seen["result1"].startswith("signed root v1 with key bob (")
     assert "root v1 keys: 2 of 2 signatures — threshold met" in seen["result1"]
-    lines = (tmp_path / "transcript.log").read_text().splitlines()
-    actions = [line.split("  ", 2)[2].split(":", 1)[0] for line in lines]
-    assert actions == ["opened", "reviewed", "failed", "signed", "closed"]
-    assert all(f"  {ceremony.repo}  " in line for line in lines)
-    assert BOB_PASSPHRASE not in "\n".join(lines)
+    entries = transcript_steps(tmp_path / "transcript.jsonl")
+    steps = [step for step, _ in entries]
+    assert steps[:5] == ["session opened", "opened", "reviewed", "failed", "signed"]
+    assert steps[-1] == "session closed"
+    assert all(f["directory"] == str(ceremony.repo) for _, f in entries[1:-1])
+    assert BOB_PASSPHRASE not in (tmp_path / "transcript.jsonl").read_text()
     assert BOB_PASSPHRASE not in seen["typed1"]
 
 
@@ -97,15 +101,15 @@ def test_a_file_changed_after_review_is_not_signed(ceremony: Ceremony, make_app)
 
     def change() -> None:
         admin.repo.root_expire(ceremony.repo, expires="root=30d")
-        changed["root"] = (ceremony.repo / "root.json").read_bytes()
+        changed["root"] = (ceremony.repo / "staged" / "root.json").read_bytes()
 
     seen: dict[str, str] = {}
     asyncio.run(_review_then_file_changes(make_app(ceremony.home, ceremony.repo), change, seen))
     assert seen["screen"] == "SignScreen"  # no passphrase was asked
     assert seen["result"] == (
-        f"sign failed: {ceremony.repo / 'root.json'}: root changed since you reviewed it; "
-        "review it again before signing; nothing was written"
+        f"sign failed: {ceremony.repo / 'staged' / 'root.json'}: root changed since you "
+        "reviewed it; review it again before signing; nothing was written"
     )
-    assert (ceremony.repo / "root.json").read_bytes() == changed["root"]
+    assert (ceremony.repo / "staged" / "root.json").read_bytes() == changed["root"]
     digest = [line for line in seen["review_again"].splitlines() if line.startswith("sha256")]
     assert digest and digest[0] not in seen["reviewed"]  # the new content is on screen

@@ -93,7 +93,7 @@ def test_token_pin_is_asked_by_the_modal(tmux: Tmux, ceremony: Ceremony, tmp_pat
         thresholds={"root": 2},
     )
     env = {**hsm, "TERM": "xterm-256color", "TRUSTKEEP_HOME": str(home)}
-    transcript = tmp_path / "transcript.log"
+    transcript = tmp_path / "transcript.jsonl"
     tk = shlex.quote(str(TRUSTKEEP))
     tmux.start(
         f"{tk} ceremony {shlex.quote(str(repo))} --transcript {shlex.quote(str(transcript))};"

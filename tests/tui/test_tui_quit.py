@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from pilot_support import settle, sign_with, wait_for_modal
-from tui_support import BOB_PASSPHRASE, Ceremony
+from tui_support import BOB_PASSPHRASE, Ceremony, transcript_steps
 
 
 async def _quit_in_modal(app) -> None:  # type: ignore[no-untyped-def]
@@ -21,13 +21,13 @@ async def _quit_in_modal(app) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_quit_with_the_modal_open(ceremony: Ceremony, make_app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    before = (ceremony.repo / "root.json").read_bytes()
+    before = (ceremony.repo / "staged" / "root.json").read_bytes()
     app = make_app(ceremony.home, ceremony.repo)
     asyncio.run(asyncio.wait_for(_quit_in_modal(app), timeout=60))
-    assert (ceremony.repo / "root.json").read_bytes() == before
-    transcript = (tmp_path / "transcript.log").read_text()
-    assert "closed: 0 signing action(s)" in transcript
-    assert "signed:" not in transcript
+    assert (ceremony.repo / "staged" / "root.json").read_bytes() == before
+    steps = transcript_steps(tmp_path / "transcript.jsonl")
+    assert ("session closed", {"actions": 0}) in steps  # the cancelled sign may follow it
+    assert "signed" not in [step for step, _ in steps]
 
 
 async def _sign(app, passphrase: str) -> None:  # type: ignore[no-untyped-def]
@@ -43,9 +43,10 @@ def test_unwritable_transcript_does_not_block_signing(
 ) -> None:  # type: ignore[no-untyped-def]
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("a file where the transcript's directory should be\n")
-    app = make_app(ceremony.home, ceremony.repo, transcript=blocker / "transcript.log")
+    app = make_app(ceremony.home, ceremony.repo, transcript=blocker / "transcript.jsonl")
     asyncio.run(_sign(app, BOB_PASSPHRASE))
-    # opened, reviewed, signed, closed: each kept for the CLI to print as a warning on exit
-    assert len(app.transcript_errors) == 4
+    # session opened, opened, reviewed, signed, reviewed again, session closed: each kept
+    # for the CLI to print as a warning on exit
+    assert len(app.transcript_errors) == 6
     assert all(str(blocker) in message for message in app.transcript_errors)
     assert any(a.startswith("signed root v1 with key bob") for a in app.actions)

@@ -8,9 +8,7 @@ import json
 from pilot_support import answer_modals, screen_name, settle, text
 from textual.widgets import OptionList
 from tuf.api.metadata import Metadata, Root
-from tui_support import ADMIN_PASSPHRASE, BOB_PASSPHRASE, Ceremony, fast_keys
-
-from trustkeep.service import Service
+from tui_support import ADMIN_PASSPHRASE, Ceremony, fast_keys, publish_with_bob
 
 
 async def _pick(pilot, selector: str, keyid: str) -> None:  # type: ignore[no-untyped-def]
@@ -34,7 +32,7 @@ async def _flow(app, ids: dict[str, str], seen: dict[str, object]) -> None:  # t
         await _pick(pilot, "#old", ids["bob"])
         await _pick(pilot, "#new", ids["carol"])
         seen["review"] = text(pilot, "#rotate-review")
-        seen["before_write"] = (app.ceremony.directory / "root.json").read_bytes()
+        seen["before_write"] = sorted(p.name for p in app.ceremony.directory.rglob("*"))
         await pilot.click("#rotate-write")
         # alice (old and new root) and carol (new root)
         seen["prompts"] = await answer_modals(pilot, ADMIN_PASSPHRASE, 2)
@@ -46,7 +44,7 @@ async def _flow(app, ids: dict[str, str], seen: dict[str, object]) -> None:  # t
 
 def test_rotate_bob_out_carol_in(ceremony: Ceremony, make_app) -> None:  # type: ignore[no-untyped-def]
     repo = ceremony.repo
-    Service(ceremony.home, lambda _n: BOB_PASSPHRASE).repo.sign(repo / "root.json", "bob")
+    publish_with_bob(ceremony)
     ids = dict(
         ceremony.keyids,
         carol=fast_keys(ceremony.admin_home, ADMIN_PASSPHRASE)
@@ -54,10 +52,10 @@ def test_rotate_bob_out_carol_in(ceremony: Ceremony, make_app) -> None:  # type:
         .keyid,
     )
     v1 = (repo / "1.root.json").read_bytes()
-    signed_v1 = (repo / "root.json").read_bytes()
+    files_before = sorted(p.name for p in repo.rglob("*"))
     seen: dict[str, object] = {}
     asyncio.run(_flow(make_app(ceremony.admin_home, repo), ids, seen))
-    assert seen["before_write"] == signed_v1  # choosing and reviewing wrote nothing
+    assert seen["before_write"] == files_before  # choosing and reviewing wrote nothing
     review = str(seen["review"]).splitlines()
     assert review[:3] == [
         "root version 2",
@@ -68,10 +66,8 @@ def test_rotate_bob_out_carol_in(ceremony: Ceremony, make_app) -> None:  # type:
     assert "root v2 expires" in str(seen["result"])
     assert "root v1 keys: 1 of 2 signatures — waiting for bob" in str(seen["details"])
     assert (repo / "1.root.json").read_bytes() == v1
-    root = Metadata[Root].from_file(str(repo / "root.json"))
+    assert json.loads((repo / "root.json").read_bytes())["signed"]["version"] == 1  # published
+    root = Metadata[Root].from_file(str(repo / "staged" / "root.json"))
     assert root.signed.version == 2
     assert set(root.signed.roles["root"].keyids) == {ids["alice"], ids["carol"]}
     assert root.signed.roles["root"].threshold == 2
-    assert json.loads((repo / "2.root.json").read_bytes()) == json.loads(
-        (repo / "root.json").read_bytes()
-    )

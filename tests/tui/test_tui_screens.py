@@ -36,6 +36,6 @@ def test_status_screen_text_and_markup_safe_role_names(ceremony: Ceremony, make_
     assert "1 of 2 signatures — waiting for bob" in screen
     assert "1 of 1 signatures — threshold met" in screen
     assert seen["summary"] == "status: NOT OK — awaiting signatures on: root"
-    assert seen["last"] == f"transcript: {ceremony.repo.parent / 'transcript.log'}"
+    assert seen["last"] == f"transcript: {ceremony.repo.parent / 'transcript.jsonl'}"
     assert seen["after_s"] == "StatusScreen"
     assert seen["reloaded"] == seen["summary"]

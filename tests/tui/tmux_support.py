@@ -62,8 +62,29 @@ class Tmux:
         self.keys("Enter")
         self.wait_for("threshold met)")
         self.keys("Escape")
-        self.wait_for("status: OK")
+        self.wait_for("every staged change is signed")
+        self.publish_from_queue()
         self.keys("q")
+
+    def publish_from_queue(self) -> None:
+        """From the status screen: g, p, tick the review, Publish, back to "status: OK"."""
+        self.keys("g")
+        self.wait_for("Publish writes it")
+        self.keys("p")
+        self.tick_and_press("I have read this review")
+        self.wait_for("published:")
+        self.keys("Escape")
+        self.wait_for("status: OK")
+
+    def tick_and_press(self, label: str) -> None:
+        """Space on the focused checkbox ``label``; once the screen says it is ticked, Tab to
+        the button the tick enabled and press it."""
+        self.wait_for(label)
+        self.keys("Space")
+        self.wait_for("ticked: Tab, then Enter")
+        self.keys("Tab")
+        time.sleep(0.5)  # focus moves on the next frame
+        self.keys("Enter")
 
     def kill(self) -> None:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)

@@ -99,17 +99,17 @@ def ceremony(tmp_path: Path, _template: Ceremony) -> Ceremony:
 
 @pytest.fixture
 def make_app(tmp_path: Path) -> Callable[..., object]:
-    """``make_app(home, repo)`` -> a CeremonyApp over a real Service (transcript in tmp)."""
+    """``make_app(home, repo=None)`` -> a CeremonyApp over a real Service (transcript in
+    tmp); with ``repo`` its status screen opens over the home screen."""
     from trustkeep_tui import CeremonyApp, TuiSecrets
 
     from trustkeep.service import Service
-    from trustkeep.service.ceremony import CeremonyService
 
-    def _make(home: Path, repo: Path, transcript: Path | None = None) -> CeremonyApp:
+    def _make(home: Path, repo: Path | None = None, transcript: Path | None = None) -> CeremonyApp:
         secrets = TuiSecrets()
         service = Service(home, secrets)
-        path = transcript or tmp_path / "transcript.log"
-        return CeremonyApp(CeremonyService(service, repo, transcript=path), secrets)
+        path = transcript or tmp_path / "transcript.jsonl"
+        return CeremonyApp(service, secrets, directory=repo, transcript=path)
 
     return _make
 
@@ -128,3 +128,38 @@ def tmux():  # type: ignore[no-untyped-def]
         yield server
     finally:
         server.kill()
+
+
+def python_tuf_accepts(repo: Path) -> None:
+    """python-tuf's client state machine loads root, timestamp, snapshot and targets."""
+    from tuf.ngclient._internal.trusted_metadata_set import TrustedMetadataSet
+    from tuf.ngclient.config import EnvelopeType
+
+    trusted = TrustedMetadataSet((repo / "root.json").read_bytes(), EnvelopeType.METADATA)
+    trusted.update_timestamp((repo / "timestamp.json").read_bytes())
+    trusted.update_snapshot((repo / "snapshot.json").read_bytes())
+    trusted.update_targets((repo / "targets.json").read_bytes())
+
+
+@pytest.fixture
+def fresh_home(tmp_path: Path) -> Path:
+    """An empty key store whose new keys use the cheap test KDF."""
+    return tmp_path / "home"
+
+
+def publish_with_bob(ceremony: Ceremony) -> None:
+    """Bob adds the missing root signature to the staged repository; it is published."""
+    from trustkeep.service import Service
+
+    bob = Service(ceremony.home, lambda _name: BOB_PASSPHRASE)
+    bob.repo.sign_staged(ceremony.repo, "root", "bob")
+    bob.repo.publish(ceremony.repo)
+
+
+def transcript_steps(path: Path) -> list[tuple[str, dict[str, object]]]:
+    """(step, fields) of each entry, after checking the hash chain holds."""
+    from trustkeep.service.ceremony_transcript import verify_transcript
+
+    check = verify_transcript(path)
+    assert check.ok, check.problems
+    return [(e.step, dict(e.fields)) for e in check.entries]

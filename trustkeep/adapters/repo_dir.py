@@ -24,7 +24,7 @@ from trustkeep.adapters.atomic import AtomicWriter, atomic_write
 from trustkeep.core.progress import Progress, no_progress, report_every
 from trustkeep.core.rolenames import role_filename, versioned_root_version
 from trustkeep.core.tuf_repo.online import recorded_snapshot_version
-from trustkeep.core.tuf_repo.state import RepoState, walk_delegations
+from trustkeep.core.tuf_repo.state import RepoState, root_is_verified, walk_delegations
 from trustkeep.errors import InputError, StorageError
 
 __all__ = [
@@ -34,11 +34,9 @@ __all__ = [
     "hash_file",
     "load_for_timestamp",
     "load_repo",
-    "merge_twins",
     "parse_metadata",
     "read_metadata",
     "serialize",
-    "twin_names",
     "write_changed",
     "write_metadata",
 ]
@@ -187,100 +185,26 @@ def _root_path(directory: Path) -> Path:
     plain = directory / "root.json"
     if plain.exists():
         return plain
-    versions = [
-        v
-        for p in directory.glob("*.root.json")
-        if (v := versioned_root_version(p.name)) is not None
-    ]
+    versions = _root_versions(directory)
     if not versions:
+        if (directory / "staged" / "root.json").is_file():
+            raise InputError(
+                f"{directory}: nothing is published yet (a new repository is staged here)",
+                hint="publish it once its holders have signed: 'trustkeep publish DIR'",
+            )
         raise InputError(
             f"{directory}: no root.json here", hint="create one with 'trustkeep repo init DIR'"
         )
     return directory / f"{max(versions)}.root.json"
 
 
-def twin_names(role: str, version: int) -> list[str]:
-    """Every file name that may hold ``role`` at ``version``: versioned, then plain."""
-    if role == "root":
-        return [f"{version}.root.json", "root.json"]
-    if role == "timestamp":
-        return ["timestamp.json"]
-    return [role_filename(role, version), role_filename(role)]
-
-
-def _raw(path: Path) -> bytes | None:
-    try:
-        if not path.is_file() or path.stat().st_size > MAX_METADATA_BYTES:
-            return None
-        return path.read_bytes()
-    except OSError:
-        return None
-
-
-def _twin(raw: bytes, path: Path, md: Metadata[Any]) -> Metadata[Any] | None:
-    """The metadata in ``raw`` when it holds the same signed content as ``md``.
-
-    A twin that parses but has no canonical form (a float, NaN, a lone surrogate)
-    is an input error naming it: nobody can have signed it.
-    """
-    try:
-        twin = parse_metadata(raw, str(path))
-    except InputError:
-        return None
-    try:
-        same = type(twin.signed) is type(md.signed) and twin.signed_bytes == md.signed_bytes
-    except SerializationError as e:
-        raise InputError(
-            f"{path}: not valid TUF metadata: not canonical JSON (a float, NaN or a lone surrogate)"
-        ) from e
-    return twin if same else None
-
-
-def merge_twins(
-    directory: Path, md: Metadata[Any], *, role: str, read: str, data: bytes | None = None
-) -> list[str]:
-    """Add to ``md`` the signatures its twin files (same role, same signed content) carry.
-
-    A copy signed on another machine and brought back (``3.root.json`` beside a
-    ``root.json`` that lacks those signatures) loses nothing: both are counted, and
-    the next write of the role puts every signature in every copy. ``read`` is the
-    name ``md`` came from, ``data`` its bytes (byte-identical twins are not parsed).
-    Returns the names of the files that lack some of the merged signatures.
-    """
-    original = set(md.signatures)
-    seen: dict[str, set[str]] = {read: original}
-    for name in twin_names(role, md.signed.version):
-        path = directory / name
-        raw = None if name == read else _raw(path)
-        if raw is None:
-            continue
-        if data is not None and raw == data:
-            seen[name] = original
-            continue
-        twin = _twin(raw, path, md)
-        if twin is None:
-            continue
-        for keyid, signature in twin.signatures.items():
-            md.signatures.setdefault(keyid, signature)
-        seen[name] = set(twin.signatures)
-    merged = set(md.signatures)
-    return sorted(name for name, keyids in seen.items() if keyids != merged)
-
-
-def _load_merged(
-    path: Path, expected: type[S], role: str, unsynced: list[str], *, entries: bool = True
-) -> Metadata[Any]:
-    """Read ``path`` and merge in its twins' signatures (see :func:`merge_twins`).
-
-    Without ``entries`` (see :func:`parse_metadata`) signatures are not merged either.
-    """
-    if not entries:
-        md = parse_metadata(_read_bytes(path), str(path), entries=False)
-        if not isinstance(md.signed, expected):
-            raise InputError(f"{path}: holds {md.signed.type} metadata, expected {expected.type}")
-        return md
-    md, data = _read(path, expected)
-    unsynced += merge_twins(path.parent, md, role=role, read=path.name, data=data)
+def _load_targets(path: Path, *, entries: bool = True) -> Metadata[Any]:
+    """Read a targets role; without ``entries`` (see :func:`parse_metadata`) a light load."""
+    if entries:
+        return read_metadata(path, Targets)
+    md = parse_metadata(_read_bytes(path), str(path), entries=False)
+    if not isinstance(md.signed, Targets):
+        raise InputError(f"{path}: holds {md.signed.type} metadata, expected {Targets.type}")
     return md
 
 
@@ -293,9 +217,79 @@ def _role_path(directory: Path, role: str, version: int | None) -> Path:
     return versioned if versioned.exists() else plain
 
 
-def load_repo(directory: Path, *, entries: bool = True) -> RepoState:
-    """Load root (and root N-1 when present), the top-level roles and the delegation tree.
+def _root_twins(directory: Path, root_path: Path, data: bytes, version: int) -> list[str]:
+    """``root.json`` and ``N.root.json`` of one version must be the same bytes (as verify says)."""
+    other = directory / f"{version}.root.json"
+    if other == root_path or not other.is_file():
+        return []
+    try:
+        raw = other.read_bytes()
+    except OSError as e:
+        raise StorageError(f"{other}: cannot read: {e.strerror}") from e
+    if raw == data:
+        return []
+    twin = parse_metadata(raw, str(other))
+    try:
+        twin.signed_bytes  # noqa: B018 - a twin nobody can have signed is bad input
+    except SerializationError as e:
+        raise InputError(
+            f"{other}: not valid TUF metadata: not canonical JSON (a float, NaN or a lone "
+            "surrogate)"
+        ) from e
+    return [root_path.name, other.name]
 
+
+def _root_versions(directory: Path) -> list[int]:
+    """The versions of the ``N.root.json`` files in ``directory``, ascending."""
+    return sorted(
+        v
+        for p in directory.glob("*.root.json")
+        if (v := versioned_root_version(p.name)) is not None
+    )
+
+
+def _newer_roots(
+    directory: Path, root: Metadata[Root], previous: Metadata[Root] | None
+) -> tuple[Metadata[Root], Metadata[Root] | None, tuple[int, bool] | None]:
+    """Follow ``N+1.root.json`` files as a client does: (current, previous, break).
+
+    A newer root its predecessor does not vouch for stops the walk (clients reject it).
+    """
+    version = root.signed.version + 1
+    while (directory / f"{version}.root.json").is_file():
+        newer = read_metadata(directory / f"{version}.root.json", Root)
+        if not root_is_verified(newer, root):
+            return root, previous, (version, False)
+        previous, root = root, newer
+        version += 1
+    return root, previous, None
+
+
+def _older_chain_break(directory: Path, current: Metadata[Root]) -> tuple[int, bool] | None:
+    """The first root below ``current`` that breaks the published chain from the oldest
+    ``N.root.json`` (as verify walks it): (version, missing). The last step, root N-1 to
+    N, is counted by the status of root itself."""
+    top = current.signed.version
+    versions = [v for v in _root_versions(directory) if v < top]
+    if not versions:
+        return None
+    older = read_metadata(directory / f"{versions[0]}.root.json", Root)
+    for version in range(versions[0] + 1, top):
+        path = directory / f"{version}.root.json"
+        if not path.is_file():
+            return version, True
+        newer = read_metadata(path, Root)
+        if not root_is_verified(newer, older):
+            return version, False
+        older = newer
+    return None
+
+
+def load_repo(directory: Path, *, entries: bool = True) -> RepoState:
+    """Load the published root (and root N-1 when present), top-level roles and delegations.
+
+    Exactly the files a client reads, as they are: nothing is merged in from other
+    copies (``root.json`` and ``N.root.json`` that differ are reported, as verify does).
     Unversioned file names are read first; repositories that publish only
     consistent-snapshot names (``N.root.json``, ``V.targets.json``) load too.
     ``entries=False``: targets roles without their target entries, for a new snapshot
@@ -303,12 +297,15 @@ def load_repo(directory: Path, *, entries: bool = True) -> RepoState:
     """
     if not directory.is_dir():
         raise InputError(f"{directory}: no such repository directory")
-    unsynced: list[str] = []
-    root = _load_merged(_root_path(directory), Root, "root", unsynced)
+    root_path = _root_path(directory)
+    root, root_data = _read(root_path, Root)
+    twins = _root_twins(directory, root_path, root_data, root.signed.version)
     previous = None
     prev_path = directory / f"{root.signed.version - 1}.root.json"
     if root.signed.version > 1 and prev_path.is_file():
         previous = read_metadata(prev_path, Root)
+    root, previous, chain_break = _newer_roots(directory, root, previous)
+    chain_break = _older_chain_break(directory, root) or chain_break
     timestamp = read_metadata(directory / "timestamp.json", Timestamp)
     snapshot_version = timestamp.signed.snapshot_meta.version
     snapshot, snapshot_bytes = _read(_role_path(directory, "snapshot", snapshot_version), Snapshot)
@@ -321,11 +318,12 @@ def load_repo(directory: Path, *, entries: bool = True) -> RepoState:
     state = RepoState(
         root=root,
         previous_root=previous,
-        targets=_load_merged(targets_path, Targets, "targets", unsynced, entries=entries),
+        targets=_load_targets(targets_path, entries=entries),
         snapshot=snapshot,
         timestamp=timestamp,
         snapshot_bytes=snapshot_bytes,
-        unsynced=unsynced,
+        twins_differ=[("root", tuple(twins))] if twins else [],
+        root_chain_break=chain_break,
         entries_loaded=entries,
     )
     for _parent, child in walk_delegations(state):
@@ -333,7 +331,7 @@ def load_repo(directory: Path, *, entries: bool = True) -> RepoState:
             continue
         path = _role_path(directory, child, recorded(child))
         if path.is_file():
-            state.delegated[child] = _load_merged(path, Targets, child, unsynced, entries=entries)
+            state.delegated[child] = _load_targets(path, entries=entries)
         else:
             state.missing.append(child)
     return state
@@ -357,7 +355,10 @@ def load_for_timestamp(directory: Path) -> TimestampInputs:
     """
     if not directory.is_dir():
         raise InputError(f"{directory}: no such repository directory")
-    root = _load_merged(_root_path(directory), Root, "root", [])
+    # the root a client ends at: newer N.root.json files it vouches for count (as load_repo)
+    root, _previous, _break = _newer_roots(
+        directory, read_metadata(_root_path(directory), Root), None
+    )
     timestamp = read_metadata(directory / "timestamp.json", Timestamp)
     path = _role_path(directory, "snapshot", timestamp.signed.snapshot_meta.version)
     data = _read_bytes(path)

@@ -42,6 +42,10 @@ _COMMAND_MODULES: dict[str, tuple[str, str]] = {
     "timestamp": ("signing", "New timestamp of the current snapshot."),
     "refresh": ("signing", "New versions and expiry, re-signed, then snapshot and timestamp."),
     "status": ("status", "Per role: version, expiry, signatures, who still must sign."),
+    "publish": ("staging", "Publish every staged role, then a new snapshot and timestamp."),
+    "merge": ("staging", "Fold signatures of signed copies into the staged roles."),
+    "discard": ("staging", "Drop staged changes (published files are never touched)."),
+    "diff": ("staging", "What each staged role changes against the published one."),
     "verify": ("verify", "Verify a TUF or Notary metadata chain offline."),
     "pull": ("pull", "Fetch and verify a TUF repository's metadata from a URL."),
     "pin": ("pin", "Trust pins for Docker, the Notary client and TUF clients."),
@@ -49,6 +53,7 @@ _COMMAND_MODULES: dict[str, tuple[str, str]] = {
     "migrate": ("migrate", "Move trust data to another format (Notary v1 to TUF)."),
     "demo": ("demo", "Run trustkeep end to end on bundled example data."),
     "ceremony": ("ceremony", "Interactive key ceremony on a repository (needs a terminal)."),
+    "transcript": ("transcript", "Ceremony transcripts: check the hash chain of a JSONL file."),
 }
 
 

@@ -14,6 +14,7 @@ __all__ = [
     "keys_option",
     "no_sign_option",
     "split_refs",
+    "stage_option",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -46,8 +47,19 @@ def keys_option(*names: str, help: str, required: bool = False) -> Callable[[F],
 
 
 def no_sign_option(func: F) -> F:
+    """``--sign/--no-sign`` (kwarg ``sign``)."""
     return click.option(
         "--sign/--no-sign",
         default=True,
         help="Sign with the keys of this store that hold a private half (default) or not.",
+    )(func)
+
+
+def stage_option(func: F) -> F:
+    """``--stage`` (kwarg ``stage``): keep the change in DIR/staged/ even when fully signed."""
+    return click.option(
+        "--stage",
+        is_flag=True,
+        help="Keep the change in DIR/staged/ even when this store signs it fully "
+        "(publish it later with 'trustkeep publish DIR').",
     )(func)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from trustkeep.cli._output import emit, warn
+from trustkeep.cli._status_text import issue_doc, issue_text
 from trustkeep.core.tuf_repo.status import ThresholdCheck, describe_checks
 from trustkeep.service._repo_support import RoleChange, SignResult, WriteResult
 
@@ -50,8 +51,11 @@ def change_doc(change: RoleChange, names: Mapping[str, str]) -> dict[str, Any]:
 def write_doc(result: WriteResult, **extra: Any) -> dict[str, Any]:
     return {
         "directory": str(result.directory),
+        "published": result.published,
         "roles": [change_doc(c, result.names) for c in result.changes],
         "written": [str(p) for p in result.written],
+        "warnings": [issue_doc(i) for i in result.warnings],
+        "not_published_because": list(result.blockers),
         **extra,
     }
 
@@ -68,20 +72,35 @@ def write_human(result: WriteResult, title: str | None = None) -> str:
             f"{c.role} v{c.version} (expires {c.expires:%Y-%m-%d}) {mark}: "
             f"{_summary(c.checks, result.names)}"
         )
-    lines.append(f"wrote {len(result.written)} file(s) in {result.directory}")
+    if result.published:
+        lines.append(f"published: wrote {len(result.written)} file(s) in {result.directory}")
+    else:
+        lines.append(
+            f"staged in {result.directory / 'staged'} (not published; clients see nothing new)"
+        )
     return "\n".join(lines)
 
 
 def write_warnings(result: WriteResult) -> None:
-    """Diagnostics for roles written without a threshold of signatures."""
-    for c in result.changes:
-        if not c.verified:
-            file = c.file if c.file is not None else "FILE"
-            warn(
-                f"{c.role} v{c.version} needs more signatures: "
-                f"{_summary(c.checks, result.names)}; "
-                f"each holder runs 'trustkeep sign {file} --key K'"
-            )
+    """Diagnostics: roles staged without a threshold of signatures, threshold guards."""
+    for issue in result.warnings:
+        warn(issue_text(issue))
+    if result.published:
+        return
+    waiting = [c for c in result.changes if not c.verified]
+    for c in waiting:
+        file = c.file if c.file is not None else "FILE"
+        warn(
+            f"{c.role} v{c.version} needs more signatures: "
+            f"{_summary(c.checks, result.names)}; "
+            f"holders run 'trustkeep sign {file} --key K' (or sign a copy, then "
+            f"'trustkeep merge {result.directory} COPY')"
+        )
+    if not waiting:
+        for blocker in result.blockers:
+            warn(f"not published yet: {blocker}")
+    then = "then " if waiting or result.blockers else ""
+    warn(f"{then}'trustkeep publish {result.directory}' makes the staged change visible to clients")
 
 
 def emit_write(result: WriteResult, title: str | None = None, **extra: Any) -> None:
@@ -100,4 +119,6 @@ def sign_doc(result: SignResult) -> dict[str, Any]:
         "checks": [check_doc(c, result.names) for c in result.checks],
         "also_written": [str(p) for p in result.also_written],
         "authority": result.authority,
+        "already_signed": result.already_signed,
+        "previous_root_checked": result.previous_unchecked is None,
     }

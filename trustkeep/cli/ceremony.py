@@ -1,4 +1,4 @@
-"""``trustkeep ceremony DIR``: the Textual TUI for key ceremonies over one repository."""
+"""``trustkeep ceremony [DIR]``: the Textual TUI for key ceremonies."""
 
 from __future__ import annotations
 
@@ -11,10 +11,9 @@ import click
 from trustkeep.adapters.home import resolve_home
 from trustkeep.cli._context import get_app, json_option
 from trustkeep.cli._output import emit, warn
-from trustkeep.cli._repo_options import directory_argument
 from trustkeep.errors import InputError
 from trustkeep.service import Service
-from trustkeep.service.ceremony import CeremonyService
+from trustkeep.service.ceremony_transcript import default_transcript
 
 __all__ = ["COMMANDS", "ceremony"]
 
@@ -27,7 +26,9 @@ def _have_terminal() -> bool:
 
 
 @click.command("ceremony")
-@directory_argument
+@click.argument(
+    "directory", required=False, default=None, type=click.Path(path_type=Path, file_okay=False)
+)
 @click.option(
     "--home",
     "home_option",
@@ -39,16 +40,19 @@ def _have_terminal() -> bool:
     "--transcript",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="Append the transcript here (default: ceremony-transcript.log in the home).",
+    help="Append the transcript here (JSON lines; a Markdown rendering beside it). "
+    "Default: ceremony-transcript.jsonl in the home.",
 )
 @json_option
-def ceremony(directory: Path, home_option: str | None, transcript: Path | None) -> None:
-    """Interactive key ceremony on the repository DIRECTORY (needs a terminal).
+def ceremony(directory: Path | None, home_option: str | None, transcript: Path | None) -> None:
+    """Interactive key ceremonies (needs a terminal).
 
-    Status of every role and who must still sign, a review of what you sign (for
-    root: keys added and removed, thresholds, expiry), signing with a key of this
-    store (passphrase in a masked field), re-signing expiring metadata, and a
-    transcript of every action (never a secret).
+    Without DIRECTORY the home screen opens: new root (TUF or Notary), open a
+    repository, verify, expiry dashboard, key store, unfinished ceremonies. With
+    DIRECTORY that repository's status opens: signing queue, review and sign,
+    re-sign, root key rotation. Every step goes to a hash-chained transcript
+    (never a secret: passphrases are typed in masked fields); check it with
+    'trustkeep transcript verify FILE'.
     """
     if not _have_terminal():
         raise InputError(
@@ -65,16 +69,18 @@ def ceremony(directory: Path, home_option: str | None, transcript: Path | None) 
             hint="reinstall trustkeep: pip install -e .",
         ) from e
     secrets = tui.TuiSecrets()
-    service = CeremonyService(Service(home, secrets), directory, transcript=transcript)
-    service.status()  # a directory that is not a repository fails here, before the screen
-    app = tui.CeremonyApp(service, secrets)
+    service = Service(home, secrets)
+    if directory is not None:  # not a repository: fails here, before the screen
+        service.repo.status(directory)
+    app = tui.CeremonyApp(service, secrets, directory=directory, transcript=transcript)
     app.run()
     errors: list[str] = list(app.transcript_errors)
     actions: list[str] = list(app.actions)
     for message in errors:
         warn(f"transcript: {message}")
-    path = service.transcript.path
-    doc = {"directory": str(directory), "transcript": str(path), "actions": actions}
+    path = transcript or default_transcript(home)
+    where = str(directory) if directory is not None else None
+    doc = {"directory": where, "transcript": str(path), "actions": actions}
     emit(doc, lambda: "\n".join([*actions, f"transcript: {path}"]))
 
 

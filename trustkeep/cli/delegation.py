@@ -15,6 +15,7 @@ from trustkeep.cli._repo_options import (
     keys_option,
     no_sign_option,
     split_refs,
+    stage_option,
 )
 from trustkeep.cli._repo_output import emit_write, write_doc
 from trustkeep.core.tuf_repo.delegation import BinStyle
@@ -38,6 +39,7 @@ def delegation() -> None:
 @click.option("--terminating", is_flag=True, help="Stop the search at this role.")
 @expires_option("Expiry of the new role (default 90d).")
 @no_sign_option
+@stage_option
 @json_option
 def add(
     directory: Path,
@@ -50,6 +52,7 @@ def add(
     terminating: bool,
     expires: str | None,
     sign: bool,
+    stage: bool,
 ) -> None:
     """Delegate ROLE from the delegator (writes ROLE's version-1 metadata)."""
     result = get_app().service.repo.delegation_add(
@@ -63,6 +66,7 @@ def add(
         terminating=terminating,
         expires=expires,
         sign=sign,
+        stage=stage,
     )
     emit_write(result, f"delegated {role!r} from {delegator!r}")
 
@@ -72,10 +76,13 @@ def add(
 @click.argument("role")
 @expires_option("New expiry of the delegator.")
 @no_sign_option
+@stage_option
 @json_option
-def remove(directory: Path, role: str, expires: str | None, sign: bool) -> None:
+def remove(directory: Path, role: str, expires: str | None, sign: bool, stage: bool) -> None:
     """Remove the delegation of ROLE (its metadata file is kept for history)."""
-    result = get_app().service.repo.delegation_remove(directory, role, expires=expires, sign=sign)
+    result = get_app().service.repo.delegation_remove(
+        directory, role, expires=expires, sign=sign, stage=stage
+    )
     emit_write(result, f"removed delegation {role!r}")
 
 
@@ -145,6 +152,7 @@ def list_cmd(directory: Path) -> None:
 )
 @expires_option("Expiry of the bins (default 90d).")
 @no_sign_option
+@stage_option
 @json_option
 def bins(
     directory: Path,
@@ -156,6 +164,7 @@ def bins(
     style: str,
     expires: str | None,
     sign: bool,
+    stage: bool,
 ) -> None:
     """Delegate everything the delegator covers to COUNT hashed bins.
 
@@ -172,9 +181,10 @@ def bins(
         style=cast(BinStyle, style),
         expires=expires,
         sign=sign,
+        stage=stage,
     )
     doc = write_doc(result, bins=count, style=style)
-    bin_names = {r["role"] for r in doc["roles"]} - {delegator}
+    bin_names = {r["role"] for r in doc["roles"]} - {delegator, "snapshot", "timestamp"}
     doc["roles"] = [r for r in doc["roles"] if r["role"] not in bin_names]
     doc["bins_written"] = len(bin_names)
     doc["bins_unsigned"] = sorted(

@@ -145,6 +145,12 @@ def render(result: MigrationResult) -> str:
     if result.not_carried:
         lines.append("not carried over:")
         lines += [f"  {n.what}: {n.reason}" for n in result.not_carried]
+    if not result.complete:
+        lines += [
+            "nothing is published yet: the new repository is staged in "
+            f"{result.directory / 'staged'}",
+            f"  once every role is signed: trustkeep publish {result.directory}",
+        ]
     lines += [f"note: {n}" for n in result.notes]
     signer = (
         "and the retiring Notary root key"
@@ -163,7 +169,7 @@ def _to_sign(directory: Path, role: CarriedRole) -> list[str]:
         if k.tuf_keyid in role.waiting and k.canonical_id
     ]
     where = f" (Notary's {', '.join(files)})" if files else ""
-    path = directory / f"{quote(role.name, safe='')}.json"
+    path = directory / "staged" / f"{quote(role.name, safe='')}.json"
     return [
         f"    to sign: trustkeep key import FILE{where}, then",
         f"      trustkeep sign {path} --key KEY",

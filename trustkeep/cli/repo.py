@@ -13,6 +13,7 @@ from trustkeep.cli._repo_options import (
     keys_option,
     no_sign_option,
     split_refs,
+    stage_option,
 )
 from trustkeep.cli._repo_output import emit_write
 
@@ -42,6 +43,7 @@ def repo() -> None:
     help="Write V.<role>.json copies (clients fetch metadata by version).",
 )
 @no_sign_option
+@stage_option
 @json_option
 def init(
     directory: Path,
@@ -54,12 +56,15 @@ def init(
     expires: str | None,
     consistent_snapshot: bool,
     sign: bool,
+    stage: bool,
 ) -> None:
     """Write version-1 root, targets, snapshot and timestamp metadata in DIRECTORY.
 
     K is a keyid, keyid prefix or name from the key store, or a public key file
-    (PEM or securesystemslib JSON) of a holder elsewhere: such roles are written
-    unsigned or partially signed, for the holders to sign with 'trustkeep sign'.
+    (PEM or securesystemslib JSON) of a holder elsewhere. Unless this store signs
+    every role by its threshold, the new repository waits in DIRECTORY/staged/ for
+    the holders ('trustkeep sign', 'trustkeep merge'), then 'trustkeep publish'.
+    Warns when the root or targets threshold equals the number of its keys.
     """
     result = get_app().service.repo.init(
         directory,
@@ -73,6 +78,7 @@ def init(
         expires=expires,
         consistent_snapshot=consistent_snapshot,
         sign=sign,
+        stage=stage,
     )
     emit_write(result, f"new repository in {directory}", consistent_snapshot=consistent_snapshot)
 

@@ -16,6 +16,7 @@ from trustkeep.cli._repo_options import (
     keys_option,
     no_sign_option,
     split_refs,
+    stage_option,
 )
 from trustkeep.cli._repo_output import check_doc, emit_write
 from trustkeep.core.tuf_repo.status import describe_checks
@@ -27,8 +28,9 @@ _ROLES = click.Choice(["root", "targets", "snapshot", "timestamp"])
 
 
 def _staging(func: F) -> F:
-    """DIRECTORY, --expires, --sign/--no-sign, --json."""
+    """DIRECTORY, --expires, --sign/--no-sign, --stage, --json."""
     func = json_option(func)
+    func = stage_option(func)
     func = no_sign_option(func)
     func = expires_option("Root expiry: 365d, 2y or a date.")(func)
     return directory_argument(func)
@@ -46,9 +48,11 @@ def _common(func: F) -> F:
 def root() -> None:
     """Stage a new root version: N+1 needs a threshold of root N's keys and of its own.
 
-    Changes made before the staged version is fully signed amend it (one new
-    version per ceremony). Holders elsewhere add their signature with
-    'trustkeep sign DIR/N.root.json --key K'.
+    Root N+1 is published at once when this store signs both thresholds;
+    otherwise it waits in DIR/staged/root.json, and further changes amend it (one
+    new version per ceremony). Holders add their signature with 'trustkeep sign
+    DIR/staged/root.json --key K' (or sign a copy, then 'trustkeep merge DIR
+    COPY'); 'trustkeep publish DIR' publishes it.
     """
 
 
@@ -56,7 +60,7 @@ def root() -> None:
 @_common
 @keys_option("--key", required=True, help="Key to authorize (repeatable).")
 def add_key(
-    directory: Path, role: str, expires: str | None, sign: bool, key: tuple[str, ...]
+    directory: Path, role: str, expires: str | None, sign: bool, stage: bool, key: tuple[str, ...]
 ) -> None:
     """Authorize keys for a top-level role."""
     result = get_app().service.repo.root_add_key(
@@ -69,7 +73,7 @@ def add_key(
 @_common
 @keys_option("--key", required=True, help="Key to revoke: keyid (prefix), name or file.")
 def remove_key(
-    directory: Path, role: str, expires: str | None, sign: bool, key: tuple[str, ...]
+    directory: Path, role: str, expires: str | None, sign: bool, stage: bool, key: tuple[str, ...]
 ) -> None:
     """Revoke keys of a top-level role (its threshold must stay reachable)."""
     result = get_app().service.repo.root_remove_key(
@@ -82,7 +86,7 @@ def remove_key(
 @_common
 @click.argument("threshold", type=int)
 def threshold_cmd(
-    directory: Path, role: str, expires: str | None, sign: bool, threshold: int
+    directory: Path, role: str, expires: str | None, sign: bool, stage: bool, threshold: int
 ) -> None:
     """Set the signature threshold of a top-level role (1 .. number of its keys)."""
     result = get_app().service.repo.root_threshold(
@@ -93,9 +97,9 @@ def threshold_cmd(
 
 @root.command("expire")
 @_staging
-def expire(directory: Path, expires: str | None, sign: bool) -> None:
+def expire(directory: Path, expires: str | None, sign: bool, stage: bool) -> None:
     """Stage a root version with a new expiry (default 365 days from now)."""
-    result = get_app().service.repo.root_expire(directory, expires=expires, sign=sign)
+    result = get_app().service.repo.root_expire(directory, expires=expires, sign=sign, stage=stage)
     emit_write(result, "new root expiry staged")
 
 
@@ -109,6 +113,7 @@ def rotate(
     role: str,
     expires: str | None,
     sign: bool,
+    stage: bool,
     old: tuple[str, ...],
     new: tuple[str, ...],
     threshold: int | None,
@@ -122,6 +127,7 @@ def rotate(
         threshold=threshold,
         expires=expires,
         sign=sign,
+        stage=stage,
     )
     emit_write(result, f"rotated keys of role {role!r}")
 

@@ -20,19 +20,39 @@ __all__ = ["COMMANDS", "refresh", "sign", "snapshot", "timestamp"]
 @click.option("--key", required=True, metavar="K", help="Key of this store to sign with.")
 @json_option
 def sign(file: Path, key: str) -> None:
-    """Add one signature to the metadata FILE (other signatures are kept).
+    """Add one signature to a staged metadata FILE (other signatures are kept).
 
-    The file may travel between machines: each holder signs in turn. For root
-    N+1, the report counts root N's threshold and N+1's own (root N is read from
-    N.root.json beside the file when present).
+    FILE is DIR/staged/<role>.json (in the repository or a copy of its directory),
+    or a copy of one that travelled alone: for root N+1, put the published
+    N.root.json beside it so root N's threshold is checked too. Published files
+    are never signed in place. A key that had already signed writes nothing.
     """
     result = get_app().service.repo.sign(file, key)
     lines = describe_checks(result.checks, result.names)
     state = "complete" if result.verified else "incomplete"
+    if result.previous_unchecked is not None:
+        prev = result.previous_unchecked
+        lines.append(
+            f"root v{prev} keys: threshold not checked ({prev}.root.json is not beside "
+            f"{file.name}); the operator's merge and publish check it"
+        )
+        if result.verified:
+            state = f"complete for root v{result.version}'s own keys, root v{prev}'s unchecked"
 
     def human() -> str:
-        head = f"signed {result.role} v{result.version} ({file}): signatures {state}"
-        return "\n".join([head, *[f"  {line}" for line in lines]])
+        if result.already_signed:
+            head = (
+                f"{result.role} v{result.version} ({file}): key {key} had already signed; "
+                f"nothing written (signatures {state})"
+            )
+        else:
+            head = f"signed {result.role} v{result.version} ({file}): signatures {state}"
+        tail = []
+        if result.verified and file.parent.name == "staged" and result.previous_unchecked is None:
+            tail = [
+                f"every threshold is met: 'trustkeep publish {file.parent.parent}' publishes it"
+            ]
+        return "\n".join([head, *[f"  {line}" for line in lines], *tail])
 
     emit(sign_doc(result), human)
 

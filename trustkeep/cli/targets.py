@@ -9,7 +9,12 @@ import click
 
 from trustkeep.cli._context import get_app, json_option
 from trustkeep.cli._output import emit
-from trustkeep.cli._repo_options import directory_argument, expires_option, no_sign_option
+from trustkeep.cli._repo_options import (
+    directory_argument,
+    expires_option,
+    no_sign_option,
+    stage_option,
+)
 from trustkeep.cli._repo_output import emit_write
 
 __all__ = ["COMMANDS", "targets"]
@@ -42,6 +47,7 @@ def targets() -> None:
 )
 @expires_option("New expiry of the changed roles.")
 @no_sign_option
+@stage_option
 @json_option
 def add(
     directory: Path,
@@ -52,6 +58,7 @@ def add(
     targets_dir: Path | None,
     expires: str | None,
     sign: bool,
+    stage: bool,
 ) -> None:
     """Add (or update) target files; a directory PATH adds every file under it."""
     from trustkeep.core.tuf_repo.targetsops import parse_custom
@@ -68,6 +75,7 @@ def add(
         targets_dir=targets_dir,
         expires=expires,
         sign=sign,
+        stage=stage,
     )
     summary = ", ".join(f"{len(p)} in {r!r}" for r, p in placed.items())
     emit_write(result, f"added {summary}", placed=placed)
@@ -79,13 +87,19 @@ def add(
 @click.option("--role", help="Remove from this role only.")
 @expires_option("New expiry of the changed roles.")
 @no_sign_option
+@stage_option
 @json_option
 def remove(
-    directory: Path, paths: tuple[str, ...], role: str | None, expires: str | None, sign: bool
+    directory: Path,
+    paths: tuple[str, ...],
+    role: str | None,
+    expires: str | None,
+    sign: bool,
+    stage: bool,
 ) -> None:
     """Remove targets by their target path."""
     result, removed = get_app().service.repo.targets_remove(
-        directory, list(paths), role=role, expires=expires, sign=sign
+        directory, list(paths), role=role, expires=expires, sign=sign, stage=stage
     )
     summary = ", ".join(f"{len(p)} from {r!r}" for r, p in removed.items())
     emit_write(result, f"removed {summary}", removed=removed)

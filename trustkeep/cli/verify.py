@@ -9,7 +9,8 @@ import click
 
 from trustkeep.cli._context import get_app, json_option
 from trustkeep.cli._output import emit, warn
-from trustkeep.core.verify import Report, RoleResult
+from trustkeep.cli._status_text import family, group_roles, grouped
+from trustkeep.core.verify import Finding, Report, RoleResult
 from trustkeep.service.verify import VerifyRequest, parse_reference_time
 
 __all__ = ["COMMANDS", "render_report", "verify"]
@@ -50,18 +51,67 @@ def _tree(roles: Sequence[RoleResult]) -> list[str]:
     shown: set[str] = set()
 
     def walk(parent: str, indent: int) -> None:
-        for child in children.get(parent, []):
-            if child.role in shown:
-                continue
-            shown.add(child.role)
-            lines.append(f"{'  ' * indent}└─ {_line(child)}")
-            walk(child.role, indent + 1)
+        kids = [c for c in children.get(parent, []) if c.role not in shown]
+        shown.update(c.role for c in kids)
+        for summary, group in _bin_groups(kids):
+            if summary is not None:
+                lines.append(f"{'  ' * indent}└─ {summary}")
+            for child in group:
+                lines.append(f"{'  ' * indent}└─ {_line(child)}")
+                walk(child.role, indent + 1)
 
     walk("targets", depth)
     for group in children.values():
         for orphan in group:
             if orphan.role not in shown:
                 lines.append(f"   {_line(orphan)}")
+    return lines
+
+
+_GROUP = 8  #: this many bins of one family or more get a summary line
+
+
+def _bin_groups(
+    kids: Sequence[RoleResult],
+) -> list[tuple[str | None, list[RoleResult]]]:
+    """Siblings in order; a run of ``_GROUP``+ bins (``bins-00`` …) becomes one summary
+    line, followed by only those of its bins that failed."""
+    out: list[tuple[str | None, list[RoleResult]]] = []
+    by_family: dict[str, list[RoleResult]] = {}
+    for kid in kids:
+        by_family.setdefault(family(kid.role) or kid.role, []).append(kid)
+    for name, group in by_family.items():
+        if len(group) < _GROUP or name == group[0].role:
+            out.append((None, group))
+            continue
+        bad = [r for r in group if not r.valid]
+        mark = _BAD if bad else _OK
+        versions = sorted({r.version for r in group if r.version is not None})
+        span = f"v{versions[0]}" if len(versions) == 1 else f"v{versions[0]}…v{versions[-1]}"
+        summary = (
+            f"{mark} {len(group)} bins {group_roles([r.role for r in group])} {span}: "
+            f"{len(group) - len(bad)} valid, {len(bad)} invalid"
+        )
+        out.append((summary, bad))
+    return out
+
+
+def _finding_lines(findings: Sequence[Finding]) -> list[str]:
+    """One line per finding; ``_GROUP``+ alike findings of one bin family: one summary line."""
+    lines: list[str] = []
+    groups = grouped(findings, lambda f: (f.severity, f.code, family(f.role)), lambda f: f.role)
+    for first, roles in groups:
+        if len(roles) >= _GROUP and family(first.role) != first.role:
+            lines.append(
+                f"  {first.severity:<7} {first.code} [{len(roles)} bins "
+                f"{group_roles(roles)}]: {first.message} (and {len(roles) - 1} alike)"
+            )
+            continue
+        key = (first.severity, first.code, family(first.role))
+        for f in findings:
+            if (f.severity, f.code, family(f.role)) == key:
+                role = f" [{f.role}]" if f.role else ""
+                lines.append(f"  {f.severity:<7} {f.code}{role}: {f.message}")
     return lines
 
 
@@ -88,9 +138,7 @@ def render_report(report: Report, source: str) -> str:
     ]
     if report.findings:
         lines.append("findings:")
-        for f in report.findings:
-            role = f" [{f.role}]" if f.role else ""
-            lines.append(f"  {f.severity:<7} {f.code}{role}: {f.message}")
+        lines += _finding_lines(report.findings)
     return "\n".join(lines)
 
 

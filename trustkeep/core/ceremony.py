@@ -7,24 +7,34 @@ service and the TUI render these values.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 from tuf.api.metadata import Metadata, Root, Snapshot, Targets, Timestamp
 
+from trustkeep.core.tuf_repo.staging import DiffEntry, DiffKind, RoleDiff
 from trustkeep.core.tuf_repo.state import RepoState
 from trustkeep.core.tuf_repo.status import RepoStatus, ThresholdCheck
 
 __all__ = [
+    "ExpiryLevel",
     "KeyChange",
     "SignReview",
+    "Strength",
     "ThresholdChange",
     "content_digest",
+    "diff_lines",
     "expiring_roles",
+    "expiry_level",
     "key_label",
+    "passphrase_strength",
     "review_role",
+    "rotation_review",
+    "threshold_consequences",
+    "time_left",
     "waiting_line",
 ]
 
@@ -202,13 +212,184 @@ def review_role(
     )
 
 
-def expiring_roles(status: RepoStatus, *, within_days: int) -> list[str]:
-    """Offline roles (root, targets, delegated) that are expired or expire within the days.
+#: online roles are renewed often: due this close to their expiry, not within the days
+ONLINE_DUE = {"snapshot": timedelta(days=7), "timestamp": timedelta(days=1)}
 
-    Snapshot and timestamp are left out: refreshing any role renews them.
-    """
-    return [
-        r.role
-        for r in status.roles
-        if r.role not in ("snapshot", "timestamp") and (r.expired or r.days_left < within_days)
+
+ExpiryLevel = Literal["expired", "critical", "warning", "ok"]
+
+#: (critical, warning) windows per role; delegated roles are treated like targets
+_LEVELS = {
+    "timestamp": (timedelta(hours=6), timedelta(days=1)),
+    "snapshot": (timedelta(days=1), timedelta(days=7)),
+    "root": (timedelta(days=14), timedelta(days=60)),
+}
+_OFFLINE_LEVELS = (timedelta(days=7), timedelta(days=30))
+
+
+def expiry_level(role: str, expires: datetime, *, now: datetime) -> ExpiryLevel:
+    """How urgent a role's renewal is (colour of the expiry dashboard)."""
+    left = expires - now
+    critical, warning = _LEVELS.get(role, _OFFLINE_LEVELS)
+    if left <= timedelta(0):
+        return "expired"
+    if left < critical:
+        return "critical"
+    if left < warning:
+        return "warning"
+    return "ok"
+
+
+def expiring_roles(status: RepoStatus, *, within_days: int, now: datetime) -> list[str]:
+    """Roles that are expired or due: offline roles within the days, snapshot within a
+    week and timestamp within a day (they live days, not months)."""
+    due = []
+    for r in status.roles:
+        window = ONLINE_DUE.get(r.role, timedelta(days=within_days))
+        if r.expired or r.expires - now < window:
+            due.append(r.role)
+    return due
+
+
+def rotation_review(
+    *,
+    version: int,
+    pending: bool,
+    threshold: int,
+    key_count: int,
+    old: str,
+    new: str,
+    new_threshold: int,
+    names: Mapping[str, str],
+    broken_pins: Sequence[str] = (),
+) -> list[str]:
+    """What replacing root key ``old`` by ``new`` writes, as review lines; ``broken_pins``
+    are exported pin files that name ``old`` (clients using them need new pins)."""
+    target = version if pending else version + 1
+    head = f"root version {target}"
+    if pending:
+        head += f" (amends v{version}: it is not yet fully signed)"
+    lines = [
+        head,
+        f"- key {key_label(old, names)} removed from root",
+        f"+ key {key_label(new, names)} added to root",
     ]
+    if new_threshold != threshold:
+        lines.append(f"~ root threshold {threshold} -> {new_threshold}")
+    lines.append(f"root keys after: {key_count}, threshold {new_threshold}")
+    lines += threshold_consequences(new_threshold, key_count)
+    for pin in broken_pins:
+        lines.append(
+            f"! the pins saved in {pin} name the retired key {key_label(old, names)}: "
+            "clients pinned with them need the pins of the new root (save them after it)"
+        )
+    return lines
+
+
+def threshold_consequences(m: int, n: int) -> list[str]:
+    """What an m-of-n threshold means for the holders, spelled out."""
+    if n < 1 or m < 1:
+        return ["a role needs at least one key and a threshold of at least 1"]
+    if m > n:
+        return [f"threshold {m} is more than the {n} key(s): nothing could ever be signed"]
+    lines = [f"any {m} of the {n} holders together can sign a new version"]
+    if m == n:
+        lines.append(
+            "every holder must sign: one lost key or one absent holder and this root "
+            "can never be rotated or renewed"
+        )
+    else:
+        lines.append(
+            f"up to {n - m} key(s) may be lost and the root can still be rotated; "
+            f"losing {n - m + 1} locks it"
+        )
+    if m == 1:
+        lines.append("one stolen key is enough for an attacker to sign a new root")
+    else:
+        lines.append(f"an attacker needs {m} keys to sign a new root")
+    return lines
+
+
+@dataclass(frozen=True)
+class Strength:
+    """A rough estimate: ``bits`` of guessing work, a ``label`` and whether it is refused."""
+
+    bits: int
+    label: str
+    weak: bool
+
+
+def passphrase_strength(passphrase: str) -> Strength:
+    """Length times the size of the character classes used, with repeats discounted."""
+    if not passphrase:
+        return Strength(0, "empty", True)
+    pool = 0
+    pool += 26 if any(c.islower() for c in passphrase) else 0
+    pool += 26 if any(c.isupper() for c in passphrase) else 0
+    pool += 10 if any(c.isdigit() for c in passphrase) else 0
+    pool += 33 if any(not c.isalnum() for c in passphrase) else 0
+    distinct = len(set(passphrase))
+    bits = int(min(len(passphrase), distinct * 2) * math.log2(max(pool, 2)))
+    if len(passphrase) < 8:
+        return Strength(bits, "too short (under 8 characters)", True)
+    label = "weak" if bits < 45 else "fair" if bits < 65 else "strong"
+    return Strength(bits, label, bits < 45)
+
+
+def time_left(expires: datetime, now: datetime) -> str:
+    """``"expired 2 hours ago"``, ``"5 hours left"``, ``"12 days left"``."""
+    seconds = int((expires - now).total_seconds())
+    past = seconds <= 0
+    seconds = abs(seconds)
+    if seconds < 2 * 86400:
+        amount = f"{seconds // 3600} hours" if seconds >= 3600 else f"{seconds // 60} minutes"
+    else:
+        amount = f"{seconds // 86400} days"
+    return f"expired {amount} ago" if past else f"{amount} left"
+
+
+def _seq(value: object) -> str:
+    if isinstance(value, tuple | list):
+        return ", ".join(str(v) for v in value) or "—"
+    return str(value)
+
+
+def _diff_entry(e: DiffEntry, names: Mapping[str, str]) -> str:
+    k = e.kind
+    if k == DiffKind.NEW_ROLE:
+        return f"+ new role {e.subject} (v{e.new}; nothing published before)"
+    if k == DiffKind.VERSION:
+        return f"~ version {e.old} -> {e.new}"
+    if k == DiffKind.EXPIRES:
+        return f"~ expires {e.old} -> {e.new}"
+    if k == DiffKind.KEY_ADDED:
+        return f"+ key {key_label(str(e.new), names)} added to {e.subject}"
+    if k == DiffKind.KEY_REMOVED:
+        return f"- key {key_label(str(e.old), names)} removed from {e.subject}"
+    if k == DiffKind.THRESHOLD:
+        before = "none" if e.old is None else e.old
+        return f"~ {e.subject} threshold {before} -> {e.new}"
+    if k == DiffKind.CONSISTENT_SNAPSHOT:
+        return f"~ consistent snapshot {e.old} -> {e.new}"
+    if k == DiffKind.DELEGATION_ADDED:
+        return f"+ delegation to {e.subject} ({_seq(e.new)})"
+    if k == DiffKind.DELEGATION_REMOVED:
+        return f"- delegation to {e.subject} ({_seq(e.old)})"
+    if k == DiffKind.PATHS:
+        return f"~ {e.subject} paths {_seq(e.old)} -> {_seq(e.new)}"
+    if k == DiffKind.TERMINATING:
+        return f"~ {e.subject} terminating {e.old} -> {e.new}"
+    if k == DiffKind.TARGET_ADDED:
+        return f"+ target {e.subject} ({e.new} bytes)"
+    if k == DiffKind.TARGET_REMOVED:
+        return f"- target {e.subject}"
+    if k == DiffKind.TARGET_CHANGED:
+        return f"~ target {e.subject} sha256 {str(e.old)[:12]}… -> {str(e.new)[:12]}…"
+    return f"~ {e.subject}: content changed"
+
+
+def diff_lines(diff: RoleDiff, names: Mapping[str, str]) -> list[str]:
+    """A staged role against its published version, one ``+``/``-``/``~`` line each."""
+    base = "nothing published" if diff.old_version is None else f"published v{diff.old_version}"
+    head = f"changes in {diff.role} v{diff.new_version} against {base}:"
+    return [head, *(_diff_entry(e, names) for e in diff.entries)]

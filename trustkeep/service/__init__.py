@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from trustkeep.service.pins import PinService
     from trustkeep.service.pull import PullService
     from trustkeep.service.repo import RepoService
+    from trustkeep.service.staging import StagingService
     from trustkeep.service.verify import VerifyService
 
 __all__ = ["Service"]
@@ -50,6 +51,11 @@ class Service:
         from trustkeep.service.repo import RepoService
 
         return RepoService(self.keys, progress=self._report)
+
+    @cached_property
+    def staging(self) -> StagingService:
+        """The staging area of repositories (also reached as ``repo.staging``)."""
+        return self.repo.staging
 
     @cached_property
     def verify(self) -> VerifyService:

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from securesystemslib.signer import Signer, SSlibKey
+from securesystemslib.signer import Key, Signer, SSlibKey
 
 from trustkeep.core.keys import KeyEntry
 from trustkeep.core.tuf_repo.pubkeys import key_from_public_bytes
-from trustkeep.core.tuf_repo.status import ThresholdCheck
+from trustkeep.core.tuf_repo.state import RepoState
+from trustkeep.core.tuf_repo.status import (
+    StatusIssue,
+    ThresholdCheck,
+    state_checks,
+    threshold_issue,
+)
 from trustkeep.errors import InputError, KeyAccessError, StorageError
 
 if TYPE_CHECKING:
@@ -24,7 +30,10 @@ __all__ = [
     "SignResult",
     "SignerPool",
     "WriteResult",
+    "authorized_keys",
     "resolve_key",
+    "role_change",
+    "threshold_guard",
 ]
 
 
@@ -62,10 +71,17 @@ class RoleChange:
 
 @dataclass(frozen=True)
 class WriteResult:
+    """Roles a command wrote: published (clients see them) or staged (``DIR/staged/``)."""
+
     directory: Path
     changes: tuple[RoleChange, ...]
     written: tuple[Path, ...]
     names: dict[str, str]
+    published: bool = True
+    #: findings about the change itself (threshold equals the number of keys...)
+    warnings: tuple[StatusIssue, ...] = ()
+    #: staged, not published: why publishing it now was not possible
+    blockers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,10 +94,43 @@ class SignResult:
     also_written: tuple[Path, ...]
     names: dict[str, str]
     authority: str
+    #: the key had already signed this content: nothing was written
+    already_signed: bool = False
+    #: root N+1 whose root N was not found: N's threshold could not be checked
+    previous_unchecked: int | None = None
 
     @property
     def verified(self) -> bool:
         return all(c.verified for c in self.checks)
+
+
+def authorized_keys(state: RepoState, role: str) -> dict[str, Key]:
+    """keyid -> key of every key that may sign ``role`` (root: root N+1's and root N's)."""
+    if role == "root":
+        roots = [state.root.signed]
+        if state.previous_root is not None:
+            roots.append(state.previous_root.signed)
+        out: dict[str, Key] = {}
+        for root in roots:
+            for keyid in root.roles["root"].keyids:
+                out.setdefault(keyid, root.get_key(keyid))
+        return out
+    delegator = state.delegator_signed(role)
+    keyids = delegator.get_delegated_role(role).keyids
+    return {k: delegator.get_key(k) for k in keyids}
+
+
+def role_change(state: RepoState, role: str, file: Path | None) -> RoleChange:
+    """``role`` as a command wrote it (to ``file``): version, signers, thresholds."""
+    md = state.role(role)
+    return RoleChange(
+        role=role,
+        version=md.signed.version,
+        expires=md.signed.expires,
+        signed_by=tuple(sorted(md.signatures)),
+        checks=state_checks(state, role),
+        file=file,
+    )
 
 
 def resolve_key(keys: KeyService, ref: str) -> ResolvedKey:
@@ -134,3 +183,14 @@ class SignerPool:
 
     def signers(self, keyids: Iterable[str]) -> list[Signer]:
         return [self.signer(k) for k in self.available(keyids)]
+
+
+def threshold_guard(state: RepoState, roles: Sequence[str]) -> tuple[StatusIssue, ...]:
+    """Offline roles whose threshold equals their number of keys: one lost key, a new root."""
+    out = []
+    for role in roles:
+        r = state.root.signed.roles[role]
+        issue = threshold_issue(role, r.threshold, len(r.keyids))
+        if issue is not None:
+            out.append(issue)
+    return tuple(out)

@@ -6,26 +6,36 @@ keeps the transcript: one line per action, appended atomically, never a secret.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from trustkeep.adapters.atomic import atomic_write, ensure_private_dir
+from trustkeep.adapters import staging_area
 from trustkeep.core.ceremony import (
     SignReview,
     content_digest,
+    diff_lines,
+    expiring_roles,
     key_label,
     review_role,
+    rotation_review,
+    threshold_consequences,
     waiting_line,
 )
 from trustkeep.core.keys import KeyEntry
 from trustkeep.core.rolenames import role_filename
+from trustkeep.core.transcript import FieldValue
+from trustkeep.core.tuf_repo.delegation import DelegationInfo, delegation_tree
 from trustkeep.core.tuf_repo.state import RepoState
-from trustkeep.core.tuf_repo.status import RepoStatus, RoleStatus, repo_status
-from trustkeep.errors import InputError, StorageError
+from trustkeep.core.tuf_repo.status import RepoStatus, RoleStatus
+from trustkeep.errors import InputError, TrustkeepError
+from trustkeep.service.ceremony_transcript import (
+    Transcript,
+    default_transcript,
+    verify_transcript,
+)
 
 if TYPE_CHECKING:
     from trustkeep.service import Service
@@ -37,49 +47,11 @@ __all__ = [
     "RotationChoices",
     "SignPlan",
     "StatusView",
-    "Transcript",
-    "default_transcript",
 ]
-
-TRANSCRIPT_NAME = "ceremony-transcript.log"
-_MAX_TRANSCRIPT = 16 * 1024 * 1024
-
-
-def default_transcript(home: Path) -> Path:
-    """Where the transcript goes unless the user names a file: the home."""
-    return home / TRANSCRIPT_NAME
 
 
 class ReviewOutdated(InputError):
     """The metadata changed between the holder's review and the signature: nothing signed."""
-
-
-class Transcript:
-    """An append-only text file: ``<UTC time>  <directory>  <action>: <detail>`` per line."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        #: screens append from worker threads: one read-and-rewrite at a time
-        self._lock = threading.Lock()
-
-    def append(self, directory: Path, action: str, detail: str, *, now: datetime) -> str:
-        line = f"{now:%Y-%m-%dT%H:%M:%SZ}  {directory}  {action}: {detail}".replace("\n", " ")
-        with self._lock:
-            self._append(line)
-        return line
-
-    def _append(self, line: str) -> None:
-        try:
-            old = self.path.read_bytes() if self.path.exists() else b""
-        except OSError as e:
-            raise StorageError(f"{self.path}: cannot read the transcript: {e.strerror}") from e
-        if len(old) > _MAX_TRANSCRIPT:
-            raise StorageError(f"{self.path}: transcript is over 16 MB; start a new one")
-        if old and not old.endswith(b"\n"):
-            old += b"\n"
-        if not self.path.parent.exists():
-            ensure_private_dir(self.path.parent)
-        atomic_write(self.path, old + line.encode("utf-8") + b"\n", mode=0o600)
 
 
 @dataclass(frozen=True)
@@ -90,9 +62,23 @@ class StatusView:
     names: dict[str, str]
     #: role -> keyids of this store (private half present) that may still sign it
     signable: dict[str, tuple[str, ...]]
+    #: roles expired or due for renewal (offline within the warning days; online sooner)
+    due: tuple[str, ...] = ()
+    #: the reference time of this view
+    now: datetime | None = None
+
+    def rows(self) -> list[RoleStatus]:
+        """The working repository: each role's staged change in place of its published
+        version, new staged roles after the published ones."""
+        staged = {r.role: r for r in self.status.staged}
+        out = [staged.pop(r.role, r) for r in self.status.roles]
+        return out + list(staged.values())
+
+    def is_staged(self, name: str) -> bool:
+        return any(r.role == name for r in self.status.staged)
 
     def role(self, name: str) -> RoleStatus:
-        for r in self.status.roles:
+        for r in self.rows():
             if r.role == name:
                 return r
         raise InputError(f"role {name!r} is not in this repository")
@@ -102,7 +88,12 @@ class StatusView:
         return [f"{c.label}: {waiting_line(c, self.names)}" for c in self.role(name).checks]
 
     def unsigned_roles(self) -> list[str]:
-        return [r.role for r in self.status.roles if not r.verified]
+        return [r.role for r in self.rows() if not r.verified]
+
+    @property
+    def publishable(self) -> bool:
+        """Something is staged and every staged role meets its thresholds."""
+        return bool(self.status.staged) and all(r.verified for r in self.status.staged)
 
 
 @dataclass(frozen=True)
@@ -113,6 +104,11 @@ class SignPlan:
     waiting: tuple[str, ...]
     keys: tuple[KeyEntry, ...]
     names: dict[str, str]
+    #: a staged role: what it changes against the published version
+    diff: tuple[str, ...] = ()
+
+    def lines(self) -> list[str]:
+        return [*self.diff, *self.review.lines(self.names)]
 
 
 @dataclass(frozen=True)
@@ -129,30 +125,44 @@ class RotationChoices:
 
 
 class CeremonyService:
-    """``CeremonyService(service, directory, transcript=...)``: one repository's ceremony."""
+    """``CeremonyService(service, directory, transcript=...)``: one repository's ceremony.
 
-    def __init__(self, service: Service, directory: Path, *, transcript: Path | None) -> None:
+    ``transcript`` is a :class:`Transcript` (shared by the session) or a path for one.
+    Every write and every review is recorded here, not by the screens.
+    """
+
+    def __init__(
+        self, service: Service, directory: Path, *, transcript: Transcript | Path | None
+    ) -> None:
         self.service = service
         self.directory = directory
-        self.transcript = Transcript(transcript or default_transcript(service.home))
+        if not isinstance(transcript, Transcript):
+            transcript = Transcript(transcript or default_transcript(service.home))
+        self.transcript = transcript
+        #: transcript entries that could not be written (the action itself went ahead)
+        self.transcript_errors: list[str] = []
 
-    def record(self, action: str, detail: str, *, now: datetime | None = None) -> str:
-        """Append one line to the transcript; returns it."""
-        when = (now or datetime.now(UTC)).astimezone(UTC)
-        return self.transcript.append(self.directory.absolute(), action, detail, now=when)
+    def record(self, step: str, **fields: FieldValue) -> None:
+        """Append one entry (directory added); a failure is kept in ``transcript_errors``."""
+        try:
+            self.transcript.append(step, {"directory": str(self.directory.absolute()), **fields})
+        except TrustkeepError as e:
+            self.transcript_errors.append(e.message)
 
     def _load(self, now: datetime | None, warn_days: int) -> tuple[RepoState, StatusView]:
         repo = self.service.repo
-        state = repo.load(self.directory)
-        names = repo.names()
         when = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
-        status = repo_status(state, now=when, warn_within=timedelta(days=warn_days), names=names)
+        status = repo.status(self.directory, now=when, warn_days=warn_days)
+        state = repo.working(self.directory)
+        names = repo.names()
         mine = {e.keyid for e in self.service.keys.list() if e.has_private}
         signable: dict[str, tuple[str, ...]] = {}
-        for r in status.roles:
+        for r in (*status.roles, *status.staged):
             unsigned = {k for c in r.checks if not c.verified for k in c.unsigned}
             signable[r.role] = tuple(sorted(unsigned & mine))
-        return state, StatusView(status=status, names=names, signable=signable)
+        due = tuple(expiring_roles(status, within_days=warn_days, now=when))
+        view = StatusView(status=status, names=names, signable=signable, due=due, now=when)
+        return state, view
 
     def status(self, *, now: datetime | None = None, warn_days: int = 30) -> StatusView:
         return self._load(now, warn_days)[1]
@@ -162,14 +172,69 @@ class CeremonyService:
         state, view = self._load(now, 30)
         review = review_role(state, role, view.role(role).checks, view.names)
         keys = tuple(self.service.keys.resolve(k) for k in view.signable.get(role, ()))
+        diff: list[str] = []
+        if view.is_staged(role):
+            for d in self.service.repo.diff(self.directory, role):
+                diff += diff_lines(d, view.names)
+        self.record("reviewed", role=role, version=review.version, sha256=review.digest)
         return SignPlan(
-            review=review, waiting=tuple(view.waiting(role)), keys=keys, names=view.names
+            review=review,
+            waiting=tuple(view.waiting(role)),
+            keys=keys,
+            names=view.names,
+            diff=tuple(diff),
         )
+
+    # -- the staging area ---------------------------------------------------------------
+
+    def merge(self, files: Sequence[Path]) -> list[str]:
+        """Fold travelled copies' signatures into the staged roles; one line per file/role."""
+        try:
+            result = self.service.repo.merge(self.directory, files)
+        except TrustkeepError as e:
+            self.record("failed", action="merge", files=tuple(map(str, files)), error=e.message)
+            raise
+        names = result.names
+        lines = []
+        for f in result.files:
+            added = ", ".join(key_label(k, names) for k in f.added) or "none"
+            lines.append(f"{f.file}: {f.role} — signatures added: {added}")
+        for r in result.roles:
+            state = "complete" if r.complete else f"waiting for {', '.join(r.waiting)}"
+            lines.append(f"staged {r.role} v{r.version}: {state}")
+        self.record(
+            "merged",
+            files=tuple(str(f.file) for f in result.files),
+            added=tuple(k for f in result.files for k in f.added),
+        )
+        return lines
+
+    def publish_review(self) -> list[str]:
+        """What publishing writes: every staged role, then snapshot and timestamp."""
+        staged = self.service.repo.staged(self.directory)
+        if not staged:
+            raise InputError(f"{self.directory}: nothing is staged to publish")
+        lines = [f"publish into {self.directory}:"]
+        for r in staged:
+            state = "signed by its thresholds" if r.complete else "NOT fully signed"
+            lines.append(f"+ {r.role} v{r.version} ({state}), sha256 {r.sha256}")
+        lines.append("then snapshot and timestamp, signed with this store's online keys")
+        return lines
+
+    def publish(self) -> WriteResult:
+        staged = tuple(f"{r.role} v{r.version}" for r in self.service.repo.staged(self.directory))
+        try:
+            result = self.service.repo.publish(self.directory)
+        except TrustkeepError as e:
+            self.record("failed", action="publish", roles=staged, error=e.message)
+            raise
+        self.record("published", roles=staged, changes=self._changes(result))
+        return result
 
     def rotation_choices(self) -> RotationChoices:
         """The root's keys (to retire) and the store's other keys (to add)."""
         repo = self.service.repo
-        state = repo.load(self.directory)
+        state = repo.working(self.directory)
         root = state.root.signed
         role = root.roles["root"]
         entries = self.service.keys.list()
@@ -182,14 +247,106 @@ class CeremonyService:
             pending=state.is_pending("root"),
         )
 
-    def rotate(self, *, old: str, new: str, threshold: int) -> WriteResult:
-        """Root N+1 with ``old`` replaced by ``new`` (signed by this store's root keys)."""
-        return self.service.repo.root_rotate(
-            self.directory, old=[old], new=[new], threshold=threshold
+    def rotation_review(
+        self, choices: RotationChoices, *, old: str, new: str, threshold: int
+    ) -> list[str]:
+        """The review lines of replacing ``old`` by ``new`` (the core's rule), with the pins
+        saved by earlier ceremonies for this repository that name the retired key."""
+        return rotation_review(
+            version=choices.version,
+            pending=choices.pending,
+            threshold=choices.threshold,
+            key_count=len(choices.root_keys),
+            old=old,
+            new=new,
+            new_threshold=threshold,
+            names=choices.names,
+            broken_pins=tuple(str(p) for p in self.pins_naming(old)),
         )
 
+    def pins_naming(self, keyid: str) -> list[Path]:
+        """Pin files the transcript says were saved for this repository that name ``keyid``."""
+        try:
+            check = verify_transcript(self.transcript.path)
+        except TrustkeepError:
+            return []
+        here = str(self.directory.absolute())
+        files = {
+            str(e.fields.get("file"))
+            for e in check.entries
+            if e.step == "pin saved" and e.fields.get("directory") == here
+        }
+        out = []
+        for name in sorted(files):
+            try:
+                if keyid in Path(name).read_text(encoding="utf-8", errors="replace"):
+                    out.append(Path(name))
+            except OSError:
+                continue
+        return out
+
+    def rotate(self, *, old: str, new: str, threshold: int) -> WriteResult:
+        """Root N+1 with ``old`` replaced by ``new`` (signed by this store's root keys)."""
+        what: dict[str, FieldValue] = {"retired": old, "added": new, "threshold": threshold}
+        try:
+            result = self.service.repo.root_rotate(
+                self.directory, old=[old], new=[new], threshold=threshold
+            )
+        except TrustkeepError as e:
+            self.record("failed", action="rotate root key", error=e.message, **what)
+            raise
+        self.record("rotated", **what, changes=self._changes(result))
+        return result
+
+    def _changes(self, result: WriteResult) -> tuple[str, ...]:
+        return tuple(self.describe_change(c, result.names) for c in result.changes)
+
+    # -- delegations ----------------------------------------------------------------------
+
+    def delegations(self) -> list[DelegationInfo]:
+        """The delegation graph of the working repository (staged changes included)."""
+        return delegation_tree(self.service.repo.working(self.directory))
+
+    def delegation_review(
+        self, role: str, *, keys: Sequence[str], paths: Sequence[str], threshold: int
+    ) -> list[str]:
+        """What adding ``role`` writes (keys resolved now: an unknown key fails here)."""
+        resolved = self.service.repo.resolve(keys)
+        names = self.service.repo.names()
+        lines = [f"+ delegation targets -> {role}, threshold {threshold} of {len(resolved)}"]
+        lines += [f"+ key {key_label(r.keyid, names)} added to {role}" for r in resolved]
+        lines.append(f"+ paths: {', '.join(paths) or '(none)'}")
+        lines.append("targets gets a new version (staged until its threshold signs it)")
+        lines += threshold_consequences(threshold, len(resolved))
+        return lines
+
+    def add_delegation(
+        self, role: str, *, keys: Sequence[str], paths: Sequence[str], threshold: int
+    ) -> WriteResult:
+        what: dict[str, FieldValue] = {"role": role, "keys": tuple(keys), "paths": tuple(paths)}
+        try:
+            result = self.service.repo.delegation_add(
+                self.directory, role, keys=keys, paths=list(paths), threshold=threshold
+            )
+        except TrustkeepError as e:
+            self.record("failed", action="add delegation", error=e.message, **what)
+            raise
+        self.record("delegation added", threshold=threshold, changes=self._changes(result), **what)
+        return result
+
+    def remove_delegation(self, role: str) -> WriteResult:
+        try:
+            result = self.service.repo.delegation_remove(self.directory, role)
+        except TrustkeepError as e:
+            self.record("failed", action="remove delegation", role=role, error=e.message)
+            raise
+        self.record("delegation removed", role=role, changes=self._changes(result))
+        return result
+
     def role_file(self, role: str) -> Path:
-        return self.directory / role_filename(role)
+        """The file a holder signs: the staged change when there is one."""
+        staged = staging_area.staged_path(self.directory, role)
+        return staged if staged.is_file() else self.directory / role_filename(role)
 
     def sign(self, role: str, keyid: str, *, reviewed: str | None = None) -> SignResult:
         """One more signature on ``role`` with ``keyid`` (asks the passphrase via the handler).
@@ -197,23 +354,45 @@ class CeremonyService:
         ``reviewed`` is the digest the holder read; when the role's content changed since,
         nothing is signed.
         """
-        if reviewed is not None:
-            md = self.service.repo.load(self.directory).role(role)
-            if content_digest(md) != reviewed:
-                raise ReviewOutdated(
-                    f"{self.role_file(role)}: {role} changed since you reviewed it; "
-                    "review it again before signing"
-                )
-        return self.service.repo.sign(self.role_file(role), keyid)
+        try:
+            if reviewed is not None:
+                md = self.service.repo.working(self.directory).role(role)
+                if content_digest(md) != reviewed:
+                    raise ReviewOutdated(
+                        f"{self.role_file(role)}: {role} changed since you reviewed it; "
+                        "review it again before signing"
+                    )
+            if staging_area.staged_path(self.directory, role).is_file():
+                result = self.service.repo.sign_staged(self.directory, role, keyid)
+            else:
+                result = self.service.repo.sign(self.role_file(role), keyid)
+        except TrustkeepError as e:
+            self.record("failed", action="sign", role=role, keyid=keyid, error=e.message)
+            raise
+        self.record(
+            "signed",
+            role=role,
+            version=result.version,
+            keyid=keyid,
+            sha256=reviewed or "",
+            result=self.describe_sign(result),
+        )
+        return result
 
     def refresh(self, roles: Sequence[str]) -> list[WriteResult]:
         """New versions of ``roles`` (root alone first), then snapshot and timestamp."""
-        results = []
-        if "root" in roles:
-            results.append(self.service.repo.refresh(self.directory, roles=["root"]))
+        results: list[WriteResult] = []
         others = [r for r in roles if r != "root"]
-        if others or not roles:
-            results.append(self.service.repo.refresh(self.directory, roles=others))
+        try:
+            if "root" in roles:
+                results.append(self.service.repo.refresh(self.directory, roles=["root"]))
+            if others or not roles:
+                results.append(self.service.repo.refresh(self.directory, roles=others))
+        except TrustkeepError as e:
+            self.record("failed", action="re-sign", roles=tuple(roles), error=e.message)
+            raise
+        changes = tuple(line for r in results for line in self._changes(r))
+        self.record("re-signed", roles=tuple(roles), changes=changes)
         return results
 
     @staticmethod

@@ -20,7 +20,7 @@ from securesystemslib.signer import Key, SSlibKey
 from tuf.api.metadata import Metadata, MetaFile, Root, TargetFile
 from tuf.api.serialization import DeserializationError
 
-from trustkeep.adapters import repo_dir
+from trustkeep.adapters import repo_dir, staging_area
 from trustkeep.adapters.atomic import atomic_write
 from trustkeep.adapters.metadata_source import read_input_file
 from trustkeep.core import migration as mig
@@ -225,7 +225,10 @@ class MigrateService:
         build.notes += self._key_notes(verified.repo, kept, notary_entries)
         # every signature is made before the first byte is written
         statement, notary_signed = self._statement(verified, state, notary_entries, when)
-        written = self._write(to, state, statement)
+        # a role still waiting for signatures is not published: the whole new repository
+        # is staged (DIR/staged/), signed there, then published
+        complete = all(r.signatures >= r.threshold for r in carried)
+        written = self._write(to, state, statement, stage=not complete)
         return MigrationResult(
             directory=to,
             gun=gun,
@@ -284,13 +287,17 @@ class MigrateService:
         return roots, keep[0][1].keyid
 
     @staticmethod
-    def _write(to: Path, state: RepoState, statement: bytes) -> list[Path]:
+    def _write(to: Path, state: RepoState, statement: bytes, *, stage: bool) -> list[Path]:
         path = to / STATEMENT_FILE
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise StorageError(f"{path.parent}: cannot create directory: {e.strerror}") from e
-        written = repo_dir.write_changed(to, state)
+        if stage:
+            written = staging_area.write_staged(to, state, list(state.all_roles()))
+            state.changed.clear()
+        else:
+            written = repo_dir.write_changed(to, state)
         atomic_write(path, statement)
         return [*written, path]
 
@@ -316,6 +323,10 @@ class MigrateService:
             if role.name in build.carried:
                 counts[role.name] = build.add_targets(role)
         build.precedence_notes(repo)
+        # a new repository: every top-level role is v1 (as staging requires), whatever
+        # the delegations added on the way bumped
+        state.targets.signed.version = 1
+        state.snapshot.signed.version = 1
         meta = {"targets.json": MetaFile(version=state.targets.signed.version)}
         meta.update(
             {f"{n}.json": MetaFile(version=md.signed.version) for n, md in state.delegated.items()}

@@ -10,22 +10,24 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from securesystemslib.signer import Key
 from tuf.api.metadata import TOP_LEVEL_ROLE_NAMES, Root
 
-from trustkeep.adapters import repo_dir, target_files
+from trustkeep.adapters import repo_dir, staging_area, target_files
 from trustkeep.adapters.atomic import atomic_write
 from trustkeep.core.progress import Progress, no_progress, report_every
 from trustkeep.core.tuf_repo import delegation as deleg
 from trustkeep.core.tuf_repo import online, rootops, targetsops
 from trustkeep.core.tuf_repo.expiry import ExpiryPolicy
+from trustkeep.core.tuf_repo.staging import RoleDiff
 from trustkeep.core.tuf_repo.state import RepoState, apply_signatures
-from trustkeep.core.tuf_repo.status import RepoStatus, repo_status, role_checks, state_checks
-from trustkeep.errors import InputError
+from trustkeep.core.tuf_repo.status import RepoStatus, repo_status, role_checks
+from trustkeep.errors import InputError, StorageError
 from trustkeep.service._repo_sign import sign_file
 from trustkeep.service._repo_support import (
     ResolvedKey,
@@ -33,8 +35,12 @@ from trustkeep.service._repo_support import (
     SignerPool,
     SignResult,
     WriteResult,
+    authorized_keys,
     resolve_key,
+    role_change,
+    threshold_guard,
 )
+from trustkeep.service.staging import MergeResult, StagedRole, StagingService
 
 if TYPE_CHECKING:
     from trustkeep.service.keys import KeyService
@@ -52,12 +58,13 @@ class RepoService:
     def __init__(self, keys: KeyService, progress: Progress = no_progress) -> None:
         self.keys = keys
         self.progress = progress
+        self.staging = StagingService(keys, progress)
 
     # -- helpers -------------------------------------------------------------------
 
     def names(self) -> dict[str, str]:
         """keyid -> name for the named keys of this store."""
-        return {e.keyid: e.name for e in self.keys.list() if e.name}
+        return self.staging.names()
 
     def resolve(self, refs: Sequence[str]) -> list[ResolvedKey]:
         return [resolve_key(self.keys, r) for r in refs]
@@ -67,38 +74,18 @@ class RepoService:
         return [r.key for r in self.resolve(refs)]
 
     def load(self, directory: Path) -> RepoState:
+        """The published repository (what clients read)."""
         return repo_dir.load_repo(directory)
 
-    def _authorized(self, state: RepoState, role: str) -> list[str]:
-        if role == "root":
-            keyids = list(state.root.signed.roles["root"].keyids)
-            if state.previous_root is not None:
-                keyids += [
-                    k for k in state.previous_root.signed.roles["root"].keyids if k not in keyids
-                ]
-            return keyids
-        return list(state.delegator_signed(role).get_delegated_role(role).keyids)
-
-    def _checks(self, state: RepoState, role: str, directory: Path | None = None) -> RoleChange:
-        md = state.role(role)
-        return RoleChange(
-            role=role,
-            version=md.signed.version,
-            expires=md.signed.expires,
-            signed_by=tuple(sorted(md.signatures)),
-            checks=state_checks(state, role),
-            file=(
-                directory / repo_dir.files_for_role(state, role)[0]
-                if directory is not None
-                else None
-            ),
-        )
+    def working(self, directory: Path) -> RepoState:
+        """The repository as it will be once the staged changes are published."""
+        return staging_area.load_working(directory)[1]
 
     def _sign(self, state: RepoState, pool: SignerPool, roles: Sequence[str], sign: bool) -> None:
         if not sign:
             return
         for n, role in enumerate(roles, 1):
-            state.sign_role(role, pool.signers(self._authorized(state, role)))
+            state.sign_role(role, pool.signers(authorized_keys(state, role)))
             report_every(self.progress, "signing", n, len(roles))
 
     def _commit(
@@ -107,13 +94,31 @@ class RepoService:
         state: RepoState,
         *,
         sign: bool = True,
+        stage: bool = False,
+        expires: str | None = None,
+        now: datetime | None = None,
+    ) -> WriteResult:
+        """Sign the changed roles, stage them, and publish at once when nothing is missing.
+
+        ``expires`` / ``now``: of the snapshot and timestamp that publishing writes.
+        """
+        pool = SignerPool(self.keys)
+        self._sign(state, pool, [r for r in state.changed if r != "timestamp"], sign)
+        return self.staging.stage(
+            directory, state, force=stage or not sign, now=now, expires=expires
+        )
+
+    def _commit_online(
+        self,
+        directory: Path,
+        state: RepoState,
+        *,
         timestamp_now: datetime | None = None,
         policy: ExpiryPolicy | None = None,
     ) -> WriteResult:
-        """Sign changed roles; when ``timestamp_now`` is set, timestamp the new snapshot."""
+        """Online roles on the published state: sign, timestamp the snapshot, write."""
         pool = SignerPool(self.keys)
-        changed = [r for r in state.changed if r != "timestamp"]
-        self._sign(state, pool, changed, sign)
+        self._sign(state, pool, [r for r in state.changed if r != "timestamp"], True)
         if timestamp_now is not None:
             # the bytes clients will download: new ones if written now, else the file's own
             snap = (
@@ -122,12 +127,15 @@ class RepoService:
                 else state.snapshot_bytes
             )
             online.update_timestamp(state, snap, now=timestamp_now, policy=policy or ExpiryPolicy())
-            self._sign(state, pool, ["timestamp"], sign)
+            self._sign(state, pool, ["timestamp"], True)
         return self._write(directory, state)
 
     def _write(self, directory: Path, state: RepoState) -> WriteResult:
         """Write the changed roles; the result reports each one's thresholds."""
-        changes = tuple(self._checks(state, r, directory) for r in state.changed)
+        changes = tuple(
+            role_change(state, r, directory / repo_dir.files_for_role(state, r)[0])
+            for r in state.changed
+        )
         written = repo_dir.write_changed(directory, state, progress=self.progress)
         return WriteResult(directory, changes, tuple(written), self.names())
 
@@ -142,11 +150,17 @@ class RepoService:
         expires: str | None = None,
         consistent_snapshot: bool = False,
         sign: bool = True,
+        stage: bool = False,
         now: datetime | None = None,
     ) -> WriteResult:
         """Version-1 metadata for root, targets, snapshot and timestamp in ``directory``."""
         if (directory / "root.json").exists():
             raise InputError(f"{directory}: already holds a repository (root.json exists)")
+        if staging_area.staged_path(directory, "root").exists():
+            raise InputError(
+                f"{directory}: a new repository is already staged here (staged/root.json)",
+                hint="publish it once signed, or discard it first",
+            )
         if directory.exists() and not directory.is_dir():
             raise InputError(f"{directory}: exists and is not a directory")
         policy = ExpiryPolicy.parse(expires, known_roles=tuple(sorted(TOP_LEVEL_ROLE_NAMES)))
@@ -167,10 +181,9 @@ class RepoService:
         try:
             directory.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            from trustkeep.errors import StorageError
-
             raise StorageError(f"{directory}: cannot create directory: {e.strerror}") from e
-        return self._write(directory, state)
+        result = self.staging.stage(directory, state, force=stage or not sign, now=now)
+        return replace(result, warnings=threshold_guard(state, ("root", "targets")))
 
     # -- root ----------------------------------------------------------------------
 
@@ -182,13 +195,14 @@ class RepoService:
         role: str = "root",
         expires: str | None = None,
         sign: bool = True,
+        stage: bool = False,
         now: datetime | None = None,
     ) -> WriteResult:
-        state = self.load(directory)
+        state = self.working(directory)
         keys = self._keys(refs)
         policy = ExpiryPolicy.parse(expires)
         rootops.add_root_keys(state, role, keys, now=_now(now), policy=policy)
-        return self._commit(directory, state, sign=sign)
+        return self._commit(directory, state, sign=sign, stage=stage)
 
     def root_remove_key(
         self,
@@ -198,13 +212,14 @@ class RepoService:
         role: str = "root",
         expires: str | None = None,
         sign: bool = True,
+        stage: bool = False,
         now: datetime | None = None,
     ) -> WriteResult:
-        state = self.load(directory)
+        state = self.working(directory)
         keyids = [self._keyid_in_root(state, role, r) for r in refs]
         policy = ExpiryPolicy.parse(expires)
         rootops.remove_root_keys(state, role, keyids, now=_now(now), policy=policy)
-        return self._commit(directory, state, sign=sign)
+        return self._commit(directory, state, sign=sign, stage=stage)
 
     def _keyid_in_root(self, state: RepoState, role: str, ref: str) -> str:
         """A key to remove may be gone from the store: accept a keyid (prefix) from root."""
@@ -222,12 +237,14 @@ class RepoService:
         role: str = "root",
         expires: str | None = None,
         sign: bool = True,
+        stage: bool = False,
         now: datetime | None = None,
     ) -> WriteResult:
-        state = self.load(directory)
+        state = self.working(directory)
         policy = ExpiryPolicy.parse(expires)
         rootops.set_threshold(state, role, threshold, now=_now(now), policy=policy)
-        return self._commit(directory, state, sign=sign)
+        result = self._commit(directory, state, sign=sign, stage=stage)
+        return replace(result, warnings=threshold_guard(state, (role,)))
 
     def root_expire(
         self,
@@ -235,12 +252,13 @@ class RepoService:
         *,
         expires: str | None = None,
         sign: bool = True,
+        stage: bool = False,
         now: datetime | None = None,
     ) -> WriteResult:
-        state = self.load(directory)
+        state = self.working(directory)
         policy = ExpiryPolicy.parse(expires)
         rootops.set_root_expiry(state, now=_now(now), policy=policy)
-        return self._commit(directory, state, sign=sign)
+        return self._commit(directory, state, sign=sign, stage=stage)
 
     def root_rotate(
         self,
@@ -252,16 +270,19 @@ class RepoService:
         threshold: int | None = None,
         expires: str | None = None,
         sign: bool = True,
+        stage: bool = False,
         now: datetime | None = None,
     ) -> WriteResult:
-        state = self.load(directory)
+        state = self.working(directory)
         remove = [self._keyid_in_root(state, role, r) for r in old]
         add = self._keys(new)
         policy = ExpiryPolicy.parse(expires)
         rootops.rotate_keys(
             state, role, remove=remove, add=add, threshold=threshold, now=_now(now), policy=policy
         )
-        return self._commit(directory, state, sign=sign)
+        result = self._commit(directory, state, sign=sign, stage=stage)
+        guard = threshold_guard(state, (role,)) if threshold is not None else ()
+        return replace(result, warnings=guard)
 
     # -- delegations ---------------------------------------------------------------
 
@@ -278,9 +299,10 @@ class RepoService:
         terminating: bool = False,
         expires: str | None = None,
         sign: bool = True,
+        stage: bool = False,
         now: datetime | None = None,
     ) -> WriteResult:
-        state = self.load(directory)
+        state = self.working(directory)
         resolved = self._keys(keys)
         deleg.add_delegation(
             state,
@@ -294,7 +316,7 @@ class RepoService:
             now=_now(now),
             policy=ExpiryPolicy.parse(expires),
         )
-        return self._commit(directory, state, sign=sign)
+        return self._commit(directory, state, sign=sign, stage=stage)
 
     def delegation_remove(
         self,
@@ -303,11 +325,12 @@ class RepoService:
         *,
         expires: str | None = None,
         sign: bool = True,
+        stage: bool = False,
         now: datetime | None = None,
     ) -> WriteResult:
-        state = self.load(directory)
+        state = self.working(directory)
         deleg.remove_delegation(state, role, now=_now(now), policy=ExpiryPolicy.parse(expires))
-        return self._commit(directory, state, sign=sign)
+        return self._commit(directory, state, sign=sign, stage=stage)
 
     def delegation_list(self, directory: Path) -> list[deleg.DelegationInfo]:
         return deleg.delegation_tree(self.load(directory))
@@ -324,9 +347,10 @@ class RepoService:
         style: deleg.BinStyle = "succinct",
         expires: str | None = None,
         sign: bool = True,
+        stage: bool = False,
         now: datetime | None = None,
     ) -> WriteResult:
-        state = self.load(directory)
+        state = self.working(directory)
         resolved = self._keys(keys)
         deleg.add_bins(
             state,
@@ -339,7 +363,7 @@ class RepoService:
             now=_now(now),
             policy=ExpiryPolicy.parse(expires),
         )
-        return self._commit(directory, state, sign=sign)
+        return self._commit(directory, state, sign=sign, stage=stage)
 
     # -- targets -------------------------------------------------------------------
 
@@ -354,13 +378,14 @@ class RepoService:
         targets_dir: Path | None = None,
         expires: str | None = None,
         sign: bool = True,
+        stage: bool = False,
         now: datetime | None = None,
     ) -> tuple[WriteResult, dict[str, list[str]]]:
         """Add target files (directories: every file under them); the target path is the
         path relative to ``base`` (default cwd). With consistent snapshots, the
         ``<sha256>.<name>`` copies clients fetch go to ``targets_dir`` (default
         ``DIR/../targets``) before any metadata names them."""
-        state = self.load(directory)
+        state = self.working(directory)
         consistent = state.root.signed.consistent_snapshot
         if targets_dir is not None and not consistent:
             raise InputError(
@@ -379,7 +404,7 @@ class RepoService:
         if consistent:
             copies = [(t, length, hashes["sha256"]) for t, length, hashes in hashed]
             target_files.write_hashed_copies(copies_dir, copies, progress=self.progress)
-        return self._commit(directory, state, sign=sign), placed
+        return self._commit(directory, state, sign=sign, stage=stage), placed
 
     def _hash_targets(
         self, local: Sequence[target_files.LocalTarget]
@@ -399,13 +424,14 @@ class RepoService:
         role: str | None = None,
         expires: str | None = None,
         sign: bool = True,
+        stage: bool = False,
         now: datetime | None = None,
     ) -> tuple[WriteResult, dict[str, list[str]]]:
-        state = self.load(directory)
+        state = self.working(directory)
         removed = targetsops.remove_targets(
             state, paths, role=role, now=_now(now), policy=ExpiryPolicy.parse(expires)
         )
-        return self._commit(directory, state, sign=sign), removed
+        return self._commit(directory, state, sign=sign, stage=stage), removed
 
     def targets_list(
         self, directory: Path, *, role: str | None = None
@@ -419,7 +445,7 @@ class RepoService:
     ) -> WriteResult:
         state = repo_dir.load_repo(directory, entries=False)  # versions, not target entries
         online.update_snapshot(state, now=_now(now), policy=ExpiryPolicy.parse(expires))
-        return self._commit(directory, state)
+        return self._commit_online(directory, state)
 
     def timestamp(
         self, directory: Path, *, expires: str | None = None, now: datetime | None = None
@@ -458,31 +484,47 @@ class RepoService:
     ) -> WriteResult:
         """New version and expiry, re-signed: the given roles, then snapshot, then timestamp.
 
-        No role: targets (only when this store can sign it by threshold, so an online
-        machine holding only the snapshot and timestamp keys never leaves targets
-        unsigned), snapshot, timestamp. ``root`` stages a root version alone.
+        No role: targets (only when this store can sign it by threshold and nothing
+        is staged, so an online machine holding only the snapshot and timestamp keys
+        never touches targets), snapshot, timestamp. Roles other than snapshot and
+        timestamp change like any other command (staged unless fully signed here);
+        a role with a staged change is refused. ``root`` stages a root version alone.
         Roles may be globs (``bins-*``).
         """
-        state = self.load(directory)
         policy = ExpiryPolicy.parse(expires)
         when = _now(now)
+        if list(roles) == ["root"]:
+            state = self.working(directory)
+            rootops.set_root_expiry(state, now=when, policy=policy)
+            return self._commit(directory, state)
+        state = self.load(directory)
+        staged = set(staging_area.read_staged(directory))
         wanted = self._expand_roles(state, roles)
+        busy = [r for r in wanted if r in staged]
+        if busy:
+            raise InputError(
+                f"{directory}: {', '.join(busy)} has a staged change; refreshing the published "
+                "version would race it",
+                hint="publish or discard the staged change first",
+            )
         if not wanted:
             wanted = ["snapshot"]
             threshold = state.root.signed.roles["targets"].threshold
-            if len(SignerPool(self.keys).available(self._authorized(state, "targets"))) >= (
-                threshold
-            ):
+            signable = SignerPool(self.keys).available(authorized_keys(state, "targets"))
+            if len(signable) >= threshold and not staged:
                 wanted.insert(0, "targets")
-        if wanted == ["root"]:
-            rootops.set_root_expiry(state, now=when, policy=policy)
-            return self._commit(directory, state)
-        for role in wanted:
-            if role not in ("snapshot", "timestamp"):
+        if "root" in wanted:
+            raise InputError("refresh --role root stages a root version alone; give it alone")
+        offline = [r for r in wanted if r not in ("snapshot", "timestamp")]
+        if offline:
+            # like any change: staged unless fully signed here; publish renews snapshot, timestamp
+            state = self.working(directory)
+            for role in offline:
                 state.touch(role, when, policy)
+            return self._commit(directory, state, expires=expires, now=when)
         if "timestamp" not in wanted or len(wanted) > 1:
             online.update_snapshot(state, now=when, policy=policy)
-        return self._commit(directory, state, timestamp_now=when, policy=policy)
+        return self._commit_online(directory, state, timestamp_now=when, policy=policy)
 
     @staticmethod
     def _expand_roles(state: RepoState, patterns: Sequence[str]) -> list[str]:
@@ -507,11 +549,31 @@ class RepoService:
     def status(
         self, directory: Path, *, now: datetime | None = None, warn_days: int = 30
     ) -> RepoStatus:
-        state = self.load(directory)
-        return repo_status(
-            state, now=_now(now), warn_within=timedelta(days=warn_days), names=self.names()
-        )
+        """The published repository's status, and the staged roles' beside it."""
+        return self.staging.status(directory, now=_now(now), warn_days=warn_days)
 
     def root_info(self, directory: Path) -> tuple[Root, RepoStatus]:
         state = self.load(directory)
         return state.root.signed, repo_status(state, now=_now(None), names=self.names())
+
+    # -- the staging area (see StagingService) -----------------------------------------
+
+    def staged(self, directory: Path) -> list[StagedRole]:
+        return self.staging.staged(directory)
+
+    def diff(self, directory: Path, role: str | None = None) -> list[RoleDiff]:
+        return self.staging.diff(directory, role)
+
+    def sign_staged(self, directory: Path, role: str, key_ref: str) -> SignResult:
+        return self.staging.sign_staged(directory, role, key_ref)
+
+    def merge(self, directory: Path, files: Sequence[Path]) -> MergeResult:
+        return self.staging.merge(directory, files)
+
+    def discard(self, directory: Path, role: str | None = None) -> list[str]:
+        return self.staging.discard(directory, role)
+
+    def publish(
+        self, directory: Path, *, now: datetime | None = None, expires: str | None = None
+    ) -> WriteResult:
+        return self.staging.publish(directory, now=now, expires=expires)

@@ -65,8 +65,10 @@ def validate_delegated_name(name: str) -> str:
     validate_tuf_role_name(name)
     if name in TOP_LEVEL_ROLE_NAMES:
         raise InputError(f"role name {name!r} is a top-level role name")
-    if name in (".", ".."):
-        raise InputError(f"role name {name!r} is not allowed")
+    if name.startswith("."):
+        raise InputError(f"role name {name!r} starts with '.' (hidden and relative names refused)")
+    if ".." in name.split("/"):
+        raise InputError(f"role name {name!r} holds a '..' segment (relative names refused)")
     if len(role_filename(name, 2**31).encode("utf-8")) > _MAX_FILENAME:
         raise InputError(f"role name {name[:40]!r}… is too long for a file name once quoted")
     return name

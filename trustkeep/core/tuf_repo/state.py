@@ -53,8 +53,6 @@ class RepoState:
     changed: list[str] = field(default_factory=list)
     #: snapshot.json as read (timestamp records the hash of these bytes, not of a re-dump)
     snapshot_bytes: bytes | None = None
-    #: files holding fewer signatures than a twin copy of the same metadata (merged on load)
-    unsynced: list[str] = field(default_factory=list)
     #: False: targets roles were loaded without their target entries (a new snapshot only)
     entries_loaded: bool = True
     #: role -> keyids whose signatures over the role's current content this process made
@@ -65,6 +63,13 @@ class RepoState:
     #: ``changed`` as a set, and role -> delegator: O(1) lookups in trees of 65,536 bins
     _marked: set[str] = field(default_factory=set, repr=False, compare=False)
     _delegators: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    #: (role, file names): published copies of one role version whose bytes differ
+    twins_differ: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    #: roles whose metadata comes from the staging area (not yet published)
+    staged: set[str] = field(default_factory=set)
+    #: where the published chain of ``N.root.json`` breaks: (version, missing), a root
+    #: its predecessor does not vouch for, or a version with no file (clients stop there)
+    root_chain_break: tuple[int, bool] | None = None
 
     def mark(self, role: str) -> None:
         if len(self._marked) != len(self.changed):  # ``changed`` was edited directly
@@ -157,8 +162,10 @@ class RepoState:
 
         A targets role is pending when snapshot does not record its version yet; snapshot
         when timestamp does not; root when it is not yet signed by its thresholds.
-        Timestamp is never pending.
+        A staged role is always pending. Timestamp is otherwise never pending.
         """
+        if role in self.staged:
+            return True
         if role == "timestamp":
             return False
         if role == "snapshot":

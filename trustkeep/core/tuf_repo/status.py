@@ -6,8 +6,9 @@ Pure: ``now`` comes in as a parameter; key names come in as a mapping.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from tuf.api.exceptions import LengthOrHashMismatchError
@@ -19,6 +20,8 @@ from trustkeep.core.tuf_repo.state import RepoState, signed_payload
 __all__ = [
     "RepoStatus",
     "RoleStatus",
+    "StatusCode",
+    "StatusIssue",
     "ThresholdCheck",
     "by_name",
     "describe_checks",
@@ -32,6 +35,56 @@ ONLINE_ROLES = ("snapshot", "timestamp")
 #: online roles live days, not months: warn only this close to their expiry
 ONLINE_WARN = {"snapshot": timedelta(days=1), "timestamp": timedelta(hours=6)}
 OFFLINE_ROLES = ("root", "targets")
+
+
+class StatusCode(StrEnum):
+    """What a status finding is about; front ends phrase their own text and advice."""
+
+    #: a threshold check is not met (values: label, signed, threshold, waiting, missing)
+    THRESHOLD_NOT_MET = "threshold-not-met"
+    #: no valid signature at all (same values as THRESHOLD_NOT_MET)
+    UNSIGNED = "unsigned"
+    #: values: expires
+    EXPIRED = "expired"
+    #: values: expires, days_left, hours_left
+    EXPIRES_SOON = "expires-soon"
+    #: a delegated role has no metadata file
+    MISSING_ROLE = "missing-role"
+    #: values: recorded_by ("snapshot"/"timestamp"), recorded (0: nothing), version
+    STALE_RECORD = "stale-record"
+    #: timestamp's length/hash for snapshot.json does not match the file
+    SNAPSHOT_HASH_MISMATCH = "snapshot-hash-mismatch"
+    #: values: threshold, keys
+    THRESHOLD_ABOVE_KEYS = "threshold-above-keys"
+    #: values: threshold, keys (one lost key means a new root)
+    THRESHOLD_EQUALS_KEYS = "threshold-equals-keys"
+    #: values: keyid, key (label), online (roles), offline (roles)
+    KEY_SHARED_ONLINE_OFFLINE = "key-shared-online-offline"
+    #: values: keyid
+    KEYID_NOT_HASH = "keyid-not-hash"
+    #: two published files hold the same version of a role with different bytes (values: files)
+    TWINS_DIFFER = "twins-differ"
+    #: a published N.root.json is not signed by root N-1's threshold and its own, or
+    #: is missing between older and newer ones (values: version, file, missing)
+    ROOT_CHAIN_BROKEN = "root-chain-broken"
+    #: nothing is published yet (values: staged roles)
+    NOT_PUBLISHED = "not-published"
+    #: a staged change awaits signatures or publishing (values: version, complete, waiting)
+    STAGED = "staged"
+
+
+@dataclass(frozen=True)
+class StatusIssue:
+    """One finding: a code, the role it is about (None: the repository), and its values."""
+
+    code: StatusCode
+    role: str | None
+    values: Mapping[str, object] = field(default_factory=dict)
+
+    def group_key(self) -> tuple[StatusCode, tuple[tuple[str, str], ...]]:
+        """Findings equal but for their role group together (256 bins: one line)."""
+        values = sorted((k, repr(v)) for k, v in self.values.items() if k != "label")
+        return self.code, tuple(values)
 
 
 @dataclass(frozen=True)
@@ -56,8 +109,10 @@ class RoleStatus:
     days_left: int
     checks: tuple[ThresholdCheck, ...]
     expired: bool
-    problems: tuple[str, ...]
-    warnings: tuple[str, ...]
+    problems: tuple[StatusIssue, ...]
+    warnings: tuple[StatusIssue, ...]
+    #: whole hours left (negative once expired)
+    hours_left: int = 0
 
     @property
     def verified(self) -> bool:
@@ -70,13 +125,24 @@ class RoleStatus:
 
 @dataclass(frozen=True)
 class RepoStatus:
+    """The published repository's status; ``staged`` is the staging area's, beside it.
+
+    ``ok`` is about the published files only (what clients read): a staged change
+    that awaits signatures never makes a published repository invalid.
+    """
+
     roles: tuple[RoleStatus, ...]
-    problems: tuple[str, ...]
-    warnings: tuple[str, ...]
+    problems: tuple[StatusIssue, ...]
+    warnings: tuple[StatusIssue, ...]
+    staged: tuple[RoleStatus, ...] = ()
 
     @property
     def ok(self) -> bool:
         return not self.problems and all(r.ok for r in self.roles)
+
+    @property
+    def published(self) -> bool:
+        return not any(p.code is StatusCode.NOT_PUBLISHED for p in self.problems)
 
 
 def _check(label: str, result: Any) -> ThresholdCheck:
@@ -152,6 +218,19 @@ def _who(keyid: str, names: Mapping[str, str]) -> str:
     return f"{name} ({keyid[:8]}…)" if name else f"{keyid[:8]}…"
 
 
+def waiting_for(checks: tuple[ThresholdCheck, ...], names: Mapping[str, str]) -> tuple[str, ...]:
+    """Names (or keyid prefixes) of the keys that may still sign an unmet check, by name."""
+    out: list[str] = []
+    for c in checks:
+        if c.verified:
+            continue
+        for k in by_name(c.unsigned, names):
+            label = names.get(k) or k[:8]
+            if label not in out:
+                out.append(label)
+    return tuple(out)
+
+
 def _keys_of(state: RepoState) -> dict[str, set[str]]:
     """keyid -> roles that use it, over root and every delegation."""
     uses: dict[str, set[str]] = {}
@@ -171,16 +250,19 @@ def _keys_of(state: RepoState) -> dict[str, set[str]]:
     return uses
 
 
-def _repo_warnings(state: RepoState, names: Mapping[str, str]) -> list[str]:
-    out: list[str] = []
+def _repo_warnings(state: RepoState, names: Mapping[str, str]) -> list[StatusIssue]:
+    out: list[StatusIssue] = []
     for keyid, roles in sorted(_keys_of(state).items()):
         online = roles & set(ONLINE_ROLES)
         offline = roles - set(ONLINE_ROLES)
         if online and offline:
-            out.append(
-                f"key {_who(keyid, names)} is shared by online role(s) {', '.join(sorted(online))}"
-                f" and offline role(s) {', '.join(sorted(offline))}"
-            )
+            values = {
+                "keyid": keyid,
+                "key": _who(keyid, names),
+                "online": tuple(sorted(online)),
+                "offline": tuple(sorted(offline)),
+            }
+            out.append(StatusIssue(StatusCode.KEY_SHARED_ONLINE_OFFLINE, None, values))
     all_keys = dict(state.root.signed.keys)
     for md_name in ["targets", *state.delegated]:
         delegations = state.targets_role(md_name).signed.delegations
@@ -188,24 +270,35 @@ def _repo_warnings(state: RepoState, names: Mapping[str, str]) -> list[str]:
             all_keys.update(delegations.keys)
     for keyid, key in sorted(all_keys.items()):
         if not keyid_is_hash(keyid, key.keytype, key.scheme, key.keyval):
-            out.append(f"keyid {keyid[:16]}… is not the sha256 of its key (some clients reject it)")
+            out.append(StatusIssue(StatusCode.KEYID_NOT_HASH, None, {"keyid": keyid}))
     return out
 
 
-def _threshold_warnings(state: RepoState) -> list[str]:
-    out = []
-    for name, role in state.root.signed.roles.items():
-        if role.threshold > len(role.keyids):
-            out.append(f"role {name!r}: threshold {role.threshold} > its {len(role.keyids)} key(s)")
+def threshold_issue(role: str, threshold: int, keys: int) -> StatusIssue | None:
+    """Above the number of keys: unreachable; equal: one lost key means a new root."""
+    if threshold > keys:
+        code = StatusCode.THRESHOLD_ABOVE_KEYS
+    elif threshold == keys:
+        code = StatusCode.THRESHOLD_EQUALS_KEYS
+    else:
+        return None
+    return StatusIssue(code, role, {"threshold": threshold, "keys": keys})
+
+
+def _threshold_warnings(state: RepoState) -> list[StatusIssue]:
+    pairs = [(n, r.threshold, len(r.keyids)) for n, r in state.root.signed.roles.items()]
     for md_name in ["targets", *state.delegated]:
         delegations = state.targets_role(md_name).signed.delegations
         for name, r in (delegations.roles or {}).items() if delegations else ():
-            if r.threshold > len(r.keyids):
-                out.append(f"role {name!r}: threshold {r.threshold} > its {len(r.keyids)} key(s)")
-    return out
+            pairs.append((name, r.threshold, len(r.keyids)))
+    return [
+        StatusIssue(StatusCode.THRESHOLD_ABOVE_KEYS, n, {"threshold": t, "keys": k})
+        for n, t, k in pairs
+        if t > k
+    ]
 
 
-def _freshness(state: RepoState, role: str) -> list[str]:
+def _freshness(state: RepoState, role: str) -> list[StatusIssue]:
     md = state.role(role)
     if role == "timestamp" or role == "root":
         return []
@@ -217,11 +310,8 @@ def _freshness(state: RepoState, role: str) -> list[str]:
         recorded = meta.version if meta is not None else 0
         label = "snapshot"
     if recorded != md.signed.version:
-        what = f"v{recorded}" if recorded else "nothing"
-        return [
-            f"{label} records {what} for {role!r}, the file is v{md.signed.version}: "
-            f"run `trustkeep {label} DIR` (or `trustkeep refresh DIR`)"
-        ]
+        values = {"recorded_by": label, "recorded": recorded, "version": md.signed.version}
+        return [StatusIssue(StatusCode.STALE_RECORD, role, values)]
     return []
 
 
@@ -237,31 +327,42 @@ def _snapshot_bytes_match(state: RepoState) -> bool:
     return True
 
 
-def _snapshot_problems(state: RepoState) -> list[str]:
-    """Timestamp must record the length and hashes of snapshot.json as it is on disk."""
-    if _snapshot_bytes_match(state):
-        return []
-    return [
-        "timestamp: the length or hash it records for snapshot.json does not match the file "
-        "(was snapshot signed again?): run `trustkeep timestamp DIR`"
-    ]
+def _check_issue(role: str, check: ThresholdCheck, names: Mapping[str, str]) -> StatusIssue:
+    code = StatusCode.UNSIGNED if not check.signed else StatusCode.THRESHOLD_NOT_MET
+    values = {
+        "label": check.label,
+        "signed": len(check.signed),
+        "threshold": check.threshold,
+        "waiting": waiting_for((check,), names),
+        "missing": tuple(by_name(check.unsigned, names)),
+    }
+    return StatusIssue(code, role, values)
 
 
-def _role_status(
-    state: RepoState, role: str, now: datetime, warn_within: timedelta, names: Mapping[str, str]
+def role_status(
+    state: RepoState,
+    role: str,
+    now: datetime,
+    warn_within: timedelta = timedelta(days=30),
+    names: Mapping[str, str] | None = None,
+    *,
+    freshness: bool = True,
 ) -> RoleStatus:
+    """One role's thresholds and expiry (``freshness``: and what snapshot records of it)."""
+    names = names or {}
     md = state.role(role)
     checks = state_checks(state, role)
     expires: datetime = md.signed.expires
     left = expires - now
     expired = left <= timedelta(0)
-    problems = [f"{role}: {line}" for line in describe_checks(checks, names)]
-    problems = [p for p, c in zip(problems, checks, strict=True) if not c.verified]
-    warnings = _freshness(state, role)
+    problems = [_check_issue(role, c, names) for c in checks if not c.verified]
+    warnings = _freshness(state, role) if freshness else []
+    hours = int(left.total_seconds() // 3600)
     if expired:
-        problems.append(f"{role}: expired on {expires:%Y-%m-%d %H:%M:%SZ}")
+        problems.append(StatusIssue(StatusCode.EXPIRED, role, {"expires": expires}))
     elif left <= min(warn_within, ONLINE_WARN.get(role, warn_within)):
-        warnings.append(f"{role}: expires in {left.days} day(s), on {expires:%Y-%m-%d}")
+        values = {"expires": expires, "days_left": left.days, "hours_left": hours}
+        warnings.append(StatusIssue(StatusCode.EXPIRES_SOON, role, values))
     return RoleStatus(
         role=role,
         version=md.signed.version,
@@ -271,6 +372,7 @@ def _role_status(
         expired=expired,
         problems=tuple(problems),
         warnings=tuple(warnings),
+        hours_left=hours,
     )
 
 
@@ -283,15 +385,17 @@ def repo_status(
 ) -> RepoStatus:
     """Status of every role; problems make ``ok`` false (unsigned, under threshold, expired)."""
     names = names or {}
-    roles = tuple(_role_status(state, r, now, warn_within, names) for r in state.all_roles())
-    problems = tuple(
-        [f"{r}: delegated but its metadata file is missing" for r in state.missing]
-        + _snapshot_problems(state)
-    )
-    unsynced = [
-        f"{name}: lacks signatures that another copy of the same metadata carries "
-        "(all are counted here); 'trustkeep sign' on either file writes them to both"
-        for name in state.unsynced
+    roles = tuple(role_status(state, r, now, warn_within, names) for r in state.all_roles())
+    problems = [StatusIssue(StatusCode.MISSING_ROLE, r) for r in state.missing]
+    if not _snapshot_bytes_match(state):
+        problems.append(StatusIssue(StatusCode.SNAPSHOT_HASH_MISMATCH, "timestamp"))
+    problems += [
+        StatusIssue(StatusCode.TWINS_DIFFER, role, {"files": files})
+        for role, files in state.twins_differ
     ]
-    warnings = tuple(_threshold_warnings(state) + _repo_warnings(state, names) + unsynced)
-    return RepoStatus(roles=roles, problems=problems, warnings=warnings)
+    if state.root_chain_break is not None:
+        n, missing = state.root_chain_break
+        values = {"version": n, "file": f"{n}.root.json", "missing": missing}
+        problems.append(StatusIssue(StatusCode.ROOT_CHAIN_BROKEN, "root", values))
+    warnings = _threshold_warnings(state) + _repo_warnings(state, names)
+    return RepoStatus(roles=roles, problems=tuple(problems), warnings=tuple(warnings))

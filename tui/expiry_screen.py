@@ -1,0 +1,128 @@
+"""The expiry dashboard: every role of every repository opened, soonest first.
+
+Colour by urgency (expired, critical, warning, ok), snapshot and timestamp included;
+a filter narrows hundreds of rows; Enter re-signs: the repository's re-sign checklist.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from trustkeep.core.ceremony import time_left
+from trustkeep.service.ceremony_home import ExpiryRow
+
+from ._common import FlowScreen, failure_text
+from .messages import ActionFailed
+
+__all__ = ["ExpiryScreen"]
+
+_STYLES = {
+    "expired": "bold white on red",
+    "critical": "bold red",
+    "warning": "yellow",
+    "ok": "green",
+}
+_COLUMNS = ("LEFT", "ROLE", "VERSION", "EXPIRES (UTC)", "REPOSITORY")
+
+
+class ExpiryScreen(FlowScreen[None]):
+    CSS_PATH = "expiry.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("r", "reload", "Refresh"),
+        Binding("slash", "filter", "Filter"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[ExpiryRow] = []
+        self.shown: list[ExpiryRow] = []
+        self.now: datetime | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("Expiry dashboard", classes="title", markup=False)
+        yield Input(id="filter", placeholder="filter: repository or role (/ to focus)")
+        table: DataTable[Text] = DataTable(id="expiry", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Static(
+            "Enter re-signs the selected repository. Red: expired or critical; "
+            "yellow: due soon (snapshot within 7 days, timestamp within 1 day).",
+            id="legend",
+            markup=False,
+        )
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.action_reload()
+
+    def on_screen_resume(self) -> None:
+        self.action_reload()
+
+    @work(thread=True, exclusive=True, group="expiry", exit_on_error=False, name="expiry")
+    def action_reload(self) -> None:
+        now = datetime.now(UTC).replace(microsecond=0)
+        rows = self.ceremony_app.home.expiry(now=now)
+        self.app.call_from_thread(self._show, rows, now)
+
+    def _show(self, rows: list[ExpiryRow], now: datetime) -> None:
+        self.rows = rows
+        self.now = now
+        self._fill()
+        self.query_one("#expiry", DataTable).focus()
+
+    def _fill(self) -> None:
+        needle = self.query_one("#filter", Input).value.strip().lower()
+        table = self.query_one("#expiry", DataTable)
+        table.clear(columns=True)
+        for label in _COLUMNS:
+            table.add_column(label)
+        self.shown = [
+            r for r in self.rows if not needle or needle in f"{r.directory} {r.role}".lower()
+        ]
+        for r in self.shown:
+            style = _STYLES[r.level]
+            if r.error is not None or r.expires is None or self.now is None:
+                cells = ("unreadable", "—", "—", "—", f"{r.directory}: {r.error}")
+            else:
+                cells = (
+                    time_left(r.expires, self.now),
+                    r.role,
+                    str(r.version),
+                    f"{r.expires:%Y-%m-%d %H:%M}",
+                    str(r.directory),
+                )
+            table.add_row(*(Text(c, style=style if i < 2 else "") for i, c in enumerate(cells)))
+        if not self.rows:
+            table.add_row(*(Text(c) for c in ("—", "no repository opened yet", "", "", "")))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._fill()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.query_one("#expiry", DataTable).focus()
+
+    def action_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if not 0 <= event.cursor_row < len(self.shown):
+            return
+        row = self.shown[event.cursor_row]
+        from .checklist_screen import ChecklistScreen
+
+        if self.ceremony_app.open_repository(row.directory):
+            self.app.push_screen(ChecklistScreen())
+
+    def on_action_failed(self, message: ActionFailed) -> None:
+        self.query_one("#legend", Static).update(failure_text(message))

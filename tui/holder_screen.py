@@ -1,0 +1,156 @@
+"""New root, one holder: where the key lives, its type, and its new passphrase.
+
+The passphrase is typed twice in masked fields, its strength shown; it goes to the
+service in the worker and the fields are cleared as soon as the key exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import (
+    Button,
+    Footer,
+    Header,
+    Input,
+    Label,
+    RadioButton,
+    RadioSet,
+    Select,
+    Static,
+)
+
+from trustkeep.core.keys import KEY_TYPES
+from trustkeep.service.ceremony_newroot import LOCATIONS, NewRootDraft
+
+from ._common import FlowScreen, failure_text
+from .messages import ActionFailed
+from .widgets import NewPassphrase
+
+__all__ = ["HolderKeyScreen"]
+
+_WITH_PASSPHRASE = ("file", "keyring")
+_WITH_PATH = ("public", "import")
+
+
+class HolderKeyScreen(FlowScreen[NewRootDraft]):
+    """Escape pauses (the draft is saved; resume from the home); Abort forgets it."""
+
+    CSS_PATH = "holder.tcss"
+
+    def __init__(self, draft: NewRootDraft, index: int) -> None:
+        super().__init__()
+        self.draft = draft
+        self.index = index
+
+    def compose(self) -> ComposeResult:
+        holder = self.draft.holders[self.index]
+        n = len(self.draft.holders)
+        yield Header()
+        yield Static(
+            f"New root — 2. key of holder {self.index + 1} of {n}: {holder.name}",
+            classes="title",
+            markup=False,
+        )
+        with VerticalScroll(id="holder", can_focus=False):
+            yield Label("Where does the key live?")
+            with RadioSet(id="location"):
+                for i, (key, text) in enumerate(LOCATIONS.items()):
+                    yield RadioButton(text, value=i == 0, id=f"loc-{key}")
+            yield Label("Key type", id="type-label")
+            types = ["ecdsa-p256"] if self.draft.format == "notary" else list(KEY_TYPES)
+            yield Select([(t, t) for t in types], value=types[0], allow_blank=False, id="keytype")
+            yield Label(f"New passphrase for {holder.name}'s key", id="pass-label")
+            yield NewPassphrase(id="passphrase")
+            yield Input(id="path", placeholder="path of the key file")
+            yield Input(id="token-label", placeholder="token label (PKCS#11)")
+            yield Input(id="token-key", type="integer", placeholder="key id on the token")
+        with Horizontal(classes="buttons"):
+            yield Button("Create / import key", id="make", variant="primary")
+            yield Button("Pause", id="back")
+            yield Button("Abort ceremony", id="abort", variant="error")
+        yield Static("", id="result", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._show_fields()
+        self.query_one("#passphrase .first", Input).focus()  # the usual case: generate here
+
+    def _location(self) -> str:
+        for key in LOCATIONS:
+            if self.query_one(f"#loc-{key}", RadioButton).value:
+                return key
+        return "file"
+
+    def _show_fields(self) -> None:
+        where = self._location()
+        generated = where in _WITH_PASSPHRASE
+        for selector in ("#type-label", "#keytype", "#pass-label", "#passphrase"):
+            self.query_one(selector).display = generated
+        self.query_one("#path").display = where in _WITH_PATH
+        self.query_one("#token-label").display = where == "pkcs11"
+        self.query_one("#token-key").display = where == "pkcs11"
+
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        self._show_fields()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the first passphrase field moves to the second; elsewhere it creates."""
+        event.stop()
+        if event.input.has_class("first"):
+            self.query_one("#passphrase .second", Input).focus()
+        elif not self.busy:
+            self._make()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if self.busy:
+            return
+        if event.button.id == "back":
+            self.action_back()
+        elif event.button.id == "abort":
+            self.busy = True
+            self.abort()
+        else:
+            self._make()
+
+    def _make(self) -> None:
+        where = self._location()
+        args: dict[str, Any] = {"location": where, "keytype": "ed25519"}
+        if where in _WITH_PASSPHRASE:
+            passphrase, why = self.query_one(NewPassphrase).value()
+            if passphrase is None:
+                self.query_one("#result", Static).update(why)
+                return
+            args["passphrase"] = passphrase
+            args["keytype"] = str(self.query_one("#keytype", Select).value)
+        elif where in _WITH_PATH:
+            args["path"] = self.query_one("#path", Input).value
+        else:
+            args["token_label"] = self.query_one("#token-label", Input).value or None
+            key = self.query_one("#token-key", Input).value
+            args["token_key_id"] = int(key) if key.isdigit() else None
+        self.busy = True
+        self.query_one("#result", Static).update("creating the key…")
+        self.make_key(args)
+
+    @work(thread=True, exclusive=True, group="holder", exit_on_error=False, name="key")
+    def make_key(self, args: dict[str, Any]) -> None:
+        draft = self.ceremony_app.new_root.holder_key(self.draft, self.index, **args)
+        self.app.call_from_thread(self._made, draft)
+
+    def _made(self, draft: NewRootDraft) -> None:
+        self.query_one(NewPassphrase).clear()
+        self.dismiss(draft)
+
+    @work(thread=True, exclusive=True, group="holder", exit_on_error=False, name="abort")
+    def abort(self) -> None:
+        self.ceremony_app.new_root.abort(self.draft, step=f"holder {self.index + 1}")
+        self.app.call_from_thread(self.dismiss, None)
+
+    def on_action_failed(self, message: ActionFailed) -> None:
+        self.busy = False
+        self.query_one("#result", Static).update(failure_text(message))

@@ -1,0 +1,56 @@
+"""Small widgets the flows share."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Input, Static
+
+from trustkeep.core.ceremony import passphrase_strength
+
+__all__ = ["NewPassphrase"]
+
+
+class NewPassphrase(Vertical):
+    """A new passphrase: masked, typed twice, its strength shown as it is typed."""
+
+    DEFAULT_CSS = """
+    NewPassphrase { height: auto; }
+    NewPassphrase Input { width: 60; }
+    NewPassphrase .strength { height: 1; padding: 0 1; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Input(password=True, placeholder="passphrase (not shown)", classes="first")
+        yield Input(password=True, placeholder="the same passphrase again", classes="second")
+        yield Static("strength: —", classes="strength", markup=False)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        first = self.query_one(".first", Input).value
+        second = self.query_one(".second", Input).value
+        strength = passphrase_strength(first)
+        text = (
+            f"strength: {strength.label} (about {strength.bits} bits)" if first else "strength: —"
+        )
+        if second and second != first:
+            text += " — the two entries differ"
+        elif second and not strength.weak:
+            text += " — confirmed"
+        self.query_one(".strength", Static).update(text)
+
+    def value(self) -> tuple[str | None, str]:
+        """``(passphrase, "")`` when typed twice and strong enough, else ``(None, why)``."""
+        first = self.query_one(".first", Input).value
+        second = self.query_one(".second", Input).value
+        strength = passphrase_strength(first)
+        if not first:
+            return None, "type a passphrase"
+        if strength.weak:
+            return None, f"passphrase is {strength.label}: choose a longer one"
+        if first != second:
+            return None, "the two passphrase entries differ"
+        return first, ""
+
+    def clear(self) -> None:
+        for field in self.query(Input):
+            field.value = ""
