@@ -38,6 +38,7 @@ class KeysScreen(FlowScreen[None]):
         for label in ("NAME", "KEYID", "TYPE", "LIVES IN"):
             table.add_column(label)
         for e in entries:
-            where = e.backend if e.has_private else "public only (held elsewhere)"
+            keys = self.ceremony_app.service.keys
+            where = keys.backend_of(e) if e.has_private else "public only (held elsewhere)"
             table.add_row(Text(e.name or "—"), Text(e.keyid), Text(e.keytype), Text(where))
         table.focus()

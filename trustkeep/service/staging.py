@@ -35,7 +35,7 @@ from trustkeep.core.tuf_repo.status import (
     state_checks,
     waiting_for,
 )
-from trustkeep.errors import InputError, TrustFailure
+from trustkeep.errors import InputError, TrustFailure, TrustkeepError
 from trustkeep.service._repo_sign import role_from_filename, sign_file
 from trustkeep.service._repo_support import (
     SignerPool,
@@ -424,9 +424,15 @@ class StagingService:
         written = area.write_staged(directory, state, roles)
         state.changed.clear()
         if was_empty and not force:
-            ready, blockers = self.prepare(directory, now=now, expires=expires)
-            if not blockers:
-                return self._write(directory, ready)
+            try:
+                ready, blockers = self.prepare(directory, now=now, expires=expires)
+                if not blockers:
+                    return self._write(directory, ready)
+            except TrustkeepError:
+                # publishing at once failed (e.g. a wrong passphrase for the online keys):
+                # the area was empty, so leave it empty, as a failed command changes nothing
+                area.drop_staged(directory, roles)
+                raise
         else:
             blockers = []
         return WriteResult(
