@@ -13,21 +13,6 @@ RunCli = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture
-def cli(run_cli: RunCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RunCli:
-    monkeypatch.setenv("TRUSTKEEP_PASSPHRASE", "explore-passphrase")
-    home = tmp_path / "home"
-
-    def _run(*argv: str) -> tuple[int, str, str]:
-        code, out, err = run_cli("--home", str(home), *argv)
-        assert "Traceback" not in err
-        return code, out, err
-
-    code, _, err = _run("key", "generate", "--type", "ecdsa-p256", "--name", "alice")
-    assert code == 0, err
-    return _run
-
-
-@pytest.fixture
 def notary_root_file(tmp_path: Path) -> tuple[Path, str]:
 
     raw, cert_id, _canonical = notary_root("r.example/a")
