@@ -6,7 +6,8 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
-from trustkeep.core.ceremony import passphrase_strength
+from trustkeep.core.passphrase_strength import estimate_strength
+from trustkeep.core.secrets import MIN_PASSPHRASE_LENGTH, weak_passphrase_reason
 
 __all__ = ["NewPassphrase"]
 
@@ -28,13 +29,16 @@ class NewPassphrase(Vertical):
     def on_input_changed(self, event: Input.Changed) -> None:
         first = self.query_one(".first", Input).value
         second = self.query_one(".second", Input).value
-        strength = passphrase_strength(first)
-        text = (
-            f"strength: {strength.label} (about {strength.bits} bits)" if first else "strength: —"
-        )
+        refused = weak_passphrase_reason(first, min_length=MIN_PASSPHRASE_LENGTH)
+        if not first:
+            text = "strength: —"
+        elif refused is not None:
+            text = f"not accepted: {refused}"
+        else:
+            text = f"strength: {estimate_strength(first).describe()}"
         if second and second != first:
             text += " — the two entries differ"
-        elif second and not strength.weak:
+        elif second and refused is None:
             text += " — confirmed"
         self.query_one(".strength", Static).update(text)
 
@@ -42,11 +46,11 @@ class NewPassphrase(Vertical):
         """``(passphrase, "")`` when typed twice and strong enough, else ``(None, why)``."""
         first = self.query_one(".first", Input).value
         second = self.query_one(".second", Input).value
-        strength = passphrase_strength(first)
         if not first:
             return None, "type a passphrase"
-        if strength.weak:
-            return None, f"passphrase is {strength.label}: choose a longer one"
+        refused = weak_passphrase_reason(first, min_length=MIN_PASSPHRASE_LENGTH)
+        if refused is not None:
+            return None, refused
         if first != second:
             return None, "the two passphrase entries differ"
         return first, ""

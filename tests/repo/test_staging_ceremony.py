@@ -132,7 +132,7 @@ def test_two_of_three_to_three_of_four_holder_by_holder(ceremony, tmp_path) -> N
     row = next(line for line in out.splitlines() if line.startswith("root "))
     assert row.endswith("→ staged v2: still to sign: alice, bob, carol, dave")
     code, out, _ = op("diff", str(repo))
-    assert "+ key dave" in out and "threshold of root: 2 -> 3" in out
+    assert "+ key dave" in out and "root threshold 2 -> 3" in out
 
     # alice and carol sign copies in parallel, each with the published 1.root.json beside
     copies = {}

@@ -194,8 +194,8 @@ def test_stage_forces_staging_and_diff_shows_the_change(tk, tkj, basic_repo, tmp
     assert ("key-added", "team") in kinds and ("threshold", "team") in kinds
     assert by_role["team"]["published_version"] is None
     code, out, _ = tk("diff", str(repo), "--role", "targets")
-    assert "+ target new.txt (3 bytes)" in out and "+ delegation team: team/*" in out
-    assert f"+ key dele ({ids['dele'][:8]}) for team" in out
+    assert "+ target new.txt (3 bytes)" in out and "+ delegation to team (team/*)" in out
+    assert f"+ key dele ({ids['dele'][:8]}) added to team" in out
     code, _, err = tk("publish", str(repo))
     assert code == 0, err
     assert _doc(repo / "timestamp.json")["signed"]["version"] == 2

@@ -60,3 +60,53 @@ def test_diff_text_styles(case: str) -> None:
     assert text.plain == f"first line\n{line}\n"
     styled = [(text.plain[s.start : s.end], str(s.style)) for s in text.spans]
     assert styled == ([(line + "\n", style)] if style else [])
+
+
+# -- the new-passphrase widget follows the CLI's one rule -----------------------------------
+
+PASSPHRASES = {
+    "empty": ("", ""),
+    "too short": ("abc", "abc"),
+    "long, confirmed": ("violet-otter-harbour-1987", "violet-otter-harbour-1987"),
+    "long, differs": ("violet-otter-harbour-1987", "violet-otter-harbour-1988"),
+}
+
+
+@pytest.mark.parametrize("case", PASSPHRASES, ids=list(PASSPHRASES))
+def test_new_passphrase_widget_uses_the_cli_rule(case: str) -> None:
+    import asyncio
+
+    from textual.app import App, ComposeResult
+    from textual.widgets import Input, Static
+    from trustkeep_tui.widgets import NewPassphrase
+
+    from trustkeep.core.passphrase_strength import estimate_strength
+    from trustkeep.core.secrets import MIN_PASSPHRASE_LENGTH, weak_passphrase_reason
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield NewPassphrase()
+
+    first, second = PASSPHRASES[case]
+
+    async def fill() -> tuple[str, str | None, str]:
+        async with One().run_test() as pilot:
+            widget = pilot.app.query_one(NewPassphrase)
+            widget.query_one(".first", Input).value = first
+            widget.query_one(".second", Input).value = second
+            await pilot.pause()
+            shown = str(widget.query_one(".strength", Static).render())
+            value, why = widget.value()
+            return shown, value, why
+
+    shown, value, why = asyncio.run(fill())
+    refused = weak_passphrase_reason(first, min_length=MIN_PASSPHRASE_LENGTH)
+    if not first:
+        assert (value, why) == (None, "type a passphrase")
+    elif refused is not None:
+        assert (value, why) == (None, refused) and refused in shown
+    elif first != second:
+        assert value is None and "differ" in why and "differ" in shown
+    else:
+        assert value == first and estimate_strength(first).describe() in shown
+    assert not first or first not in shown  # the passphrase itself is never rendered

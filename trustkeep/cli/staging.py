@@ -11,7 +11,8 @@ from trustkeep.cli._context import get_app, json_option
 from trustkeep.cli._output import emit
 from trustkeep.cli._repo_options import directory_argument, expires_option
 from trustkeep.cli._repo_output import check_doc, emit_write
-from trustkeep.core.tuf_repo.staging import DiffEntry, DiffKind, RoleDiff
+from trustkeep.core.ceremony import diff_entry_line
+from trustkeep.core.tuf_repo.staging import RoleDiff
 from trustkeep.service.staging import MergeResult, StagedRole
 
 __all__ = ["COMMANDS", "diff", "discard", "merge", "publish"]
@@ -102,33 +103,6 @@ def discard(directory: Path, role: str | None) -> None:
     emit({"directory": str(directory), "discarded": dropped}, text)
 
 
-def _entry_text(e: DiffEntry, names: dict[str, str]) -> str:
-    def key(k: object) -> str:
-        return f"{names[str(k)]} ({str(k)[:8]})" if str(k) in names else str(k)[:16]
-
-    kind = e.kind
-    if kind == DiffKind.KEY_ADDED:
-        return f"+ key {key(e.new)} for {e.subject}"
-    if kind == DiffKind.KEY_REMOVED:
-        return f"- key {key(e.old)} from {e.subject}"
-    if kind == DiffKind.TARGET_ADDED:
-        return f"+ target {e.subject} ({e.new} bytes)"
-    if kind == DiffKind.TARGET_REMOVED:
-        return f"- target {e.subject}"
-    if kind == DiffKind.TARGET_CHANGED:
-        return f"~ target {e.subject}: sha256 {str(e.old)[:12]}… -> {str(e.new)[:12]}…"
-    if kind == DiffKind.DELEGATION_ADDED:
-        what = ", ".join(map(str, e.new)) if isinstance(e.new, tuple) else f"{e.new} bins"
-        return f"+ delegation {e.subject}: {what}"
-    if kind == DiffKind.DELEGATION_REMOVED:
-        return f"- delegation {e.subject}"
-    if kind == DiffKind.NEW_ROLE:
-        return f"+ new role {e.subject} v{e.new}"
-    if e.old is None:
-        return f"~ {kind} of {e.subject}: {e.new}"
-    return f"~ {kind} of {e.subject}: {e.old} -> {e.new}"
-
-
 def _diff_human(diffs: list[RoleDiff], names: dict[str, str]) -> str:
     if not diffs:
         return "nothing is staged"
@@ -136,7 +110,7 @@ def _diff_human(diffs: list[RoleDiff], names: dict[str, str]) -> str:
     for d in diffs:
         old = f"v{d.old_version}" if d.old_version is not None else "nothing published"
         lines.append(f"{d.role}: {old} -> staged v{d.new_version}")
-        lines += [f"  {_entry_text(e, names)}" for e in d.entries]
+        lines += [f"  {diff_entry_line(e, names)}" for e in d.entries]
     return "\n".join(lines)
 
 

@@ -7,7 +7,6 @@ service and the TUI render these values.
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -23,14 +22,12 @@ __all__ = [
     "ExpiryLevel",
     "KeyChange",
     "SignReview",
-    "Strength",
     "ThresholdChange",
     "content_digest",
     "diff_lines",
     "expiring_roles",
     "expiry_level",
     "key_label",
-    "passphrase_strength",
     "review_role",
     "rotation_review",
     "threshold_consequences",
@@ -310,32 +307,6 @@ def threshold_consequences(m: int, n: int) -> list[str]:
     return lines
 
 
-@dataclass(frozen=True)
-class Strength:
-    """A rough estimate: ``bits`` of guessing work, a ``label`` and whether it is refused."""
-
-    bits: int
-    label: str
-    weak: bool
-
-
-def passphrase_strength(passphrase: str) -> Strength:
-    """Length times the size of the character classes used, with repeats discounted."""
-    if not passphrase:
-        return Strength(0, "empty", True)
-    pool = 0
-    pool += 26 if any(c.islower() for c in passphrase) else 0
-    pool += 26 if any(c.isupper() for c in passphrase) else 0
-    pool += 10 if any(c.isdigit() for c in passphrase) else 0
-    pool += 33 if any(not c.isalnum() for c in passphrase) else 0
-    distinct = len(set(passphrase))
-    bits = int(min(len(passphrase), distinct * 2) * math.log2(max(pool, 2)))
-    if len(passphrase) < 8:
-        return Strength(bits, "too short (under 8 characters)", True)
-    label = "weak" if bits < 45 else "fair" if bits < 65 else "strong"
-    return Strength(bits, label, bits < 45)
-
-
 def time_left(expires: datetime, now: datetime) -> str:
     """``"expired 2 hours ago"``, ``"5 hours left"``, ``"12 days left"``."""
     seconds = int((expires - now).total_seconds())
@@ -354,7 +325,7 @@ def _seq(value: object) -> str:
     return str(value)
 
 
-def _diff_entry(e: DiffEntry, names: Mapping[str, str]) -> str:
+def diff_entry_line(e: DiffEntry, names: Mapping[str, str]) -> str:
     k = e.kind
     if k == DiffKind.NEW_ROLE:
         return f"+ new role {e.subject} (v{e.new}; nothing published before)"
@@ -367,9 +338,12 @@ def _diff_entry(e: DiffEntry, names: Mapping[str, str]) -> str:
     if k == DiffKind.KEY_REMOVED:
         return f"- key {key_label(str(e.old), names)} removed from {e.subject}"
     if k == DiffKind.THRESHOLD:
-        before = "none" if e.old is None else e.old
-        return f"~ {e.subject} threshold {before} -> {e.new}"
+        if e.old is None:
+            return f"~ {e.subject} threshold {e.new}"
+        return f"~ {e.subject} threshold {e.old} -> {e.new}"
     if k == DiffKind.CONSISTENT_SNAPSHOT:
+        if e.old is None:
+            return f"~ consistent snapshot {e.new}"
         return f"~ consistent snapshot {e.old} -> {e.new}"
     if k == DiffKind.DELEGATION_ADDED:
         return f"+ delegation to {e.subject} ({_seq(e.new)})"
@@ -392,4 +366,4 @@ def diff_lines(diff: RoleDiff, names: Mapping[str, str]) -> list[str]:
     """A staged role against its published version, one ``+``/``-``/``~`` line each."""
     base = "nothing published" if diff.old_version is None else f"published v{diff.old_version}"
     head = f"changes in {diff.role} v{diff.new_version} against {base}:"
-    return [head, *(_diff_entry(e, names) for e in diff.entries)]
+    return [head, *(diff_entry_line(e, names) for e in diff.entries)]

@@ -234,6 +234,8 @@ def diff_role(role: str, old: Signed | None, new: Signed) -> RoleDiff:
         elif isinstance(new, Root):
             empty = Root(expires=new.expires)
             empty.roles = {}
+            # a new root has no "before": its consistent_snapshot is shown as a value
+            empty.consistent_snapshot = None
         if empty is not None:
             _content_diff(empty, new, out)
         return RoleDiff(role, None, new.version, tuple(out))
