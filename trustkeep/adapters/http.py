@@ -10,7 +10,6 @@ reading one byte more than the limit, so endless data ends there.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -18,14 +17,13 @@ import urllib3
 from urllib3.exceptions import HTTPError
 
 from trustkeep import __version__
+from trustkeep.adapters._bounded_read import read_bounded
 from trustkeep.errors import TrustkeepError
 
 __all__ = ["FetchError", "Fetcher", "HTTPStatusError", "Progress", "TooLarge", "join_url"]
 
 #: progress(url, bytes so far, total bytes or None)
 Progress = Callable[[str, int, int | None], None]
-
-_CHUNK = 64 * 1024
 
 
 class FetchError(TrustkeepError):
@@ -116,36 +114,18 @@ class Fetcher:
         limit: int,
         progress: Progress | None,
     ) -> bytes:
-        total = _content_length(response)
-        if total is not None and total > limit:
-            raise TooLarge(url, limit)
-        deadline = time.monotonic() + self._total
-        chunks: list[bytes] = []
-        size = 0
         try:
-            while True:
-                chunk = response.read(min(_CHUNK, limit + 1 - size), decode_content=False)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > limit:
-                    raise TooLarge(url, limit)
-                if time.monotonic() > deadline:
-                    raise FetchError(url, f"download took longer than {self._total:.0f} s")
-                if progress is not None:
-                    progress(url, size, total)
+            return read_bounded(
+                response,
+                limit=limit,
+                seconds=self._total,
+                too_large=lambda _declared: TooLarge(url, limit),
+                too_slow=lambda: FetchError(url, f"download took longer than {self._total:.0f} s"),
+                decode_content=False,
+                progress=None if progress is None else lambda n, total: progress(url, n, total),
+            )
         except (HTTPError, OSError) as e:
             raise FetchError(url, _reason(e)) from e
-        return b"".join(chunks)
-
-
-def _content_length(response: urllib3.BaseHTTPResponse) -> int | None:
-    value = response.headers.get("Content-Length")
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
 
 
 def _reason(error: Exception) -> str:

@@ -14,13 +14,13 @@ import base64
 import ipaddress
 import json
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode, urlsplit
 
+from trustkeep.adapters._bounded_read import read_bounded
 from trustkeep.errors import InputError, StorageError, TrustkeepError
 
 if TYPE_CHECKING:  # urllib3 is imported by the first NotaryHTTP: `verify` never loads it
@@ -202,20 +202,18 @@ class NotaryHTTP:
 
     @staticmethod
     def _read(response: urllib3.BaseHTTPResponse, url: str, limit: int, deadline: float) -> bytes:
-        declared = response.headers.get("Content-Length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            raise ResponseTooLarge(f"{url}: {declared} bytes, more than the {limit} allowed")
-        chunks: list[bytes] = []
-        size = 0
-        end = time.monotonic() + deadline
-        while chunk := response.read1(_CHUNK):  # returns what arrived: the deadline holds
-            if time.monotonic() > end:
-                raise NetworkError(f"{url}: the answer did not end within {deadline:g} s")
-            size += len(chunk)
-            if size > limit:
-                raise ResponseTooLarge(f"{url}: more than the {limit} bytes allowed")
-            chunks.append(chunk)
-        return b"".join(chunks)
+        def too_large(declared: int | None) -> TrustkeepError:
+            if declared is not None:
+                return ResponseTooLarge(f"{url}: {declared} bytes, more than the {limit} allowed")
+            return ResponseTooLarge(f"{url}: more than the {limit} bytes allowed")
+
+        return read_bounded(
+            response,
+            limit=limit,
+            seconds=deadline,
+            too_large=too_large,
+            too_slow=lambda: NetworkError(f"{url}: the answer did not end within {deadline:g} s"),
+        )
 
     def _credentials(self, realm: str) -> str | None:
         """``user:password`` in base64 for the realm, when a username was given."""
