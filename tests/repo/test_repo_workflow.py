@@ -263,6 +263,8 @@ def test_timestamp_hashes_the_snapshot_bytes_on_disk(tk, tkj, basic_repo, tmp_pa
             "(was snapshot signed again?): run `trustkeep timestamp DIR`",
         )
     ]
+    code, out, _ = tk("status", str(repo))
+    assert code == 1 and f"run `trustkeep timestamp {repo}`" in out  # the advice names the repo
     code, _, err = tk("timestamp", str(repo))
     assert code == 0, err
     assert snapshot.read_bytes() == compact  # snapshot itself untouched

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from trustkeep.cli._output import emit, warn
-from trustkeep.cli._status_text import issue_doc, issue_text
+from trustkeep.cli._status_text import issue_doc, issue_text, name_directory
 from trustkeep.core.tuf_repo.status import ThresholdCheck, describe_checks
 from trustkeep.service._repo_support import RoleChange, SignResult, WriteResult
 
@@ -84,7 +84,7 @@ def write_human(result: WriteResult, title: str | None = None) -> str:
 def write_warnings(result: WriteResult) -> None:
     """Diagnostics: roles staged without a threshold of signatures, threshold guards."""
     for issue in result.warnings:
-        warn(issue_text(issue))
+        warn(name_directory(issue_text(issue), result.directory))
     if result.published:
         return
     waiting = [c for c in result.changes if not c.verified]

@@ -14,9 +14,19 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:  # verify uses the grouping here without loading tuf (status does)
     from trustkeep.core.tuf_repo.status import StatusIssue
 
-__all__ = ["group_roles", "grouped_lines", "issue_doc", "issue_text", "left_text"]
+__all__ = ["group_roles", "grouped_lines", "issue_doc", "issue_text", "left_text", "name_directory"]
 
 T = TypeVar("T")
+
+
+_DIR = re.compile(r"\bDIR\b")
+
+
+def name_directory(text: str, directory: object) -> str:
+    """The advice with the repository's own path where the phrases say ``DIR``."""
+    import shlex
+
+    return _DIR.sub(lambda _m: shlex.quote(str(directory)), text)
 
 
 def left_text(days: int, hours: int) -> str:

@@ -12,7 +12,13 @@ from trustkeep.cli._context import get_app, json_option
 from trustkeep.cli._output import emit
 from trustkeep.cli._repo_options import directory_argument
 from trustkeep.cli._repo_output import check_doc
-from trustkeep.cli._status_text import group_roles, grouped_lines, issue_doc, left_text
+from trustkeep.cli._status_text import (
+    group_roles,
+    grouped_lines,
+    issue_doc,
+    left_text,
+    name_directory,
+)
 from trustkeep.core.tuf_repo.status import RepoStatus, RoleStatus, by_name, waiting_for
 
 __all__ = ["COMMANDS", "status"]
@@ -174,7 +180,7 @@ def status(directory: Path, warn_days: int, expand: bool, pattern: str | None) -
         "problems": [issue_doc(i) for i in st.problems],
         "warnings": [issue_doc(i) for i in st.warnings],
     }
-    emit(doc, lambda: _human(st, names, expand, pattern))
+    emit(doc, lambda: name_directory(_human(st, names, expand, pattern), directory))
     return 0 if st.ok else 1
 
 
