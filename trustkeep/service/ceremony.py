@@ -224,8 +224,9 @@ class CeremonyService:
 
         return RotationService(self)
 
-    def pins_naming(self, keyid: str) -> list[Path]:
-        """Pin files the transcript says were saved for this repository that name ``keyid``."""
+    def pins_naming(self, keyid: str, *aliases: str) -> list[Path]:
+        """Pin files the transcript says were saved for this repository that name ``keyid``
+        (or one of its ``aliases``, e.g. the key's Notary canonical ID)."""
         try:
             check = verify_transcript(self.transcript.path)
         except TrustkeepError:
@@ -239,7 +240,8 @@ class CeremonyService:
         out = []
         for name in sorted(files):
             try:
-                if keyid in Path(name).read_text(encoding="utf-8", errors="replace"):
+                text = Path(name).read_text(encoding="utf-8", errors="replace")
+                if any(k in text for k in (keyid, *aliases)):
                     out.append(Path(name))
             except OSError:
                 continue

@@ -207,7 +207,9 @@ class RotationService:
         ]
         found: dict[str, list[str]] = {}
         for keyid in retired:
-            for pin in self.ceremony.pins_naming(keyid):
+            entry = self.service.keys.get(keyid)
+            canonical = entry.notary_canonical_id if entry is not None else None
+            for pin in self.ceremony.pins_naming(keyid, *filter(None, [canonical])):
                 found.setdefault(str(pin), []).append(keyid)
         return sorted(found.items())
 
