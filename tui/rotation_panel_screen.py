@@ -51,6 +51,7 @@ class RotationPanelScreen(FlowScreen[None]):
             yield Static("", id="panel-checks", markup=False)
             yield Static("Sign here (keys of this store):", id="sign-label", markup=False)
             yield Horizontal(id="sign-keys")
+            yield Static("", id="travel-hint", markup=False)
             with Horizontal(id="merge-row", classes="row"):
                 yield Input(id="merge-path", placeholder="travelled copy signed elsewhere (path)")
                 yield Button("Merge", id="merge")
@@ -83,6 +84,10 @@ class RotationPanelScreen(FlowScreen[None]):
         )
         self.query_one("#panel-line", Static).update(p.line)
         self.query_one("#panel-checks", Static).update("\n".join(p.checks))
+        self.query_one("#travel-hint", Static).update(
+            f"Holders elsewhere: send a copy of {p.path} with {p.version - 1}.root.json beside "
+            "it; they run 'trustkeep sign COPY --key K'; merge the signed copy here:"
+        )
         buttons = [
             Button(f"Sign as {key_label(e.keyid, p.names)}", id=f"sign-{e.keyid}", classes="sign")
             for e in p.signable

@@ -48,6 +48,7 @@ async def _steps(app: Any, ceremony: Ceremony, dave_pem: Path, seen: dict[str, A
         await pilot.click("#rotate-review")
         await settle(pilot)
         seen["review_screen"] = screen_name(pilot)
+        seen["review"] = list(pilot.app.screen.lines)
         await _escape(pilot)  # step 2: the review
         seen["after_review"] = (
             screen_name(pilot),
@@ -88,8 +89,15 @@ async def _panel_steps(pilot: Any, ceremony: Ceremony, seen: dict[str, Any]) -> 
     seen["end"] = (screen_name(pilot), _digest(ceremony))
 
 
-def test_escape_at_each_step_writes_nothing(ceremony: Ceremony, make_app: Any) -> None:
+def test_escape_at_each_step_writes_nothing(
+    ceremony: Ceremony, make_app: Any, tmp_path: Path
+) -> None:
     h = rotation_world(ceremony)
+    service = Service(ceremony.admin_home, lambda _name: ADMIN_PASSPHRASE)
+    daemon, _ = _pin_files(ceremony, service, ceremony.keyids["bob"])
+    # the app's transcript (make_app): a daemon.json pin saved by an earlier ceremony
+    earlier = CeremonyService(service, ceremony.repo, transcript=tmp_path / "transcript.jsonl")
+    earlier.record("pin saved", kind="docker", file=str(daemon))
     seen: dict[str, Any] = {}
     asyncio.run(_steps(make_app(ceremony.admin_home, ceremony.repo), ceremony, h.dave_pem, seen))
     before = seen["opened"]
@@ -97,6 +105,7 @@ def test_escape_at_each_step_writes_nothing(ceremony: Ceremony, make_app: Any) -
     assert seen["nothing"][1].startswith("review failed: nothing to change")
     assert seen["after_choices"] == ("StatusScreen", before)
     assert seen["review_screen"] == "ConfirmScreen"
+    assert seen["review"][1].startswith(f"! the pins saved in {daemon} name the retired key bob")
     assert seen["after_review"] == ("RotateScreen", before, "not staged: nothing was written")
     assert seen["staged"] != before
     assert (ceremony.repo / "staged" / "root.json").is_file()

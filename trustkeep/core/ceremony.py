@@ -263,7 +263,7 @@ def rotation_review(
 
     ``key_files``: keyid -> the holder's public key file it is imported from; ``amends``:
     the signatures dropped from a staged, unpublished root this version replaces;
-    ``broken_pins``: (pin file, keyids it names that the new root retires).
+    ``broken_pins``: (pin file, keyids it names that the new root retires), warned first.
     """
     lines = review.lines(names)
     digest_line = lines.pop()  # the sha256 goes last, after the consequences
@@ -286,12 +286,13 @@ def rotation_review(
     for c in review.checks:
         who = ", ".join(key_label(k, names) for k in (*c.signed, *c.unsigned))
         lines.append(f"needs {c.threshold} signature(s) of the {c.label} ({who})")
-    for pin, keyids in broken_pins:
-        retired = ", ".join(key_label(k, names) for k in keyids)
-        lines.append(
-            f"! the pins saved in {pin} name the retired key {retired}: "
-            "clients pinned with them need the pins of the new root (save them after it)"
-        )
+    warnings = [
+        f"! the pins saved in {pin} name the retired key "
+        f"{', '.join(key_label(k, names) for k in keyids)}: clients pinned with them need "
+        "the pins of the new root (save them after it)"
+        for pin, keyids in broken_pins
+    ]
+    lines[1:1] = warnings  # first, after the version: seen without scrolling
     lines.append(digest_line)
     return lines
 
