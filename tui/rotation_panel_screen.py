@@ -14,7 +14,7 @@ from typing import ClassVar
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Container, Horizontal, VerticalScroll
 from textual.widgets import Button, Footer, Header, Input, Static
 
 from trustkeep.core.ceremony import key_label
@@ -50,7 +50,7 @@ class RotationPanelScreen(FlowScreen[None]):
         with VerticalScroll(id="panel-body"):
             yield Static("", id="panel-checks", markup=False)
             yield Static("Sign here (keys of this store):", id="sign-label", markup=False)
-            yield Horizontal(id="sign-keys")
+            yield Container(id="sign-keys")
             yield Static("", id="travel-hint", markup=False)
             with Horizontal(id="merge-row", classes="row"):
                 yield Input(id="merge-path", placeholder="travelled copy signed elsewhere (path)")
@@ -70,7 +70,7 @@ class RotationPanelScreen(FlowScreen[None]):
 
     async def on_progress_loaded(self, message: ProgressLoaded) -> None:
         self.progress = p = message.progress
-        keys = self.query_one("#sign-keys", Horizontal)
+        keys = self.query_one("#sign-keys", Container)
         await keys.remove_children()
         if not p.staged:
             self.query_one("#panel-title", Static).update("No new root is staged.")
@@ -79,17 +79,18 @@ class RotationPanelScreen(FlowScreen[None]):
             self.query_one("#sign-label", Static).display = False
             self.query_one("#publish", Button).disabled = True
             return
+        where = p.path.relative_to(self.ceremony.directory) if p.path else "staged/root.json"
         self.query_one("#panel-title", Static).update(
-            f"New root v{p.version}, staged in {p.path} (clients still read the published root)"
+            f"New root v{p.version}, staged in {where} (clients still read the published root)"
         )
         self.query_one("#panel-line", Static).update(p.line)
         self.query_one("#panel-checks", Static).update("\n".join(p.checks))
         self.query_one("#travel-hint", Static).update(
-            f"Holders elsewhere: send a copy of {p.path} with {p.version - 1}.root.json beside "
+            f"Holders elsewhere: send a copy of {where} with {p.version - 1}.root.json beside "
             "it; they run 'trustkeep sign COPY --key K'; merge the signed copy here:"
         )
         buttons = [
-            Button(f"Sign as {key_label(e.keyid, p.names)}", id=f"sign-{e.keyid}", classes="sign")
+            Button(f"Sign as {e.name or e.keyid[:8]}", id=f"sign-{e.keyid}", classes="sign")
             for e in p.signable
         ]
         await keys.mount_all(buttons)
