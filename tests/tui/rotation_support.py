@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pilot_support import settle
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, SelectionList
 from tui_support import ADMIN_PASSPHRASE, BOB_PASSPHRASE, Ceremony, fast_keys, publish_with_bob
@@ -118,7 +119,13 @@ async def confirm(pilot: Pilot[Any]) -> list[str]:
 
 
 async def type_into(pilot: Pilot[Any], selector: str, value: str) -> None:
-    pilot.app.screen.query_one(selector).focus()
+    """Focus ``selector`` and enter ``value``: typed key by key when short, pasted (as a
+    terminal's bracketed paste delivers a path) when long."""
+    widget = pilot.app.screen.query_one(selector)
+    widget.focus()
     await pilot.pause()
-    await pilot.press(*value)
+    if len(value) > 16:
+        widget.post_message(events.Paste(value))
+    else:
+        await pilot.press(*value)
     await settle(pilot)
