@@ -1,17 +1,23 @@
-"""The rotation service after a new-root ceremony: the pins that ceremony saved are named
-by the review of a rotation that retires the key they pin."""
+"""The rotation service: the pins a new-root ceremony saved are named by the review of a
+rotation that retires their key; threshold-only and expiry-only versions; amending a
+staged root; a root changed since its review is not staged."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
-from tui_support import TEST_KDF_ITERATIONS
+import pytest
+from rotation_support import rotation_world
+from tuf.api.metadata import Metadata, Root
+from tui_support import ADMIN_PASSPHRASE, TEST_KDF_ITERATIONS, Ceremony
 
+from trustkeep.errors import InputError
 from trustkeep.service import Service
-from trustkeep.service.ceremony import CeremonyService
+from trustkeep.service.ceremony import CeremonyService, ReviewOutdated
 from trustkeep.service.ceremony_home import CeremonyHome
 from trustkeep.service.ceremony_newroot import NewRootService
-from trustkeep.service.ceremony_rotation import RotationPlan
+from trustkeep.service.ceremony_rotation import KeyFile, RotationPlan, RotationService
 
 SECRET = "Holder-passphrase-123"
 
@@ -37,3 +43,66 @@ def test_rotation_review_names_the_saved_pins_it_breaks(tmp_path: Path) -> None:
     )
     assert review.lines[-1] == f"sha256 of the signed content: {review.digest}"
     assert not (repo / "staged").exists()
+
+
+def _rotation(ceremony: Ceremony, tmp_path: Path) -> tuple[Service, RotationService]:
+    service = Service(ceremony.admin_home, lambda _name: ADMIN_PASSPHRASE)
+    cs = CeremonyService(service, ceremony.repo, transcript=tmp_path / "t.jsonl")
+    return service, cs.rotation
+
+
+def test_threshold_only_and_expiry_only(ceremony: Ceremony, tmp_path: Path) -> None:
+    """No key change: a new threshold (as `root threshold`), else a new expiry alone (as
+    `root expire`); both stage root v2 unsigned, each amending the staged version."""
+    h = rotation_world(ceremony)
+    _, rotation = _rotation(ceremony, tmp_path)
+    with pytest.raises(InputError, match="nothing to change"):
+        rotation.review(RotationPlan(threshold=2))  # the current threshold: no change
+    rotation.write(rotation.review(RotationPlan(threshold=1)))
+    staged = Metadata[Root].from_file(str(ceremony.repo / "staged" / "root.json"))
+    assert (staged.signed.version, staged.signed.roles["root"].threshold) == (2, 1)
+    assert staged.signatures == {}
+    when = datetime(2028, 6, 30, tzinfo=UTC)
+    review = rotation.review(RotationPlan(expires="2028-06-30"))
+    assert "~ root threshold 2 -> 1" in review.lines  # still against published v1
+    rotation.write(review)
+    staged = Metadata[Root].from_file(str(ceremony.repo / "staged" / "root.json"))
+    assert (staged.signed.version, staged.signed.expires) == (2, when)
+    assert rotation.progress().line == (
+        "signed by old root: 0 of 2, new root: 0 of 1 — waiting for alice, bob"
+    )
+    assert h.carol not in staged.signed.roles["root"].keyids
+
+
+def test_amending_a_signed_staged_root_says_what_it_drops(
+    ceremony: Ceremony, tmp_path: Path
+) -> None:
+    h = rotation_world(ceremony)
+    service, rotation = _rotation(ceremony, tmp_path)
+    rotation.write(rotation.review(RotationPlan(add=(h.carol,))))
+    service.repo.sign_staged(ceremony.repo, "root", "alice")
+    review = rotation.review(RotationPlan(threshold=3))
+    assert review.lines[1] == (
+        "! amends the staged root v2 (not published): its 1 signature(s) are dropped and "
+        "its holders sign again"
+    )
+
+
+def test_a_root_changed_since_the_review_is_not_staged(ceremony: Ceremony, tmp_path: Path) -> None:
+    h = rotation_world(ceremony)
+    service, rotation = _rotation(ceremony, tmp_path)
+    review = rotation.review(RotationPlan(files=(KeyFile(str(h.dave_pem), "dave"),)))
+    service.repo.root_add_key(ceremony.repo, ["carol"], sign=False)  # someone else, meanwhile
+    before = (ceremony.repo / "staged" / "root.json").read_bytes()
+    with pytest.raises(ReviewOutdated, match="changed since you reviewed"):
+        rotation.write(review)
+    assert (ceremony.repo / "staged" / "root.json").read_bytes() == before
+    assert service.keys.get(h.dave) is None  # nothing imported either
+
+
+def test_a_taken_name_for_a_key_file_is_refused(ceremony: Ceremony, tmp_path: Path) -> None:
+    h = rotation_world(ceremony)
+    _, rotation = _rotation(ceremony, tmp_path)
+    with pytest.raises(InputError, match="the name 'carol' is already used by key"):
+        rotation.review(RotationPlan(files=(KeyFile(str(h.dave_pem), "carol"),)))
+    assert not (ceremony.repo / "staged").exists()

@@ -22,7 +22,7 @@ from rotation_support import (
     updater,
 )
 from tuf.api.metadata import Metadata, Root
-from tui_support import ADMIN_PASSPHRASE, Ceremony
+from tui_support import ADMIN_PASSPHRASE, Ceremony, transcript_steps
 
 
 async def _choose(pilot: Any, ids: dict[str, str], h: Holders) -> None:
@@ -139,3 +139,12 @@ def test_rotation_end_to_end(ceremony: Ceremony, make_app: Any, tmp_path: Path) 
     trusted = json.loads((tmp_path / "client" / "root.json").read_bytes())
     assert trusted["signed"]["version"] == 2
     assert any(url.endswith("/2.root.json") for url in fetched.fetched)
+    # the service wrote the transcript: each step, never a secret
+    log = tmp_path / "transcript.jsonl"
+    steps = [step for step, _ in transcript_steps(log)]
+    for step in ("rotation reviewed", "key imported", "new root staged", "signed", "merged"):
+        assert step in steps, steps
+    assert steps.index("new root staged") < steps.index("signed") < steps.index("published")
+    staged = dict(transcript_steps(log))["new root staged"]
+    assert list(staged["removed"]) == [ids["bob"]] and list(staged["added"]) == [h.carol]
+    assert ADMIN_PASSPHRASE not in log.read_text() + log.with_suffix(".md").read_text()
