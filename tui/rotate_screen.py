@@ -62,8 +62,9 @@ class RotateScreen(FlowScreen[None]):
                 yield Label("threshold", classes="label")
                 yield Input(id="threshold", type="integer")
                 yield Label("expiry", classes="label")
-                yield Input(id="expires", placeholder="kept unless set: 365d or 2027-12-31")
+                yield Input(id="expires", placeholder="default 365d from now; or 400d, 2028-06-30")
             yield Static("", id="rotate-result", markup=False)
+            yield Static("", id="rotate-chosen", markup=False)
         with Horizontal(classes="buttons"):
             yield Button("Review…", id="rotate-review", variant="primary")
             yield Button("Signatures…", id="rotate-panel", disabled=True)
@@ -99,12 +100,38 @@ class RotateScreen(FlowScreen[None]):
                 f"root v{c.version} is staged and awaits signatures (Signatures…); "
                 "a change made here amends it"
             )
+        self._show_chosen()
         remove.focus()
 
     # -- the choices ----------------------------------------------------------------------
 
     def _say(self, text: str) -> None:
         self.query_one("#rotate-result", Static).update(text)
+
+    def _show_chosen(self) -> None:
+        """What is chosen so far, echoed (the review itself comes from the service)."""
+        c = self.choices
+        if c is None:
+            return
+        remove = self.query_one("#remove", SelectionList).selected
+        add = self.query_one("#add", SelectionList).selected
+        names = {**c.names}
+        out = [f"remove: {', '.join(key_label(k, names) for k in remove) or 'none'}"]
+        added = [key_label(k, names) for k in add] + [f.name or f.path for f in self.files]
+        out.append(f"add: {', '.join(added) or 'none'}")
+        value = self.query_one("#threshold", Input).value.strip()
+        kept = value == str(c.threshold)
+        out.append(f"threshold: {value or '?'}{' (kept)' if kept else ''}")
+        out.append(f"expiry: {self.query_one('#expires', Input).value.strip() or '365d (default)'}")
+        self.query_one("#rotate-chosen", Static).update("chosen — " + "; ".join(out))
+
+    def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged[str]) -> None:
+        event.stop()
+        self._show_chosen()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._show_chosen()
 
     def _show_files(self) -> None:
         listed = "; ".join(f"{f.name or '(no name)'}: {f.path}" for f in self.files)
@@ -121,6 +148,7 @@ class RotateScreen(FlowScreen[None]):
         self.files.append(KeyFile(path.value.strip(), name.value.strip()))
         path.value = name.value = ""
         self._show_files()
+        self._show_chosen()
         self._say("key file listed: it is read when you press Review")
 
     def _plan(self) -> RotationPlan:
@@ -154,6 +182,7 @@ class RotateScreen(FlowScreen[None]):
         elif button == "file-clear":
             self.files.clear()
             self._show_files()
+            self._show_chosen()
         elif button == "rotate-panel":
             self._open_panel()
         else:
