@@ -92,7 +92,12 @@ class RotateScreen(FlowScreen[None]):
         remove.add_options([(key_label(k, c.names), k) for k in c.root_keys])
         add = self.query_one("#add", SelectionList)
         add.clear_options()
-        add.add_options([(f"{e.label()} {e.keytype}", e.keyid) for e in c.candidates])
+        add.add_options(
+            [
+                (f"{e.label()} {e.keytype}{'' if e.has_private else ' (public only)'}", e.keyid)
+                for e in c.candidates
+            ]
+        )
         self.query_one("#threshold", Input).value = str(c.threshold)
         self.query_one("#rotate-panel", Button).disabled = not c.pending
         if c.pending:

@@ -236,4 +236,5 @@ class RotationPanelScreen(FlowScreen[None]):
         self.busy = False
         self._signing = None
         self._say(failure_text(message, outcome="; nothing was written"))
-        self.action_reload()
+        if message.action != "rotation":  # the panel itself could not be read: no loop
+            self.action_reload()

@@ -190,3 +190,38 @@ def test_review_names_the_pins_the_rotation_breaks(ceremony: Ceremony, tmp_path:
     ]
     assert not (ceremony.repo / "staged").exists()
     assert service.keys.get(h.dave) is None  # reviewed, not imported
+
+
+def test_a_panel_that_cannot_be_read_says_so_once(
+    ceremony: Ceremony, make_app: Any, tmp_path: Path
+) -> None:
+    """The staged root is damaged under the panel: Refresh shows the failure (the one
+    ActionFailed handler) and does not retry in a loop."""
+    h = rotation_world(ceremony)
+    service = Service(ceremony.admin_home, lambda _name: ADMIN_PASSPHRASE)
+    rotation = CeremonyService(service, ceremony.repo, transcript=tmp_path / "t.jsonl").rotation
+    rotation.write(rotation.review(RotationPlan(add=(h.carol,))))
+    seen: dict[str, Any] = {}
+
+    async def run() -> None:
+        async with make_app(ceremony.admin_home, ceremony.repo).run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("k")
+            await settle(pilot)
+            await pilot.click("#rotate-panel")
+            await settle(pilot)
+            seen["line"] = text(pilot, "#panel-line")
+            seen["signed"] = text(pilot, "#panel-checks").splitlines()[-1]
+            (ceremony.repo / "staged" / "root.json").write_text("{not json")
+            await pilot.press("r")
+            await settle(pilot)
+            seen["result"] = text(pilot, "#panel-result")
+            seen["running"] = [w.name for w in pilot.app.workers if not w.is_finished]
+
+    asyncio.run(run())
+    assert seen["line"] == (
+        "signed by old root: 0 of 2, new root: 0 of 2 — waiting for alice, bob, carol"
+    )
+    assert seen["signed"] == "signed so far: nobody"
+    assert seen["result"].startswith("rotation failed: ")
+    assert seen["running"] == []

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from trustkeep.adapters import staging_area
 from trustkeep.core.ceremony import (
     content_digest,
+    key_label,
     review_role,
     rotation_progress,
     rotation_review,
@@ -272,6 +273,7 @@ class RotationService:
         checks = state_checks(state, "root")
         mine = {e.keyid: e for e in self.service.keys.list() if e.has_private}
         unsigned = {k for c in checks for k in c.unsigned}
+        signed = sorted({k for c in checks for k in c.signed}, key=lambda k: (names.get(k, ""), k))
         ready = sorted(
             unsigned & set(mine),
             key=lambda k: (
@@ -286,7 +288,10 @@ class RotationService:
             staged=True,
             version=state.root.signed.version,
             line=rotation_progress(checks, names),
-            checks=tuple(f"{c.label}: {waiting_line(c, names)}" for c in checks),
+            checks=(
+                *(f"{c.label}: {waiting_line(c, names)}" for c in checks),
+                f"signed so far: {', '.join(key_label(k, names) for k in signed) or 'nobody'}",
+            ),
             signable=signable,
             complete=all(c.verified for c in checks),
             path=staging_area.staged_path(self.directory, "root"),
