@@ -18,6 +18,7 @@ from rotation_support import (
     rotation_world,
     signed_copy,
     tick,
+    tree_digest,
     type_into,
     updater,
 )
@@ -73,6 +74,12 @@ async def _flow(app: Any, ceremony: Ceremony, h: Holders, seen: dict[str, Any]) 
         await settle(pilot)
         seen["merged"] = text(pilot, "#panel-result")
         seen["line2"] = text(pilot, "#panel-line")
+        merged = tree_digest(ceremony.repo)
+        await pilot.press("p")  # the publish review, left with Escape: nothing published
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        seen["not_published"] = (text(pilot, "#panel-result"), tree_digest(ceremony.repo) == merged)
         await pilot.click("#publish")
         await settle(pilot)
         seen["publish_review"] = await confirm(pilot)
@@ -110,6 +117,7 @@ def test_rotation_end_to_end(ceremony: Ceremony, make_app: Any, tmp_path: Path) 
         == "signed by old root: 2 of 2, new root: 2 of 2 — every threshold met: publish it"
     )
     assert "signatures added: dave" in seen["merged"]
+    assert seen["not_published"] == ("not published: nothing was written", True)
     assert ADMIN_PASSPHRASE not in seen["typing"] and ADMIN_PASSPHRASE not in seen["final"]
     assert seen["published"].startswith("published:\nroot v2 expires ")
 
