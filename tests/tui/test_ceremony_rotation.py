@@ -106,3 +106,18 @@ def test_a_taken_name_for_a_key_file_is_refused(ceremony: Ceremony, tmp_path: Pa
     with pytest.raises(InputError, match="the name 'carol' is already used by key"):
         rotation.review(RotationPlan(files=(KeyFile(str(h.dave_pem), "carol"),)))
     assert not (ceremony.repo / "staged").exists()
+
+
+def test_a_key_file_of_a_key_already_in_the_store_keeps_its_entry(
+    ceremony: Ceremony, tmp_path: Path
+) -> None:
+    h = rotation_world(ceremony)
+    service, rotation = _rotation(ceremony, tmp_path)
+    pem = tmp_path / "carol.pub.pem"
+    pem.write_text(service.keys.export_public("carol"))
+    review = rotation.review(RotationPlan(files=(KeyFile(str(pem), "someone"),)))
+    assert f"+ key carol ({h.carol[:8]}) added to root" in review.lines
+    assert not [line for line in review.lines if "from the public key file" in line]
+    rotation.write(review)
+    entry = service.keys.get(h.carol)
+    assert entry is not None and entry.name == "carol" and entry.has_private

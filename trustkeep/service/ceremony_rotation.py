@@ -143,7 +143,8 @@ class RotationService:
     # -- the review ---------------------------------------------------------------------
 
     def _file_keys(self, plan: RotationPlan) -> tuple[list[str], dict[str, str], dict[str, str]]:
-        """(refs, keyid -> file, keyid -> name) of the plan's public key files; checks names."""
+        """(refs, keyid -> file, keyid -> name) of the plan's public key files; the two maps
+        hold only keys new to this store (their names checked)."""
         refs: list[str] = []
         files: dict[str, str] = {}
         names: dict[str, str] = {}
@@ -154,6 +155,9 @@ class RotationService:
                 raise InputError(f"{path}: no such public key file")
             (resolved,) = self.service.repo.resolve([str(path.absolute())])
             keyid = resolved.keyid
+            refs.append(str(path.absolute()))
+            if resolved.entry is not None:  # already in this store: kept as it is
+                continue
             name = f.name.strip()
             if name:
                 validate_name(name)
@@ -162,7 +166,6 @@ class RotationService:
                         f"{path}: the name {name!r} is already used by key {taken[name][:8]}"
                     )
                 names[keyid] = name
-            refs.append(str(path.absolute()))
             files[keyid] = str(path)
         return refs, files, names
 
@@ -257,6 +260,9 @@ class RotationService:
         keys = self.service.keys
         for f in plan.files:
             path = Path(f.path.strip()).expanduser()
+            (resolved,) = self.service.repo.resolve([str(path.absolute())])
+            if resolved.entry is not None:
+                continue
             entry = keys.import_file(path, name=f.name.strip() or None)
             self.ceremony.record(
                 "key imported", keyid=entry.keyid, name=entry.name or "", file=str(path)
@@ -274,15 +280,7 @@ class RotationService:
         mine = {e.keyid: e for e in self.service.keys.list() if e.has_private}
         unsigned = {k for c in checks for k in c.unsigned}
         signed = sorted({k for c in checks for k in c.signed}, key=lambda k: (names.get(k, ""), k))
-        ready = sorted(
-            unsigned & set(mine),
-            key=lambda k: (
-                names.get(
-                    k,
-                ),
-                k,
-            ),
-        )
+        ready = sorted(unsigned & set(mine), key=lambda k: (names.get(k, ""), k))
         signable = tuple(mine[k] for k in ready)
         return RotationProgress(
             staged=True,
