@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
 from trustkeep.errors import TrustkeepError
 from trustkeep.service.ceremony import ReviewOutdated, SignPlan, StatusView
-from trustkeep.service.ceremony_rotation import RotationChoices, RotationProgress, RotationReview
 from trustkeep.service.repo import SignResult, WriteResult
+
+if TYPE_CHECKING:  # the rotation's types load with its screens, not the first frame
+    from trustkeep.service.ceremony_rotation import (
+        RotationChoices,
+        RotationProgress,
+        RotationReview,
+    )
 
 __all__ = [
     "ActionFailed",
