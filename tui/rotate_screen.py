@@ -120,7 +120,7 @@ class RotateScreen(FlowScreen[None]):
             return
         remove = self.query_one("#remove", SelectionList).selected
         add = self.query_one("#add", SelectionList).selected
-        names = {**c.names}
+        names = c.names
         out = [f"remove: {', '.join(key_label(k, names) for k in remove) or 'none'}"]
         added = [key_label(k, names) for k in add] + [f.name or f.path for f in self.files]
         out.append(f"add: {', '.join(added) or 'none'}")
