@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -41,6 +42,12 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         self.query_one("#confirm-read", Checkbox).focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """The review scrolls; the box and its buttons always fit (80x24 too)."""
+        self.query_one("#confirm-review", VerticalScroll).styles.max_height = max(
+            3, min(event.size.height - 12, 40)
+        )
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         self.query_one("#confirm-do", Button).disabled = not event.value

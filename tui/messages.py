@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
 from trustkeep.errors import TrustkeepError
-from trustkeep.service.ceremony import ReviewOutdated, RotationChoices, SignPlan, StatusView
+from trustkeep.service.ceremony import ReviewOutdated, SignPlan, StatusView
 from trustkeep.service.repo import SignResult, WriteResult
+
+if TYPE_CHECKING:  # the rotation's types load with its screens, not the first frame
+    from trustkeep.service.ceremony_rotation import (
+        RotationChoices,
+        RotationProgress,
+        RotationReview,
+    )
 
 __all__ = [
     "ActionFailed",
     "ChoicesLoaded",
     "PlanLoaded",
+    "ProgressLoaded",
     "Refreshed",
     "Rotated",
+    "RotationReviewed",
     "Signed",
     "StatusLoaded",
 ]
@@ -82,3 +93,15 @@ class Rotated(Message):
         super().__init__()
         self.result = result
         self.lines = lines
+
+
+class RotationReviewed(Message):
+    def __init__(self, review: RotationReview) -> None:
+        super().__init__()
+        self.review = review
+
+
+class ProgressLoaded(Message):
+    def __init__(self, progress: RotationProgress) -> None:
+        super().__init__()
+        self.progress = progress

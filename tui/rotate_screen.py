@@ -1,144 +1,249 @@
-"""Checklist: rotate a root key (retire one, add one, threshold), then collect signatures.
+"""Root rotation, step 1: choose the new root (keys out, keys in, threshold, expiry).
 
-The review is built from the choices on screen; nothing is written before
-"Write the new root" is pressed.
+Nothing is ticked for you: with no choice made, "Review" says there is nothing to
+change. The review comes from the service; the new root is staged only after it is
+confirmed, then the signing panel follows it.
 """
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import work
 from textual.app import ComposeResult
-from textual.containers import Horizontal
-from textual.widgets import Button, Footer, Header, Input, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Button, Footer, Header, Input, Label, SelectionList, Static
 
 from trustkeep.core.ceremony import key_label
-from trustkeep.service.ceremony import RotationChoices
+from trustkeep.errors import InputError
+from trustkeep.service.ceremony_rotation import (
+    KeyFile,
+    RotationChoices,
+    RotationPlan,
+    RotationReview,
+)
 
-from ._common import FlowScreen, diff_text, failure_text, key_option, written_text
-from .messages import ActionFailed, ChoicesLoaded, Rotated
+from ._common import FlowScreen, failure_text
+from .messages import ActionFailed, ChoicesLoaded, Rotated, RotationReviewed
 
 __all__ = ["RotateScreen"]
 
-_STEPS = (
-    "1. Choose the root key to retire and the key of this store that replaces it.",
-    "2. Set the root threshold of the new version and read the review.",
-    "3. Write the new root: signed by this store's keys of the old and new root.",
-    "4. Collect the missing signatures (old holders and new) with Sign on the status screen.",
-)
-
 
 class RotateScreen(FlowScreen[None]):
-    """Rotate one root key; Escape goes back without writing anything."""
+    """Choose the new root version; Escape goes back without writing anything."""
 
     CSS_PATH = "rotate.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("ctrl+r", "review", "Review"),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
         self.choices: RotationChoices | None = None
+        self.files: list[KeyFile] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Rotate a root key", id="rotate-title", markup=False)
-        yield Static("\n".join(_STEPS), id="rotate-steps", markup=False)
-        with Horizontal(id="rotate-pick"):
-            yield OptionList(id="old", markup=False)
-            yield OptionList(id="new", markup=False)
-        yield Input(id="threshold", type="integer", placeholder="root threshold")
-        yield Static("", id="rotate-review", markup=False)
+        yield Static("Root rotation: loading…", id="rotate-title", markup=False)
+        with VerticalScroll(id="rotate-form"):
+            with Horizontal(id="rotate-pick"):
+                yield SelectionList[str](id="remove")
+                yield SelectionList[str](id="add")
+            with Horizontal(id="file-row", classes="row"):
+                yield Input(id="file-path", placeholder="holder's public key file (path)")
+                yield Input(id="file-name", placeholder="name")
+                yield Button("Add file", id="file-add")
+            with Horizontal(id="files-row", classes="row"):
+                yield Static("key files: none", id="files", markup=False)
+                yield Button("Clear", id="file-clear", disabled=True)
+            with Horizontal(id="settings-row", classes="row"):
+                yield Label("threshold", classes="label")
+                yield Input(id="threshold", type="integer")
+                yield Label("expiry", classes="label")
+                yield Input(id="expires", placeholder="default 365d from now; or 400d, 2028-06-30")
+            yield Static("", id="rotate-result", markup=False)
+            yield Static("", id="rotate-chosen", markup=False)
         with Horizontal(classes="buttons"):
-            yield Button("Write the new root", id="rotate-write", variant="primary", disabled=True)
+            yield Button("Review…", id="rotate-review", variant="primary")
+            yield Button("Signatures…", id="rotate-panel", disabled=True)
             yield Button("Back", id="back")
-        yield Static("", id="rotate-result", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#old", OptionList).border_title = "retire"
-        self.query_one("#new", OptionList).border_title = "add"
+        self.query_one("#remove", SelectionList).border_title = "remove from root (Space)"
+        self.query_one("#add", SelectionList).border_title = "add keys of this store"
         self.load()
 
     @work(thread=True, exclusive=True, group="rotate-load", exit_on_error=False, name="rotation")
     def load(self) -> None:
-        self.post_message(ChoicesLoaded(self.ceremony.rotation_choices()))
+        self.post_message(ChoicesLoaded(self.ceremony.rotation.choices()))
 
     def on_choices_loaded(self, message: ChoicesLoaded) -> None:
         self.choices = c = message.choices
-        old = self.query_one("#old", OptionList)
-        old.clear_options()
-        old.add_options(Option(key_label(k, c.names), id=k) for k in c.root_keys)
-        new = self.query_one("#new", OptionList)
-        new.clear_options()
-        new.add_options(key_option(e) for e in c.candidates)
-        old.highlighted = 0 if c.root_keys else None
-        new.highlighted = 0 if c.candidates else None
+        staged = " (staged, not published)" if c.pending else ""
+        self.query_one("#rotate-title", Static).update(
+            f"Root rotation: root v{c.version}{staged}, {c.threshold} of "
+            f"{len(c.root_keys)} keys, expires {c.expires:%Y-%m-%d}"
+        )
+        remove = self.query_one("#remove", SelectionList)
+        remove.clear_options()
+        remove.add_options([(key_label(k, c.names), k) for k in c.root_keys])
+        add = self.query_one("#add", SelectionList)
+        add.clear_options()
+        add.add_options(
+            [
+                (f"{e.label()} {e.keytype}{'' if e.has_private else ' (public only)'}", e.keyid)
+                for e in c.candidates
+            ]
+        )
         self.query_one("#threshold", Input).value = str(c.threshold)
-        old.focus()
-        self._review()
+        self.query_one("#rotate-panel", Button).disabled = not c.pending
+        if c.pending:
+            self._say(
+                f"root v{c.version} is staged and awaits signatures (Signatures…); "
+                "a change made here amends it"
+            )
+        self._show_chosen()
+        remove.focus()
 
-    # -- the review, from what is chosen on screen ---------------------------------------
+    # -- the choices ----------------------------------------------------------------------
 
-    def _picked(self) -> tuple[str, str, int] | None:
-        old = self.query_one("#old", OptionList)
-        new = self.query_one("#new", OptionList)
-        value = self.query_one("#threshold", Input).value
-        if old.highlighted is None or new.highlighted is None or not value.isdigit():
-            return None
-        old_id = old.get_option_at_index(old.highlighted).id
-        new_id = new.get_option_at_index(new.highlighted).id
-        if old_id is None or new_id is None:
-            return None
-        return old_id, new_id, int(value)
+    def _say(self, text: str) -> None:
+        self.query_one("#rotate-result", Static).update(text)
 
-    def _review(self) -> None:
+    def _show_chosen(self) -> None:
+        """What is chosen so far, echoed (the review itself comes from the service)."""
         c = self.choices
-        picked = self._picked()
-        write = self.query_one("#rotate-write", Button)
-        if c is None or picked is None:
-            self.query_one("#rotate-review", Static).update("choose both keys and a threshold")
-            write.disabled = True
+        if c is None:
             return
-        old, new, threshold = picked
-        lines = self.ceremony.rotation_review(c, old=old, new=new, threshold=threshold)
-        self.query_one("#rotate-review", Static).update(diff_text(lines))
-        write.disabled = self.busy
+        remove = self.query_one("#remove", SelectionList).selected
+        add = self.query_one("#add", SelectionList).selected
+        names = c.names
+        out = [f"remove: {', '.join(key_label(k, names) for k in remove) or 'none'}"]
+        added = [key_label(k, names) for k in add] + [f.name or f.path for f in self.files]
+        out.append(f"add: {', '.join(added) or 'none'}")
+        value = self.query_one("#threshold", Input).value.strip()
+        kept = value == str(c.threshold)
+        out.append(f"threshold: {value or '?'}{' (kept)' if kept else ''}")
+        out.append(f"expiry: {self.query_one('#expires', Input).value.strip() or '365d (default)'}")
+        self.query_one("#rotate-chosen", Static).update("chosen — " + "; ".join(out))
 
-    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+    def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged[str]) -> None:
         event.stop()
-        self._review()
+        self._show_chosen()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        self._review()
+        self._show_chosen()
 
-    # -- the write ----------------------------------------------------------------------
+    def _show_files(self) -> None:
+        listed = "; ".join(f"{f.name or '(no name)'}: {f.path}" for f in self.files)
+        self.query_one("#files", Static).update(f"key files: {listed or 'none'}")
+        self.query_one("#file-clear", Button).disabled = not self.files
+
+    def _add_file(self) -> None:
+        path = self.query_one("#file-path", Input)
+        name = self.query_one("#file-name", Input)
+        if not path.value.strip():
+            self._say("type the path of the holder's public key file")
+            path.focus()
+            return
+        self.files.append(KeyFile(path.value.strip(), name.value.strip()))
+        path.value = name.value = ""
+        self._show_files()
+        self._show_chosen()
+        self._say("key file listed: it is read when you press Review")
+
+    def _plan(self) -> RotationPlan:
+        value = self.query_one("#threshold", Input).value.strip()
+        if not value.isdigit():
+            raise InputError("threshold: type a number")
+        current = self.choices.threshold if self.choices else None
+        threshold = int(value)
+        return RotationPlan(
+            remove=tuple(self.query_one("#remove", SelectionList).selected),
+            add=tuple(self.query_one("#add", SelectionList).selected),
+            files=tuple(self.files),
+            threshold=None if threshold == current else threshold,
+            expires=self.query_one("#expires", Input).value.strip(),
+        )
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id in ("file-path", "file-name"):
+            self._add_file()
+        else:
+            self.action_review()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        if event.button.id == "back":
+        button = event.button.id
+        if button == "back":
             self.action_back()
-            return
-        picked = self._picked()
-        if picked is None or self.busy:
-            return
-        self.busy = True
-        event.button.disabled = True
-        self.query_one("#rotate-result", Static).update("writing the new root…")
-        self.rotate(*picked)
+        elif button == "file-add":
+            self._add_file()
+        elif button == "file-clear":
+            self.files.clear()
+            self._show_files()
+            self._show_chosen()
+        elif button == "rotate-panel":
+            self._open_panel()
+        else:
+            self.action_review()
 
-    @work(thread=True, exclusive=True, group="rotate", exit_on_error=False, name="rotation")
-    def rotate(self, old: str, new: str, threshold: int) -> None:
-        result = self.ceremony.rotate(old=old, new=new, threshold=threshold)
+    # -- review, confirm, write -----------------------------------------------------------
+
+    def action_review(self) -> None:
+        if self.busy or self.choices is None:
+            return
+        try:
+            plan = self._plan()
+        except InputError as e:
+            self._say(e.message)
+            return
+        self._say("computing the review…")
+        self.review(plan)
+
+    @work(thread=True, exclusive=True, group="rotate", exit_on_error=False, name="review")
+    def review(self, plan: RotationPlan) -> None:
+        self.post_message(RotationReviewed(self.ceremony.rotation.review(plan)))
+
+    def on_rotation_reviewed(self, message: RotationReviewed) -> None:
+        from .confirm_screen import ConfirmScreen
+
+        review = message.review
+
+        def confirmed(ok: bool | None) -> None:
+            if not ok:
+                self._say("not staged: nothing was written")
+                return
+            self.busy = True
+            self._say("staging the new root…")
+            self.write(review)
+
+        title = f"Stage root v{review.version}"
+        self.app.push_screen(
+            ConfirmScreen(title, review.lines, action="Stage the new root"), confirmed
+        )
+
+    @work(thread=True, exclusive=True, group="rotate", exit_on_error=False, name="stage new root")
+    def write(self, review: RotationReview) -> None:
+        result = self.ceremony.rotation.write(review)
         lines = [self.ceremony.describe_change(c, result.names) for c in result.changes]
         self.post_message(Rotated(result, lines))
 
     def on_rotated(self, message: Rotated) -> None:
         self.busy = False
-        self.query_one("#rotate-result", Static).update(written_text(message.lines, 4))
-        self.ceremony_app.note(f"rotated {'; '.join(message.lines)}")
-        self.load()
+        self.ceremony_app.note(f"staged new root: {'; '.join(message.lines)}")
+        self._open_panel()
+
+    def _open_panel(self) -> None:
+        from .rotation_panel_screen import RotationPanelScreen
+
+        self.app.switch_screen(RotationPanelScreen())
 
     def on_action_failed(self, message: ActionFailed) -> None:
         self.busy = False
-        text = failure_text(message, outcome="; nothing was written")
-        self.query_one("#rotate-result", Static).update(text)
-        self._review()
+        self._say(failure_text(message, outcome="; nothing was written"))

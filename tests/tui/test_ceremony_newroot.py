@@ -122,25 +122,3 @@ def test_notary_root_certificate_and_pins(tmp_path: Path) -> None:
     assert cert_id in json.dumps(docker)
     notary = json.loads(blocks["notary"].text)
     assert cert_id in json.dumps(notary)
-
-
-def test_rotation_review_names_the_saved_pins_it_breaks(tmp_path: Path) -> None:
-    from trustkeep.service.ceremony import CeremonyService
-
-    service, flow = _service(tmp_path / "home")
-    repo = tmp_path / "repo"
-    draft = flow.start(str(repo), fmt="tuf", holders=["alice"], threshold=1, root_days=30)
-    draft = flow.holder_key(draft, 0, location="file", keytype="ed25519", passphrase=SECRET)
-    draft = flow.role_keys(draft, passphrase=SECRET)
-    assert flow.write(draft, reviewed=flow.review(draft).digest).complete
-    (pin,) = [b for b in flow.pins(draft) if b.kind == "tuf"]
-    saved = flow.save_pin(draft, pin, tmp_path / "pins" / "acme-root.json")
-    carol = service.keys.generate("ed25519", name="carol")
-    ceremony = CeremonyService(service, repo, transcript=flow.home.transcript)
-    choices = ceremony.rotation_choices()
-    alice = choices.root_keys[0]
-    lines = ceremony.rotation_review(choices, old=alice, new=carol.keyid, threshold=1)
-    assert lines[-1] == (
-        f"! the pins saved in {saved} name the retired key alice ({alice[:8]}): clients "
-        "pinned with them need the pins of the new root (save them after it)"
-    )

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from securesystemslib.signer import CryptoSigner, Key
 
-from trustkeep.core.ceremony import expiring_roles, review_role, waiting_line
+from trustkeep.core.ceremony import expiring_roles, review_role, rotation_progress, waiting_line
 from trustkeep.core.tuf_repo.expiry import ExpiryPolicy
 from trustkeep.core.tuf_repo.rootops import new_repository
 from trustkeep.core.tuf_repo.state import RepoState
@@ -156,3 +156,34 @@ def test_expiring_roles(case: str) -> None:
         roles=tuple(_role(n, d, expired=d < 0) for n, d in roles), problems=(), warnings=()
     )
     assert expiring_roles(status, within_days=30, now=NOW) == expected
+
+
+def _c(threshold: int, signed: tuple[str, ...], unsigned: tuple[str, ...]) -> ThresholdCheck:
+    return ThresholdCheck("root keys", threshold, signed, unsigned)
+
+
+PROGRESS_CASES = {
+    "old and new awaited": (
+        (_c(2, (A,), (B,)), _c(3, (), (A, C, D))),
+        "signed by old root: 1 of 2, new root: 0 of 3 — waiting for bob, alice, carol, dddddddd",
+    ),
+    "old met, new awaited": (
+        (_c(1, (A,), (B,)), _c(2, (A,), (C, D))),
+        "signed by old root: 1 of 1, new root: 1 of 2 — waiting for carol, dddddddd",
+    ),
+    "both met": (
+        (_c(1, (A,), ()), _c(1, (A,), ())),
+        "signed by old root: 1 of 1, new root: 1 of 1 — every threshold met: publish it",
+    ),
+    "a first root: its own threshold only": (
+        (_c(2, (A,), (B,)),),
+        "signed by new root: 1 of 2 — waiting for bob",
+    ),
+    "nobody left": ((_c(2, (A,), ()),), "signed by new root: 1 of 2 — no key left that could sign"),
+}
+
+
+@pytest.mark.parametrize("case", PROGRESS_CASES, ids=list(PROGRESS_CASES))
+def test_rotation_progress(case: str) -> None:
+    checks, expected = PROGRESS_CASES[case]
+    assert rotation_progress(checks, NAMES) == expected

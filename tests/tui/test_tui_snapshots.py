@@ -14,7 +14,9 @@ import pytest
 from pilot_support import settle
 from textual.pilot import Pilot
 
+from trustkeep.service.ceremony import CeremonyService
 from trustkeep.service.ceremony_newroot import HolderPlan, NewRootDraft
+from trustkeep.service.ceremony_rotation import RotationPlan
 
 SIZES = [(80, 24), (120, 40)]
 FIXED = Path("/nonexistent/trustkeep-snapshot")
@@ -40,6 +42,51 @@ def _draft() -> NewRootDraft:
     )
 
 
+def _rotation_repo(home: Path, *, staged: bool = False) -> Path:
+    """A published 2-of-2 root (alice, bob) made at a fixed time with fixed keys, and carol
+    in the store: the rotate screens show the same keyids and dates on every run.
+    ``staged``: root v2 (bob out, carol in) waits for its signatures."""
+    from datetime import UTC, datetime
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from trustkeep.service import Service
+
+    service = Service(home, lambda _name: "snapshot-pass-1")
+    service.keys.kdf_iterations = 20_000
+    for seed, name in enumerate(("alice", "bob", "carol", "tgt", "online"), 1):
+        key = Ed25519PrivateKey.from_private_bytes(bytes([seed]) * 32)
+        service.keys.add_private(key, name=name, passphrase="snapshot-pass-1")
+    repo = home.parent / "acme"
+    service.repo.init(
+        repo,
+        keys={"root": ["alice", "bob"], "targets": ["tgt"], "snapshot": ["online"]}
+        | {"timestamp": ["online"]},
+        thresholds={"root": 2},
+        now=datetime(2026, 12, 1, tzinfo=UTC),
+    )
+    if staged:
+        rotation = CeremonyService(service, repo, transcript=home / "t.jsonl").rotation
+        bob = service.keys.resolve("bob").keyid
+        plan = RotationPlan(remove=(bob,), add=(service.keys.resolve("carol").keyid,))
+        rotation.write(rotation.review(plan, now=datetime(2026, 12, 2, tzinfo=UTC)))
+    return repo
+
+
+async def _rotate(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+    app.open_repository(app.service.home.parent / "acme")  # type: ignore[attr-defined]
+    await settle(pilot)
+    app.sub_title = str(FIXED / "acme")
+    await pilot.press("k")
+
+
+async def _rotation_panel(pilot: Pilot[Any]) -> None:
+    await _rotate(pilot)
+    await settle(pilot)
+    await pilot.click("#rotate-panel")
+
+
 async def _holder(pilot: Pilot[Any]) -> None:
     from trustkeep_tui.holder_screen import HolderKeyScreen
 
@@ -54,6 +101,8 @@ SCREENS: dict[str, tuple[list[str], Any]] = {
     "holder-key": ([*"not-shown-1"], _holder),
     "expiry": (["e"], None),
     "home-light": (["ctrl+t"], None),
+    "rotate": (["down", "space"], _rotate),
+    "rotate-panel": ([], _rotation_panel),
 }
 
 
@@ -72,5 +121,7 @@ def _before(push: Any, keys: list[str]) -> Any:
 @pytest.mark.parametrize("name", SCREENS, ids=list(SCREENS))
 def test_screen_snapshot(name: str, size: tuple[int, int], snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     keys, push = SCREENS[name]
+    if push in (_rotate, _rotation_panel):
+        _rotation_repo(tmp_path / "home", staged=push is _rotation_panel)
     app = _app(tmp_path / "home")
     assert snap_compare(app, terminal_size=size, run_before=_before(push, keys))

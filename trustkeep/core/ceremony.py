@@ -29,6 +29,7 @@ __all__ = [
     "expiry_level",
     "key_label",
     "review_role",
+    "rotation_progress",
     "rotation_review",
     "threshold_consequences",
     "time_left",
@@ -249,38 +250,72 @@ def expiring_roles(status: RepoStatus, *, within_days: int, now: datetime) -> li
 
 
 def rotation_review(
-    *,
-    version: int,
-    pending: bool,
-    threshold: int,
-    key_count: int,
-    old: str,
-    new: str,
-    new_threshold: int,
+    review: SignReview,
     names: Mapping[str, str],
-    broken_pins: Sequence[str] = (),
+    *,
+    key_files: Mapping[str, str] | None = None,
+    amends: int = 0,
+    broken_pins: Sequence[tuple[str, Sequence[str]]] = (),
 ) -> list[str]:
-    """What replacing root key ``old`` by ``new`` writes, as review lines; ``broken_pins``
-    are exported pin files that name ``old`` (clients using them need new pins)."""
-    target = version if pending else version + 1
-    head = f"root version {target}"
-    if pending:
-        head += f" (amends v{version}: it is not yet fully signed)"
-    lines = [
-        head,
-        f"- key {key_label(old, names)} removed from root",
-        f"+ key {key_label(new, names)} added to root",
-    ]
-    if new_threshold != threshold:
-        lines.append(f"~ root threshold {threshold} -> {new_threshold}")
-    lines.append(f"root keys after: {key_count}, threshold {new_threshold}")
-    lines += threshold_consequences(new_threshold, key_count)
-    for pin in broken_pins:
-        lines.append(
-            f"! the pins saved in {pin} name the retired key {key_label(old, names)}: "
-            "clients pinned with them need the pins of the new root (save them after it)"
+    """What a new root version writes, as review lines: the signing review of the new root
+    (keys added and removed, threshold, expiry), where public-only keys come from, what the
+    threshold means, whose signatures publishing needs, and the pins it breaks.
+
+    ``key_files``: keyid -> the holder's public key file it is imported from; ``amends``:
+    the signatures dropped from a staged, unpublished root this version replaces;
+    ``broken_pins``: (pin file, keyids it names that the new root retires), warned first.
+    """
+    lines = review.lines(names)
+    digest_line = lines.pop()  # the sha256 goes last, after the consequences
+    if amends:
+        lines.insert(
+            1,
+            f"! amends the staged root v{review.version} (not published): its {amends} "
+            "signature(s) are dropped and its holders sign again",
         )
+    for keyid, path in (key_files or {}).items():
+        lines.append(
+            f"+ key {key_label(keyid, names)} from the public key file {path} "
+            "(imported into this store as a public-only key)"
+        )
+    own = review.checks[-1] if review.checks else None
+    if own is not None:
+        count = len(own.signed) + len(own.unsigned)
+        lines.append(f"root keys after: {count}, threshold {own.threshold}")
+        lines += threshold_consequences(own.threshold, count)
+    for c in review.checks:
+        who = ", ".join(key_label(k, names) for k in (*c.signed, *c.unsigned))
+        lines.append(f"needs {c.threshold} signature(s) of the {c.label} ({who})")
+    warnings = [
+        f"! the pins saved in {pin} name the retired key "
+        f"{', '.join(key_label(k, names) for k in keyids)}: clients pinned with them need "
+        "the pins of the new root (save them after it)"
+        for pin, keyids in broken_pins
+    ]
+    lines[1:1] = warnings  # first, after the version: seen without scrolling
+    lines.append(digest_line)
     return lines
+
+
+def rotation_progress(checks: Sequence[ThresholdCheck], names: Mapping[str, str]) -> str:
+    """``"signed by old root: 1 of 2, new root: 0 of 3 — waiting for carol, dave"``."""
+    labels = ("old root", "new root") if len(checks) > 1 else ("new root",)
+    parts = [
+        f"{label}: {len(c.signed)} of {c.threshold}"
+        for label, c in zip(labels, checks[-2:], strict=False)
+    ]
+    head = "signed by " + ", ".join(parts)
+    if all(c.verified for c in checks):
+        return f"{head} — every threshold met: publish it"
+    who: list[str] = []
+    for c in checks:
+        if c.verified:
+            continue
+        ordered = sorted(c.unsigned, key=lambda k: (k not in names, names.get(k, ""), k))
+        who += [n for n in (names.get(k) or k[:8] for k in ordered) if n not in who]
+    if not who:
+        return f"{head} — no key left that could sign"
+    return f"{head} — waiting for {', '.join(who)}"
 
 
 def threshold_consequences(m: int, n: int) -> list[str]:

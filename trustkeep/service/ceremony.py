@@ -20,7 +20,6 @@ from trustkeep.core.ceremony import (
     expiring_roles,
     key_label,
     review_role,
-    rotation_review,
     threshold_consequences,
     waiting_line,
 )
@@ -39,12 +38,12 @@ from trustkeep.service.ceremony_transcript import (
 
 if TYPE_CHECKING:
     from trustkeep.service import Service
+    from trustkeep.service.ceremony_rotation import RotationService
     from trustkeep.service.repo import RoleChange, SignResult, WriteResult
 
 __all__ = [
     "CeremonyService",
     "ReviewOutdated",
-    "RotationChoices",
     "SignPlan",
     "StatusView",
 ]
@@ -109,19 +108,6 @@ class SignPlan:
 
     def lines(self) -> list[str]:
         return [*self.diff, *self.review.lines(self.names)]
-
-
-@dataclass(frozen=True)
-class RotationChoices:
-    """What a root key rotation can choose from, read from the directory and the store."""
-
-    version: int
-    threshold: int
-    root_keys: tuple[str, ...]
-    candidates: tuple[KeyEntry, ...]
-    names: dict[str, str]
-    #: root ``version`` is not yet signed by its thresholds: a change amends it
-    pending: bool
 
 
 class CeremonyService:
@@ -231,41 +217,16 @@ class CeremonyService:
         self.record("published", roles=staged, changes=self._changes(result))
         return result
 
-    def rotation_choices(self) -> RotationChoices:
-        """The root's keys (to retire) and the store's other keys (to add)."""
-        repo = self.service.repo
-        state = repo.working(self.directory)
-        root = state.root.signed
-        role = root.roles["root"]
-        entries = self.service.keys.list()
-        return RotationChoices(
-            version=root.version,
-            threshold=role.threshold,
-            root_keys=tuple(role.keyids),
-            candidates=tuple(e for e in entries if e.keyid not in role.keyids),
-            names=repo.names(),
-            pending=state.is_pending("root"),
-        )
+    @property
+    def rotation(self) -> RotationService:
+        """The root rotation of this repository (service/ceremony_rotation.py)."""
+        from trustkeep.service.ceremony_rotation import RotationService
 
-    def rotation_review(
-        self, choices: RotationChoices, *, old: str, new: str, threshold: int
-    ) -> list[str]:
-        """The review lines of replacing ``old`` by ``new`` (the core's rule), with the pins
-        saved by earlier ceremonies for this repository that name the retired key."""
-        return rotation_review(
-            version=choices.version,
-            pending=choices.pending,
-            threshold=choices.threshold,
-            key_count=len(choices.root_keys),
-            old=old,
-            new=new,
-            new_threshold=threshold,
-            names=choices.names,
-            broken_pins=tuple(str(p) for p in self.pins_naming(old)),
-        )
+        return RotationService(self)
 
-    def pins_naming(self, keyid: str) -> list[Path]:
-        """Pin files the transcript says were saved for this repository that name ``keyid``."""
+    def pins_naming(self, keyid: str, *aliases: str) -> list[Path]:
+        """Pin files the transcript says were saved for this repository that name ``keyid``
+        (or one of its ``aliases``, e.g. the key's Notary canonical ID)."""
         try:
             check = verify_transcript(self.transcript.path)
         except TrustkeepError:
@@ -279,24 +240,12 @@ class CeremonyService:
         out = []
         for name in sorted(files):
             try:
-                if keyid in Path(name).read_text(encoding="utf-8", errors="replace"):
+                text = Path(name).read_text(encoding="utf-8", errors="replace")
+                if any(k in text for k in (keyid, *aliases)):
                     out.append(Path(name))
             except OSError:
                 continue
         return out
-
-    def rotate(self, *, old: str, new: str, threshold: int) -> WriteResult:
-        """Root N+1 with ``old`` replaced by ``new`` (signed by this store's root keys)."""
-        what: dict[str, FieldValue] = {"retired": old, "added": new, "threshold": threshold}
-        try:
-            result = self.service.repo.root_rotate(
-                self.directory, old=[old], new=[new], threshold=threshold
-            )
-        except TrustkeepError as e:
-            self.record("failed", action="rotate root key", error=e.message, **what)
-            raise
-        self.record("rotated", **what, changes=self._changes(result))
-        return result
 
     def _changes(self, result: WriteResult) -> tuple[str, ...]:
         return tuple(self.describe_change(c, result.names) for c in result.changes)

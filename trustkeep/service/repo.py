@@ -284,6 +284,53 @@ class RepoService:
         guard = threshold_guard(state, (role,)) if threshold is not None else ()
         return replace(result, warnings=guard)
 
+    def root_change_state(
+        self,
+        directory: Path,
+        *,
+        old: Sequence[str] = (),
+        new: Sequence[str] = (),
+        threshold: int | None = None,
+        expires: str | None = None,
+        now: datetime | None = None,
+    ) -> RepoState:
+        """The working repository with one new root version applied; nothing is written.
+
+        Keys replaced, added or removed as ``root rotate`` does (threshold too), else a new
+        root threshold as ``root threshold``, else only a new expiry as ``root expire``.
+        """
+        state = self.working(directory)
+        policy = ExpiryPolicy.parse(expires)
+        when = _now(now)
+        if old or new:
+            remove = [self._keyid_in_root(state, "root", r) for r in old]
+            rootops.rotate_keys(
+                state,
+                "root",
+                remove=remove,
+                add=self._keys(new),
+                threshold=threshold,
+                now=when,
+                policy=policy,
+            )
+        elif threshold is not None and threshold != state.root.signed.roles["root"].threshold:
+            rootops.set_threshold(state, "root", threshold, now=when, policy=policy)
+        elif expires:
+            rootops.set_root_expiry(state, now=when, policy=policy)
+        else:
+            raise InputError(
+                "nothing to change: choose root keys to remove or add, a new threshold "
+                "or a new expiry"
+            )
+        return state
+
+    def root_commit(
+        self, directory: Path, state: RepoState, *, sign: bool = True, stage: bool = False
+    ) -> WriteResult:
+        """Write a state made by :meth:`root_change_state` (staged unless all signed here)."""
+        result = self._commit(directory, state, sign=sign, stage=stage)
+        return replace(result, warnings=threshold_guard(state, ("root",)))
+
     # -- delegations ---------------------------------------------------------------
 
     def delegation_add(
