@@ -188,9 +188,9 @@ def delegation_of(state: RepoState, name: str) -> tuple[str, DelegatedRole | Suc
         prefix = name[:-2]
         for parent in ("targets", *state.delegated):
             d = state.targets_role(parent).signed.delegations
-            if d is not None and d.succinct_roles is not None:
-                if d.succinct_roles.name_prefix == prefix:
-                    return parent, d.succinct_roles
+            sr = d.succinct_roles if d is not None else None
+            if sr is not None and sr.name_prefix == prefix:
+                return parent, sr
         raise InputError(f"no role delegates to succinct hashed bins {name!r}")
     delegator = state.delegator_of(name)
     delegations = state.targets_role(delegator).signed.delegations
