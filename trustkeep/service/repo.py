@@ -398,7 +398,7 @@ class RepoService:
             raise InputError(f"role {role!r}: give keys to add or remove, or a threshold")
         state = self.working(directory)
         keyids = deleg.delegation_of(state, role)[1].keyids
-        gone = [self._role_keyid(ref, keyids) for ref in remove]
+        gone = [self.delegation_keyid(ref, keyids) for ref in remove]
         deleg.change_delegation_keys(
             state,
             role,
@@ -410,7 +410,7 @@ class RepoService:
         )
         return self._commit(directory, state, sign=sign, stage=stage)
 
-    def _role_keyid(self, ref: str, keyids: Sequence[str]) -> str:
+    def delegation_keyid(self, ref: str, keyids: Sequence[str]) -> str:
         """The one of ``keyids`` that ``ref`` names (the key need not be in this store)."""
         names = self.names()
         hits = [k for k in keyids if k.startswith(ref.lower()) or names.get(k) == ref]
