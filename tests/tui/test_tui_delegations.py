@@ -19,7 +19,7 @@ from tui_support import ADMIN_PASSPHRASE, Ceremony, publish_with_bob, transcript
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "repo"))
 
-from repo_oracle import fetch_target  # noqa: E402
+from repo_oracle import fetch_target
 
 
 def _tree_hash(repo: Path) -> str:
