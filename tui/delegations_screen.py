@@ -34,12 +34,9 @@ _KEYS_HINT = "names, keyids or .pem files, comma-separated"
 
 
 def _describe(d: DelegationInfo, state: str) -> str:
-    if d.succinct:
-        return f"{d.role}: {d.bins} hash bins, {d.threshold} of {len(d.keyids)} key(s) [{state}]"
-    where = ", ".join(d.paths or d.path_hash_prefixes or ()) or "no paths"
-    if len(where) > 30:
-        where = where[:29] + "…"
-    return f"{d.role}: {d.threshold} of {len(d.keyids)} key(s), {where} [{state}]"
+    """The node label: short (the details pane says the rest)."""
+    bins = f" {d.bins} bins" if d.succinct else ""
+    return f"{d.role}{bins} {d.threshold}/{len(d.keyids)} [{state}]"
 
 
 def _split(text: str) -> list[str]:
@@ -55,13 +52,13 @@ class DelegationsScreen(FlowScreen[None]):
     AUTO_FOCUS = "#deleg-tree"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"),
-        Binding("slash", "filter", "Filter"),
+        Binding("slash", "filter", "Filter", show=False),
         Binding("a", "add_role", "Role"),
         Binding("k", "add_key", "+Key"),
         Binding("x", "remove_key", "-Key"),
         Binding("t", "threshold", "Thresh"),
         Binding("b", "bins", "Bins"),
-        Binding("delete", "remove", "Del"),
+        Binding("delete", "remove", "Remove"),
         Binding("r", "reload", "Reload", show=False),
     ]
 
@@ -84,11 +81,11 @@ class DelegationsScreen(FlowScreen[None]):
                 yield Static("select a role", id="deleg-details", markup=False)
         yield ProgressBar(id="deleg-progress", show_eta=False)
         yield Static(
-            "a add role · k/x add/remove key · t threshold · b hashed bins · Del remove",
+            "a: add a role · k / x: add / remove a key · t: threshold · b: hashed bins",
             id="result",
             markup=False,
         )
-        yield Footer()
+        yield Footer(show_command_palette=False)  # ctrl+p still opens it: room for the keys
 
     def on_mount(self) -> None:
         self.query_one("#deleg-progress", ProgressBar).display = False

@@ -65,7 +65,7 @@ class ExpiryScreen(FlowScreen[None]):
             id="legend",
             markup=False,
         )
-        yield Footer()
+        yield Footer(show_command_palette=False)  # ctrl+p still opens it: room for the keys
 
     def on_mount(self) -> None:
         self.action_reload()

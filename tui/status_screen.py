@@ -40,13 +40,13 @@ class StatusScreen(CeremonyScreen[None]):
     CSS_PATH = "status.tcss"
     AUTO_FOCUS = "#roles"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "reload", "Refresh"),
+        Binding("r", "reload", "Refresh", show=False),
         Binding("s", "sign", "Sign"),
         Binding("g", "queue", "Queue"),
         Binding("e", "expiring", "Re-sign"),
         Binding("k", "rotate", "Rotate"),
-        Binding("d", "delegations", "Delegations"),
-        Binding("slash", "filter", "Filter"),
+        Binding("d", "delegations", "Delegate"),
+        Binding("slash", "filter", "Filter", show=False),
         Binding("escape", "home", "Home"),
         Binding("q", "app.quit", "Quit"),
     ]
@@ -68,7 +68,7 @@ class StatusScreen(CeremonyScreen[None]):
         yield table
         yield Static("", id="details", markup=False)
         yield Static("", id="last-action", markup=False)
-        yield Footer()
+        yield Footer(show_command_palette=False)  # ctrl+p still opens it: room for the keys
 
     def on_mount(self) -> None:
         path = self.ceremony.transcript.path

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -106,7 +105,7 @@ def test_filters_narrow_1024_bins(big: Ceremony, make_app) -> None:  # type: ign
     assert seen["last"] == BINS + 3
     assert seen["reloads"] == 0  # typing never reloads the repository
     label, expanded, children = seen["group"]
-    assert label.startswith(f"bins-*: {BINS} hash bins")
+    assert label == f"bins-* {BINS} bins 1/1 [signed]"
     assert (expanded, children) == (False, 0)
     assert seen["tree-label"] == "targets — 256 role(s) match 'bins-0'"
     assert seen["tree-builds"] < 1 + len("bins-0") + 1  # not once per keystroke, or fewer
