@@ -16,8 +16,8 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, ProgressBar, Static, Tree
 from textual.widgets.tree import TreeNode
 
-from trustkeep.core.tuf_repo.delegation import DelegationInfo
-from trustkeep.service.ceremony_delegations import DelegationView
+from trustkeep.core.tuf_repo.delegation import BinStyle, DelegationInfo
+from trustkeep.service.ceremony_delegations import DelegationReview, DelegationView
 from trustkeep.service.repo import WriteResult
 
 from ._common import FlowScreen, failure_text
@@ -225,21 +225,22 @@ class DelegationsScreen(FlowScreen[None]):
     def _review_then_write(
         self,
         name: str,
-        review: Callable[[], list[str]],
-        write: Callable[[], WriteResult],
+        review: Callable[[], DelegationReview],
+        write: Callable[[DelegationReview], WriteResult],
     ) -> None:
         """Review in a worker (the service's lines), confirm, then write in a worker."""
 
         def run_review() -> None:
-            lines = review()
-            self.app.call_from_thread(self._confirm, name, lines, write)
+            self.app.call_from_thread(self._confirm, name, review(), write)
 
         self.run_worker(
             run_review, thread=True, exclusive=True, group="deleg-w", exit_on_error=False,
             name=name,
         )  # fmt: skip
 
-    def _confirm(self, name: str, lines: list[str], write: Callable[[], WriteResult]) -> None:
+    def _confirm(
+        self, name: str, review: DelegationReview, write: Callable[[DelegationReview], WriteResult]
+    ) -> None:
         from .confirm_screen import ConfirmScreen
 
         def done(ok: bool | None) -> None:
@@ -250,7 +251,7 @@ class DelegationsScreen(FlowScreen[None]):
             self._say(f"{name}: writing…")
 
             def run_write() -> None:
-                result = write()
+                result = write(review)
                 self.app.call_from_thread(self._written, result)
 
             self.run_worker(
@@ -258,7 +259,9 @@ class DelegationsScreen(FlowScreen[None]):
                 name=name,
             )  # fmt: skip
 
-        self.app.push_screen(ConfirmScreen(name[:1].upper() + name[1:], lines, action=name), done)
+        self.app.push_screen(
+            ConfirmScreen(name[:1].upper() + name[1:], review.lines, action=name), done
+        )
 
     def _written(self, result: WriteResult) -> None:
         self.busy = False
@@ -292,7 +295,7 @@ class DelegationsScreen(FlowScreen[None]):
             self._review_then_write(
                 "add role",
                 lambda: flow.review_add(role, keys=keys, paths=paths, threshold=threshold),
-                lambda: flow.add(role, keys=keys, paths=paths, threshold=threshold),
+                lambda r: flow.add(role, keys=keys, paths=paths, threshold=threshold, reviewed=r),
             )
 
         self._ask("Add a delegated role (from targets)", fields, then)
@@ -308,7 +311,7 @@ class DelegationsScreen(FlowScreen[None]):
             self._review_then_write(
                 name,
                 lambda: flow.review_keys(role, **kwargs),
-                lambda: flow.change_keys(role, **kwargs),
+                lambda r: flow.change_keys(role, **kwargs, reviewed=r),
             )
 
         self._ask(f"{title} — {role}", fields, then)
@@ -351,11 +354,22 @@ class DelegationsScreen(FlowScreen[None]):
             ("count", "Bins", "a power of two, 16 to 65536 (default 16)", "integer"),
             ("keys", "Keys", _KEYS_HINT, "text"),
             ("threshold", "Threshold", "signatures needed per bin (default 1)", "integer"),
+            (
+                "style",
+                "Style",
+                "succinct (TAP 15, default) or classic (beside other roles)",
+                "text",
+            ),
         ]
 
         def then(v: dict[str, str]) -> None:
             count = _number(v["count"], 16) or 16
             keys, threshold = _split(v["keys"]), _number(v["threshold"], 1) or 1
+            typed = v["style"].lower() or "succinct"
+            if typed not in ("succinct", "classic"):
+                self._say(f"bins style {typed!r}: type succinct or classic; nothing written")
+                return
+            style: BinStyle = "classic" if typed == "classic" else "succinct"
             flow = self.ceremony.delegation
             self.query_one("#deleg-progress", ProgressBar).update(total=None, progress=0)
 
@@ -364,8 +378,15 @@ class DelegationsScreen(FlowScreen[None]):
 
             self._review_then_write(
                 "make hashed bins",
-                lambda: flow.review_bins(count=count, keys=keys, threshold=threshold),
-                lambda: flow.bins(count=count, keys=keys, threshold=threshold, progress=progress),
+                lambda: flow.review_bins(count=count, keys=keys, threshold=threshold, style=style),
+                lambda r: flow.bins(
+                    count=count,
+                    keys=keys,
+                    threshold=threshold,
+                    style=style,
+                    progress=progress,
+                    reviewed=r,
+                ),
             )
 
         self._ask("Delegate every path of targets to hashed bins", fields, then)
@@ -382,5 +403,5 @@ class DelegationsScreen(FlowScreen[None]):
             return
         flow = self.ceremony.delegation
         self._review_then_write(
-            "remove role", lambda: flow.review_remove(role), lambda: flow.remove(role)
+            "remove role", lambda: flow.review_remove(role), lambda r: flow.remove(role, reviewed=r)
         )

@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from trustkeep.adapters import staging_area
-from trustkeep.core.ceremony import key_label, waiting_line
+from trustkeep.core.ceremony import content_digest, key_label, waiting_line
 from trustkeep.core.progress import Progress
 from trustkeep.core.transcript import FieldValue
 from trustkeep.core.tuf_repo import delegation as deleg
-from trustkeep.core.tuf_repo.delegation import DelegationInfo
+from trustkeep.core.tuf_repo.delegation import BinStyle, DelegationInfo
 from trustkeep.core.tuf_repo.expiry import ExpiryPolicy
 from trustkeep.core.tuf_repo.state import RepoState
 from trustkeep.core.tuf_repo.status import RoleStatus
@@ -26,10 +26,20 @@ if TYPE_CHECKING:
     from trustkeep.service.ceremony import CeremonyService, StatusView
     from trustkeep.service.repo import WriteResult
 
-__all__ = ["DelegationCeremony", "DelegationView"]
+__all__ = ["DelegationCeremony", "DelegationReview", "DelegationView"]
 
 #: a review names this many roles of one outcome, then counts the rest
 _SHOWN = 3
+
+
+@dataclass(frozen=True)
+class DelegationReview:
+    """What a change writes, and the delegator's content it was computed from: the write
+    refuses to go ahead when that content changed since (review it again)."""
+
+    lines: tuple[str, ...]
+    delegator: str
+    digest: str
 
 
 @dataclass(frozen=True)
@@ -172,18 +182,28 @@ class DelegationCeremony:
             )
         return lines
 
-    def _run(self, change: Callable[[RepoState], object]) -> tuple[RepoState, list[str]]:
+    def _run(self, change: Callable[[RepoState], object]) -> RepoState:
+        """``change`` applied to a copy of the working repository (nothing written)."""
         state = self.repo.working(self.directory)
         change(state)
-        return state, list(state.changed)
+        return state
+
+    def _review(self, state: RepoState, delegator: str, lines: list[str]) -> DelegationReview:
+        changed = list(state.changed)
+        before = self.repo.working(self.directory).role(delegator)
+        return DelegationReview(
+            lines=tuple(lines + self._outcome(state, changed)),
+            delegator=delegator,
+            digest=content_digest(before),
+        )
 
     def review_add(
         self, role: str, *, keys: Sequence[str], paths: Sequence[str], threshold: int
-    ) -> list[str]:
+    ) -> DelegationReview:
         """What adding ``role`` writes (keys resolved now: an unknown key fails here)."""
         resolved = self.repo.resolve(keys)
         names = self.repo.names()
-        state, changed = self._run(
+        state = self._run(
             lambda s: deleg.add_delegation(
                 s,
                 role,
@@ -201,9 +221,9 @@ class DelegationCeremony:
         lines += [f"+ key {key_label(r.keyid, names)} added to {role}" for r in resolved]
         lines.append(f"+ paths: {', '.join(paths) or '(none)'}")
         lines += _consequences(role, threshold, len(resolved))
-        return lines + self._outcome(state, changed)
+        return self._review(state, "targets", lines)
 
-    def review_remove(self, role: str) -> list[str]:
+    def review_remove(self, role: str) -> DelegationReview:
         state = self.repo.working(self.directory)
         info = next((d for d in deleg.delegation_tree(state) if d.role == role), None)
         delegator = deleg.remove_delegation(state, role, now=_now(), policy=ExpiryPolicy())
@@ -212,7 +232,7 @@ class DelegationCeremony:
         if info is not None:
             lines += [f"- key {key_label(k, names)} no longer signs {role}" for k in info.keyids]
         lines.append(f"{role}'s metadata file stays on disk for history; clients stop reading it")
-        return lines + self._outcome(state, list(state.changed))
+        return self._review(state, delegator, lines)
 
     def review_keys(
         self,
@@ -221,10 +241,10 @@ class DelegationCeremony:
         add: Sequence[str] = (),
         remove: Sequence[str] = (),
         threshold: int | None = None,
-    ) -> list[str]:
+    ) -> DelegationReview:
         """What changing ``role``'s keys or threshold writes."""
         state = self.repo.working(self.directory)
-        _parent, entry = deleg.delegation_of(state, role)
+        parent, entry = deleg.delegation_of(state, role)
         before, old_threshold = list(entry.keyids), entry.threshold
         added = self.repo.resolve(add)
         gone = [self.repo.delegation_keyid(ref, before) for ref in remove]
@@ -248,14 +268,20 @@ class DelegationCeremony:
             lines.append(
                 f"~ {len(resigned)} role(s) re-signed: their signatures no longer meet the keys"
             )
-        return lines + self._outcome(state, list(state.changed))
+        return self._review(state, parent, lines)
 
     def review_bins(
-        self, *, count: int, keys: Sequence[str], threshold: int, prefix: str = "bins"
-    ) -> list[str]:
+        self,
+        *,
+        count: int,
+        keys: Sequence[str],
+        threshold: int,
+        prefix: str = "bins",
+        style: BinStyle = "succinct",
+    ) -> DelegationReview:
         resolved = self.repo.resolve(keys)
         names = self.repo.names()
-        state, changed = self._run(
+        state = self._run(
             lambda s: deleg.add_bins(
                 s,
                 delegator="targets",
@@ -263,27 +289,33 @@ class DelegationCeremony:
                 keys=[r.key for r in resolved],
                 threshold=threshold,
                 name_prefix=prefix,
-                style="succinct",
+                style=style,
                 now=_now(),
                 policy=ExpiryPolicy(),
             )
         )
-        bins = [r for r in changed if r not in ("targets", "snapshot", "timestamp")]
+        bins = [r for r in state.changed if r not in ("targets", "snapshot", "timestamp")]
         lines = [
-            f"+ targets delegates every path to {count} succinct hash bins "
+            f"+ targets delegates every path to {count} {style} hash bins "
             f"{bins[0]} … {bins[-1]}, threshold {threshold} of {len(resolved)}",
             *(f"+ key {key_label(r.keyid, names)} signs every bin" for r in resolved),
             f"+ {count} new bin files, version 1, empty",
         ]
         lines += _consequences(f"{prefix}-*", threshold, len(resolved))
-        return lines + self._outcome(state, changed)
+        return self._review(state, "targets", lines)
 
     # -- writes ------------------------------------------------------------------------
 
     def _write(
-        self, step: str, what: dict[str, FieldValue], do: Callable[[], WriteResult]
+        self,
+        step: str,
+        what: dict[str, FieldValue],
+        do: Callable[[], WriteResult],
+        reviewed: DelegationReview | None,
     ) -> WriteResult:
         try:
+            if reviewed is not None:
+                self._check_reviewed(reviewed)
             result = do()
         except TrustkeepError as e:
             self.ceremony.record("failed", action=step, error=e.message, **what)
@@ -292,8 +324,24 @@ class DelegationCeremony:
         self.ceremony.record(f"delegation {step}", changes=changes, **what)
         return result
 
+    def _check_reviewed(self, reviewed: DelegationReview) -> None:
+        from trustkeep.service.ceremony import ReviewOutdated
+
+        md = self.repo.working(self.directory).role(reviewed.delegator)
+        if content_digest(md) != reviewed.digest:
+            raise ReviewOutdated(
+                f"{self.directory}: {reviewed.delegator} changed since you reviewed this "
+                "change; review it again"
+            )
+
     def add(
-        self, role: str, *, keys: Sequence[str], paths: Sequence[str], threshold: int
+        self,
+        role: str,
+        *,
+        keys: Sequence[str],
+        paths: Sequence[str],
+        threshold: int,
+        reviewed: DelegationReview | None = None,
     ) -> WriteResult:
         what: dict[str, FieldValue] = {
             "role": role,
@@ -307,11 +355,15 @@ class DelegationCeremony:
             lambda: self.repo.delegation_add(
                 self.directory, role, keys=keys, paths=list(paths), threshold=threshold
             ),
+            reviewed,
         )
 
-    def remove(self, role: str) -> WriteResult:
+    def remove(self, role: str, *, reviewed: DelegationReview | None = None) -> WriteResult:
         return self._write(
-            "removed", {"role": role}, lambda: self.repo.delegation_remove(self.directory, role)
+            "removed",
+            {"role": role},
+            lambda: self.repo.delegation_remove(self.directory, role),
+            reviewed,
         )
 
     def change_keys(
@@ -321,6 +373,7 @@ class DelegationCeremony:
         add: Sequence[str] = (),
         remove: Sequence[str] = (),
         threshold: int | None = None,
+        reviewed: DelegationReview | None = None,
     ) -> WriteResult:
         what: dict[str, FieldValue] = {
             "role": role,
@@ -334,6 +387,7 @@ class DelegationCeremony:
             lambda: self.repo.delegation_keys(
                 self.directory, role, add=add, remove=remove, threshold=threshold
             ),
+            reviewed,
         )
 
     def bins(
@@ -343,7 +397,9 @@ class DelegationCeremony:
         keys: Sequence[str],
         threshold: int,
         prefix: str = "bins",
+        style: BinStyle = "succinct",
         progress: Progress | None = None,
+        reviewed: DelegationReview | None = None,
     ) -> WriteResult:
         """Hashed bins of targets; ``progress`` hears the signing and writing as it goes."""
         from trustkeep.service.repo import RepoService
@@ -352,6 +408,7 @@ class DelegationCeremony:
         what: dict[str, FieldValue] = {
             "bins": count,
             "prefix": prefix,
+            "style": style,
             "keys": tuple(keys),
             "threshold": threshold,
         }
@@ -359,8 +416,14 @@ class DelegationCeremony:
             "bins added",
             what,
             lambda: repo.delegation_bins(
-                self.directory, count=count, keys=keys, threshold=threshold, name_prefix=prefix
+                self.directory,
+                count=count,
+                keys=keys,
+                threshold=threshold,
+                name_prefix=prefix,
+                style=style,
             ),
+            reviewed,
         )
 
 
