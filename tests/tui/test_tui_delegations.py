@@ -14,12 +14,24 @@ from typing import Any
 
 from pilot_support import answer_each, screen_name, settle, text, wait_until
 from textual.pilot import Pilot
-from textual.widgets import Input, Tree
+from textual.widgets import Input, Static, Tree
 from tui_support import ADMIN_PASSPHRASE, Ceremony, publish_with_bob, transcript_steps
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "repo"))
 
 from repo_oracle import fetch_target
+
+
+def _result(pilot: Pilot[Any]) -> str:
+    """The delegations screen's result line; "" while another screen is on top."""
+    if screen_name(pilot) != "DelegationsScreen":
+        return ""
+    return text(pilot, "#result")
+
+
+def _clear(pilot: Pilot[Any]) -> None:
+    """Blank the result line, so that waiting for "written" waits for this action's."""
+    pilot.app.screen.query_one("#result", Static).update("")
 
 
 def _tree_hash(repo: Path) -> str:
@@ -32,6 +44,7 @@ def _tree_hash(repo: Path) -> str:
 
 async def _form(pilot: Pilot[Any], key: str, values: dict[str, str]) -> None:
     """Press ``key`` on the delegations screen, fill the form, ask for the review."""
+    _clear(pilot)
     await pilot.press(key)
     await wait_until(pilot, lambda: screen_name(pilot) == "FormScreen", "the form")
     for ident, value in values.items():
@@ -40,7 +53,7 @@ async def _form(pilot: Pilot[Any], key: str, values: dict[str, str]) -> None:
     await wait_until(pilot, lambda: screen_name(pilot) != "FormScreen", "the form to close")
     await wait_until(
         pilot,
-        lambda: screen_name(pilot) == "ConfirmScreen" or "failed" in text(pilot, "#result"),
+        lambda: screen_name(pilot) == "ConfirmScreen" or "failed" in _result(pilot),
         "the review",
     )
 
@@ -55,7 +68,7 @@ async def _confirm(pilot: Pilot[Any]) -> tuple[list[str], str]:
             pilot,
             lambda: (
                 screen_name(pilot) == "PassphraseModal"
-                or text(pilot, "#result").startswith(("written", "failed"))
+                or _result(pilot).startswith(("written", "failed"))
             ),
             "a passphrase or the write",
         )
@@ -105,6 +118,7 @@ async def _second_session(app, seen: dict[str, Any]) -> None:  # type: ignore[no
         await pilot.press("d")
         await settle(pilot)
         _select(pilot, "apps")
+        _clear(pilot)
         await pilot.press("delete")
         await wait_until(pilot, lambda: screen_name(pilot) == "ConfirmScreen", "the review")
         seen["remove"] = await _confirm(pilot)

@@ -51,9 +51,11 @@ class DelegationView:
     members: dict[str, tuple[str, ...]]
     view: StatusView
     _rows: dict[str, RoleStatus] = field(default_factory=dict)
+    _staged: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self._rows.update({r.role: r for r in self.view.rows()})
+        self._staged.update(r.role for r in self.view.status.staged)
 
     def info(self, role: str) -> DelegationInfo | None:
         return next((d for d in self.infos if d.role == role), None)
@@ -67,7 +69,7 @@ class DelegationView:
                 return ", ".join(sorted(states))
             return "missing"
         word = "expired" if r.expired else ("signed" if r.verified else "waiting")
-        return f"staged, {word}" if self.view.is_staged(role) else word
+        return f"staged, {word}" if role in self._staged else word
 
     def matches(self, role: str, needle: str) -> bool:
         """The filter rule: ``needle`` in the role's name or its state (case-insensitive)."""
@@ -169,6 +171,9 @@ class DelegationCeremony:
                 line += f"; waits for {threshold - len(here)} of: "
                 line += ", ".join(key_label(k, names) for k in others)
             by_line.setdefault(line, []).append(f"{role} v{state.role(role).signed.version}")
+        for online in ("snapshot", "timestamp"):  # publishing signs these here too
+            role_keys = state.root.signed.roles[online]
+            complete &= len(set(role_keys.keyids) & mine) >= role_keys.threshold
         lines = []
         for line, which in by_line.items():
             more = f" and {len(which) - _SHOWN} more" if len(which) > _SHOWN else ""
@@ -182,19 +187,21 @@ class DelegationCeremony:
             )
         return lines
 
-    def _run(self, change: Callable[[RepoState], object]) -> RepoState:
-        """``change`` applied to a copy of the working repository (nothing written)."""
+    def _run(self, change: Callable[[RepoState], object]) -> tuple[RepoState, str]:
+        """``change`` applied to a copy of the working repository (nothing written), and
+        the digest of targets before it."""
         state = self.repo.working(self.directory)
+        before = content_digest(state.targets)
         change(state)
-        return state
+        return state, before
 
-    def _review(self, state: RepoState, delegator: str, lines: list[str]) -> DelegationReview:
-        changed = list(state.changed)
-        before = self.repo.working(self.directory).role(delegator)
+    def _review(
+        self, state: RepoState, delegator: str, before: str, lines: list[str]
+    ) -> DelegationReview:
         return DelegationReview(
-            lines=tuple(lines + self._outcome(state, changed)),
+            lines=tuple(lines + self._outcome(state, list(state.changed))),
             delegator=delegator,
-            digest=content_digest(before),
+            digest=before,
         )
 
     def review_add(
@@ -203,7 +210,7 @@ class DelegationCeremony:
         """What adding ``role`` writes (keys resolved now: an unknown key fails here)."""
         resolved = self.repo.resolve(keys)
         names = self.repo.names()
-        state = self._run(
+        state, before = self._run(
             lambda s: deleg.add_delegation(
                 s,
                 role,
@@ -221,18 +228,19 @@ class DelegationCeremony:
         lines += [f"+ key {key_label(r.keyid, names)} added to {role}" for r in resolved]
         lines.append(f"+ paths: {', '.join(paths) or '(none)'}")
         lines += _consequences(role, threshold, len(resolved))
-        return self._review(state, "targets", lines)
+        return self._review(state, "targets", before, lines)
 
     def review_remove(self, role: str) -> DelegationReview:
         state = self.repo.working(self.directory)
         info = next((d for d in deleg.delegation_tree(state) if d.role == role), None)
+        before = content_digest(state.targets_role(state.delegator_of(role)))
         delegator = deleg.remove_delegation(state, role, now=_now(), policy=ExpiryPolicy())
         names = self.repo.names()
         lines = [f"- delegation {delegator} -> {role}"]
         if info is not None:
             lines += [f"- key {key_label(k, names)} no longer signs {role}" for k in info.keyids]
         lines.append(f"{role}'s metadata file stays on disk for history; clients stop reading it")
-        return self._review(state, delegator, lines)
+        return self._review(state, delegator, before, lines)
 
     def review_keys(
         self,
@@ -245,9 +253,10 @@ class DelegationCeremony:
         """What changing ``role``'s keys or threshold writes."""
         state = self.repo.working(self.directory)
         parent, entry = deleg.delegation_of(state, role)
-        before, old_threshold = list(entry.keyids), entry.threshold
+        digest = content_digest(state.targets_role(parent))
+        old_keys, old_threshold = list(entry.keyids), entry.threshold
         added = self.repo.resolve(add)
-        gone = [self.repo.delegation_keyid(ref, before) for ref in remove]
+        gone = [self.repo.delegation_keyid(ref, old_keys) for ref in remove]
         resigned = deleg.change_delegation_keys(
             state,
             role,
@@ -268,7 +277,7 @@ class DelegationCeremony:
             lines.append(
                 f"~ {len(resigned)} role(s) re-signed: their signatures no longer meet the keys"
             )
-        return self._review(state, parent, lines)
+        return self._review(state, parent, digest, lines)
 
     def review_bins(
         self,
@@ -281,7 +290,7 @@ class DelegationCeremony:
     ) -> DelegationReview:
         resolved = self.repo.resolve(keys)
         names = self.repo.names()
-        state = self._run(
+        state, before = self._run(
             lambda s: deleg.add_bins(
                 s,
                 delegator="targets",
@@ -302,7 +311,7 @@ class DelegationCeremony:
             f"+ {count} new bin files, version 1, empty",
         ]
         lines += _consequences(f"{prefix}-*", threshold, len(resolved))
-        return self._review(state, "targets", lines)
+        return self._review(state, "targets", before, lines)
 
     # -- writes ------------------------------------------------------------------------
 
