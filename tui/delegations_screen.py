@@ -398,7 +398,7 @@ class DelegationsScreen(FlowScreen[None]):
         self._say(f"make hashed bins: {task} {done} of {total}…")
 
     def action_remove(self) -> None:
-        role = self._selected(group=False)
+        role = self._selected(group=True)  # a bin: all the bins (the review says so)
         if role is None:
             return
         flow = self.ceremony.delegation

@@ -122,3 +122,15 @@ def test_succinct_bins_change_keys_together(tk, tkj, basic_repo, tmp_path):  # t
         assert {s["keyid"] for s in md["signatures"]} == {ids["binkey"], ids["erin"]}
     code, out, _ = tk("verify", str(repo), "--root", str(repo / "1.root.json"))
     assert code == 0, out
+
+    code, _, err = tk("delegation", "remove", str(repo), "bins-3")
+    assert code == 2 and "remove all the bins of 'targets' with the name 'bins-*'" in err
+    code, _, err = tk("delegation", "remove", str(repo), "bins-*")
+    assert code == 0, err
+    code, doc, _ = tkj("delegation", "list", str(repo))
+    assert doc["delegations"] == []
+    targets = Metadata[Targets].from_file(str(repo / "targets.json")).signed
+    assert targets.delegations is None
+    assert (repo / "bins-0.json").is_file()  # kept for history
+    code, out, _ = tk("verify", str(repo), "--root", str(repo / "1.root.json"))
+    assert code == 0, out

@@ -112,7 +112,7 @@ async def _first_session(app, seen: dict[str, Any]) -> None:  # type: ignore[no-
         seen["details-after"] = text(pilot, "#deleg-details")
 
 
-async def _second_session(app, seen: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
+async def _second_session(app, repo: Path, seen: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("d")
@@ -124,6 +124,7 @@ async def _second_session(app, seen: dict[str, Any]) -> None:  # type: ignore[no
         seen["remove"] = await _confirm(pilot)
         await _form(pilot, "b", {"count": "16", "keys": "tgt", "threshold": "1"})
         seen["bins"] = await _confirm(pilot)
+        seen["bins-targets"] = json.loads((repo / "targets.json").read_text())["signed"]
         tree: Tree[str] = pilot.app.screen.query_one("#deleg-tree", Tree)
         (group,) = tree.root.children
         seen["group"] = (str(group.label), group.is_expanded, len(group.children))
@@ -131,6 +132,11 @@ async def _second_session(app, seen: dict[str, Any]) -> None:  # type: ignore[no
         await pilot.press("space")  # open the collapsed bins: filled now
         await pilot.pause()
         seen["opened"] = [str(n.data) for n in group.children]
+        tree.move_cursor(group.children[3])
+        _clear(pilot)
+        await pilot.press("delete")  # on a bin: all the bins, as the review says
+        await wait_until(pilot, lambda: screen_name(pilot) == "ConfirmScreen", "the review")
+        seen["remove-bins"] = await _confirm(pilot)
 
 
 def _verify(run_cli, repo: Path) -> None:  # type: ignore[no-untyped-def]
@@ -192,7 +198,7 @@ def test_every_delegation_change_through_the_tui(
     )
 
     seen = {}
-    asyncio.run(_second_session(make_app(ceremony.admin_home, ceremony.repo), seen))
+    asyncio.run(_second_session(make_app(ceremony.admin_home, ceremony.repo), ceremony.repo, seen))
     review, result = seen["remove"]
     assert "- delegation targets -> apps" in review and result.startswith("written")
     review, result = seen["bins"]
@@ -204,9 +210,13 @@ def test_every_delegation_change_through_the_tui(
     assert label == "bins-* 16 bins 1/1 [signed]"
     assert (expanded, children) == (False, 0)  # collapsed, filled when opened
     assert seen["opened"] == [f"bins-{i:x}" for i in range(16)]
-    targets = json.loads((ceremony.repo / "targets.json").read_text())["signed"]
-    assert targets["delegations"]["succinct_roles"]["bit_length"] == 4
+    assert seen["bins-targets"]["delegations"]["succinct_roles"]["bit_length"] == 4
     assert all((ceremony.repo / f"bins-{i:x}.json").is_file() for i in range(16))
+    review, result = seen["remove-bins"]
+    assert review[0] == "- delegation targets -> bins-* (16 succinct hash bins)"
+    assert result.startswith("written (published)")
+    targets = json.loads((ceremony.repo / "targets.json").read_text())["signed"]
+    assert "delegations" not in targets or targets["delegations"] is None
     _verify(run_cli, ceremony.repo)
     steps = [s for s, _ in transcript_steps(tmp_path / "transcript.jsonl")]
     for step in ("delegation added", "delegation keys changed", "delegation removed"):

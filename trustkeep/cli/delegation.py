@@ -80,7 +80,10 @@ def add(
 @stage_option
 @json_option
 def remove(directory: Path, role: str, expires: str | None, sign: bool, stage: bool) -> None:
-    """Remove the delegation of ROLE (its metadata file is kept for history)."""
+    """Remove the delegation of ROLE (its metadata file is kept for history).
+
+    PREFIX-* (e.g. 'bins-*') removes every succinct hashed bin of the delegator at once.
+    """
     result = get_app().service.repo.delegation_remove(
         directory, role, expires=expires, sign=sign, stage=stage
     )

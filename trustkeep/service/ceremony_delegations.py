@@ -233,13 +233,14 @@ class DelegationCeremony:
     def review_remove(self, role: str) -> DelegationReview:
         state = self.repo.working(self.directory)
         info = next((d for d in deleg.delegation_tree(state) if d.role == role), None)
-        before = content_digest(state.targets_role(state.delegator_of(role)))
+        before = content_digest(state.targets_role(deleg.delegation_of(state, role)[0]))
         delegator = deleg.remove_delegation(state, role, now=_now(), policy=ExpiryPolicy())
         names = self.repo.names()
-        lines = [f"- delegation {delegator} -> {role}"]
+        what = f" ({info.bins} succinct hash bins)" if info is not None and info.succinct else ""
+        lines = [f"- delegation {delegator} -> {role}{what}"]
         if info is not None:
             lines += [f"- key {key_label(k, names)} no longer signs {role}" for k in info.keyids]
-        lines.append(f"{role}'s metadata file stays on disk for history; clients stop reading it")
+        lines.append(f"{role}: metadata files stay on disk for history; clients stop reading them")
         return self._review(state, delegator, before, lines)
 
     def review_keys(

@@ -159,14 +159,18 @@ def add_delegation(
 
 
 def remove_delegation(state: RepoState, name: str, *, now: datetime, policy: ExpiryPolicy) -> str:
-    """Remove the delegation of ``name``; returns its delegator. The role file stays."""
+    """Remove the delegation of ``name`` (``PREFIX-*``: all the succinct bins); returns its
+    delegator. The role files stay."""
+    if name.endswith("-*"):
+        return _remove_succinct(state, name, now=now, policy=policy)
     delegator = state.delegator_of(name)
     md = state.targets_role(delegator)
     delegations = md.signed.delegations
     assert delegations is not None
     if delegations.roles is None:
         raise InputError(
-            f"role {name!r} is a succinct hashed bin; remove the bins of {delegator!r} instead"
+            f"role {name!r} is a succinct hashed bin: remove all the bins of {delegator!r} "
+            f"with the name '{delegations.succinct_roles.name_prefix}-*'"  # type: ignore[union-attr]
         )
     state.touch(delegator, now, policy)
     role = delegations.roles.pop(name)
@@ -261,6 +265,18 @@ def change_delegation_keys(
         state.touch(member, now, policy)
         resign.append(member)
     return resign
+
+
+def _remove_succinct(state: RepoState, name: str, *, now: datetime, policy: ExpiryPolicy) -> str:
+    delegator, entry = delegation_of(state, name)
+    assert isinstance(entry, SuccinctRoles)
+    state.touch(delegator, now, policy)
+    state.targets_role(delegator).signed.delegations = None
+    for bin_name in entry.get_roles():
+        state.delegated.pop(bin_name, None)
+        if bin_name in state.missing:
+            state.missing.remove(bin_name)
+    return delegator
 
 
 def bin_prefixes(index: int, bit_length: int) -> list[str]:
