@@ -286,19 +286,30 @@ class DelegationsScreen(FlowScreen[None]):
             ("keys", "Keys", _KEYS_HINT, "text"),
             ("paths", "Paths", "path patterns, e.g. apps/*, tools/*", "text"),
             ("threshold", "Threshold", "signatures needed (default 1)", "integer"),
+            ("delegator", "From", "the delegating role (default targets)", "text"),
         ]
 
         def then(v: dict[str, str]) -> None:
             role, keys, paths = v["role"], _split(v["keys"]), _split(v["paths"])
             threshold = _number(v["threshold"], 1) or 1
+            delegator = v["delegator"] or "targets"
             flow = self.ceremony.delegation
             self._review_then_write(
                 "add role",
-                lambda: flow.review_add(role, keys=keys, paths=paths, threshold=threshold),
-                lambda r: flow.add(role, keys=keys, paths=paths, threshold=threshold, reviewed=r),
+                lambda: flow.review_add(
+                    role, keys=keys, paths=paths, threshold=threshold, delegator=delegator
+                ),
+                lambda r: flow.add(
+                    role,
+                    keys=keys,
+                    paths=paths,
+                    threshold=threshold,
+                    delegator=delegator,
+                    reviewed=r,
+                ),
             )
 
-        self._ask("Add a delegated role (from targets)", fields, then)
+        self._ask("Add a delegated role", fields, then)
 
     def _keys_change(self, title: str, fields: list[Field], name: str, build: Callable) -> None:  # type: ignore[type-arg]
         role = self._selected(group=True)
@@ -360,6 +371,7 @@ class DelegationsScreen(FlowScreen[None]):
                 "succinct (TAP 15, default) or classic (beside other roles)",
                 "text",
             ),
+            ("delegator", "From", "the delegating role (default targets)", "text"),
         ]
 
         def then(v: dict[str, str]) -> None:
@@ -370,6 +382,7 @@ class DelegationsScreen(FlowScreen[None]):
                 self._say(f"bins style {typed!r}: type succinct or classic; nothing written")
                 return
             style: BinStyle = "classic" if typed == "classic" else "succinct"
+            delegator = v["delegator"] or "targets"
             flow = self.ceremony.delegation
             self.query_one("#deleg-progress", ProgressBar).update(total=None, progress=0)
 
@@ -378,18 +391,21 @@ class DelegationsScreen(FlowScreen[None]):
 
             self._review_then_write(
                 "make hashed bins",
-                lambda: flow.review_bins(count=count, keys=keys, threshold=threshold, style=style),
+                lambda: flow.review_bins(
+                    count=count, keys=keys, threshold=threshold, style=style, delegator=delegator
+                ),
                 lambda r: flow.bins(
                     count=count,
                     keys=keys,
                     threshold=threshold,
                     style=style,
+                    delegator=delegator,
                     progress=progress,
                     reviewed=r,
                 ),
             )
 
-        self._ask("Delegate every path of targets to hashed bins", fields, then)
+        self._ask("Delegate every path of a role to hashed bins", fields, then)
 
     def _progress(self, task: str, done: int, total: int) -> None:
         bar = self.query_one("#deleg-progress", ProgressBar)

@@ -77,3 +77,18 @@ def test_details_states_and_classic_bins_beside_a_role(ceremony: Ceremony, tmp_p
     review = flow.review_bins(count=16, keys=["tgt"], threshold=1, style="classic")
     assert review.lines[0].startswith("+ targets delegates every path to 16 classic hash bins")
     assert any("staged in" in line for line in review.lines)  # the staging area is not empty
+
+
+def test_bins_under_a_delegated_role(ceremony: Ceremony, tmp_path: Path) -> None:
+    publish_with_bob(ceremony)
+    flow = _flow(ceremony, tmp_path)
+    review = flow.review_add("team", keys=["alice"], paths=["team/*"], threshold=1)
+    flow.add("team", keys=["alice"], paths=["team/*"], threshold=1, reviewed=review)
+    review = flow.review_bins(count=16, keys=["tgt"], threshold=1, prefix="tb", delegator="team")
+    assert review.delegator == "team"
+    assert review.lines[0].startswith("+ team delegates every path to 16 succinct hash bins tb-0")
+    flow.bins(count=16, keys=["tgt"], threshold=1, prefix="tb", delegator="team", reviewed=review)
+    view = flow.view()
+    assert [(d.delegator, d.role) for d in view.infos] == [("targets", "team"), ("team", "tb-*")]
+    assert view.members["tb-*"][:2] == ("tb-0", "tb-1")
+    assert "16 bin file(s): 16 signed, 0 waiting" in view.details("tb-*")

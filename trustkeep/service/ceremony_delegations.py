@@ -187,11 +187,11 @@ class DelegationCeremony:
             )
         return lines
 
-    def _run(self, change: Callable[[RepoState], object]) -> tuple[RepoState, str]:
+    def _run(self, delegator: str, change: Callable[[RepoState], object]) -> tuple[RepoState, str]:
         """``change`` applied to a copy of the working repository (nothing written), and
-        the digest of targets before it."""
+        the digest of ``delegator`` before it."""
         state = self.repo.working(self.directory)
-        before = content_digest(state.targets)
+        before = content_digest(state.targets_role(delegator))
         change(state)
         return state, before
 
@@ -205,16 +205,23 @@ class DelegationCeremony:
         )
 
     def review_add(
-        self, role: str, *, keys: Sequence[str], paths: Sequence[str], threshold: int
+        self,
+        role: str,
+        *,
+        keys: Sequence[str],
+        paths: Sequence[str],
+        threshold: int,
+        delegator: str = "targets",
     ) -> DelegationReview:
         """What adding ``role`` writes (keys resolved now: an unknown key fails here)."""
         resolved = self.repo.resolve(keys)
         names = self.repo.names()
         state, before = self._run(
+            delegator,
             lambda s: deleg.add_delegation(
                 s,
                 role,
-                delegator="targets",
+                delegator=delegator,
                 keys=[r.key for r in resolved],
                 threshold=threshold,
                 paths=list(paths),
@@ -222,13 +229,13 @@ class DelegationCeremony:
                 terminating=False,
                 now=_now(),
                 policy=ExpiryPolicy.parse(None),
-            )
+            ),
         )
-        lines = [f"+ delegation targets -> {role}, threshold {threshold} of {len(resolved)}"]
+        lines = [f"+ delegation {delegator} -> {role}, threshold {threshold} of {len(resolved)}"]
         lines += [f"+ key {key_label(r.keyid, names)} added to {role}" for r in resolved]
         lines.append(f"+ paths: {', '.join(paths) or '(none)'}")
         lines += _consequences(role, threshold, len(resolved))
-        return self._review(state, "targets", before, lines)
+        return self._review(state, delegator, before, lines)
 
     def review_remove(self, role: str) -> DelegationReview:
         state = self.repo.working(self.directory)
@@ -288,13 +295,15 @@ class DelegationCeremony:
         threshold: int,
         prefix: str = "bins",
         style: BinStyle = "succinct",
+        delegator: str = "targets",
     ) -> DelegationReview:
         resolved = self.repo.resolve(keys)
         names = self.repo.names()
         state, before = self._run(
+            delegator,
             lambda s: deleg.add_bins(
                 s,
-                delegator="targets",
+                delegator=delegator,
                 count=count,
                 keys=[r.key for r in resolved],
                 threshold=threshold,
@@ -302,17 +311,17 @@ class DelegationCeremony:
                 style=style,
                 now=_now(),
                 policy=ExpiryPolicy(),
-            )
+            ),
         )
-        bins = [r for r in state.changed if r not in ("targets", "snapshot", "timestamp")]
+        bins = [r for r in state.changed if r not in (delegator, "snapshot", "timestamp")]
         lines = [
-            f"+ targets delegates every path to {count} {style} hash bins "
+            f"+ {delegator} delegates every path to {count} {style} hash bins "
             f"{bins[0]} … {bins[-1]}, threshold {threshold} of {len(resolved)}",
             *(f"+ key {key_label(r.keyid, names)} signs every bin" for r in resolved),
             f"+ {count} new bin files, version 1, empty",
         ]
         lines += _consequences(f"{prefix}-*", threshold, len(resolved))
-        return self._review(state, "targets", before, lines)
+        return self._review(state, delegator, before, lines)
 
     # -- writes ------------------------------------------------------------------------
 
@@ -351,10 +360,12 @@ class DelegationCeremony:
         keys: Sequence[str],
         paths: Sequence[str],
         threshold: int,
+        delegator: str = "targets",
         reviewed: DelegationReview | None = None,
     ) -> WriteResult:
         what: dict[str, FieldValue] = {
             "role": role,
+            "delegator": delegator,
             "keys": tuple(keys),
             "paths": tuple(paths),
             "threshold": threshold,
@@ -363,7 +374,12 @@ class DelegationCeremony:
             "added",
             what,
             lambda: self.repo.delegation_add(
-                self.directory, role, keys=keys, paths=list(paths), threshold=threshold
+                self.directory,
+                role,
+                keys=keys,
+                paths=list(paths),
+                threshold=threshold,
+                delegator=delegator,
             ),
             reviewed,
         )
@@ -408,6 +424,7 @@ class DelegationCeremony:
         threshold: int,
         prefix: str = "bins",
         style: BinStyle = "succinct",
+        delegator: str = "targets",
         progress: Progress | None = None,
         reviewed: DelegationReview | None = None,
     ) -> WriteResult:
@@ -419,6 +436,7 @@ class DelegationCeremony:
             "bins": count,
             "prefix": prefix,
             "style": style,
+            "delegator": delegator,
             "keys": tuple(keys),
             "threshold": threshold,
         }
@@ -432,6 +450,7 @@ class DelegationCeremony:
                 threshold=threshold,
                 name_prefix=prefix,
                 style=style,
+                delegator=delegator,
             ),
             reviewed,
         )
