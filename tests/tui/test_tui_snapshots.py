@@ -114,6 +114,23 @@ async def _delegations_filtered(pilot: Pilot[Any]) -> None:
     await pilot.press("slash", *"rel")
     tree = pilot.app.screen.query_one("#deleg-tree", Tree)
     await wait_until(pilot, lambda: "match" in str(tree.root.label), "the filter")
+    pilot.app.screen.query_one("#deleg-filter").cursor_blink = False  # type: ignore[attr-defined]
+    await pilot.pause()
+
+
+async def _delegations_form(pilot: Pilot[Any]) -> None:
+    from textual.widgets import Input
+
+    await _delegations(pilot)
+    await pilot.press("a")
+    await wait_until(
+        pilot,
+        lambda: isinstance(pilot.app.focused, Input) and pilot.app.focused.id == "form-role",
+        "the form",
+    )
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False  # a blinking cursor would make two runs differ
+    await pilot.pause()
 
 
 SCREENS: dict[str, tuple[list[str], Any]] = {
@@ -127,7 +144,7 @@ SCREENS: dict[str, tuple[list[str], Any]] = {
     "rotate-panel": ([], _rotation_panel),
     "delegations": ([], _delegations),
     "delegations-filter": ([], _delegations_filtered),
-    "delegations-add-role": (["a"], _delegations),
+    "delegations-add-role": ([], _delegations_form),
 }
 
 
