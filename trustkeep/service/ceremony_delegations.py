@@ -337,7 +337,7 @@ class DelegationCeremony:
                 self._check_reviewed(reviewed)
             result = do()
         except TrustkeepError as e:
-            self.ceremony.record("failed", action=step, error=e.message, **what)
+            self.ceremony.record("failed", action=f"delegation {step}", error=e.message, **what)
             raise
         changes = tuple(self.ceremony.describe_change(c, result.names) for c in result.changes)
         self.ceremony.record(f"delegation {step}", changes=changes, **what)
