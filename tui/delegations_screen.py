@@ -1,168 +1,423 @@
-"""Delegations: the graph as a tree (targets → roles → bins, collapsed when large) with
-keys, threshold, paths; add or remove a role after a review you confirm."""
+"""Delegations: the graph as a tree (targets → roles → bins, large groups collapsed and
+filled only when opened) with each role's keys, threshold, paths, version, expiry and
+signatures; add or remove a role, a key, a threshold or hashed bins, each after a review
+from the service that you confirm. A filter narrows the tree by role name or state."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
-from textual import work
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
-from textual.widgets import Button, Footer, Header, Input, Static, Tree
+from textual.containers import Horizontal, VerticalScroll
+from textual.timer import Timer
+from textual.widgets import Footer, Header, Input, ProgressBar, Static, Tree
 from textual.widgets.tree import TreeNode
 
-from trustkeep.core.ceremony import key_label
-from trustkeep.core.tuf_repo.delegation import DelegationInfo
+from trustkeep.core.tuf_repo.delegation import BinStyle, DelegationInfo
+from trustkeep.service.ceremony_delegations import DelegationReview, DelegationView
+from trustkeep.service.repo import WriteResult
 
 from ._common import FlowScreen, failure_text
+from .delegation_form import Field, FormScreen
 from .messages import ActionFailed
 
 __all__ = ["DelegationsScreen"]
 
+#: a role with more children than this shows them in collapsed groups
 _COLLAPSE_OVER = 16
+#: the filter waits this long after the last keystroke before narrowing the tree
+FILTER_DELAY = 0.15
+_KEYS_HINT = "names, keyids or .pem files, comma-separated"
 
 
-def _describe(d: DelegationInfo) -> str:
-    if d.succinct:
-        return f"{d.role}: {d.bins} hash bins, {d.threshold} of {len(d.keyids)} key(s)"
-    where = ", ".join(d.paths or d.path_hash_prefixes or ()) or "no paths"
-    missing = "" if d.has_metadata else " — metadata file missing"
-    return f"{d.role}: {d.threshold} of {len(d.keyids)} key(s), paths {where}{missing}"
+def _describe(d: DelegationInfo, state: str) -> str:
+    """The node label: short (the details pane says the rest)."""
+    bins = f" {d.bins} bins" if d.succinct else ""
+    return f"{d.role}{bins} {d.threshold}/{len(d.keyids)} [{state}]"
+
+
+def _split(text: str) -> list[str]:
+    return text.replace(",", " ").split()
+
+
+def _number(text: str, default: int | None) -> int | None:
+    return int(text) if text.strip().isdigit() else default
 
 
 class DelegationsScreen(FlowScreen[None]):
     CSS_PATH = "delegations.tcss"
+    AUTO_FOCUS = "#deleg-tree"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"),
-        Binding("r", "reload", "Refresh"),
-        Binding("delete", "remove", "Remove role"),
+        Binding("slash", "filter", "Filter", show=False),
+        Binding("a", "add_role", "Role"),
+        Binding("k", "add_key", "+Key"),
+        Binding("x", "remove_key", "-Key"),
+        Binding("t", "threshold", "Thresh"),
+        Binding("b", "bins", "Bins"),
+        Binding("delete", "remove", "Remove"),
+        Binding("r", "reload", "Reload", show=False),
     ]
 
     def __init__(self) -> None:
         super().__init__()
-        self.infos: dict[str, DelegationInfo] = {}
+        self.dv: DelegationView | None = None
+        #: node id -> the roles a collapsed group adds when first opened
+        self._lazy: dict[int, list[str]] = {}
+        self._children: dict[str, list[DelegationInfo]] = {}
+        self._timer: Timer | None = None
+        #: how many times the tree was built (the filter builds it once per pause in typing)
+        self.builds = 0
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static("Delegations", classes="title", markup=False)
+        yield Input(id="deleg-filter", placeholder="filter: role name or state (/ to focus)")
         with Horizontal(id="deleg-body"):
-            yield Tree[str]("targets", id="deleg-tree", data="targets")
-            yield Static("select a role", id="deleg-details", markup=False)
-        with Horizontal(id="deleg-form"):
-            yield Input(id="deleg-role", placeholder="new role name")
-            yield Input(id="deleg-keys", placeholder="keys (names, keyids or .pem files)")
-            yield Input(id="deleg-paths", placeholder="paths, e.g. apps/*")
-            yield Input(id="deleg-threshold", type="integer", placeholder="threshold")
-        with Horizontal(classes="buttons"):
-            yield Button("Add role…", id="deleg-add", variant="primary")
-            yield Button("Remove selected…", id="deleg-remove", variant="error")
-        yield Static("", id="result", markup=False)
-        yield Footer()
+            yield Tree[str](Text("targets"), id="deleg-tree", data="targets")
+            with VerticalScroll(id="deleg-side"):
+                yield Static("select a role", id="deleg-details", markup=False)
+        yield ProgressBar(id="deleg-progress", show_eta=False)
+        yield Static(
+            "a: add a role · k / x: add / remove a key · t: threshold · b: hashed bins",
+            id="result",
+            markup=False,
+        )
+        yield Footer(show_command_palette=False)  # ctrl+p still opens it: room for the keys
 
     def on_mount(self) -> None:
+        self.query_one("#deleg-progress", ProgressBar).display = False
         self.action_reload()
 
-    @work(thread=True, exclusive=True, group="deleg", exit_on_error=False, name="delegations")
     def action_reload(self) -> None:
-        infos = self.ceremony.delegations()
-        self.app.call_from_thread(self._show, infos)
+        self.run_worker(
+            self._load, thread=True, exclusive=True, group="deleg", exit_on_error=False,
+            name="delegations",
+        )  # fmt: skip
 
-    def _show(self, infos: list[DelegationInfo]) -> None:
-        self.infos = {d.role: d for d in infos}
-        tree = self.query_one("#deleg-tree", Tree)
+    def _load(self) -> None:
+        view = self.ceremony.delegation.view()
+        self.app.call_from_thread(self._loaded, view)
+
+    def _loaded(self, view: DelegationView) -> None:
+        self.dv = view
+        self._children = {}
+        for d in view.infos:
+            self._children.setdefault(d.delegator, []).append(d)
+        self._build()
+        self.query_one("#deleg-tree", Tree).focus()
+
+    # -- the tree ----------------------------------------------------------------------
+
+    def _needle(self) -> str:
+        return self.query_one("#deleg-filter", Input).value.strip()
+
+    def _build(self) -> None:
+        if self.dv is None:
+            return
+        self.builds += 1
+        tree: Tree[str] = self.query_one("#deleg-tree", Tree)
         tree.clear()
-        nodes: dict[str, TreeNode[str]] = {"targets": tree.root}
-        children: dict[str, list[DelegationInfo]] = {}
-        for d in infos:
-            children.setdefault(d.delegator, []).append(d)
-        pending = ["targets"]
-        while pending:
-            parent = pending.pop(0)
-            kids = children.get(parent, [])
+        self._lazy.clear()
+        needle = self._needle()
+        if needle:
+            hits = [r for r in self.dv.roles() if self.dv.matches(r, needle)]
+            tree.root.set_label(Text(f"targets — {len(hits)} role(s) match {needle!r}"))
+            for role in hits:
+                tree.root.add_leaf(Text(f"{role} [{self.dv.state(role)}]"), data=role)
+        else:
+            tree.root.set_label(Text(f"targets — {len(self.dv.roles())} delegated role(s)"))
+            self._fill_children(tree.root, "targets")
+        tree.root.expand()
+        self._show_details(tree.cursor_node)
+
+    def _fill_children(self, node: TreeNode[str], parent: str) -> None:
+        kids = self._children.get(parent, [])
+        groups: dict[str, list[DelegationInfo]] = {}
+        if len(kids) > _COLLAPSE_OVER:
             for d in kids:
-                if d.role in nodes:
-                    continue
-                nodes[d.role] = nodes[parent].add(_describe(d), data=d.role)
-                pending.append(d.role)
-            if len(kids) > _COLLAPSE_OVER and parent != "targets":
-                nodes[parent].collapse()
+                groups.setdefault(d.role.rsplit("-", 1)[0], []).append(d)
+        for d in kids:
+            prefix = d.role.rsplit("-", 1)[0]
+            members = groups.get(prefix, [])
+            if len(members) > _COLLAPSE_OVER:
+                if members[0] is d:
+                    group = node.add(Text(f"{prefix}-* ({len(members)} roles)"), data="")
+                    self._lazy[group.id] = [m.role for m in members]
+                    group.allow_expand = True
+                continue
+            self._add_role(node, d)
+
+    def _add_role(self, node: TreeNode[str], d: DelegationInfo) -> None:
+        assert self.dv is not None
+        child = node.add(Text(_describe(d, self.dv.state(d.role))), data=d.role)
+        if d.succinct:
+            self._lazy[child.id] = list(self.dv.members[d.role])
+            child.allow_expand = True
+        elif self._children.get(d.role):
+            self._fill_children(child, d.role)
+            child.expand()
+        else:
+            child.allow_expand = False
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[str]) -> None:
+        members = self._lazy.pop(event.node.id, None)
+        if members is None or self.dv is None:
+            return
+        infos = {d.role: d for d in self.dv.infos}
+        for role in members:
+            if role in infos and not infos[role].succinct:
+                self._add_role(event.node, infos[role])
             else:
-                nodes[parent].expand()
-        tree.focus()
+                event.node.add_leaf(Text(f"{role} [{self.dv.state(role)}]"), data=role)
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[str]) -> None:
-        d = self.infos.get(event.node.data or "")
-        if d is None:
-            self.query_one("#deleg-details", Static).update("targets: the top-level targets role")
-            return
-        names = self.ceremony_app.service.repo.names()
-        keys = "\n".join(f"  {key_label(k, names)}" for k in d.keyids)
-        text = f"{_describe(d)}\ndelegated by {d.delegator}\nterminating: {d.terminating}\n"
-        self.query_one("#deleg-details", Static).update(text + f"keys:\n{keys}")
+        self._show_details(event.node)
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
+    def _show_details(self, node: TreeNode[str] | None) -> None:
+        if self.dv is None:
+            return
+        role = node.data if node is not None and node.data else "targets"
+        self.query_one("#deleg-details", Static).update("\n".join(self.dv.details(role)))
+
+    # -- the filter: one build per pause in typing, nothing reloaded -------------------
+
+    def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        if event.button.id == "deleg-remove":
-            self.action_remove()
-            return
-        role = self.query_one("#deleg-role", Input).value.strip()
-        keys = self.query_one("#deleg-keys", Input).value.replace(",", " ").split()
-        paths = self.query_one("#deleg-paths", Input).value.replace(",", " ").split()
-        value = self.query_one("#deleg-threshold", Input).value
-        threshold = int(value) if value.isdigit() else 1
-        self.review_add(role, keys, paths, threshold)
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(FILTER_DELAY, self._build)
 
-    @work(thread=True, exclusive=True, group="deleg-w", exit_on_error=False, name="add role")
-    def review_add(self, role: str, keys: list[str], paths: list[str], threshold: int) -> None:
-        lines = self.ceremony.delegation_review(role, keys=keys, paths=paths, threshold=threshold)
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.query_one("#deleg-tree", Tree).focus()
 
-        def write() -> None:
-            self.add(role, keys, paths, threshold)
+    def action_filter(self) -> None:
+        self.query_one("#deleg-filter", Input).focus()
 
-        self.app.call_from_thread(self._confirm, f"Add role {role}", lines, "Add role", write)
+    # -- changes: form, review (service), confirm, write (worker) ----------------------
 
-    def _confirm(self, title: str, lines: list[str], action: str, then: object) -> None:
+    def _selected(self, *, group: bool) -> str | None:
+        """The delegated role under the cursor; a succinct bin stands for its group."""
+        node = self.query_one("#deleg-tree", Tree).cursor_node
+        role: str | None = str(node.data) if node is not None and node.data else None
+        if self.dv is None or not role or role == "targets":
+            self._say("select a delegated role first")
+            return None
+        if group:
+            for name, members in self.dv.members.items():
+                if role in members:
+                    return name
+        return role
+
+    def _say(self, text: str) -> None:
+        self.query_one("#result", Static).update(text)
+
+    def _ask(self, title: str, fields: list[Field], then: Callable[[dict[str, str]], None]) -> None:
+        def done(values: dict[str, str] | None) -> None:
+            if values is not None:
+                then(values)
+
+        self.app.push_screen(FormScreen(title, fields), done)
+
+    def _review_then_write(
+        self,
+        name: str,
+        review: Callable[[], DelegationReview],
+        write: Callable[[DelegationReview], WriteResult],
+    ) -> None:
+        """Review in a worker (the service's lines), confirm, then write in a worker."""
+
+        def run_review() -> None:
+            self.app.call_from_thread(self._confirm, name, review(), write)
+
+        self.run_worker(
+            run_review, thread=True, exclusive=True, group="deleg-w", exit_on_error=False,
+            name=name,
+        )  # fmt: skip
+
+    def _confirm(
+        self, name: str, review: DelegationReview, write: Callable[[DelegationReview], WriteResult]
+    ) -> None:
         from .confirm_screen import ConfirmScreen
 
         def done(ok: bool | None) -> None:
-            if ok and callable(then):
-                then()
+            if not ok:
+                self._say(f"{name}: cancelled, nothing written")
+                return
+            self.busy = True
+            self._say(f"{name}: writing…")
 
-        self.app.push_screen(ConfirmScreen(title, lines, action=action), done)
+            def run_write() -> None:
+                result = write(review)
+                self.app.call_from_thread(self._written, result)
 
-    @work(thread=True, exclusive=True, group="deleg-w", exit_on_error=False, name="add role")
-    def add(self, role: str, keys: list[str], paths: list[str], threshold: int) -> None:
-        result = self.ceremony.add_delegation(role, keys=keys, paths=paths, threshold=threshold)
-        lines = [self.ceremony.describe_change(c, result.names) for c in result.changes]
-        self.app.call_from_thread(self._written, lines)
+            self.run_worker(
+                run_write, thread=True, exclusive=True, group="deleg-w", exit_on_error=False,
+                name=name,
+            )  # fmt: skip
 
-    def action_remove(self) -> None:
-        node = self.query_one("#deleg-tree", Tree).cursor_node
-        role = node.data if node is not None else None
-        if not role or role == "targets":
-            self.query_one("#result", Static).update("select a delegated role to remove")
-            return
-        lines = [
-            f"- delegation {self.infos[role].delegator} -> {role}",
-            *(["targets gets a new version (staged until its threshold signs it)"]),
-        ]
+        self.app.push_screen(
+            ConfirmScreen(name[:1].upper() + name[1:], review.lines, action=name), done
+        )
 
-        def write() -> None:
-            self.remove_role(role)
-
-        self._confirm(f"Remove role {role}", lines, "Remove role", write)
-
-    @work(thread=True, exclusive=True, group="deleg-w", exit_on_error=False, name="remove role")
-    def remove_role(self, role: str) -> None:
-        result = self.ceremony.remove_delegation(role)
-        lines = [self.ceremony.describe_change(c, result.names) for c in result.changes]
-        self.app.call_from_thread(self._written, lines)
-
-    def _written(self, lines: list[str]) -> None:
-        self.query_one("#result", Static).update("written:\n" + "\n".join(lines))
-        self.ceremony_app.note(f"delegations changed: {'; '.join(lines)}")
+    def _written(self, result: WriteResult) -> None:
+        self.busy = False
+        self.query_one("#deleg-progress", ProgressBar).display = False
+        changes = [self.ceremony.describe_change(c, result.names) for c in result.changes]
+        shown = changes[:4] + ([f"… and {len(changes) - 4} more"] if len(changes) > 4 else [])
+        where = "published" if result.published else "staged: sign from the signing queue (g)"
+        self._say(f"written ({where}):\n" + "\n".join(shown))
+        self.ceremony_app.note(f"delegations changed: {'; '.join(changes[:4])}")
         self.action_reload()
 
     def on_action_failed(self, message: ActionFailed) -> None:
-        self.query_one("#result", Static).update(failure_text(message, outcome="; nothing written"))
+        self.busy = False
+        self.query_one("#deleg-progress", ProgressBar).display = False
+        self._say(failure_text(message, outcome="; nothing written"))
+
+    # -- the actions -------------------------------------------------------------------
+
+    def action_add_role(self) -> None:
+        fields: list[Field] = [
+            ("role", "Role", "new role name, e.g. apps", "text"),
+            ("keys", "Keys", _KEYS_HINT, "text"),
+            ("paths", "Paths", "path patterns, e.g. apps/*, tools/*", "text"),
+            ("threshold", "Threshold", "signatures needed (default 1)", "integer"),
+            ("delegator", "From", "the delegating role (default targets)", "text"),
+        ]
+
+        def then(v: dict[str, str]) -> None:
+            role, keys, paths = v["role"], _split(v["keys"]), _split(v["paths"])
+            threshold = _number(v["threshold"], 1) or 1
+            delegator = v["delegator"] or "targets"
+            flow = self.ceremony.delegation
+            self._review_then_write(
+                "add role",
+                lambda: flow.review_add(
+                    role, keys=keys, paths=paths, threshold=threshold, delegator=delegator
+                ),
+                lambda r: flow.add(
+                    role,
+                    keys=keys,
+                    paths=paths,
+                    threshold=threshold,
+                    delegator=delegator,
+                    reviewed=r,
+                ),
+            )
+
+        self._ask("Add a delegated role", fields, then)
+
+    def _keys_change(self, title: str, fields: list[Field], name: str, build: Callable) -> None:  # type: ignore[type-arg]
+        role = self._selected(group=True)
+        if role is None:
+            return
+
+        def then(v: dict[str, str]) -> None:
+            kwargs = build(v)
+            flow = self.ceremony.delegation
+            self._review_then_write(
+                name,
+                lambda: flow.review_keys(role, **kwargs),
+                lambda r: flow.change_keys(role, **kwargs, reviewed=r),
+            )
+
+        self._ask(f"{title} — {role}", fields, then)
+
+    def action_add_key(self) -> None:
+        fields: list[Field] = [
+            ("keys", "Keys", _KEYS_HINT, "text"),
+            ("threshold", "Threshold", "new threshold (empty: kept)", "integer"),
+        ]
+        self._keys_change(
+            "Add keys",
+            fields,
+            "add key",
+            lambda v: {"add": _split(v["keys"]), "threshold": _number(v["threshold"], None)},
+        )
+
+    def action_remove_key(self) -> None:
+        fields: list[Field] = [
+            ("keys", "Keys", "names or keyid prefixes to revoke", "text"),
+            ("threshold", "Threshold", "new threshold (empty: kept)", "integer"),
+        ]
+        self._keys_change(
+            "Remove keys",
+            fields,
+            "remove key",
+            lambda v: {"remove": _split(v["keys"]), "threshold": _number(v["threshold"], None)},
+        )
+
+    def action_threshold(self) -> None:
+        fields: list[Field] = [("threshold", "Threshold", "signatures needed", "integer")]
+        self._keys_change(
+            "Change the threshold",
+            fields,
+            "change threshold",
+            lambda v: {"threshold": _number(v["threshold"], 0)},
+        )
+
+    def action_bins(self) -> None:
+        fields: list[Field] = [
+            ("count", "Bins", "a power of two, 16 to 65536 (default 16)", "integer"),
+            ("keys", "Keys", _KEYS_HINT, "text"),
+            ("threshold", "Threshold", "signatures needed per bin (default 1)", "integer"),
+            (
+                "style",
+                "Style",
+                "succinct (TAP 15, default) or classic (beside other roles)",
+                "text",
+            ),
+            ("delegator", "From", "the delegating role (default targets)", "text"),
+        ]
+
+        def then(v: dict[str, str]) -> None:
+            count = _number(v["count"], 16) or 16
+            keys, threshold = _split(v["keys"]), _number(v["threshold"], 1) or 1
+            typed = v["style"].lower() or "succinct"
+            if typed not in ("succinct", "classic"):
+                self._say(f"bins style {typed!r}: type succinct or classic; nothing written")
+                return
+            style: BinStyle = "classic" if typed == "classic" else "succinct"
+            delegator = v["delegator"] or "targets"
+            flow = self.ceremony.delegation
+            self.query_one("#deleg-progress", ProgressBar).update(total=None, progress=0)
+
+            def progress(task: str, done: int, total: int) -> None:
+                self.app.call_from_thread(self._progress, task, done, total)
+
+            self._review_then_write(
+                "make hashed bins",
+                lambda: flow.review_bins(
+                    count=count, keys=keys, threshold=threshold, style=style, delegator=delegator
+                ),
+                lambda r: flow.bins(
+                    count=count,
+                    keys=keys,
+                    threshold=threshold,
+                    style=style,
+                    delegator=delegator,
+                    progress=progress,
+                    reviewed=r,
+                ),
+            )
+
+        self._ask("Delegate every path of a role to hashed bins", fields, then)
+
+    def _progress(self, task: str, done: int, total: int) -> None:
+        bar = self.query_one("#deleg-progress", ProgressBar)
+        bar.display = True
+        bar.update(total=total, progress=done)
+        self._say(f"make hashed bins: {task} {done} of {total}…")
+
+    def action_remove(self) -> None:
+        role = self._selected(group=True)  # a bin: all the bins (the review says so)
+        if role is None:
+            return
+        flow = self.ceremony.delegation
+        self._review_then_write(
+            "remove role", lambda: flow.review_remove(role), lambda r: flow.remove(role, reviewed=r)
+        )

@@ -13,6 +13,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from trustkeep.core.ceremony import time_left
@@ -30,10 +31,13 @@ _STYLES = {
     "ok": "green",
 }
 _COLUMNS = ("LEFT", "ROLE", "VERSION", "EXPIRES (UTC)", "REPOSITORY")
+#: the filter waits this long after the last keystroke before narrowing the table
+FILTER_DELAY = 0.15
 
 
 class ExpiryScreen(FlowScreen[None]):
     CSS_PATH = "expiry.tcss"
+    AUTO_FOCUS = "#expiry"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back"),
         Binding("r", "reload", "Refresh"),
@@ -45,11 +49,14 @@ class ExpiryScreen(FlowScreen[None]):
         self.rows: list[ExpiryRow] = []
         self.shown: list[ExpiryRow] = []
         self.now: datetime | None = None
+        #: every row's cells and filter text, built once per load
+        self._cells: list[tuple[ExpiryRow, tuple[Text, ...], str]] = []
+        self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Expiry dashboard", classes="title", markup=False)
-        yield Input(id="filter", placeholder="filter: repository or role (/ to focus)")
+        yield Input(id="filter", placeholder="filter: repository, role or urgency (/ to focus)")
         table: DataTable[Text] = DataTable(id="expiry", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static(
@@ -58,7 +65,7 @@ class ExpiryScreen(FlowScreen[None]):
             id="legend",
             markup=False,
         )
-        yield Footer()
+        yield Footer(show_command_palette=False)  # ctrl+p still opens it: room for the keys
 
     def on_mount(self) -> None:
         self.action_reload()
@@ -75,37 +82,50 @@ class ExpiryScreen(FlowScreen[None]):
     def _show(self, rows: list[ExpiryRow], now: datetime) -> None:
         self.rows = rows
         self.now = now
-        self._fill()
-        self.query_one("#expiry", DataTable).focus()
-
-    def _fill(self) -> None:
-        needle = self.query_one("#filter", Input).value.strip().lower()
+        self._cells = [(r, self._row_cells(r, now), self._text(r)) for r in rows]
         table = self.query_one("#expiry", DataTable)
         table.clear(columns=True)
         for label in _COLUMNS:
             table.add_column(label)
-        self.shown = [
-            r for r in self.rows if not needle or needle in f"{r.directory} {r.role}".lower()
-        ]
-        for r in self.shown:
-            style = _STYLES[r.level]
-            if r.error is not None or r.expires is None or self.now is None:
-                cells = ("unreadable", "—", "—", "—", f"{r.directory}: {r.error}")
-            else:
-                cells = (
-                    time_left(r.expires, self.now),
-                    r.role,
-                    str(r.version),
-                    f"{r.expires:%Y-%m-%d %H:%M}",
-                    str(r.directory),
-                )
-            table.add_row(*(Text(c, style=style if i < 2 else "") for i, c in enumerate(cells)))
+        self._fill()
+        table.focus()
+
+    @staticmethod
+    def _text(r: ExpiryRow) -> str:
+        """What the filter matches: repository, role and urgency (expired, critical…)."""
+        return f"{r.directory} {r.role} {r.level}".lower()
+
+    @staticmethod
+    def _row_cells(r: ExpiryRow, now: datetime) -> tuple[Text, ...]:
+        style = _STYLES[r.level]
+        if r.error is not None or r.expires is None:
+            cells: tuple[str, ...] = ("unreadable", "—", "—", "—", f"{r.directory}: {r.error}")
+        else:
+            cells = (
+                time_left(r.expires, now),
+                r.role,
+                str(r.version),
+                f"{r.expires:%Y-%m-%d %H:%M}",
+                str(r.directory),
+            )
+        return tuple(Text(c, style=style if i < 2 else "") for i, c in enumerate(cells))
+
+    def _fill(self) -> None:
+        """Show the rows the filter keeps (cells built at load, never per keystroke)."""
+        needle = self.query_one("#filter", Input).value.strip().lower()
+        table = self.query_one("#expiry", DataTable)
+        table.clear()
+        kept = [(r, cells) for r, cells, text in self._cells if needle in text]
+        self.shown = [r for r, _cells in kept]
+        table.add_rows([cells for _r, cells in kept])
         if not self.rows:
             table.add_row(*(Text(c) for c in ("—", "no repository opened yet", "", "", "")))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        self._fill()
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(FILTER_DELAY, self._fill)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

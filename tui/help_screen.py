@@ -28,8 +28,13 @@ targets/online keys → review (tick "I have read", then Sign and write) → pin
 (Save writes each block). Pause keeps the draft for later; Abort forgets it.
 
 Repository status: s sign the selected role, g signing queue, e re-sign due
-roles, k rotate a root key, r reload. Every write shows its review first and
-needs an explicit button press; root is never ticked for you.
+roles, k rotate a root key, d delegations, / filter, r reload. Every write
+shows its review first and needs an explicit button press; root is never
+ticked for you.
+
+Delegations: a add a role, k / x add / remove keys of the selected role,
+t its threshold, b hashed bins, Delete remove the role, / filter by name or
+state; Space opens a collapsed group of bins.
 
 Expiry dashboard: / filter, Enter re-signs the repository of the row.
 Verify: type a directory or archive and an anchor, Enter runs; Enter on a

@@ -8,10 +8,11 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from trustkeep.core.ceremony import waiting_line
-from trustkeep.core.tuf_repo.status import StatusCode
+from trustkeep.core.tuf_repo.status import RoleStatus, StatusCode
 from trustkeep.service.ceremony import StatusView
 
 from ._common import CeremonyScreen, failure_text
@@ -23,19 +24,29 @@ __all__ = ["StatusScreen"]
 #: already said by the "waiting for" lines above the problems
 _SHOWN = (StatusCode.THRESHOLD_NOT_MET, StatusCode.UNSIGNED)
 _COLUMNS = ("ROLE", "VERSION", "EXPIRES", "DAYS LEFT", "SIGNATURES")
+#: the filter waits this long after the last keystroke before narrowing the table
+FILTER_DELAY = 0.15
+
+
+def _state(view: StatusView, role: RoleStatus) -> str:
+    """What the filter matches besides the name: signed / waiting / expired, staged."""
+    word = "expired" if role.expired else ("signed" if role.verified else "waiting")
+    return f"staged {word}" if view.is_staged(role.role) else word
 
 
 class StatusScreen(CeremonyScreen[None]):
     """Routes: Enter/``s`` sign, ``g`` signing queue, ``e`` re-sign, ``k`` rotate, ``r`` reload."""
 
     CSS_PATH = "status.tcss"
+    AUTO_FOCUS = "#roles"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "reload", "Refresh"),
+        Binding("r", "reload", "Refresh", show=False),
         Binding("s", "sign", "Sign"),
         Binding("g", "queue", "Queue"),
         Binding("e", "expiring", "Re-sign"),
         Binding("k", "rotate", "Rotate"),
-        Binding("d", "delegations", "Delegations"),
+        Binding("d", "delegations", "Delegate"),
+        Binding("slash", "filter", "Filter", show=False),
         Binding("escape", "home", "Home"),
         Binding("q", "app.quit", "Quit"),
     ]
@@ -43,15 +54,21 @@ class StatusScreen(CeremonyScreen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.view: StatusView | None = None
+        #: every row's cells, built once per load; the filter only picks among them
+        self._cells: list[tuple[RoleStatus, tuple[str, ...], str]] = []
+        #: the roles the table shows now, in order
+        self.shown: list[str] = []
+        self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("loading…", id="summary", markup=False)
+        yield Input(id="status-filter", placeholder="filter: role name or state (/ to focus)")
         table: DataTable[Text] = DataTable(id="roles", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static("", id="details", markup=False)
         yield Static("", id="last-action", markup=False)
-        yield Footer()
+        yield Footer(show_command_palette=False)  # ctrl+p still opens it: room for the keys
 
     def on_mount(self) -> None:
         path = self.ceremony.transcript.path
@@ -68,26 +85,24 @@ class StatusScreen(CeremonyScreen[None]):
 
     def on_status_loaded(self, message: StatusLoaded) -> None:
         self.view = view = message.view
-        table = self.query_one("#roles", DataTable)
-        selected = table.cursor_row
         roles = view.rows()
-        rows = [
+        self._cells = [
             (
-                r.role + (" (staged)" if view.is_staged(r.role) else "") + ("" if r.ok else " ✗"),
-                str(r.version),
-                f"{r.expires:%Y-%m-%d %H:%M}Z",
-                "expired" if r.expired else str(r.days_left),
-                " + ".join(waiting_line(c, view.names) for c in r.checks),
+                r,
+                (
+                    r.role
+                    + (" (staged)" if view.is_staged(r.role) else "")
+                    + ("" if r.ok else " ✗"),
+                    str(r.version),
+                    f"{r.expires:%Y-%m-%d %H:%M}Z",
+                    "expired" if r.expired else str(r.days_left),
+                    " + ".join(waiting_line(c, view.names) for c in r.checks),
+                ),
+                f"{r.role} {_state(view, r)}".lower(),
             )
             for r in roles
         ]
-        table.clear(columns=True)  # columns sized to their content: the header lines up
-        for i, label in enumerate(_COLUMNS):
-            table.add_column(label, width=max([len(label), *(len(row[i]) for row in rows)]))
-        for r, row in zip(roles, rows, strict=True):
-            table.add_row(*(Text(c) for c in row), key=r.role)
-        if rows:
-            table.move_cursor(row=min(selected, len(rows) - 1))
+        self._fill(columns=True)
         unsigned = view.unsigned_roles()
         if view.status.ok and not unsigned:
             summary = "status: OK — every role is signed and current"
@@ -99,6 +114,37 @@ class StatusScreen(CeremonyScreen[None]):
             summary = "status: NOT OK — see the problems below"
         self.query_one("#summary", Static).update(summary)
         self.query_one("#details", Static).update(self._details(view))
+
+    def _fill(self, *, columns: bool = False) -> None:
+        """Show the rows the filter keeps (cells built at load, never per keystroke)."""
+        table = self.query_one("#roles", DataTable)
+        selected = table.cursor_row
+        needle = self.query_one("#status-filter", Input).value.strip().lower()
+        kept = [(r, cells) for r, cells, text in self._cells if needle in text]
+        if columns:  # columns sized to every row's content: the header lines up
+            table.clear(columns=True)
+            for i, label in enumerate(_COLUMNS):
+                widths = (len(cells[i]) for _r, cells, _t in self._cells)
+                table.add_column(label, width=max([len(label), *widths]))
+        else:
+            table.clear()
+        table.add_rows([tuple(Text(c) for c in cells) for _r, cells in kept])
+        self.shown = [r.role for r, _cells in kept]
+        if kept:
+            table.move_cursor(row=min(selected, len(kept) - 1))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(FILTER_DELAY, self._fill)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.query_one("#roles", DataTable).focus()
+
+    def action_filter(self) -> None:
+        self.query_one("#status-filter", Input).focus()
 
     @staticmethod
     def _details(view: StatusView) -> str:
@@ -124,10 +170,10 @@ class StatusScreen(CeremonyScreen[None]):
     # -- routing -----------------------------------------------------------------------
 
     def _selected_role(self) -> str | None:
-        if self.view is None or not self.view.rows():
-            return None
         table = self.query_one("#roles", DataTable)
-        return self.view.rows()[table.cursor_row].role
+        if self.view is None or not 0 <= table.cursor_row < len(self.shown):
+            return None
+        return self.shown[table.cursor_row]
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pilot_support import settle
+from pilot_support import settle, wait_until
 from textual.pilot import Pilot
 
 from trustkeep.service.ceremony import CeremonyService
@@ -94,6 +94,45 @@ async def _holder(pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
+async def _delegations(pilot: Pilot[Any]) -> None:
+    """The fixed fixture repository (expiry 2100, fixed keys) opened on its delegations."""
+    import shutil
+
+    repo = Path(pilot.app.service.home).parent / "repo"  # type: ignore[attr-defined]
+    shutil.copytree(Path(__file__).parents[2] / "fixtures" / "tuf" / "valid", repo)
+    pilot.app.open_repository(repo)  # type: ignore[attr-defined]
+    await settle(pilot)
+    pilot.app.sub_title = str(FIXED / "repo")
+    await pilot.press("d")
+    await settle(pilot)
+
+
+async def _delegations_filtered(pilot: Pilot[Any]) -> None:
+    from textual.widgets import Tree
+
+    await _delegations(pilot)
+    await pilot.press("slash", *"rel")
+    tree = pilot.app.screen.query_one("#deleg-tree", Tree)
+    await wait_until(pilot, lambda: "match" in str(tree.root.label), "the filter")
+    pilot.app.screen.query_one("#deleg-filter").cursor_blink = False  # type: ignore[attr-defined]
+    await pilot.pause()
+
+
+async def _delegations_form(pilot: Pilot[Any]) -> None:
+    from textual.widgets import Input
+
+    await _delegations(pilot)
+    await pilot.press("a")
+    await wait_until(
+        pilot,
+        lambda: isinstance(pilot.app.focused, Input) and pilot.app.focused.id == "form-role",
+        "the form",
+    )
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False  # a blinking cursor would make two runs differ
+    await pilot.pause()
+
+
 SCREENS: dict[str, tuple[list[str], Any]] = {
     "home": ([], None),
     "help": (["f1"], None),
@@ -103,6 +142,9 @@ SCREENS: dict[str, tuple[list[str], Any]] = {
     "home-light": (["ctrl+t"], None),
     "rotate": (["down", "space"], _rotate),
     "rotate-panel": ([], _rotation_panel),
+    "delegations": ([], _delegations),
+    "delegations-filter": ([], _delegations_filtered),
+    "delegations-add-role": ([], _delegations_form),
 }
 
 

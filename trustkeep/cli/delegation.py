@@ -1,4 +1,5 @@
-"""``trustkeep delegation add|remove|list|bins``: delegated targets roles and hashed bins."""
+"""``trustkeep delegation add|remove|list|bins|add-key|remove-key|threshold``: delegated
+targets roles, hashed bins, and the keys and thresholds of delegated roles."""
 
 from __future__ import annotations
 
@@ -79,7 +80,10 @@ def add(
 @stage_option
 @json_option
 def remove(directory: Path, role: str, expires: str | None, sign: bool, stage: bool) -> None:
-    """Remove the delegation of ROLE (its metadata file is kept for history)."""
+    """Remove the delegation of ROLE (its metadata file is kept for history).
+
+    PREFIX-* (e.g. 'bins-*') removes every succinct hashed bin of the delegator at once.
+    """
     result = get_app().service.repo.delegation_remove(
         directory, role, expires=expires, sign=sign, stage=stage
     )
@@ -205,6 +209,126 @@ def bins(
         from trustkeep.cli._output import warn
 
         warn(f"{len(unsigned)} role(s) still need signatures (first: {unsigned[0].role})")
+
+
+def _keys_write(
+    directory: Path,
+    role: str,
+    what: str,
+    *,
+    add: tuple[str, ...] = (),
+    remove: tuple[str, ...] = (),
+    threshold: int | None,
+    expires: str | None,
+    sign: bool,
+    stage: bool,
+) -> None:
+    result = get_app().service.repo.delegation_keys(
+        directory,
+        role,
+        add=split_refs(add),
+        remove=split_refs(remove),
+        threshold=threshold,
+        expires=expires,
+        sign=sign,
+        stage=stage,
+    )
+    emit_write(result, what)
+
+
+@delegation.command("add-key")
+@directory_argument
+@click.argument("role")
+@keys_option("--key", required=True, help="Key to authorize for ROLE (repeatable).")
+@click.option("--threshold", type=int, default=None, help="New threshold (default: kept).")
+@expires_option("New expiry of the delegator.")
+@no_sign_option
+@stage_option
+@json_option
+def add_key(
+    directory: Path,
+    role: str,
+    key: tuple[str, ...],
+    threshold: int | None,
+    expires: str | None,
+    sign: bool,
+    stage: bool,
+) -> None:
+    """Authorize more keys for delegated ROLE (a new version of its delegator).
+
+    ROLE is a delegated role, or PREFIX-* for every succinct hashed bin.
+    """
+    _keys_write(
+        directory,
+        role,
+        f"added key(s) to {role!r}",
+        add=key,
+        threshold=threshold,
+        expires=expires,
+        sign=sign,
+        stage=stage,
+    )
+
+
+@delegation.command("remove-key")
+@directory_argument
+@click.argument("role")
+@keys_option("--key", required=True, help="Key to revoke: keyid, prefix or name (repeatable).")
+@click.option("--threshold", type=int, default=None, help="New threshold (default: kept).")
+@expires_option("New expiry of the delegator.")
+@no_sign_option
+@stage_option
+@json_option
+def remove_key(
+    directory: Path,
+    role: str,
+    key: tuple[str, ...],
+    threshold: int | None,
+    expires: str | None,
+    sign: bool,
+    stage: bool,
+) -> None:
+    """Revoke keys of delegated ROLE; its threshold must stay reachable.
+
+    ROLE is a delegated role, or PREFIX-* for every succinct hashed bin. When ROLE's
+    present signatures no longer meet its keys, ROLE gets a new version to sign too.
+    """
+    _keys_write(
+        directory,
+        role,
+        f"removed key(s) from {role!r}",
+        remove=key,
+        threshold=threshold,
+        expires=expires,
+        sign=sign,
+        stage=stage,
+    )
+
+
+@delegation.command("threshold")
+@directory_argument
+@click.argument("role")
+@click.argument("threshold", type=int)
+@expires_option("New expiry of the delegator.")
+@no_sign_option
+@stage_option
+@json_option
+def threshold_cmd(
+    directory: Path, role: str, threshold: int, expires: str | None, sign: bool, stage: bool
+) -> None:
+    """Set how many of delegated ROLE's keys must sign it.
+
+    ROLE is a delegated role, or PREFIX-* for every succinct hashed bin.
+    """
+    _keys_write(
+        directory,
+        role,
+        f"threshold of {role!r} set to {threshold}",
+        threshold=threshold,
+        expires=expires,
+        sign=sign,
+        stage=stage,
+    )
 
 
 COMMANDS = [delegation]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,13 +21,11 @@ from trustkeep.core.ceremony import (
     expiring_roles,
     key_label,
     review_role,
-    threshold_consequences,
     waiting_line,
 )
 from trustkeep.core.keys import KeyEntry
 from trustkeep.core.rolenames import role_filename
 from trustkeep.core.transcript import FieldValue
-from trustkeep.core.tuf_repo.delegation import DelegationInfo, delegation_tree
 from trustkeep.core.tuf_repo.state import RepoState
 from trustkeep.core.tuf_repo.status import RepoStatus, RoleStatus
 from trustkeep.errors import InputError, TrustkeepError
@@ -38,6 +37,7 @@ from trustkeep.service.ceremony_transcript import (
 
 if TYPE_CHECKING:
     from trustkeep.service import Service
+    from trustkeep.service.ceremony_delegations import DelegationCeremony
     from trustkeep.service.ceremony_rotation import RotationService
     from trustkeep.service.repo import RoleChange, SignResult, WriteResult
 
@@ -250,47 +250,14 @@ class CeremonyService:
     def _changes(self, result: WriteResult) -> tuple[str, ...]:
         return tuple(self.describe_change(c, result.names) for c in result.changes)
 
-    # -- delegations ----------------------------------------------------------------------
+    # -- delegations: trustkeep/service/ceremony_delegations.py ------------------------
 
-    def delegations(self) -> list[DelegationInfo]:
-        """The delegation graph of the working repository (staged changes included)."""
-        return delegation_tree(self.service.repo.working(self.directory))
+    @cached_property
+    def delegation(self) -> DelegationCeremony:
+        """The delegations flow of this repository (reviews and writes)."""
+        from trustkeep.service.ceremony_delegations import DelegationCeremony
 
-    def delegation_review(
-        self, role: str, *, keys: Sequence[str], paths: Sequence[str], threshold: int
-    ) -> list[str]:
-        """What adding ``role`` writes (keys resolved now: an unknown key fails here)."""
-        resolved = self.service.repo.resolve(keys)
-        names = self.service.repo.names()
-        lines = [f"+ delegation targets -> {role}, threshold {threshold} of {len(resolved)}"]
-        lines += [f"+ key {key_label(r.keyid, names)} added to {role}" for r in resolved]
-        lines.append(f"+ paths: {', '.join(paths) or '(none)'}")
-        lines.append("targets gets a new version (staged until its threshold signs it)")
-        lines += threshold_consequences(threshold, len(resolved))
-        return lines
-
-    def add_delegation(
-        self, role: str, *, keys: Sequence[str], paths: Sequence[str], threshold: int
-    ) -> WriteResult:
-        what: dict[str, FieldValue] = {"role": role, "keys": tuple(keys), "paths": tuple(paths)}
-        try:
-            result = self.service.repo.delegation_add(
-                self.directory, role, keys=keys, paths=list(paths), threshold=threshold
-            )
-        except TrustkeepError as e:
-            self.record("failed", action="add delegation", error=e.message, **what)
-            raise
-        self.record("delegation added", threshold=threshold, changes=self._changes(result), **what)
-        return result
-
-    def remove_delegation(self, role: str) -> WriteResult:
-        try:
-            result = self.service.repo.delegation_remove(self.directory, role)
-        except TrustkeepError as e:
-            self.record("failed", action="remove delegation", role=role, error=e.message)
-            raise
-        self.record("delegation removed", role=role, changes=self._changes(result))
-        return result
+        return DelegationCeremony(self)
 
     def role_file(self, role: str) -> Path:
         """The file a holder signs: the staged change when there is one."""

@@ -32,6 +32,8 @@ __all__ = [
     "add_bins",
     "add_delegation",
     "bin_prefixes",
+    "change_delegation_keys",
+    "delegation_of",
     "delegation_tree",
     "find_role_for_path",
     "remove_delegation",
@@ -157,14 +159,18 @@ def add_delegation(
 
 
 def remove_delegation(state: RepoState, name: str, *, now: datetime, policy: ExpiryPolicy) -> str:
-    """Remove the delegation of ``name``; returns its delegator. The role file stays."""
+    """Remove the delegation of ``name`` (``PREFIX-*``: all the succinct bins); returns its
+    delegator. The role files stay."""
+    if name.endswith("-*"):
+        return _remove_succinct(state, name, now=now, policy=policy)
     delegator = state.delegator_of(name)
     md = state.targets_role(delegator)
     delegations = md.signed.delegations
     assert delegations is not None
     if delegations.roles is None:
         raise InputError(
-            f"role {name!r} is a succinct hashed bin; remove the bins of {delegator!r} instead"
+            f"role {name!r} is a succinct hashed bin: remove all the bins of {delegator!r} "
+            f"with the name '{delegations.succinct_roles.name_prefix}-*'"  # type: ignore[union-attr]
         )
     state.touch(delegator, now, policy)
     role = delegations.roles.pop(name)
@@ -177,6 +183,99 @@ def remove_delegation(state: RepoState, name: str, *, now: datetime, policy: Exp
     state.delegated.pop(name, None)
     if name in state.missing:
         state.missing.remove(name)
+    return delegator
+
+
+def delegation_of(state: RepoState, name: str) -> tuple[str, DelegatedRole | SuccinctRoles]:
+    """``name``'s delegator and its entry there; ``PREFIX-*`` names a group of succinct bins."""
+    if name.endswith("-*"):
+        prefix = name[:-2]
+        for parent in ("targets", *state.delegated):
+            d = state.targets_role(parent).signed.delegations
+            sr = d.succinct_roles if d is not None else None
+            if sr is not None and sr.name_prefix == prefix:
+                return parent, sr
+        raise InputError(f"no role delegates to succinct hashed bins {name!r}")
+    delegator = state.delegator_of(name)
+    delegations = state.targets_role(delegator).signed.delegations
+    assert delegations is not None
+    if delegations.roles is None:
+        raise InputError(
+            f"role {name!r} is a succinct hashed bin: change the keys of all the bins at once "
+            f"with the name '{delegations.succinct_roles.name_prefix}-*'"  # type: ignore[union-attr]
+        )
+    return delegator, delegations.roles[name]
+
+
+def change_delegation_keys(
+    state: RepoState,
+    name: str,
+    *,
+    add: Sequence[Key],
+    remove: Sequence[str],
+    threshold: int | None,
+    now: datetime,
+    policy: ExpiryPolicy,
+) -> list[str]:
+    """Add and remove keys of delegated role ``name`` (or ``PREFIX-*``: every succinct bin)
+    and set its threshold, in one new version of its delegator.
+
+    The delegated roles whose present signatures no longer meet the new keys and
+    threshold get a new version too (to be signed by the new keys); returns their names.
+    """
+    delegator, entry = delegation_of(state, name)
+    ids = [k.keyid for k in add]
+    if len(set(ids)) != len(ids):
+        raise InputError(f"role {name!r}: a key is given more than once")
+    for keyid in remove:
+        if keyid not in entry.keyids:
+            raise InputError(f"role {name!r}: key {keyid[:8]} is not one of its keys")
+    for keyid in ids:
+        if keyid in entry.keyids and keyid not in remove:
+            raise InputError(f"role {name!r}: key {keyid[:8]} is already one of its keys")
+    final = [k for k in entry.keyids if k not in remove] + [k for k in ids if k not in entry.keyids]
+    new_threshold = entry.threshold if threshold is None else threshold
+    check_threshold(name, new_threshold, len(final))
+    if set(final) == set(entry.keyids) and new_threshold == entry.threshold:
+        raise InputError(f"role {name!r}: nothing changes (same keys and threshold)")
+    md = state.targets_role(delegator)
+    delegations = md.signed.delegations
+    assert delegations is not None
+    state.touch(delegator, now, policy)
+    entry.keyids = final
+    entry.threshold = new_threshold
+    delegations.keys.update({k.keyid: k for k in add})
+    used = {k for r in (delegations.roles or {}).values() for k in r.keyids}
+    if delegations.succinct_roles is not None:
+        used |= set(delegations.succinct_roles.keyids)
+    for keyid in remove:
+        if keyid not in used:
+            delegations.keys.pop(keyid, None)
+    members = list(entry.get_roles()) if isinstance(entry, SuccinctRoles) else [name]
+    resign = []
+    for member in members:
+        role_md = state.delegated.get(member)
+        if (
+            role_md is None
+            or md.signed.get_verification_result(
+                member, role_md.signed_bytes, role_md.signatures
+            ).verified
+        ):
+            continue
+        state.touch(member, now, policy)
+        resign.append(member)
+    return resign
+
+
+def _remove_succinct(state: RepoState, name: str, *, now: datetime, policy: ExpiryPolicy) -> str:
+    delegator, entry = delegation_of(state, name)
+    assert isinstance(entry, SuccinctRoles)
+    state.touch(delegator, now, policy)
+    state.targets_role(delegator).signed.delegations = None
+    for bin_name in entry.get_roles():
+        state.delegated.pop(bin_name, None)
+        if bin_name in state.missing:
+            state.missing.remove(bin_name)
     return delegator
 
 
