@@ -28,9 +28,15 @@ targets/online keys → review (tick "I have read", then Sign and write) → pin
 (Save writes each block). Pause keeps the draft for later; Abort forgets it.
 
 Repository status: s sign the selected role, g signing queue, e re-sign due
-roles, k rotate a root key, d delegations, / filter, r reload. Every write
+roles, k root rotation, d delegations, / filter, r reload. Every write
 shows its review first and needs an explicit button press; root is never
 ticked for you.
+
+Root rotation: Space ticks root keys to remove and store keys to add, a
+holder's public key file joins by path; threshold and expiry; review, then
+the new root is staged and a panel shows who has signed the old and the new
+root, with Sign buttons for this store's keys, merge of travelled copies,
+and Publish once both thresholds are met.
 
 Delegations: a add a role, k / x add / remove keys of the selected role,
 t its threshold, b hashed bins, Delete remove the role, / filter by name or
