@@ -37,6 +37,7 @@ class RoleKeysScreen(FlowScreen[NewRootDraft]):
         with Horizontal(classes="buttons"):
             yield Button("Create keys", id="make", variant="primary")
             yield Button("Pause", id="back")
+            yield Button("Abort ceremony", id="abort", variant="error")
         yield Static("", id="result", markup=False)
         yield Footer()
 
@@ -52,8 +53,13 @@ class RoleKeysScreen(FlowScreen[NewRootDraft]):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
+        if self.busy:
+            return
         if event.button.id == "back":
             self.action_back()
+        elif event.button.id == "abort":
+            self.busy = True
+            self.abort()
         else:
             self._make()
 
@@ -75,6 +81,11 @@ class RoleKeysScreen(FlowScreen[NewRootDraft]):
     def _made(self, draft: NewRootDraft) -> None:
         self.query_one(NewPassphrase).clear()
         self.dismiss(draft)
+
+    @work(thread=True, exclusive=True, group="role-keys", exit_on_error=False, name="abort")
+    def abort(self) -> None:
+        self.ceremony_app.new_root.abort(self.draft, step="role keys")
+        self.app.call_from_thread(self.dismiss, None)
 
     def on_action_failed(self, message: ActionFailed) -> None:
         self.busy = False
