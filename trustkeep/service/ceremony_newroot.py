@@ -253,7 +253,9 @@ class NewRootService:
         """Generate or import holder ``index``'s key; the draft with its keyid, saved."""
         holder = draft.holders[index]
         if draft.format == "notary" and location == "public":
-            raise InputError("a Notary root certificate is self-signed here: import or make its key")
+            raise InputError(
+                "a Notary root certificate is self-signed here: import or make its key"
+            )
         entry = make_holder_key(
             self.service.keys,
             holder.name,
