@@ -73,6 +73,7 @@ class HolderKeyScreen(FlowScreen[NewRootDraft]):
             with RadioSet(id="location"):
                 for i, (key, text) in enumerate(self._locations().items()):
                     yield RadioButton(text, value=i == 0, id=f"loc-{key}")
+            yield Static("", id="where-note", markup=False)
             yield Label("Key type", id="type-label")
             types = ["ecdsa-p256"] if self.draft.format == "notary" else list(KEY_TYPES)
             yield Select([(t, t) for t in types], value=types[0], allow_blank=False, id="keytype")
@@ -83,7 +84,6 @@ class HolderKeyScreen(FlowScreen[NewRootDraft]):
             yield Input(id="token-key", type="integer", placeholder="key id on the token")
             yield Label(f"New passphrase for {holder.name}'s key", id="pass-label")
             yield NewPassphrase(id="passphrase")
-            yield Static("", id="where-note", markup=False)
         with Horizontal(classes="buttons"):
             yield Button("Create / import key", id="make", variant="primary")
             yield Button("Pause", id="back")

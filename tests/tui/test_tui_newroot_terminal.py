@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from hsm_support import PIN, TOKEN, softhsm_env, token_with_key
 from tmux_support import TRUSTKEEP, Tmux
 from tui_support import python_tuf_accepts
 
@@ -39,7 +40,12 @@ def _holder(tmux: Tmux, title: str, secret: str, shown: list[str]) -> None:
 
 
 def _sign(tmux: Tmux, who: str, secret: str, shown: list[str]) -> None:
-    tmux.wait_for(f"({who})")
+    _answer(tmux, f"({who})", secret, shown)
+
+
+def _answer(tmux: Tmux, prompt: str, secret: str, shown: list[str]) -> None:
+    """Type ``secret`` into the modal asking ``prompt``: only bullets show."""
+    tmux.wait_for(prompt)
     tmux.keys(secret, literal=True)
     shown.append(tmux.wait_for("•" * len(secret)))
     tmux.keys("Enter")
@@ -110,5 +116,50 @@ def test_new_root_resumes_after_the_process_is_killed(tmux: Tmux, tmp_path: Path
     _transcript_ok(transcript)
     recorded = transcript.read_text() + transcript.with_suffix(".md").read_text()
     for secret in (ALICE, BOB, ONLINE):
+        assert all(secret not in screen for screen in shown)
+        assert secret not in recorded
+
+
+def test_new_root_with_the_holder_key_on_a_pkcs11_token(tmux: Tmux, tmp_path: Path) -> None:
+    hsm = softhsm_env(tmp_path / "softhsm")
+    token_with_key(hsm)
+    home, repo, transcript = tmp_path / "home", tmp_path / "acme", tmp_path / "t.jsonl"
+    env = {**hsm, "TERM": "xterm-256color", "TRUSTKEEP_HOME": str(home)}
+    ceremony = f"{shlex.quote(str(TRUSTKEEP))} ceremony --transcript {shlex.quote(str(transcript))}"
+    tmux.start(f"{ceremony}; echo exit=$?; read done", env)
+    shown: list[str] = []
+    _plan(tmux, repo, "alice", "1")
+    tmux.wait_for("holder 1 of 1: alice")
+    _step(tmux, "BTab")  # from the passphrase to the key type
+    _step(tmux, "BTab")  # to where the key lives
+    _step(tmux, "Down")
+    _step(tmux, "Down")
+    _step(tmux, "Space")  # PKCS#11 token
+    shown.append(tmux.wait_for("the token's PIN is asked next"))
+    _step(tmux, "Tab")  # to the token label
+    _step(tmux, TOKEN, literal=True)
+    _step(tmux, "Enter")  # to the key id
+    _step(tmux, "1")
+    _step(tmux, "Enter")  # Create / import key: registers the token's public key
+    _holder(tmux, "targets and online keys", ONLINE, shown)
+    shown.append(tmux.wait_for("PKCS#11 token (key already on the token)"))  # in the review
+    tmux.tick_and_press("I have read the review")
+    _answer(tmux, f"PIN for token {TOKEN}", PIN, shown)  # signing logs in: the PIN, masked
+    _sign(tmux, "acme-targets", ONLINE, shown)
+    _sign(tmux, "acme-online", ONLINE, shown)
+    shown.append(tmux.wait_for("New root written (complete)"))
+    tmux.wait_for("TUF bootstrap root (clients")
+    _step(tmux, "Enter")  # Done
+    tmux.wait_for("new root written in")
+    tmux.keys("q")
+    tmux.wait_for("exit=0")
+    python_tuf_accepts(repo)
+    root = json.loads((repo / "root.json").read_text())["signed"]
+    (keyid,) = root["roles"]["root"]["keyids"]
+    assert root["keys"][keyid]["keytype"] == "ecdsa"
+    _transcript_ok(transcript)
+    recorded = transcript.read_text() + transcript.with_suffix(".md").read_text()
+    assert '"location":"pkcs11"' in recorded.replace(" ", "")
+    for secret in (PIN, ONLINE):
         assert all(secret not in screen for screen in shown)
         assert secret not in recorded
