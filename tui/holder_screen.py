@@ -33,6 +33,8 @@ from .widgets import NewPassphrase
 __all__ = ["HolderKeyScreen"]
 
 _NOTES = {
+    "import": "the key is copied into this store under the new passphrase; the file's own"
+    " passphrase, if it has one, is asked next",
     "pkcs11": "the token's PIN is asked next, in a masked field; the key never leaves it",
     "public": "the root is staged; this holder signs DIR/staged/root.json with"
     " 'trustkeep sign' on their machine, then it is merged and published",
@@ -44,8 +46,7 @@ _WITH_PATH = ("public", "import")
 _PASS_LABELS = {
     "file": "New passphrase for {name}'s key",
     "keyring": "New passphrase for {name}'s key (kept in the OS keyring: not asked to sign)",
-    "import": "New passphrase for {name}'s key in this store (the file's own passphrase,"
-    " if it has one, is asked next)",
+    "import": "New passphrase for {name}'s key in this store",
 }
 
 

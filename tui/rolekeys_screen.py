@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual import work
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Footer, Header, Input, Label, Static
 
 from trustkeep.service.ceremony_newroot import NewRootDraft
@@ -26,14 +26,15 @@ class RoleKeysScreen(FlowScreen[NewRootDraft]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("New root — 3. targets and online keys", classes="title", markup=False)
-        yield Static(
-            "Two ed25519 keys are made in this key store: one signs targets, one signs "
-            "snapshot and timestamp (the online roles). One passphrase protects both.",
-            classes="note",
-            markup=False,
-        )
-        yield Label("New passphrase for the targets and online keys")
-        yield NewPassphrase(id="passphrase")
+        with VerticalScroll(id="holder", can_focus=False):
+            yield Static(
+                "Two ed25519 keys are made in this key store: one signs targets, one signs "
+                "snapshot and timestamp (the online roles). One passphrase protects both.",
+                classes="note",
+                markup=False,
+            )
+            yield Label("New passphrase for the targets and online keys")
+            yield NewPassphrase(id="passphrase")
         with Horizontal(classes="buttons"):
             yield Button("Create keys", id="make", variant="primary")
             yield Button("Pause", id="back")
