@@ -248,7 +248,6 @@ async def _notary_pins(pilot: Pilot[Any]) -> None:
 
 NEW_ROOT_SCREENS: dict[str, tuple[list[str], Any]] = {
     "plan-notary": (["n", "tab", "down", "enter", "tab", *"r.example/acme", "tab", "a"], None),
-    "plan-typed": (["n", "tab", "tab", *"alice, bob, carol", "tab", "3"], None),
     "holder-keyring": ([*"not-shown-2"], _holder_at("keyring")),
     "holder-import": ([], _holder_at("import")),
     "holder-pkcs11": ([], _holder_at("pkcs11")),
