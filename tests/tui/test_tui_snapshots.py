@@ -7,6 +7,9 @@ Update after an intended change: ``pytest tests/tui/test_tui_snapshots.py --snap
 
 from __future__ import annotations
 
+import asyncio
+import html
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -264,3 +267,50 @@ def test_new_root_snapshot(name: str, size: tuple[int, int], snap_compare, tmp_p
     keys, push = NEW_ROOT_SCREENS[name]
     app = _app(tmp_path / "home")
     assert snap_compare(app, terminal_size=size, run_before=_before(push, keys))
+
+
+def _rows(svg: str) -> list[str]:
+    """The rendered terminal lines of an ``export_screenshot()`` SVG."""
+    spans = re.finditer(
+        r'<text[^>]*x="([\d.]+)"[^>]*clip-path="url\(#terminal-(?:\d+-)?line-(\d+)\)"[^>]*>(.*?)</text>',
+        svg,
+        flags=re.S,
+    )
+    rows: dict[int, list[tuple[float, str]]] = {}
+    for m in spans:
+        text = html.unescape(m[3]).replace("\xa0", " ")
+        rows.setdefault(int(m[2]), []).append((float(m[1]), text))
+    return ["".join(t for _, t in sorted(r)) for _, r in sorted(rows.items())]
+
+
+FIT_SCREENS = {**NEW_ROOT_SCREENS, **{k: SCREENS[k] for k in ("new-root-plan", "holder-key")}}
+
+
+@pytest.mark.parametrize("name", FIT_SCREENS, ids=list(FIT_SCREENS))
+def test_new_root_labels_are_whole_at_80x24(name: str, tmp_path: Path) -> None:
+    """Every label, button and choice that shows at 80x24 shows whole (no "— thresho")."""
+    from textual.widgets import Button, Checkbox, Label, RadioButton
+
+    keys, push = FIT_SCREENS[name]
+    app = _app(tmp_path / "home")
+    cut: list[str] = []
+
+    async def run() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _before(push, keys)(pilot)
+            rows = _rows(app.export_screenshot())
+            assert len(rows) == 24
+            for widget in app.screen.query("Label, Button, RadioButton, Checkbox"):
+                if not widget.display:
+                    continue
+                if isinstance(widget, (Button, RadioButton, Checkbox)):
+                    text = str(widget.label)
+                else:
+                    assert isinstance(widget, Label)
+                    text = str(widget.content)
+                shown = any(text[:12] in row for row in rows)
+                if shown and not any(text in row for row in rows):
+                    cut.append(text)
+
+    asyncio.run(run())
+    assert cut == []
