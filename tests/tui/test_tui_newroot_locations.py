@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import subprocess
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from newroot_support import ONLINE, answer_all, fast_app, holder, plan, review_and_write, role_keys
-from notary_env import PASSPHRASES, have_notary
+from notary_env import PASSPHRASES, NotaryClient, NotaryServer, have_notary
 from pilot_support import screen_name, settle, text, wait_until
 from tmux_support import TRUSTKEEP
 from tui_support import TEST_KDF_ITERATIONS, python_tuf_accepts, transcript_steps
@@ -139,7 +140,9 @@ def test_holder_imports_an_encrypted_pem_private_key(tmp_path: Path, make_app) -
 
 
 @pytest.mark.interop
-def test_notary_root_from_an_imported_notary_key_file(tmp_path: Path, make_app) -> None:  # type: ignore[no-untyped-def]
+def test_notary_root_from_an_imported_notary_key_file(
+    tmp_path: Path, make_app, notary: NotaryServer
+) -> None:  # type: ignore[no-untyped-def]
     if not have_notary():
         if os.environ.get("CI"):
             raise RuntimeError("notary not installed: tests/run.sh installs it")
@@ -156,7 +159,7 @@ def test_notary_root_from_an_imported_notary_key_file(tmp_path: Path, make_app) 
     assert made.returncode == 0, made.stderr
     (key_file,) = (trust / "private").glob("*.key")
     root_pass = PASSPHRASES["NOTARY_ROOT_PASSPHRASE"]
-    gun = "registry.example.com/acme/app"
+    gun = f"registry.example.com/acme/app-{uuid.uuid4().hex[:8]}"  # one server per session
     out, seen = tmp_path / "notary-root", {}  # type: ignore[var-annotated]
     app = fast_app(make_app, tmp_path / "home")
     asyncio.run(_import_flow(app, out, key_file, root_pass, seen, gun=gun))
@@ -164,6 +167,7 @@ def test_notary_root_from_an_imported_notary_key_file(tmp_path: Path, make_app) 
     assert f"CN={gun}" in seen["review"]
     # notary names a root key by the ID trustkeep calls canonical
     assert f"canonical ID {key_file.stem}" in seen["written"]
+    seen["cert-id"] = seen["written"].split("certificate ID ")[1].split()[0]
     daemon, config = out / "daemon-pins.json", out / "notary-pins.json"
     assert seen["saved-0"] == f"saved daemon.json content-trust block to {daemon}"
     assert seen["saved-1"] == f"saved Notary client trust_pinning to {config}"
@@ -177,6 +181,20 @@ def test_notary_root_from_an_imported_notary_key_file(tmp_path: Path, make_app) 
         )
         assert check.returncode == 0, check.stderr
         assert check.stdout.startswith(f"{gun}: accepted"), check.stdout
+    # the real notary client: a repository on notary-server initialised with this root
+    # certificate (its key is the one notary generated), then read by a fresh client that
+    # trusts only the saved trust_pinning block
+    NotaryClient(notary, trust).run("init", gun, "--rootcert", cert, "-p")
+    fresh = NotaryClient(notary, tmp_path / "fresh-client")
+    listed = fresh.run("list", gun, config=config, check=False)
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    other = tmp_path / "other-pins.json"  # a pin of another certificate is refused
+    other.write_text(config.read_text().replace(seen["cert-id"], "0" * 64))
+    refused = NotaryClient(notary, tmp_path / "other-client").run(
+        "list", gun, config=other, check=False
+    )
+    assert refused.returncode != 0
+    assert "unable to match any certificates to trust_pinning" in refused.stderr
     _no_secret(tmp_path, seen, ALICE, root_pass)
 
 
