@@ -194,7 +194,7 @@ def test_notary_root_from_an_imported_notary_key_file(
         "list", gun, config=other, check=False
     )
     assert refused.returncode != 0
-    assert "unable to match any certificates to trust_pinning" in refused.stderr
+    assert "unable to match any certificates to trust_pinning" in refused.stdout
     _no_secret(tmp_path, seen, ALICE, root_pass)
 
 
