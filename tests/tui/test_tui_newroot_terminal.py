@@ -32,9 +32,9 @@ def _step(tmux: Tmux, *keys: str, literal: bool = False) -> None:
 def _holder(tmux: Tmux, title: str, secret: str, shown: list[str]) -> None:
     tmux.wait_for(title)
     _step(tmux, secret, literal=True)
-    tmux.wait_for("strength: ")
-    tmux.keys("Enter")  # to the confirmation field
-    _step(tmux, secret, literal=True)
+    tmux.wait_for("•" * len(secret))  # all of it in the first field, masked
+    tmux.keys_to_next_row("Enter")  # to the confirmation field
+    tmux.keys(secret, literal=True)
     shown.append(tmux.wait_for("confirmed"))
     tmux.keys("Enter")
 
@@ -138,8 +138,9 @@ def test_new_root_with_the_holder_key_on_a_pkcs11_token(tmux: Tmux, tmp_path: Pa
     shown.append(tmux.wait_for("the token's PIN is asked next"))
     _step(tmux, "Tab")  # to the token label
     _step(tmux, TOKEN, literal=True)
-    _step(tmux, "Enter")  # to the key id
-    _step(tmux, "1")
+    tmux.wait_for(TOKEN)
+    tmux.keys_to_next_row("Enter")  # to the key id
+    tmux.keys("1")
     _step(tmux, "Enter")  # Create / import key: registers the token's public key
     _holder(tmux, "targets and online keys", ONLINE, shown)
     shown.append(tmux.wait_for("PKCS#11 token (key already on the token)"))  # in the review
