@@ -33,6 +33,7 @@ from .widgets import NewPassphrase
 __all__ = ["HolderKeyScreen"]
 
 _NOTES = {
+    "keyring": "the passphrase is stored in the OS keyring: signing with this key asks nothing",
     "import": "the key is copied into this store under the new passphrase; the file's own"
     " passphrase, if it has one, is asked next",
     "pkcs11": "the token's PIN is asked next, in a masked field; the key never leaves it",
@@ -45,7 +46,7 @@ _WITH_PASSPHRASE = ("file", "keyring", "import")
 _WITH_PATH = ("public", "import")
 _PASS_LABELS = {
     "file": "New passphrase for {name}'s key",
-    "keyring": "New passphrase for {name}'s key (kept in the OS keyring: not asked to sign)",
+    "keyring": "New passphrase for {name}'s key (kept in the OS keyring)",
     "import": "New passphrase for {name}'s key in this store",
 }
 
