@@ -24,7 +24,7 @@ from textual.widgets import (
 )
 
 from trustkeep.core.keys import KEY_TYPES
-from trustkeep.service.ceremony_newroot import LOCATIONS, NewRootDraft
+from trustkeep.service.ceremony_newroot import LOCATIONS, NOTARY_LOCATIONS, NewRootDraft
 
 from ._common import FlowScreen, failure_text
 from .messages import ActionFailed
@@ -98,9 +98,9 @@ class HolderKeyScreen(FlowScreen[NewRootDraft]):
         self.query_one("#passphrase .first", Input).focus()  # the usual case: generate here
 
     def _locations(self) -> dict[str, str]:
-        """A Notary root certificate is self-signed here: no public-only holder."""
+        """A Notary root certificate is self-signed here: its key is made or imported."""
         if self.draft.format == "notary":
-            return {k: v for k, v in LOCATIONS.items() if k != "public"}
+            return {k: v for k, v in LOCATIONS.items() if k in NOTARY_LOCATIONS}
         return LOCATIONS
 
     def _location(self) -> str:

@@ -149,6 +149,7 @@ KEY_FILE_ERRORS = {
     "import given a public key": ("tuf", "import", "public", "holds no private key; choose"),
     "import without a passphrase": ("tuf", "import", "private-nopass", "type a new passphrase"),
     "notary holder elsewhere": ("notary", "public", "public", "self-signed here"),
+    "notary key on a token": ("notary", "pkcs11", "public", "PKCS#11 token (key already on"),
 }
 
 

@@ -14,7 +14,7 @@ from trustkeep.service._key_transfer import read_key_file
 if TYPE_CHECKING:
     from trustkeep.service.keys import KeyService
 
-__all__ = ["LOCATIONS", "make_holder_key"]
+__all__ = ["LOCATIONS", "NOTARY_LOCATIONS", "make_holder_key"]
 
 LOCATIONS: dict[str, str] = {
     "file": "encrypted file in this key store",
@@ -23,6 +23,8 @@ LOCATIONS: dict[str, str] = {
     "public": "held elsewhere: the holder's public key file",
     "import": "import the holder's private key file (PEM or Notary)",
 }
+#: a Notary root certificate is signed here by its private key: made here or imported
+NOTARY_LOCATIONS = ("file", "keyring", "import")
 
 
 def make_holder_key(

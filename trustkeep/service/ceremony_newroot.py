@@ -22,7 +22,7 @@ from trustkeep.adapters.atomic import atomic_write, ensure_private_dir
 from trustkeep.core.ceremony import key_label, threshold_consequences, waiting_line
 from trustkeep.errors import InputError, StorageError, TrustkeepError
 from trustkeep.service import _keymaterial as km
-from trustkeep.service._newroot_keys import LOCATIONS, make_holder_key
+from trustkeep.service._newroot_keys import LOCATIONS, NOTARY_LOCATIONS, make_holder_key
 from trustkeep.service.ceremony_pins import PinBlock, new_root_pins, write_pin
 from trustkeep.service.keys import validate_name
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LOCATIONS",
+    "NOTARY_LOCATIONS",
     "HolderPlan",
     "NewRootDraft",
     "NewRootResult",
@@ -252,9 +253,10 @@ class NewRootService:
     ) -> NewRootDraft:
         """Generate or import holder ``index``'s key; the draft with its keyid, saved."""
         holder = draft.holders[index]
-        if draft.format == "notary" and location == "public":
+        if draft.format == "notary" and location not in NOTARY_LOCATIONS:
             raise InputError(
-                "a Notary root certificate is self-signed here: import or make its key"
+                f"a Notary root certificate is self-signed here with its private key: "
+                f"make or import the key ({LOCATIONS.get(location, location)} cannot sign it)"
             )
         entry = make_holder_key(
             self.service.keys,
