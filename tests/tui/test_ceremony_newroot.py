@@ -122,6 +122,8 @@ def test_notary_root_certificate_and_pins(tmp_path: Path) -> None:
     assert cert_id in json.dumps(docker)
     notary = json.loads(blocks["notary"].text)
     assert cert_id in json.dumps(notary)
+
+
 def _key_files(tmp_path: Path) -> tuple[Path, Path]:
     """An unencrypted PEM private key and its public key PEM."""
     from cryptography.hazmat.primitives import serialization
