@@ -37,6 +37,7 @@ class HomeScreen(CeremonyScreen[None]):
         Binding("v", "start('verify')", "Verify"),
         Binding("e", "start('expiry')", "Expiry"),
         Binding("x", "abort_saved", "Abort saved", show=False),
+        Binding("u", "unfinished", "Unfinished", show=False),
         Binding("q", "app.quit", "Quit"),
     ]
 
@@ -129,6 +130,13 @@ class HomeScreen(CeremonyScreen[None]):
     def _flow_done(self, text: str) -> None:
         self.query_one("#home-result", Static).update(text)
         self.reload()
+
+    def action_unfinished(self) -> None:
+        """Focus the unfinished ceremonies, the newest highlighted (Enter resumes it)."""
+        pending = self.query_one("#saved", OptionList)
+        if pending.option_count:
+            pending.focus()
+            pending.highlighted = pending.option_count - 1
 
     def action_abort_saved(self) -> None:
         pending = self.query_one("#saved", OptionList)

@@ -35,6 +35,7 @@ class NewRootFlow:
 
     def _planned(self, draft: NewRootDraft | None) -> None:
         if draft is None:
+            self.app.new_root.leave_plan()
             self.done("new root: left before anything was saved")
         else:
             self._next(draft)

@@ -35,6 +35,7 @@ class NewRootScreen(FlowScreen[NewRootDraft]):
             with RadioSet(id="format"):
                 yield RadioButton("TUF repository", value=True, id="fmt-tuf")
                 yield RadioButton("Notary root certificate for a GUN", id="fmt-notary")
+            yield Label("GUN: the repository the certificate is for", id="gun-label")
             yield Input(id="gun", placeholder="GUN, e.g. registry.example.com/acme/app")
             yield Label("Key holders, by name, separated by commas")
             yield Input(id="holders", placeholder="alice, bob, carol")
@@ -54,7 +55,8 @@ class NewRootScreen(FlowScreen[NewRootDraft]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#gun", Input).display = False
+        for selector in ("#gun-label", "#gun"):
+            self.query_one(selector).display = False
         self.query_one("#directory", Input).focus()
         self._explain()
 
@@ -78,7 +80,8 @@ class NewRootScreen(FlowScreen[NewRootDraft]):
         self._explain()
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
-        self.query_one("#gun", Input).display = self._format() == "notary"
+        for selector in ("#gun-label", "#gun"):
+            self.query_one(selector).display = self._format() == "notary"
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter in any field is Next (every field has a default but the names)."""

@@ -57,14 +57,14 @@ class PinsScreen(FlowScreen[None]):
             if not block.text:
                 panel.mount(Static(block.note, markup=False))
                 continue
-            panel.mount(Static(block.text, classes="pin-text", markup=False))
-            panel.mount(
+            panel.mount(  # the path and Save first: visible without scrolling at 80x24
                 Horizontal(
                     Input(str(block.default_path), id=f"path-{i}"),
                     Button("Save", id=f"save-{i}"),
                     classes="save-row",
                 )
             )
+            panel.mount(Static(block.text, classes="pin-text", markup=False))
         self.query_one("#back", Button).focus()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual import work
 from textual.app import ComposeResult
-from textual.containers import Horizontal
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Footer, Header, Input, Label, Static
 
 from trustkeep.service.ceremony_newroot import NewRootDraft
@@ -26,17 +26,19 @@ class RoleKeysScreen(FlowScreen[NewRootDraft]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("New root — 3. targets and online keys", classes="title", markup=False)
-        yield Static(
-            "Two ed25519 keys are made in this key store: one signs targets, one signs "
-            "snapshot and timestamp (the online roles). One passphrase protects both.",
-            classes="note",
-            markup=False,
-        )
-        yield Label("New passphrase for the targets and online keys")
-        yield NewPassphrase(id="passphrase")
+        with VerticalScroll(id="holder", can_focus=False):
+            yield Static(
+                "Two ed25519 keys are made in this key store: one signs targets, one signs "
+                "snapshot and timestamp (the online roles). One passphrase protects both.",
+                classes="note",
+                markup=False,
+            )
+            yield Label("New passphrase for the targets and online keys")
+            yield NewPassphrase(id="passphrase")
         with Horizontal(classes="buttons"):
             yield Button("Create keys", id="make", variant="primary")
             yield Button("Pause", id="back")
+            yield Button("Abort ceremony", id="abort", variant="error")
         yield Static("", id="result", markup=False)
         yield Footer()
 
@@ -52,8 +54,13 @@ class RoleKeysScreen(FlowScreen[NewRootDraft]):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
+        if self.busy:
+            return
         if event.button.id == "back":
             self.action_back()
+        elif event.button.id == "abort":
+            self.busy = True
+            self.abort()
         else:
             self._make()
 
@@ -75,6 +82,11 @@ class RoleKeysScreen(FlowScreen[NewRootDraft]):
     def _made(self, draft: NewRootDraft) -> None:
         self.query_one(NewPassphrase).clear()
         self.dismiss(draft)
+
+    @work(thread=True, exclusive=True, group="role-keys", exit_on_error=False, name="abort")
+    def abort(self) -> None:
+        self.ceremony_app.new_root.abort(self.draft, step="role keys")
+        self.app.call_from_thread(self.dismiss, None)
 
     def on_action_failed(self, message: ActionFailed) -> None:
         self.busy = False

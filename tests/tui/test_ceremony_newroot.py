@@ -122,3 +122,57 @@ def test_notary_root_certificate_and_pins(tmp_path: Path) -> None:
     assert cert_id in json.dumps(docker)
     notary = json.loads(blocks["notary"].text)
     assert cert_id in json.dumps(notary)
+
+
+def _key_files(tmp_path: Path) -> tuple[Path, Path]:
+    """An unencrypted PEM private key and its public key PEM."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    key = Ed25519PrivateKey.generate()
+    private, public = tmp_path / "k.pem", tmp_path / "k.pub.pem"
+    private.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    public.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    return private, public
+
+
+KEY_FILE_ERRORS = {
+    "public given a private key": ("tuf", "public", "private", "holds a private key; choose"),
+    "import given a public key": ("tuf", "import", "public", "holds no private key; choose"),
+    "import without a passphrase": ("tuf", "import", "private-nopass", "type a new passphrase"),
+    "notary holder elsewhere": ("notary", "public", "public", "self-signed here"),
+    "notary key on a token": ("notary", "pkcs11", "public", "PKCS#11 token (key already on"),
+}
+
+
+@pytest.mark.parametrize("case", KEY_FILE_ERRORS, ids=list(KEY_FILE_ERRORS))
+def test_wrong_key_file_for_the_location_is_refused_and_nothing_stored(
+    case: str, tmp_path: Path
+) -> None:
+    service, flow = _service(tmp_path / "home")
+    fmt, location, which, message = KEY_FILE_ERRORS[case]
+    private, public = _key_files(tmp_path)
+    gun = "r.example/app" if fmt == "notary" else None
+    draft = flow.start(
+        str(tmp_path / "r"), fmt=fmt, holders=["alice"], threshold=1, root_days=9, gun=gun
+    )
+    path = public if which == "public" else private
+    passphrase = None if which == "private-nopass" else SECRET
+    with pytest.raises(InputError) as err:
+        flow.holder_key(
+            draft, 0, location=location, keytype="ed25519", passphrase=passphrase, path=str(path)
+        )
+    assert message in err.value.message
+    assert service.keys.list() == []  # refused before anything entered the store
+    (saved,) = flow.saved()
+    assert saved.next_holder == 0

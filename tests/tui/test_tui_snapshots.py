@@ -7,6 +7,10 @@ Update after an intended change: ``pytest tests/tui/test_tui_snapshots.py --snap
 
 from __future__ import annotations
 
+import asyncio
+import html
+import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -136,8 +140,6 @@ async def _delegations_form(pilot: Pilot[Any]) -> None:
 SCREENS: dict[str, tuple[list[str], Any]] = {
     "home": ([], None),
     "help": (["f1"], None),
-    "new-root-plan": (["n", "tab", "tab", *"alice, bob", "tab", "2"], None),
-    "holder-key": ([*"not-shown-1"], _holder),
     "expiry": (["e"], None),
     "home-light": (["ctrl+t"], None),
     "rotate": (["down", "space"], _rotate),
@@ -167,3 +169,161 @@ def test_screen_snapshot(name: str, size: tuple[int, int], snap_compare, tmp_pat
         _rotation_repo(tmp_path / "home", staged=push is _rotation_panel)
     app = _app(tmp_path / "home")
     assert snap_compare(app, terminal_size=size, run_before=_before(push, keys))
+
+
+# -- the new-root flow, each step (keys from fixed seeds: the keyids shown never change) --
+
+DATA = Path(__file__).parent / "data"
+GUN = "registry.example.com/acme/app"
+SNAP_SECRET = "Snapshot-passphrase-1"
+
+
+def _fixed_keys(home: Path) -> dict[str, str]:
+    """alice, bob and the two role keys, ed25519 from fixed seeds, in ``home``."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from tui_support import TEST_KDF_ITERATIONS
+
+    from trustkeep.service import Service
+
+    service = Service(home, lambda _n: SNAP_SECRET)
+    service.keys.kdf_iterations = TEST_KDF_ITERATIONS
+    ids = {}
+    for i, name in enumerate(("alice", "bob", "acme-targets", "acme-online"), start=1):
+        key = Ed25519PrivateKey.from_private_bytes(bytes([i]) * 32)
+        ids[name] = service.keys.add_private(key, name=name, passphrase=SNAP_SECRET).keyid
+    return ids
+
+
+def _keyed_draft(home: Path, *, role_keys: bool) -> NewRootDraft:
+    ids = _fixed_keys(home)
+    holders = tuple(HolderPlan(n, keyid=ids[n]) for n in ("alice", "bob"))
+    roles = (ids["acme-targets"], ids["acme-online"]) if role_keys else ()
+    return replace(_draft(), holders=holders, role_keys=roles)
+
+
+def _holder_at(location: str) -> Any:
+    async def push(pilot: Pilot[Any]) -> None:
+        from textual.widgets import RadioButton
+        from trustkeep_tui.holder_screen import HolderKeyScreen
+
+        await pilot.app.push_screen(HolderKeyScreen(_draft(), 1))
+        await pilot.pause()
+        pilot.app.screen.query_one(f"#loc-{location}", RadioButton).value = True
+
+    return push
+
+
+async def _role_keys(pilot: Pilot[Any]) -> None:
+    from trustkeep_tui.rolekeys_screen import RoleKeysScreen
+
+    home = pilot.app.service.home  # type: ignore[attr-defined]
+    await pilot.app.push_screen(RoleKeysScreen(_keyed_draft(home, role_keys=False)))
+
+
+async def _review(pilot: Pilot[Any]) -> None:
+    from trustkeep_tui.newroot_review_screen import NewRootReviewScreen
+
+    home = pilot.app.service.home  # type: ignore[attr-defined]
+    await pilot.app.push_screen(NewRootReviewScreen(_keyed_draft(home, role_keys=True)))
+
+
+async def _notary_pins(pilot: Pilot[Any]) -> None:
+    """The pins of a committed root certificate (tests/tui/data/root.crt), paths under FIXED."""
+    from trustkeep_tui.pins_screen import PinsScreen
+
+    from trustkeep.service.ceremony_newroot import NewRootResult
+
+    app: Any = pilot.app
+    real = app.new_root.pins
+    app.new_root.pins = lambda d: [
+        replace(b, default_path=FIXED / b.default_path.name) for b in real(d)
+    ]
+    draft = replace(
+        _draft(), format="notary", directory=str(DATA), gun=GUN, holders=(HolderPlan("alice"),)
+    )
+    draft = replace(draft, threshold=1)
+    ids = ("certificate ID ee743836e5a7a0f2", "canonical ID 3571bf4785711e80")
+    result = NewRootResult((FIXED / "root.crt",), ids, True)
+    await pilot.app.push_screen(PinsScreen(draft, result))
+
+
+NEW_ROOT_SCREENS: dict[str, tuple[list[str], Any]] = {
+    "new-root-plan": (["n", "tab", "tab", *"alice, bob", "tab", "2"], None),
+    "holder-key": ([*"not-shown-1"], _holder),
+    "plan-notary": (["n", "tab", "down", "enter", "tab", *"r.example/acme", "tab", "a"], None),
+    "holder-keyring": ([*"not-shown-2"], _holder_at("keyring")),
+    "holder-import": ([], _holder_at("import")),
+    "holder-pkcs11": ([], _holder_at("pkcs11")),
+    "holder-public": ([], _holder_at("public")),
+    "role-keys": ([*"not-shown-3"], _role_keys),
+    "review": ([], _review),
+    "pins-notary": ([], _notary_pins),
+}
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+@pytest.mark.parametrize("name", NEW_ROOT_SCREENS, ids=list(NEW_ROOT_SCREENS))
+def test_new_root_snapshot(name: str, size: tuple[int, int], snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    keys, push = NEW_ROOT_SCREENS[name]
+    app = _app(tmp_path / "home")
+    assert snap_compare(app, terminal_size=size, run_before=_steady(push, keys))
+
+
+def _steady(push: Any, keys: list[str]) -> Any:
+    """As ``_before``, then the focused field's cursor stops blinking (shown, steady)."""
+    from textual.widgets import Input
+
+    async def run(pilot: Pilot[Any]) -> None:
+        await _before(push, keys)(pilot)
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False
+        await pilot.pause()
+
+    return run
+
+
+def _rows(svg: str) -> list[str]:
+    """The rendered terminal lines of an ``export_screenshot()`` SVG."""
+    spans = re.finditer(
+        r'<text[^>]*x="([\d.]+)"[^>]*clip-path="url\(#terminal-(?:\d+-)?line-(\d+)\)"[^>]*>(.*?)</text>',
+        svg,
+        flags=re.S,
+    )
+    rows: dict[int, list[tuple[float, str]]] = {}
+    for m in spans:
+        text = html.unescape(m[3]).replace("\xa0", " ")
+        rows.setdefault(int(m[2]), []).append((float(m[1]), text))
+    return ["".join(t for _, t in sorted(r)) for _, r in sorted(rows.items())]
+
+
+FIT_SCREENS = NEW_ROOT_SCREENS
+
+
+@pytest.mark.parametrize("name", FIT_SCREENS, ids=list(FIT_SCREENS))
+def test_new_root_labels_are_whole_at_80x24(name: str, tmp_path: Path) -> None:
+    """Every label, button and choice that shows at 80x24 shows whole (no "— thresho")."""
+    from textual.widgets import Button, Checkbox, Label, RadioButton
+
+    keys, push = FIT_SCREENS[name]
+    app = _app(tmp_path / "home")
+    cut: list[str] = []
+
+    async def run() -> None:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await _before(push, keys)(pilot)
+            rows = _rows(app.export_screenshot())
+            assert len(rows) == 24
+            for widget in app.screen.query("Label, Button, RadioButton, Checkbox"):
+                if not widget.display:
+                    continue
+                if isinstance(widget, (Button, RadioButton, Checkbox)):
+                    text = str(widget.label)
+                else:
+                    assert isinstance(widget, Label)
+                    text = str(widget.content)
+                shown = any(text[:12] in row for row in rows)
+                if shown and not any(text in row for row in rows):
+                    cut.append(text)
+
+    asyncio.run(run())
+    assert cut == []

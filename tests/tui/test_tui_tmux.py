@@ -49,9 +49,8 @@ def _holder(tmux: Tmux, title: str, secret: str, shown: list[str]) -> None:
     tmux.wait_for(title)
     time.sleep(0.5)  # the passphrase field is focused on the screen's first frame
     tmux.keys(secret, literal=True)
-    tmux.wait_for("strength: ")
-    tmux.keys("Enter")  # to the confirmation field
-    time.sleep(0.5)  # focus moves on the next frame; keys sent before it land in the old field
+    tmux.wait_for("•" * len(secret))  # all of it in the first field, masked
+    tmux.keys_to_next_row("Enter")  # to the confirmation field
     tmux.keys(secret, literal=True)
     shown.append(tmux.wait_for("confirmed"))
     tmux.keys("Enter")

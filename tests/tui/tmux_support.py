@@ -45,6 +45,21 @@ class Tmux:
             time.sleep(0.05)
         raise AssertionError(f"{needle!r} never appeared; the screen was:\n{self.screen()}")
 
+    def cursor_row(self) -> int:
+        """The terminal cursor's row: Textual puts it in the focused input."""
+        return int(self("display", "-p", "-t", "ceremony", "#{cursor_y}").strip())
+
+    def keys_to_next_row(self, *keys: str, tries: int = 600) -> None:
+        """Send ``keys`` that move the focus to an input on another row; return once the
+        cursor is there (keys sent before the focus moved would land in the old field)."""
+        before = self.cursor_row()
+        self.keys(*keys)
+        for _ in range(tries):
+            if self.cursor_row() != before:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"the focus never left row {before}:\n{self.screen()}")
+
     def keys(self, *keys: str, literal: bool = False) -> None:
         self("send-keys", "-t", "ceremony", *(["-l"] if literal else []), *keys)
 

@@ -75,6 +75,7 @@ def import_bytes(
     remember: bool = False,
     labels: Mapping[str, str] | None = None,
     allow_weak: bool = False,
+    new_passphrase: str | None = None,
 ) -> KeyEntry:
     """Import one key: a private key PEM, a public key PEM, or a TUF/securesystemslib key JSON."""
     if data.lstrip().startswith(b"{"):
@@ -90,6 +91,7 @@ def import_bytes(
             backend=backend,
             remember=remember,
             labels=merged,
+            passphrase=new_passphrase,
             allow_weak=allow_weak,
         )
     if b"-----BEGIN PUBLIC KEY-----" in data:

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from trustkeep.adapters.atomic import atomic_write, ensure_private_dir
 from trustkeep.core.ceremony import key_label, threshold_consequences, waiting_line
-from trustkeep.core.keys import KEY_TYPES, KeyEntry
 from trustkeep.errors import InputError, StorageError, TrustkeepError
 from trustkeep.service import _keymaterial as km
+from trustkeep.service._newroot_keys import LOCATIONS, NOTARY_LOCATIONS, make_holder_key
 from trustkeep.service.ceremony_pins import PinBlock, new_root_pins, write_pin
 from trustkeep.service.keys import validate_name
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LOCATIONS",
+    "NOTARY_LOCATIONS",
     "HolderPlan",
     "NewRootDraft",
     "NewRootResult",
@@ -40,14 +41,6 @@ __all__ = [
     "PinBlock",
 ]
 
-Location = Literal["file", "keyring", "pkcs11", "public", "import"]
-LOCATIONS: dict[str, str] = {
-    "file": "encrypted file in this key store",
-    "keyring": "encrypted file, passphrase kept in the OS keyring",
-    "pkcs11": "PKCS#11 token (key already on the token)",
-    "public": "held elsewhere: the holder's public key file",
-    "import": "import the holder's private key file (PEM or Notary)",
-}
 _MAX_DAYS = 36500
 _MAX_HOLDERS = 32
 
@@ -240,6 +233,10 @@ class NewRootService:
             "new root aborted", ceremony=draft.ceremony_id, at_step=step, keys_kept=made
         )
 
+    def leave_plan(self) -> None:
+        """The plan was left before any draft was saved: nothing to forget, one record."""
+        self.home.record("new root aborted", ceremony="", at_step="plan", keys_kept=())
+
     # -- keys -----------------------------------------------------------------------------
 
     def holder_key(
@@ -256,7 +253,13 @@ class NewRootService:
     ) -> NewRootDraft:
         """Generate or import holder ``index``'s key; the draft with its keyid, saved."""
         holder = draft.holders[index]
-        entry = self._make_key(
+        if draft.format == "notary" and location not in NOTARY_LOCATIONS:
+            raise InputError(
+                f"a Notary root certificate is self-signed here with its private key: "
+                f"make or import the key ({LOCATIONS.get(location, location)} cannot sign it)"
+            )
+        entry = make_holder_key(
+            self.service.keys,
             holder.name,
             location=location,
             keytype=keytype,
@@ -281,44 +284,6 @@ class NewRootService:
             signs_here=entry.has_private,
         )
         return draft
-
-    def _make_key(
-        self,
-        name: str,
-        *,
-        location: str,
-        keytype: str,
-        passphrase: str | None,
-        path: str | None,
-        token_label: str | None,
-        token_key_id: int | None,
-    ) -> KeyEntry:
-        keys = self.service.keys
-        if location in ("file", "keyring"):
-            if keytype not in KEY_TYPES:
-                raise InputError(f"unknown key type {keytype!r}")
-            if not passphrase:
-                raise InputError(f"{name}: type a passphrase for the new key")
-            return keys.add_private(
-                km.generate_private_key(keytype),
-                name=name,
-                backend=location,
-                remember=location == "keyring",
-                passphrase=passphrase,
-            )
-        if location in ("public", "import"):
-            if not path or not path.strip():
-                raise InputError(f"{name}: type the path of the key file")
-            file = Path(path.strip()).expanduser()
-            entry = keys.import_file(file, name=name, password=None)
-            if location == "public" and entry.has_private:
-                raise InputError(f"{file}: holds a private key; choose 'import' for it")
-            return entry
-        if location == "pkcs11":
-            if token_key_id is None:
-                raise InputError(f"{name}: give the key's id on the token")
-            return keys.import_pkcs11(token_label=token_label, key_id=token_key_id, name=name)
-        raise InputError(f"unknown key location {location!r}")
 
     def role_keys(self, draft: NewRootDraft, *, passphrase: str) -> NewRootDraft:
         """A targets key and an online key (snapshot and timestamp), in this store."""

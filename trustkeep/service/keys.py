@@ -288,8 +288,13 @@ class KeyService:
         remember: bool = False,
         labels: Mapping[str, str] | None = None,
         allow_weak: bool = False,
+        new_passphrase: str | None = None,
     ) -> KeyEntry:
-        """Import a PEM private/public key, a Notary key file or a TUF key JSON file."""
+        """Import a PEM private/public key, a Notary key file or a TUF key JSON file.
+
+        ``password`` opens an encrypted file (asked when needed); ``new_passphrase``
+        encrypts the private key in the store (asked when not given).
+        """
         data = _transfer.read_key_file(path)
         return self.import_bytes(
             data,
@@ -300,6 +305,7 @@ class KeyService:
             remember=remember,
             labels=labels,
             allow_weak=allow_weak,
+            new_passphrase=new_passphrase,
         )
 
     def import_bundle(
@@ -337,6 +343,7 @@ class KeyService:
         remember: bool = False,
         labels: Mapping[str, str] | None = None,
         allow_weak: bool = False,
+        new_passphrase: str | None = None,
     ) -> KeyEntry:
         return _transfer.import_bytes(
             self,
@@ -348,6 +355,7 @@ class KeyService:
             remember=remember,
             labels=labels,
             allow_weak=allow_weak,
+            new_passphrase=new_passphrase,
         )
 
     def import_notary_dir(
