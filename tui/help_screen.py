@@ -20,7 +20,8 @@ Ctrl+Q quits. The footer lists the keys of the screen you are on.
 
 Home: n new root ceremony, o open a repository (type its directory), v verify,
 e expiry dashboard; the right column lists repositories opened before and
-unfinished ceremonies (Enter resumes, x aborts one: nothing is written).
+unfinished ceremonies (u goes to them, Enter resumes, x aborts one: nothing
+is written).
 
 New root: plan (directory, format, holders, threshold, expiries) → one screen
 per holder (where the key lives, passphrase typed twice, strength shown) →
