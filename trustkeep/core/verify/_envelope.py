@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property, partial
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from securesystemslib.formats import encode_canonical
 
@@ -35,8 +35,7 @@ class Malformed(ValueError):
     """A file or field is not metadata of the expected shape (becomes a ``malformed`` finding)."""
 
 
-@dataclass(frozen=True)
-class RawSignature:
+class RawSignature(NamedTuple):
     keyid: str
     sig: str
     method: str | None = None
