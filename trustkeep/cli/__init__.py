@@ -186,6 +186,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     from trustkeep.cli._context import AppContext
+    from trustkeep.core.sslib_signer import defer_hsm_backend
+
+    defer_hsm_backend()  # python-pkcs11 loads only when a key on a token is used
 
     app = AppContext()
     try:

@@ -12,6 +12,12 @@ Verification needs even less: the public-key classes of ``securesystemslib.signe
 backend: GPG and its subprocess machinery, the cloud KMS signers, the HSM signer) for the
 key types securesystemslib maps to ``SSlibKey``; any other key type loads the package and
 looks it up in the package's own table, exactly as ``Key.from_dict`` does.
+
+python-tuf's Metadata API imports the signer package itself, from many places. A
+trustkeep process (the CLI's ``main``) calls :func:`defer_hsm_backend` once: whoever
+imports the package first then gets it with PKCS#11 held back, as :func:`signer_api`
+does, and write commands do not pay for python-pkcs11 and asn1crypto unless they sign
+on a token.
 """
 
 from __future__ import annotations
@@ -19,10 +25,18 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+from importlib.machinery import ModuleSpec, PathFinder
 from types import ModuleType
 from typing import Any
 
-__all__ = ["SSLIB_KEY_PAIRS", "key_api", "key_class", "load_hsm_backend", "signer_api"]
+__all__ = [
+    "SSLIB_KEY_PAIRS",
+    "defer_hsm_backend",
+    "key_api",
+    "key_class",
+    "load_hsm_backend",
+    "signer_api",
+]
 
 _PACKAGE = "securesystemslib.signer"
 _KEY_MODULE = f"{_PACKAGE}._key"
@@ -69,9 +83,9 @@ def _bind_loaded_submodules() -> None:
         return
     for name, module in list(sys.modules.items()):
         child = name.removeprefix(f"{_PACKAGE}.")
-        if child != name and "." not in child and module is not None:
-            if not hasattr(package, child):
-                setattr(package, child, module)
+        loaded_first = module is not None and not hasattr(package, child)
+        if child != name and "." not in child and loaded_first:
+            setattr(package, child, module)
 
 
 def key_api() -> ModuleType:
@@ -106,6 +120,51 @@ def key_class(keytype: Any, scheme: Any) -> Any:
     if _PACKAGE not in sys.modules and (keytype, scheme) in SSLIB_KEY_PAIRS:
         return key_api().SSlibKey
     return signer_api().KEY_FOR_TYPE_AND_SCHEME.get((keytype, scheme))
+
+
+class _HeldBackLoader:
+    """Runs the signer package's ``__init__`` with ``pkcs11`` held back; else its loader."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
+        module: ModuleType | None = self._inner.create_module(spec)
+        return module
+
+    def exec_module(self, module: ModuleType) -> None:
+        hold = _HELD_BACK not in sys.modules
+        if hold:
+            sys.modules[_HELD_BACK] = None  # type: ignore[assignment]  # import raises ImportError
+        try:
+            self._inner.exec_module(module)
+        finally:
+            if hold and sys.modules.get(_HELD_BACK, ...) is None:
+                del sys.modules[_HELD_BACK]
+
+
+class _DeferHsmBackend:
+    """A meta path finder for the one name ``securesystemslib.signer``."""
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> ModuleSpec | None:
+        if fullname != _PACKAGE:
+            return None
+        spec = PathFinder.find_spec(fullname, path)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _HeldBackLoader(spec.loader)  # type: ignore[assignment]
+        return spec
+
+
+def defer_hsm_backend() -> None:
+    """From now on the first import of the signer package holds back ``pkcs11`` (see
+    the module's doc); :func:`load_hsm_backend` loads it when a token is used."""
+    if _PACKAGE not in sys.modules and not any(
+        isinstance(f, _DeferHsmBackend) for f in sys.meta_path
+    ):
+        sys.meta_path.insert(0, _DeferHsmBackend())
 
 
 def load_hsm_backend() -> None:
