@@ -64,7 +64,8 @@ class HomeScreen(CeremonyScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#actions", OptionList).focus()
-        self.reload()
+        # after the first frame: the loader imports the new-root side (keys, PKCS#8)
+        self.call_after_refresh(self.reload)
 
     def on_screen_resume(self) -> None:
         self.reload()
