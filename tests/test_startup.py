@@ -154,8 +154,12 @@ _HSM_AFTER_DEFER = """
 import sys
 from trustkeep.core.sslib_signer import defer_hsm_backend
 defer_hsm_backend()
+from trustkeep.core.sslib_signer import key_api
+key = key_api()  # a verification first (the TUI does both), then a write
 import tuf.api.metadata  # imports the signer package, as write commands do
 assert "pkcs11" not in sys.modules and "asn1crypto.x509" not in sys.modules
+import securesystemslib.signer as package
+assert package._key is key and package.SSlibKey is key.SSlibKey
 from securesystemslib.signer import HSMSigner
 held = HSMSigner.from_priv_key_uri.__func__.__globals__
 assert held["PKCS11_IMPORT_ERROR"] is not None

@@ -144,6 +144,7 @@ class _HeldBackLoader:
         finally:
             if hold and sys.modules.get(_HELD_BACK, ...) is None:
                 del sys.modules[_HELD_BACK]
+        _bind_loaded_submodules()
 
 
 class _DeferHsmBackend:
