@@ -3,7 +3,10 @@
 Plain ``tuf.api.metadata`` as its documentation shows it: ``Metadata.from_file``, ``sign``,
 ``to_file`` with the pretty-printing serializer (one fsync per file, as python-tuf writes).
 Keys are the trustkeep keys exported as encrypted PKCS#8 (same KDF as the key store), so
-both sides pay the same unlock. Run by ``repo_bench.py`` and ``startup_bench.py``:
+both sides pay the same unlock. The same work as the trustkeep command: ``bins`` and
+``add`` change targets metadata and then publish, as trustkeep does, a new snapshot and a
+new timestamp (the online key unlocked once for both). Run by ``repo_bench.py`` and
+``startup_bench.py``:
 
     python _tuf_worker.py bins DIR KEYDIR COUNT
     python _tuf_worker.py add DIR KEYDIR FILES_DIR
@@ -71,6 +74,31 @@ def bins(directory: Path, keydir: Path, count: int) -> None:
     bump(targets, 90)
     targets.sign(signer(keydir, "targets", root, "targets"))
     targets.to_file(str(directory / "targets.json"), PRETTY)
+    publish(directory, keydir, root, targets)
+
+
+def publish(directory: Path, keydir: Path, root: Root, targets: Metadata[Any]) -> None:
+    """What trustkeep writes after a targets change: snapshot of every targets role, then
+    timestamp of that snapshot, both signed by the online key (unlocked once)."""
+    online = signer(keydir, "online", root, "snapshot")
+    snap = load(directory, "snapshot.json")
+    meta = {"targets.json": MetaFile(targets.signed.version)}
+    delegations = targets.signed.delegations
+    names = list(delegations.succinct_roles.get_roles()) if delegations else []
+    for name in names:
+        meta[f"{name}.json"] = MetaFile(load(directory, f"{name}.json").signed.version)
+    snap.signed.meta = meta
+    bump(snap, 7)
+    snap.sign(online)
+    snap.to_file(str(directory / "snapshot.json"), PRETTY)
+    data = (directory / "snapshot.json").read_bytes()
+    ts = load(directory, "timestamp.json")
+    ts.signed.snapshot_meta = MetaFile(
+        snap.signed.version, len(data), {"sha256": hashlib.sha256(data).hexdigest()}
+    )
+    bump(ts, 1)
+    ts.sign(online)
+    ts.to_file(str(directory / "timestamp.json"), PRETTY)
 
 
 def _hashes(path: str) -> tuple[int, dict[str, str]]:
@@ -96,6 +124,7 @@ def add(directory: Path, keydir: Path, files: Path) -> None:
     bump(targets, 90)
     targets.sign(signer(keydir, "targets", root, "targets"))
     targets.to_file(str(directory / "targets.json"), PRETTY)
+    publish(directory, keydir, root, targets)
 
 
 def snapshot(directory: Path, keydir: Path) -> None:

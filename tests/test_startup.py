@@ -31,6 +31,18 @@ HEAVY = (
     "boto3",
     "trustkeep.service.repo",
     "trustkeep.service.keys",
+    # a plain directory is not an evidence archive: no tar, no evidence code
+    "tarfile",
+    "trustkeep.service.evacuate",
+    "trustkeep.service._evidence",
+    # securesystemslib's key classes only, not its signer backends (GPG, KMS, HSM)
+    "securesystemslib._gpg",
+    "securesystemslib.signer._gpg_signer",
+    "securesystemslib.signer._aws_signer",
+    "securesystemslib.signer._gcp_signer",
+    "securesystemslib.signer._azure_signer",
+    "securesystemslib.signer._hsm_signer",
+    "securesystemslib.signer._crypto_signer",
 )
 #: --help also needs none of the crypto or the services
 HEAVY_FOR_HELP = (*HEAVY, "cryptography", "securesystemslib", "trustkeep.service")
@@ -96,6 +108,107 @@ def test_verify_imports_no_signer_or_writer(tmp_path: Path) -> None:
     # the one command module it needs, and not the others
     assert "trustkeep.cli.verify" in modules
     assert "trustkeep.cli.key" not in modules
+    assert "securesystemslib.signer._key" in modules  # the keys still verify through it
+
+
+def test_verify_key_classes_are_those_the_signer_package_registers() -> None:
+    """The pairs verification maps to SSlibKey without the package are the package's own."""
+    import securesystemslib.signer as package
+
+    from trustkeep.core.sslib_signer import SSLIB_KEY_PAIRS
+
+    registered = {
+        pair for pair, cls in package.KEY_FOR_TYPE_AND_SCHEME.items() if cls is package.SSlibKey
+    }
+    assert SSLIB_KEY_PAIRS.issubset(registered)
+    assert ("ed25519", "ed25519") in SSLIB_KEY_PAIRS
+
+
+_UNUSUAL_KEY_AFTER_KEY_API = """
+import sys
+from trustkeep.core.sslib_signer import key_api, key_class
+api = key_api()
+assert "securesystemslib.signer" not in sys.modules
+assert key_class("ed25519", "ed25519") is api.SSlibKey
+assert "securesystemslib.signer" not in sys.modules
+# a type only the package registers (GPG) loads it, and reuses the key module loaded first
+gpg = key_class("rsa", "pgp+rsa-pkcsv1.5")
+import securesystemslib.signer as package
+assert gpg is package.GPGKey and package.SSlibKey is api.SSlibKey and package._key is api
+assert key_class("no-such", "type") is None
+print("ok")
+"""
+
+
+def test_key_classes_load_the_package_for_other_key_types() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", _UNUSUAL_KEY_AFTER_KEY_API],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
+
+
+_HSM_AFTER_DEFER = """
+import sys
+from trustkeep.core.sslib_signer import defer_hsm_backend
+defer_hsm_backend()
+from trustkeep.core.sslib_signer import key_api
+key = key_api()  # a verification first (the TUI does both), then a write
+import tuf.api.metadata  # imports the signer package, as write commands do
+assert "pkcs11" not in sys.modules and "asn1crypto.x509" not in sys.modules
+import securesystemslib.signer as package
+assert package._key is key and package.SSlibKey is key.SSlibKey
+from securesystemslib.signer import HSMSigner
+held = HSMSigner.from_priv_key_uri.__func__.__globals__
+assert held["PKCS11_IMPORT_ERROR"] is not None
+import trustkeep.adapters.pkcs11
+assert held["PKCS11_IMPORT_ERROR"] is None and held["pkcs11"] is sys.modules["pkcs11"]
+print("ok")
+"""
+
+
+def test_write_commands_load_the_pkcs11_backend_only_for_a_token() -> None:
+    """main() defers python-pkcs11; the PKCS#11 adapter loads it (and HSMSigner works)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _HSM_AFTER_DEFER], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
+
+
+_TUI_PROBE = """
+import json, sys
+from trustkeep.core.sslib_signer import defer_hsm_backend
+defer_hsm_backend()
+import trustkeep.cli.ceremony, trustkeep_tui
+json.dump(sorted(sys.modules), open(sys.argv[1], "w"))
+"""
+
+
+def test_the_tui_reaches_its_home_screen_without_the_repository_side(tmp_path: Path) -> None:
+    """What the first frame needs (Textual, the home screen) loads before anything else:
+    python-tuf, the signer package and the repository/key services load after it."""
+    out = tmp_path / "modules.json"
+    proc = subprocess.run(
+        [sys.executable, "-c", _TUI_PROBE, str(out)], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    modules = set(json.loads(out.read_text()))
+    assert "trustkeep_tui.home_screen" in modules and "textual.app" in modules
+    later = (
+        "tuf",
+        "securesystemslib.signer",
+        "cryptography",
+        "asn1crypto",
+        "pkcs11",
+        "trustkeep.service.ceremony",
+        "trustkeep.service.ceremony_newroot",
+        "trustkeep.service.repo",
+        "trustkeep.service.keys",
+        "trustkeep_tui.newroot_flow",
+    )
+    assert _loaded(modules, later) == []
 
 
 def test_a_write_command_loads_only_its_module(tmp_path: Path) -> None:

@@ -12,13 +12,14 @@ from textual.screen import Screen
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
-from trustkeep.core.keys import KeyEntry
 from trustkeep.errors import TrustkeepError
-from trustkeep.service.ceremony import CeremonyService
 
 from .messages import ActionFailed, StatusLoaded
 
 if TYPE_CHECKING:
+    from trustkeep.core.keys import KeyEntry
+    from trustkeep.service.ceremony import CeremonyService
+
     from .app import CeremonyApp
 
 __all__ = [

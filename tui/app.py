@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from concurrent.futures import Future
+from functools import cached_property
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
 
 from trustkeep.errors import InputError, TrustkeepError
 from trustkeep.service import Service
-from trustkeep.service.ceremony import CeremonyService
 from trustkeep.service.ceremony_home import CeremonyHome
-from trustkeep.service.ceremony_newroot import NewRootService
 
 from .home_screen import HomeScreen
 from .passphrase import PassphraseModal
 from .secrets import TuiSecrets
+
+if TYPE_CHECKING:  # the repository and key sides load after the first frame, when used
+    from trustkeep.service.ceremony import CeremonyService
+    from trustkeep.service.ceremony_newroot import NewRootService
 
 __all__ = ["CeremonyApp"]
 
@@ -48,13 +51,19 @@ class CeremonyApp(App[None]):
         self.service = service
         self.secrets = secrets
         self.home = CeremonyHome(service, transcript=transcript)
-        self.new_root = NewRootService(service, self.home)
         self.start_directory = directory
         self._ceremony: CeremonyService | None = None
         self._pending: set[Future[str | None]] = set()
         self._closing = False
         #: what was signed or written in this session (for the CLI's --json summary)
         self.actions: list[str] = []
+
+    @cached_property
+    def new_root(self) -> NewRootService:
+        """New-root ceremonies (built on first use: the home screen's loader, a worker)."""
+        from trustkeep.service.ceremony_newroot import NewRootService
+
+        return NewRootService(self.service, self.home)
 
     @property
     def ceremony(self) -> CeremonyService:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -12,11 +12,11 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from trustkeep.service.ceremony_newroot import NewRootDraft
-
 from ._common import CeremonyScreen, failure_text
 from .messages import ActionFailed
-from .newroot_flow import NewRootFlow
+
+if TYPE_CHECKING:  # the new-root flow loads when it starts (not before the first frame)
+    from trustkeep.service.ceremony_newroot import NewRootDraft
 
 __all__ = ["HomeScreen"]
 
@@ -65,7 +65,8 @@ class HomeScreen(CeremonyScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#actions", OptionList).focus()
-        self.reload()
+        # after the first frame: the loader imports the new-root side (keys, PKCS#8)
+        self.call_after_refresh(self.reload)
 
     def on_screen_resume(self) -> None:
         self.reload()
@@ -125,6 +126,8 @@ class HomeScreen(CeremonyScreen[None]):
             self.app.push_screen(KeysScreen())
 
     def _run_new_root(self, draft: NewRootDraft | None) -> None:
+        from .newroot_flow import NewRootFlow
+
         NewRootFlow(self.ceremony_app, self._flow_done).start(draft)
 
     def _flow_done(self, text: str) -> None:

@@ -7,15 +7,15 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 from trustkeep.errors import TrustkeepError
-from trustkeep.service.ceremony import ReviewOutdated, SignPlan, StatusView
-from trustkeep.service.repo import SignResult, WriteResult
 
-if TYPE_CHECKING:  # the rotation's types load with its screens, not the first frame
+if TYPE_CHECKING:  # messages name these types; the TUI's first frame does not load them
+    from trustkeep.service.ceremony import SignPlan, StatusView
     from trustkeep.service.ceremony_rotation import (
         RotationChoices,
         RotationProgress,
         RotationReview,
     )
+    from trustkeep.service.repo import SignResult, WriteResult
 
 __all__ = [
     "ActionFailed",
@@ -79,6 +79,8 @@ class ActionFailed(Message):
     @property
     def stale(self) -> bool:
         """What was reviewed is no longer what is on disk: show it again."""
+        from trustkeep.service.ceremony import ReviewOutdated
+
         return isinstance(self.error, ReviewOutdated)
 
 

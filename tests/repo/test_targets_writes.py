@@ -242,6 +242,15 @@ def test_fast_canonical_steps_aside_for_escapes_and_floats() -> None:
     )
     for document in ({"x": 1.0}, {"x": 'q"uote'}, {"x": "back\\slash"}, {"x": "line\n"}):
         assert fast_canonical(document) is None
+    # orjson writes NaN/infinity as null and 1e16 without "+": neither passes as canonical
+    for document in ({"x": float("nan")}, {"x": [float("inf")]}, {"x": 1e16}, {"x": -2.5e-7}):
+        assert fast_canonical(document) is None
+    # beyond orjson (ints over 64 bits): json's encoder writes them; a datetime is refused
+    assert fast_canonical({"n": 2**70, "m": None}) == b'{"m":null,"n":1180591620717411303424}'
+    assert fast_canonical({"t": datetime(2030, 1, 1)}) is None
+    # keys sorted by code point, as securesystemslib sorts them (astral after the BMP)
+    keys = {"\U0001f600": 1, "\uffff": 2, "\ue000": 3, "z": 4, "é": 5}
+    assert fast_canonical(keys) == encode_canonical(keys).encode("utf-8")
 
 
 class _BadSigner(Signer):

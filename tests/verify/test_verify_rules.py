@@ -57,6 +57,20 @@ def test_canonical_fast_path_equals_reference(value: object) -> None:
     assert canonical_bytes(value) == expected
 
 
+def test_canonical_fast_path_hands_over_where_orjson_cannot_encode() -> None:
+    """orjson writes most files; ints beyond 64 bits, escapes and astral keys still come
+    out exactly as the reference encoder writes them."""
+    cases = (
+        {"big": 2**64, "neg": -(2**70), "list": [2**63, 1]},
+        {"k": "tab\there", "q": 'say "hi"', "b": "back\\slash", "n": None},
+        {"\U0001f600": 1, "\uffff": 2, "\ue000": [True, False], "a": {}, "": "é"},
+    )
+    for value in cases:
+        assert canonical_bytes(value) == encode_canonical(value).encode("utf-8")
+    with pytest.raises(Malformed):
+        canonical_bytes({"x": "\ud800"})  # a lone surrogate has no UTF-8 form
+
+
 @pytest.mark.parametrize(
     ("raw", "message"),
     [

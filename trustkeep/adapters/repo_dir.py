@@ -12,6 +12,7 @@ import json
 import os
 import re
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -409,13 +410,19 @@ _ORDER = {"root": 0, "snapshot": 2, "timestamp": 3}
 
 
 def write_changed(
-    directory: Path, state: RepoState, *, progress: Progress = no_progress
+    directory: Path,
+    state: RepoState,
+    *,
+    progress: Progress = no_progress,
+    encoded: Mapping[str, bytes] | None = None,
 ) -> list[Path]:
     """Write every changed role (targets roles, then snapshot, then timestamp); returns paths.
 
     Delegated roles go before their delegators: an interrupted run never leaves a
-    delegator naming roles whose files were not written yet.
+    delegator naming roles whose files were not written yet. ``encoded``: roles whose
+    bytes the caller already has (``serialize`` of these very objects, unchanged since).
     """
+    known = encoded or {}
     depth = {"targets": 0}
     for parent, child in walk_delegations(state):
         depth.setdefault(child, depth.get(parent, 0) + 1)
@@ -431,7 +438,7 @@ def write_changed(
         for n, role in enumerate(ordered, 1):
             if n > 1 and level(role) != level(ordered[n - 2]):
                 writer.barrier()  # one level's files are durable before their parents change
-            data = serialize(state.role(role))
+            data = known.get(role) or serialize(state.role(role))
             if role == "snapshot":
                 state.snapshot_bytes = data
             for name in files_for_role(state, role):

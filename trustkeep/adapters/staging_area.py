@@ -104,8 +104,16 @@ def load_working(directory: Path) -> tuple[RepoState | None, RepoState]:
     return published, overlay(published, staged)
 
 
-def write_staged(directory: Path, state: RepoState, roles: list[str]) -> list[Path]:
-    """Write ``roles`` of ``state`` into the staging area; returns the paths."""
+def write_staged(
+    directory: Path,
+    state: RepoState,
+    roles: list[str],
+    encoded: dict[str, bytes] | None = None,
+) -> list[Path]:
+    """Write ``roles`` of ``state`` into the staging area; returns the paths.
+
+    ``encoded``, when given, receives each role's bytes as written (publishing them at
+    once writes the same bytes without encoding them again)."""
     area = staged_dir(directory)
     try:
         area.mkdir(parents=True, exist_ok=True)
@@ -115,8 +123,11 @@ def write_staged(directory: Path, state: RepoState, roles: list[str]) -> list[Pa
     with AtomicWriter(area) as writer:  # one directory fsync, not one per staged file
         for role in roles:
             path = staged_path(directory, role)
-            writer.write(path, serialize(state.role(role)))
+            data = serialize(state.role(role))
+            writer.write(path, data)
             written.append(path)
+            if encoded is not None:
+                encoded[role] = data
     return written
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib
 import json
 import sys
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -133,6 +132,12 @@ def cli(
     app.json = app.json or json_output
 
 
+def _print_traceback() -> None:
+    import traceback  # error paths only: start-up does not pay for it
+
+    traceback.print_exc()
+
+
 def _verbose(argv: Sequence[str]) -> bool:
     return any(a in ("--verbose", "-v") for a in argv)
 
@@ -186,13 +191,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     from trustkeep.cli._context import AppContext
+    from trustkeep.core.sslib_signer import defer_hsm_backend
+
+    defer_hsm_backend()  # python-pkcs11 loads only when a key on a token is used
 
     app = AppContext()
     try:
         result = cli.main(args=args, prog_name="trustkeep", standalone_mode=False, obj=app)
     except TrustkeepError as e:
         if _verbose(args):
-            traceback.print_exc()
+            _print_traceback()
         _fail(app, args, code=e.code, message=e.message, hint=e.hint)
         return e.exit_code
     except click.exceptions.Abort as e:
@@ -219,7 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise
     except Exception as e:  # the one top-level handler for bugs
         if _verbose(args):
-            traceback.print_exc()
+            _print_traceback()
         message = f"internal error: {type(e).__name__} (run with --verbose for details)"
         _fail(app, args, code="internal", message=message)
         return EXIT_INTERNAL

@@ -207,7 +207,7 @@ def verify(
 
     Exit 0 valid, 1 a check failed, 2 bad input.
     """
-    pulled = get_app().service.evacuate.retrieval_time(directory, gun)  # evidence archives
+    pulled = get_app().service.verify.retrieval_time(directory, gun)  # evidence archives
     when = parse_reference_time(at) if at else pulled
     if at is None and pulled is not None:
         stamp = f"{pulled:%Y-%m-%dT%H:%M:%SZ}"

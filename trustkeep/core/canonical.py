@@ -1,11 +1,12 @@
-"""Canonical JSON (OLPC, as TUF signs it), encoded by the C JSON encoder when that is exact.
+"""Canonical JSON (OLPC, as TUF signs it), encoded by a C encoder when that is exact.
 
 securesystemslib's ``encode_canonical`` walks the document in Python: for a role of
-100,000 targets that is most of the time of signing it. ``json.dumps`` with sorted keys
-and no spaces writes the same bytes unless a string holds a backslash, a quote or a
-control character (canonical JSON escapes only ``\\`` and ``"``; ``json`` escapes more)
-or a number is a float (canonical JSON has none). Both show in the output, so the fast
-form is checked there; where it could differ the caller uses python-tuf's own encoding.
+100,000 targets that is most of the time of signing it. A C encoder with sorted keys
+and no spaces (orjson; ``json.dumps`` where orjson cannot encode) writes the same bytes
+unless a string holds a backslash, a quote or a control character (canonical JSON
+escapes only ``\\`` and ``"``; the encoders escape more) or a number is a float
+(canonical JSON has none). Both show in the output, so the fast form is checked there;
+where it could differ the caller uses python-tuf's own encoding.
 """
 
 from __future__ import annotations
@@ -14,24 +15,44 @@ import json
 import re
 from typing import Any
 
+import orjson
+
 __all__ = ["fast_canonical"]
 
-_STRING = re.compile(r'"[^"]*"')
-_FLOAT_MARKS = (".", "e+", "e-", "E")
+_STRING = re.compile(rb'"[^"]*"')
+_FLOAT = re.compile(rb"[0-9][.eE]")  # outside strings only numbers have digits
+#: sorted keys; what is not plain JSON data (dataclasses, datetimes, subclasses) is
+#: refused rather than converted, as json's encoder refuses it
+_ORJSON_OPTIONS = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
 
 
 def fast_canonical(document: Any) -> bytes | None:
-    """The canonical bytes of ``document`` by the C encoder, or None where it may differ."""
+    """The canonical bytes of ``document`` by a C encoder, or None where it may differ."""
+    data = _encode(document)
+    if data is None or b"\\" in data:  # an escape: a quote, backslash or control character
+        return None
+    if _FLOAT.search(_STRING.sub(b"", data)):
+        return None
+    return data
+
+
+def _encode(document: Any) -> bytes | None:
+    try:
+        data = orjson.dumps(document, option=_ORJSON_OPTIONS)
+    except (orjson.JSONEncodeError, TypeError, RecursionError):  # e.g. ints beyond 64 bits
+        data = None
+    if data is not None and b"null" not in data:  # orjson writes NaN and infinities as null
+        return data
     try:
         text = json.dumps(
             document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
         )
     except (TypeError, ValueError):  # not JSON at all, or NaN / infinity
-        return None
-    if "\\" in text:  # an escape: a quote, backslash or control character in a string
-        return None
-    structure = _STRING.sub("", text)
-    if any(mark in structure for mark in _FLOAT_MARKS):
         return None
     try:
         return text.encode("utf-8")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from securesystemslib.signer import Key, SSlibKey
+if TYPE_CHECKING:
+    from securesystemslib.signer import Key
 
 __all__ = ["KEY_TYPES", "KeyEntry"]
 
@@ -55,6 +56,8 @@ class KeyEntry:
         return None if self.uri is None else self.uri.partition(":")[0]
 
     def sslib_key(self) -> Key:
+        from securesystemslib.signer import SSlibKey  # the signer package: when a key is used
+
         return SSlibKey(self.keyid, self.keytype, self.scheme, dict(self.keyval))
 
     def label(self) -> str:

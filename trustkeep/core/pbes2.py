@@ -12,7 +12,6 @@ import base64
 import textwrap
 from typing import Literal
 
-from asn1crypto import algos, keys
 from cryptography.hazmat.primitives import hashes, padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
@@ -40,6 +39,8 @@ def encrypt_pkcs8_der(
 
     ``private_key_info_der`` is an unencrypted PKCS#8 ``PrivateKeyInfo``.
     """
+    from asn1crypto import algos, keys  # only when a key is written: start-up skips it
+
     if len(iv) != 16:
         raise ValueError("AES-CBC needs a 16-byte IV")
     if iterations < 1:

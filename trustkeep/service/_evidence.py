@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tarfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,7 +13,12 @@ from typing import TYPE_CHECKING, Any
 from trustkeep.adapters.metadata_source import read_input_file, read_metadata
 from trustkeep.core.verify import Report
 from trustkeep.errors import InputError, TrustFailure
-from trustkeep.service.verify import VerifyRequest, VerifyService, parse_reference_time
+from trustkeep.service.verify import (
+    EVIDENCE_MANIFEST,
+    VerifyRequest,
+    VerifyService,
+    parse_reference_time,
+)
 
 if TYPE_CHECKING:  # loaded by load_verified: `verify` of an archive does not need it
     from trustkeep.core.migration import NotaryRepo
@@ -28,12 +32,14 @@ __all__ = [
     "read_manifest",
 ]
 
-MANIFEST = "manifest.json"
+MANIFEST = EVIDENCE_MANIFEST
 MANIFEST_KIND = "trustkeep-notary-evidence"
 
 
 def read_manifest(source: Path) -> dict[str, Any] | None:
     """The evidence manifest of a pulled archive (directory or tarball); None if absent."""
+    import tarfile  # archives only: plain directories do not pay for it
+
     raw: bytes | None = None
     if source.is_dir() and (source / MANIFEST).is_file():
         raw = read_input_file(source / MANIFEST, what="evidence manifest")

@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from trustkeep.adapters.atomic import atomic_write, ensure_private_dir
-from trustkeep.core.ceremony import ExpiryLevel, expiry_level
 from trustkeep.core.transcript import FieldValue
 from trustkeep.errors import InputError, StorageError, TrustkeepError
-from trustkeep.service.ceremony import CeremonyService
 from trustkeep.service.ceremony_transcript import Transcript, default_transcript
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the repository side (python-tuf) loads when a repository is read
+    from trustkeep.core.ceremony import ExpiryLevel
     from trustkeep.service import Service
+    from trustkeep.service.ceremony import CeremonyService
     from trustkeep.service.verify import VerifyResult
 
 __all__ = ["REPOSITORIES_NAME", "CeremonyHome", "ExpiryRow"]
@@ -99,6 +99,8 @@ class CeremonyHome:
 
     def open(self, directory: Path) -> CeremonyService:
         """The ceremony over ``directory`` (read once here: not a repository fails now)."""
+        from trustkeep.service.ceremony import CeremonyService
+
         ceremony = CeremonyService(self.service, directory, transcript=self.transcript)
         ceremony.status()
         self.remember(directory)
@@ -117,6 +119,8 @@ class CeremonyHome:
         return sorted(rows, key=lambda r: (r.error is None, r.seconds_left, str(r.directory)))
 
     def _rows(self, directory: Path, now: datetime) -> Sequence[ExpiryRow]:
+        from trustkeep.core.ceremony import expiry_level
+
         try:
             status = self.service.repo.status(directory, now=now)
         except TrustkeepError as e:

@@ -42,7 +42,6 @@ from trustkeep.service._evidence import (
     MANIFEST,
     MANIFEST_KIND,
     VerifiedNotary,
-    evidence_time,
     load_verified,
     read_manifest,
 )
@@ -330,7 +329,7 @@ class EvacuateService:
     def retrieval_time(source: Path, gun: str | None = None) -> datetime | None:
         """When the evidence archive at ``source`` was pulled (None for anything else);
         with ``gun``, its files must be the ones the manifest lists (TrustFailure)."""
-        return evidence_time(source, gun)
+        return VerifyService.retrieval_time(source, gun)
 
     @staticmethod
     def cached_guns(trust_dir: Path | None) -> list[str]:

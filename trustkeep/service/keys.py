@@ -19,6 +19,7 @@ import dataclasses
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from securesystemslib.signer import Key, Signer, SSlibKey
 
@@ -32,7 +33,6 @@ from trustkeep.core.secrets import (
     SecretsHandler,
 )
 from trustkeep.errors import InputError, KeyAccessError, StorageError
-from trustkeep.service import _key_transfer as _transfer
 from trustkeep.service import _keymaterial as km
 from trustkeep.service._key_entries import (
     HEX_RE,
@@ -52,6 +52,9 @@ from trustkeep.service._private import (
     open_private,
     pem_signer_for_backend,
 )
+
+if TYPE_CHECKING:
+    from trustkeep.service._key_transfer import ImportedNotaryKey, PrivateFormat, PublicFormat
 
 __all__ = ["KeyService", "validate_name"]
 
@@ -295,6 +298,8 @@ class KeyService:
         ``password`` opens an encrypted file (asked when needed); ``new_passphrase``
         encrypts the private key in the store (asked when not given).
         """
+        from trustkeep.service import _key_transfer as _transfer  # asn1crypto: when used
+
         data = _transfer.read_key_file(path)
         return self.import_bytes(
             data,
@@ -320,6 +325,8 @@ class KeyService:
         allow_weak: bool = False,
     ) -> builtins.list[KeyEntry]:
         """Import every key of a file (one key, or a multi-key `notary key export` file)."""
+        from trustkeep.service import _key_transfer as _transfer  # asn1crypto: when used
+
         return _transfer.import_bundle(
             self,
             _transfer.read_key_file(path),
@@ -345,6 +352,8 @@ class KeyService:
         allow_weak: bool = False,
         new_passphrase: str | None = None,
     ) -> KeyEntry:
+        from trustkeep.service import _key_transfer as _transfer  # asn1crypto: when used
+
         return _transfer.import_bytes(
             self,
             data,
@@ -366,7 +375,9 @@ class KeyService:
         backend: str = "file",
         remember: bool = False,
         allow_weak: bool = False,
-    ) -> builtins.list[_transfer.ImportedNotaryKey]:
+    ) -> builtins.list[ImportedNotaryKey]:
+        from trustkeep.service import _key_transfer as _transfer  # asn1crypto: when used
+
         return _transfer.import_notary_dir(
             self,
             path,
@@ -384,6 +395,8 @@ class KeyService:
         name: str | None = None,
         labels: Mapping[str, str] | None = None,
     ) -> KeyEntry:
+        from trustkeep.service import _key_transfer as _transfer  # asn1crypto: when used
+
         return _transfer.import_pkcs11(
             self, token_label=token_label, key_id=key_id, name=name, labels=labels
         )
@@ -392,16 +405,20 @@ class KeyService:
         self,
         ref: str | KeyEntry,
         *,
-        fmt: _transfer.PrivateFormat = "pkcs8",
+        fmt: PrivateFormat = "pkcs8",
         role: str | None = None,
         gun: str | None = None,
         allow_weak: bool = False,
     ) -> bytes:
+        from trustkeep.service import _key_transfer as _transfer  # asn1crypto: when used
+
         return _transfer.export_private(
             self, ref, fmt=fmt, role=role, gun=gun, allow_weak=allow_weak
         )
 
-    def export_public(self, ref: str | KeyEntry, *, fmt: _transfer.PublicFormat = "pem") -> str:
+    def export_public(self, ref: str | KeyEntry, *, fmt: PublicFormat = "pem") -> str:
+        from trustkeep.service import _key_transfer as _transfer  # asn1crypto: when used
+
         return _transfer.export_public(self, ref, fmt=fmt)
 
     # -- maintenance ----------------------------------------------------------

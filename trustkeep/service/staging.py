@@ -289,15 +289,28 @@ class StagingService:
     # -- publishing ----------------------------------------------------------------------
 
     def prepare(
-        self, directory: Path, *, now: datetime | None = None, expires: str | None = None
+        self,
+        directory: Path,
+        *,
+        now: datetime | None = None,
+        expires: str | None = None,
+        just_staged: tuple[RepoState, Sequence[str]] | None = None,
     ) -> tuple[RepoState, list[str]]:
         """The state ``publish`` would write and why it cannot yet (empty: it can).
 
         Writes only in one case: a new repository's staged timestamp made again over its
         signed snapshot, when this store cannot sign it (its holder signs that one).
+
+        ``just_staged``: a state and the roles of it this process has just written to an
+        area that was empty (``stage``): those objects are what the area holds, so they
+        are used as they are, not read and parsed again, and the signatures this process
+        made over them with keys it verified need no second verification.
         """
         published = area.load_published(directory)
-        staged = area.read_staged(directory)
+        if just_staged is not None:
+            staged = {r: just_staged[0].role(r) for r in just_staged[1]}
+        else:
+            staged = area.read_staged(directory)
         if not staged:
             raise InputError(f"{directory}: nothing is staged to publish")
         for role, md in staged.items():
@@ -305,6 +318,9 @@ class StagingService:
             if problem is not None:
                 raise InputError(f"{area.staged_path(directory, role)}: staged {role} {problem}")
         state = overlay(published, staged)
+        if just_staged is not None:
+            state.proven.update(just_staged[0].proven)
+            state.fresh.update({r: k for r, k in just_staged[0].fresh.items() if r in staged})
         when = _now(now)
         policy = ExpiryPolicy.parse(expires)
         pool = SignerPool(self.keys)
@@ -396,13 +412,15 @@ class StagingService:
             )
         return self._write(directory, state)
 
-    def _write(self, directory: Path, state: RepoState) -> PublishResult:
+    def _write(
+        self, directory: Path, state: RepoState, encoded: dict[str, bytes] | None = None
+    ) -> PublishResult:
         staged = sorted(state.staged)
         changes = tuple(
             role_change(state, r, directory / repo_dir.files_for_role(state, r)[0])
             for r in state.changed
         )
-        written = repo_dir.write_changed(directory, state, progress=self.progress)
+        written = repo_dir.write_changed(directory, state, progress=self.progress, encoded=encoded)
         area.drop_staged(directory, staged)
         return WriteResult(directory, changes, tuple(written), self.names(), published=True)
 
@@ -421,13 +439,19 @@ class StagingService:
         new_repo = not area.has_published_root(directory)
         roles = [r for r in state.changed if new_repo or r not in _ONLINE]
         changes = tuple(role_change(state, r, area.staged_path(directory, r)) for r in roles)
-        written = area.write_staged(directory, state, roles)
+        encoded: dict[str, bytes] = {}
+        written = area.write_staged(directory, state, roles, encoded)
         state.changed.clear()
         if was_empty and not force:
             try:
-                ready, blockers = self.prepare(directory, now=now, expires=expires)
+                ready, blockers = self.prepare(
+                    directory, now=now, expires=expires, just_staged=(state, roles)
+                )
                 if not blockers:
-                    return self._write(directory, ready)
+                    # offline roles are published as staged: the bytes encoded above
+                    # (snapshot and timestamp may have been signed or made again since)
+                    same = {r: encoded[r] for r in roles if r not in _ONLINE}
+                    return self._write(directory, ready, same)
             except TrustkeepError:
                 # publishing at once failed (e.g. a wrong passphrase for the online keys):
                 # the area was empty, so leave it empty, as a failed command changes nothing

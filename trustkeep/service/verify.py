@@ -18,7 +18,16 @@ from trustkeep.errors import InputError
 if TYPE_CHECKING:  # Notary only: x509 and the pin rules load when Notary metadata is verified
     from trustkeep.core.verify.notary import PinAnchor
 
-__all__ = ["VerifyRequest", "VerifyResult", "VerifyService", "parse_reference_time"]
+__all__ = [
+    "EVIDENCE_MANIFEST",
+    "VerifyRequest",
+    "VerifyResult",
+    "VerifyService",
+    "parse_reference_time",
+]
+
+#: the manifest of an evidence archive (``notary pull --out``), at the top of it
+EVIDENCE_MANIFEST = "manifest.json"
 
 
 def parse_reference_time(text: str) -> datetime:
@@ -114,6 +123,21 @@ class VerifyService:
             )
         notes = bundle.notes + (previous.notes if previous else ())
         return VerifyResult(report, notes)
+
+    @staticmethod
+    def retrieval_time(source: Path, gun: str | None = None) -> datetime | None:
+        """When the evidence archive at ``source`` was pulled (None for anything else);
+        with ``gun``, its files must be the ones the manifest lists (TrustFailure).
+
+        A plain metadata directory (no manifest) is answered without loading the
+        evidence code (archives, tar): ``verify`` start-up does not pay for it."""
+        if source.is_dir() and not (source / EVIDENCE_MANIFEST).is_file():
+            return None
+        if not source.is_dir() and not source.is_file():
+            return None
+        from trustkeep.service._evidence import evidence_time
+
+        return evidence_time(source, gun)
 
     def require(self, request: VerifyRequest) -> Report:
         """The gate: the report when valid, else TrustFailure (exit 1) naming the errors."""

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property, partial
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
+import orjson
 from securesystemslib.formats import encode_canonical
 
 __all__ = [
@@ -35,8 +36,7 @@ class Malformed(ValueError):
     """A file or field is not metadata of the expected shape (becomes a ``malformed`` finding)."""
 
 
-@dataclass(frozen=True)
-class RawSignature:
+class RawSignature(NamedTuple):
     keyid: str
     sig: str
     method: str | None = None
@@ -132,14 +132,32 @@ def peek_version(raw: bytes | None, *, name: str) -> int | None:
     return version if isinstance(version, int) and not isinstance(version, bool) else None
 
 
-def canonical_bytes(obj: Any) -> bytes:
-    """Canonical JSON (OLPC, as TUF and Notary sign): fast path through the C encoder.
+#: sorted keys; anything that is not plain JSON data (dataclasses, datetimes, subclasses
+#: of str/int/dict/list) is refused rather than converted, as json's encoder refuses it
+_ORJSON_OPTIONS = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
 
-    ``json.dumps`` with sorted keys, no whitespace and raw non-ASCII equals the
-    canonical form exactly when it writes no backslash escape (canonical JSON
-    escapes only ``"`` and ``\\``; json.dumps also escapes control characters);
-    otherwise fall back to the reference encoder.
+
+def canonical_bytes(obj: Any) -> bytes:
+    """Canonical JSON (OLPC, as TUF and Notary sign): fast path through a C encoder.
+
+    Sorted keys, no whitespace and raw UTF-8 equal the canonical form exactly when the
+    encoder writes no backslash escape (canonical JSON escapes only ``"`` and ``\\``;
+    JSON encoders also escape control characters). orjson writes that form about 15x
+    faster than ``json`` (its keys sorted by code point, as canonical JSON's); where it
+    cannot encode (integers beyond 64 bits, deep nesting) json's C encoder does, and
+    where either writes an escape the reference encoder decides.
     """
+    try:
+        data = orjson.dumps(obj, option=_ORJSON_OPTIONS)
+    except (orjson.JSONEncodeError, TypeError, RecursionError):
+        data = None
+    if data is not None and b"\\" not in data:
+        return data
     try:
         text = _ENCODER.encode(obj)
         if "\\" not in text:

@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -38,16 +37,15 @@ if TYPE_CHECKING:
     from securesystemslib.signer import Key
 
 
-def _signer_api() -> Any:
-    """``securesystemslib.signer``, imported on first use: its package imports every
-    signer backend (PKCS#11 among them), which only verification needs to pay for."""
-    from trustkeep.core.sslib_signer import signer_api
+def _key_api() -> Any:
+    """securesystemslib's key classes, imported on first use and without the signer
+    package's backends (GPG, cloud KMS, PKCS#11), which verification never uses."""
+    from trustkeep.core.sslib_signer import key_api
 
-    return signer_api()
+    return key_api()
 
 
-@dataclass(frozen=True)
-class TufKey:
+class TufKey(NamedTuple):
     keyid: str
     key: Key
     keyid_matches: bool
@@ -56,21 +54,20 @@ class TufKey:
     def check(self, sig_hex: str, data: bytes) -> bool:
         """securesystemslib's verdict on one signature over ``data``."""
         try:
-            self.key.verify_signature(_signer_api().Signature(self.keyid, sig_hex), data)
+            self.key.verify_signature(_key_api().Signature(self.keyid, sig_hex), data)
         except (UnverifiedSignatureError, VerificationError):
             return False
         return True
 
 
-@dataclass(frozen=True)
-class KeyTable:
+class KeyTable(NamedTuple):
     """Parsed keys of a root or a delegations block: usable, unsupported, keyid mismatches."""
 
     usable: Mapping[str, TufKey]
     unsupported: Mapping[str, str]
     mismatched: tuple[str, ...]
     unknown: Mapping[str, str]  # type/scheme no TUF client knows: the file is rejected
-    doc: Mapping[str, Any] = field(default_factory=dict)  # the raw ``keys`` object
+    doc: Mapping[str, Any]  # the raw ``keys`` object
 
 
 class KeyCache:
@@ -134,11 +131,13 @@ def _parse_key(keyid: str, doc: dict[str, Any], *, where: str) -> TufKey:
     keytype, scheme, keyval = doc.get("keytype"), doc.get("scheme"), doc.get("keyval")
     if not isinstance(keytype, str) or not isinstance(scheme, str) or not isinstance(keyval, dict):
         raise Malformed(f"{where}: key {keyid[:16]} lacks string keytype/scheme and keyval object")
-    api = _signer_api()
-    if (keytype, scheme) not in api.KEY_FOR_TYPE_AND_SCHEME:
+    from trustkeep.core.sslib_signer import key_class
+
+    cls = key_class(keytype, scheme)  # the class securesystemslib's Key.from_dict picks
+    if cls is None:
         raise _Unknown(f"unknown key type/scheme {keytype}/{scheme}"[:100])
     try:
-        key = api.Key.from_dict(keyid, _copy(doc))
+        key = cls.from_dict(keyid, _copy(doc))
     except (ValueError, KeyError, TypeError) as e:
         raise Malformed(f"{where}: key {keyid[:16]}: {str(e)[:80]}") from e
     try:

@@ -8,12 +8,11 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from itertools import chain
 from operator import itemgetter
-from typing import Any, TypeGuard
+from typing import Any, NamedTuple, TypeGuard
 
 from trustkeep.core.rolenames import TOP_LEVEL_ROLES
 from trustkeep.core.verify._envelope import Envelope, Malformed, parse_tuf_time
@@ -39,8 +38,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Header:
+class Header(NamedTuple):
     type: str
     version: int
     expires: datetime
@@ -48,22 +46,19 @@ class Header:
     spec_version: str
 
 
-@dataclass(frozen=True)
-class RoleKeys:
+class RoleKeys(NamedTuple):
     keyids: tuple[str, ...]
     threshold: int
 
 
-@dataclass(frozen=True)
-class RootInfo:
+class RootInfo(NamedTuple):
     header: Header
     consistent_snapshot: bool
     keys: KeyTable
     roles: Mapping[str, RoleKeys]
 
 
-@dataclass(frozen=True)
-class MetaFile:
+class MetaFile(NamedTuple):
     version: int
     length: int | None
     hashes: Mapping[str, str] | None
@@ -145,8 +140,7 @@ def parse_meta(signed: Mapping[str, Any], expected: str, *, where: str) -> dict[
     return {name: _meta_file(doc, where=where, name=name) for name, doc in meta.items()}
 
 
-@dataclass(frozen=True)
-class DelegatedRole:
+class DelegatedRole(NamedTuple):
     name: str
     keys: RoleKeys
     terminating: bool
@@ -194,8 +188,7 @@ def _swapped_in_pattern(pattern: str, path: str) -> bool:
     return _in_pattern(path, pattern)
 
 
-@dataclass(frozen=True)
-class Succinct:
+class Succinct(NamedTuple):
     keys: RoleKeys
     bit_length: int
     name_prefix: str
@@ -215,15 +208,13 @@ class Succinct:
         return [f"{self.name_prefix}-{i:0{self.suffix_len}x}" for i in range(2**self.bit_length)]
 
 
-@dataclass(frozen=True)
-class Delegations:
+class Delegations(NamedTuple):
     keys: KeyTable
     roles: tuple[DelegatedRole, ...]
     succinct: Succinct | None
 
 
-@dataclass(frozen=True)
-class TargetsInfo:
+class TargetsInfo(NamedTuple):
     header: Header
     targets: Mapping[str, Any]
     delegations: Delegations | None

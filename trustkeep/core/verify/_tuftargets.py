@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from trustkeep.core.rolenames import role_filename
 from trustkeep.core.verify._envelope import Envelope, Malformed, parse_envelope
@@ -57,8 +56,7 @@ MAX_DELEGATIONS = 32
 _MAX_ENUMERATED_BINS = 2**16
 
 
-@dataclass(frozen=True)
-class Edge:
+class Edge(NamedTuple):
     """One delegation: ``delegator`` trusts a child role with ``keys`` from ``table``."""
 
     delegator: str
@@ -66,19 +64,17 @@ class Edge:
     table: KeyTable
     role: DelegatedRole | None = None
     succinct: Succinct | None = None
-    index: int = 0
+    position: int = 0  # the child's place among its delegator's roles, or its bin number
 
 
-@dataclass(frozen=True)
-class BinRule:
-    """A bin of succinct_roles delegated by top-level targets: its paths hash to ``index``."""
+class BinRule(NamedTuple):
+    """A bin of succinct_roles delegated by top-level targets: its paths hash to ``number``."""
 
     bit_length: int
-    index: int
+    number: int
 
 
-@dataclass(frozen=True)
-class RoleTask:
+class RoleTask(NamedTuple):
     """Everything needed to check one targets file, picklable (bytes and plain data)."""
 
     name: str
@@ -95,8 +91,7 @@ class RoleTask:
     detail: str = ""  # why the file a client fetches is missing, when it is
 
 
-@dataclass(frozen=True)
-class RoleOutcome:
+class RoleOutcome(NamedTuple):
     name: str
     findings: tuple[Finding, ...]
     result: RoleResult | None
@@ -123,8 +118,8 @@ def _outside_bin(targets: Mapping[str, Any], rule: BinRule) -> list[str]:
     if not targets:
         return []
     shift = 32 - rule.bit_length
-    lo = (rule.index << shift).to_bytes(4, "big")
-    top = (rule.index + 1) << shift
+    lo = (rule.number << shift).to_bytes(4, "big")
+    top = (rule.number + 1) << shift
     hi = top.to_bytes(4, "big") if top < 2**32 else b"\xff" * 33  # above every digest
     sha, encode = hashlib.sha256, str.encode  # local names: a third less per path
     digests = [sha(encode(p)).digest() for p in targets]
@@ -280,7 +275,7 @@ def _task(
     file, tried, detail = _file_for(run, name, recorded, consistent)
     rule = None
     if edge.succinct is not None and edge.delegator == "targets":
-        rule = BinRule(edge.succinct.bit_length, edge.index)
+        rule = BinRule(edge.succinct.bit_length, edge.position)
     return RoleTask(
         name=name,
         file=file,
@@ -297,8 +292,7 @@ def _task(
     )
 
 
-@dataclass(frozen=True)
-class _Loaded:
+class _Loaded(NamedTuple):
     delegations: Delegations | None
     targets: tuple[str, ...]
 
