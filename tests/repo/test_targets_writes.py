@@ -142,6 +142,27 @@ def test_bins_report_progress_to_the_service_callback(service, basic_repo, make_
     assert [s for s in seen if s[0] == "writing"] == [("writing", 19, 19)]
 
 
+@pytest.mark.parametrize("jobs", [1, 2], ids=["in-process", "pool"])
+def test_verify_reports_progress_per_level_of_the_tree(
+    service, basic_repo, make_keys, jobs
+) -> None:  # type: ignore[no-untyped-def]
+    from trustkeep.service.verify import VerifyRequest
+
+    repo, _ = basic_repo
+    make_keys("binkey")
+    service.repo.delegation_bins(repo, count=512, keys=["binkey"])
+    seen: list[tuple[str, int, int]] = []
+    service.progress = lambda task, done, total: seen.append((task, done, total))
+    result = service.verify.verify(VerifyRequest(directory=repo, jobs=jobs))
+    assert result.report.valid
+    # targets, then the 512 bins every 256 results and at the end
+    assert [s for s in seen if s[0] == "verifying roles"] == [
+        ("verifying roles", 1, 1),
+        ("verifying roles", 256, 512),
+        ("verifying roles", 512, 512),
+    ]
+
+
 def test_long_loops_report_every_step_of_256_and_the_end() -> None:
     seen: list[int] = []
     for done in range(1, 1001):

@@ -13,8 +13,10 @@ from __future__ import annotations
 import gc
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
+
+from trustkeep.core.progress import STEP
 
 __all__ = ["MIN_TASKS", "MIN_WORK_BYTES", "choose_workers", "free_cores", "parallel_map", "workers"]
 
@@ -90,19 +92,24 @@ def _usable(n_workers: int, n_tasks: int) -> bool:
 
 
 def parallel_map(
-    fn: Callable[[T], R], tasks: Sequence[T], *, max_workers: int | None = None
+    fn: Callable[[T], R],
+    tasks: Sequence[T],
+    *,
+    max_workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[R]:
     """``[fn(t) for t in tasks]``, across processes when it pays off (same results, same order).
 
     Workers are forked after the tasks are in place, so the (large) task data is
     shared copy-on-write instead of pickled; only indices go out and results come back.
     ``max_workers=1`` keeps everything in this process; None lets
-    :func:`choose_workers` decide.
+    :func:`choose_workers` decide. ``progress(done, total)`` is called as results come
+    in (every :data:`~trustkeep.core.progress.STEP` results, and at the end).
     """
     global _STATE
     n_workers = choose_workers(tasks, max_workers=max_workers)
     if not _usable(n_workers, len(tasks)):
-        return [fn(t) for t in tasks]
+        return _collect(map(fn, tasks), len(tasks), progress)
     chunk = max(1, len(tasks) // (n_workers * 4))
     _STATE = (fn, tasks)
     import multiprocessing
@@ -113,10 +120,23 @@ def parallel_map(
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(n_workers, mp_context=context) as pool:
-            results: list[R] = list(pool.map(_call, range(len(tasks)), chunksize=chunk))
-            return results
+            mapped = pool.map(_call, range(len(tasks)), chunksize=chunk)
+            return _collect(mapped, len(tasks), progress)
     except (BrokenProcessPool, OSError):
-        return [fn(t) for t in tasks]
+        return _collect(map(fn, tasks), len(tasks), progress)
     finally:
         _STATE = None
         gc.unfreeze()
+
+
+def _collect(
+    results: Iterable[R], total: int, progress: Callable[[int, int], None] | None
+) -> list[R]:
+    if progress is None:
+        return list(results)
+    out: list[R] = []
+    for result in results:
+        out.append(result)
+        if len(out) % STEP == 0 or len(out) >= total:
+            progress(len(out), total)
+    return out

@@ -61,7 +61,7 @@ class Service:
     def verify(self) -> VerifyService:
         from trustkeep.service.verify import VerifyService
 
-        return VerifyService()
+        return VerifyService(progress=self._report)
 
     @cached_property
     def pins(self) -> PinService:

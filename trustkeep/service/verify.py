@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Literal
 
 from trustkeep.adapters.metadata_source import read_input_file, read_metadata
 from trustkeep.adapters.process_pool import parallel_map
+from trustkeep.core.progress import Progress, no_progress
 from trustkeep.core.verify import MetadataBundle, Report, detect_format, require_valid
 from trustkeep.core.verify.tuf import verify_tuf
 from trustkeep.errors import InputError
@@ -81,7 +82,17 @@ class VerifyResult:
 
 
 class VerifyService:
-    """``verify(request)`` → result object; ``require(request)`` → raises TrustFailure."""
+    """``verify(request)`` → result object; ``require(request)`` → raises TrustFailure.
+
+    ``progress`` hears ``("verifying roles", done, total)`` for each level of the
+    delegation tree (the CLI draws a bar when that runs over two seconds).
+    """
+
+    def __init__(self, progress: Progress = no_progress) -> None:
+        self.progress = progress
+
+    def _level_done(self, done: int, total: int) -> None:
+        self.progress("verifying roles", done, total)
 
     def verify(self, request: VerifyRequest) -> VerifyResult:
         if request.root is not None and request.pins is not None:
@@ -105,7 +116,7 @@ class VerifyService:
                 trusted_root=trusted,
                 trusted_root_source=source,
                 previous=previous,
-                mapper=partial(parallel_map, max_workers=request.jobs),
+                mapper=partial(parallel_map, max_workers=request.jobs, progress=self._level_done),
             )
         else:
             from trustkeep.core.verify.notary import verify_notary
