@@ -12,7 +12,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, ProgressBar, Static, Tree
 from textual.widgets.tree import TreeNode
 
@@ -23,13 +22,13 @@ from trustkeep.service.repo import WriteResult
 from ._common import FlowScreen, failure_text
 from .delegation_form import Field, FormScreen
 from .messages import ActionFailed
+from .widgets import FilterField
 
 __all__ = ["DelegationsScreen"]
 
 #: a role with more children than this shows them in collapsed groups
 _COLLAPSE_OVER = 16
 #: the filter waits this long after the last keystroke before narrowing the tree
-FILTER_DELAY = 0.15
 _KEYS_HINT = "names, keyids or .pem files, comma-separated"
 
 
@@ -68,13 +67,16 @@ class DelegationsScreen(FlowScreen[None]):
         #: node id -> the roles a collapsed group adds when first opened
         self._lazy: dict[int, list[str]] = {}
         self._children: dict[str, list[DelegationInfo]] = {}
-        self._timer: Timer | None = None
         #: how many times the tree was built (the filter builds it once per pause in typing)
         self.builds = 0
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Input(id="deleg-filter", placeholder="filter: role name or state (/ to focus)")
+        yield FilterField(
+            id="deleg-filter",
+            placeholder="filter: role name or state (/ to focus)",
+            focus_on_enter="#deleg-tree",
+        )
         with Horizontal(id="deleg-body"):
             yield Tree[str](Text("targets"), id="deleg-tree", data="targets")
             with VerticalScroll(id="deleg-side"):
@@ -184,15 +186,9 @@ class DelegationsScreen(FlowScreen[None]):
 
     # -- the filter: one build per pause in typing, nothing reloaded -------------------
 
-    def on_input_changed(self, event: Input.Changed) -> None:
+    def on_filter_field_settled(self, event: FilterField.Settled) -> None:
         event.stop()
-        if self._timer is not None:
-            self._timer.stop()
-        self._timer = self.set_timer(FILTER_DELAY, self._build)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.query_one("#deleg-tree", Tree).focus()
+        self._build()
 
     def action_filter(self) -> None:
         self.query_one("#deleg-filter", Input).focus()

@@ -13,7 +13,6 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from trustkeep.core.ceremony import time_left
@@ -21,6 +20,7 @@ from trustkeep.service.ceremony_home import ExpiryRow
 
 from ._common import FlowScreen, failure_text
 from .messages import ActionFailed
+from .widgets import FilterField
 
 __all__ = ["ExpiryScreen"]
 
@@ -32,7 +32,6 @@ _STYLES = {
 }
 _COLUMNS = ("LEFT", "ROLE", "VERSION", "EXPIRES (UTC)", "REPOSITORY")
 #: the filter waits this long after the last keystroke before narrowing the table
-FILTER_DELAY = 0.15
 
 
 class ExpiryScreen(FlowScreen[None]):
@@ -51,12 +50,15 @@ class ExpiryScreen(FlowScreen[None]):
         self.now: datetime | None = None
         #: every row's cells and filter text, built once per load
         self._cells: list[tuple[ExpiryRow, tuple[Text, ...], str]] = []
-        self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Expiry dashboard", classes="title", markup=False)
-        yield Input(id="filter", placeholder="filter: repository, role or urgency (/ to focus)")
+        yield FilterField(
+            id="filter",
+            placeholder="filter: repository, role or urgency (/ to focus)",
+            focus_on_enter="#expiry",
+        )
         table: DataTable[Text] = DataTable(id="expiry", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static(
@@ -121,15 +123,9 @@ class ExpiryScreen(FlowScreen[None]):
         if not self.rows:
             table.add_row(*(Text(c) for c in ("—", "no repository opened yet", "", "", "")))
 
-    def on_input_changed(self, event: Input.Changed) -> None:
+    def on_filter_field_settled(self, event: FilterField.Settled) -> None:
         event.stop()
-        if self._timer is not None:
-            self._timer.stop()
-        self._timer = self.set_timer(FILTER_DELAY, self._fill)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.query_one("#expiry", DataTable).focus()
+        self._fill()
 
     def action_filter(self) -> None:
         self.query_one("#filter", Input).focus()

@@ -8,7 +8,6 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from trustkeep.core.ceremony import waiting_line
@@ -18,6 +17,7 @@ from trustkeep.service.ceremony import StatusView
 from ._common import CeremonyScreen, failure_text
 from .messages import ActionFailed, StatusLoaded
 from .phrases import issue_text
+from .widgets import FilterField
 
 __all__ = ["StatusScreen"]
 
@@ -25,7 +25,6 @@ __all__ = ["StatusScreen"]
 _SHOWN = (StatusCode.THRESHOLD_NOT_MET, StatusCode.UNSIGNED)
 _COLUMNS = ("ROLE", "VERSION", "EXPIRES", "DAYS LEFT", "SIGNATURES")
 #: the filter waits this long after the last keystroke before narrowing the table
-FILTER_DELAY = 0.15
 
 
 def _state(view: StatusView, role: RoleStatus) -> str:
@@ -58,12 +57,15 @@ class StatusScreen(CeremonyScreen[None]):
         self._cells: list[tuple[RoleStatus, tuple[str, ...], str]] = []
         #: the roles the table shows now, in order
         self.shown: list[str] = []
-        self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("loading…", id="summary", markup=False)
-        yield Input(id="status-filter", placeholder="filter: role name or state (/ to focus)")
+        yield FilterField(
+            id="status-filter",
+            placeholder="filter: role name or state (/ to focus)",
+            focus_on_enter="#roles",
+        )
         table: DataTable[Text] = DataTable(id="roles", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static("", id="details", markup=False)
@@ -133,15 +135,9 @@ class StatusScreen(CeremonyScreen[None]):
         if kept:
             table.move_cursor(row=min(selected, len(kept) - 1))
 
-    def on_input_changed(self, event: Input.Changed) -> None:
+    def on_filter_field_settled(self, event: FilterField.Settled) -> None:
         event.stop()
-        if self._timer is not None:
-            self._timer.stop()
-        self._timer = self.set_timer(FILTER_DELAY, self._fill)
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.query_one("#roles", DataTable).focus()
+        self._fill()
 
     def action_filter(self) -> None:
         self.query_one("#status-filter", Input).focus()
