@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["fast_canonical"]
+__all__ = ["compact_sorted", "fast_canonical"]
 
 _STRING = re.compile(rb'"[^"]*"')
 _FLOAT = re.compile(rb"[0-9][.eE]")  # outside strings only numbers have digits
@@ -33,7 +33,7 @@ _ORJSON_OPTIONS = (
 
 def fast_canonical(document: Any) -> bytes | None:
     """The canonical bytes of ``document`` by a C encoder, or None where it may differ."""
-    data = _encode(document)
+    data = compact_sorted(document)
     if data is None or b"\\" in data:  # an escape: a quote, backslash or control character
         return None
     if _FLOAT.search(_STRING.sub(b"", data)):
@@ -41,7 +41,11 @@ def fast_canonical(document: Any) -> bytes | None:
     return data
 
 
-def _encode(document: Any) -> bytes | None:
+def compact_sorted(document: Any) -> bytes | None:
+    """Sorted keys, no whitespace, raw UTF-8, by orjson (json's C encoder where orjson
+    cannot encode): canonical JSON whenever it holds no backslash escape and no float.
+    None when neither encoder can write ``document`` (not JSON data, NaN, a lone surrogate).
+    """
     try:
         data = orjson.dumps(document, option=_ORJSON_OPTIONS)
     except (orjson.JSONEncodeError, TypeError, RecursionError):  # e.g. ints beyond 64 bits
@@ -52,7 +56,7 @@ def _encode(document: Any) -> bytes | None:
         text = json.dumps(
             document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
         )
-    except (TypeError, ValueError):  # not JSON at all, or NaN / infinity
+    except (TypeError, ValueError, RecursionError):  # not JSON data, NaN / infinity, too deep
         return None
     try:
         return text.encode("utf-8")

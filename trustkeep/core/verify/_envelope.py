@@ -15,8 +15,10 @@ from functools import cached_property, partial
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-import orjson
+from securesystemslib.exceptions import FormatError
 from securesystemslib.formats import encode_canonical
+
+from trustkeep.core.canonical import compact_sorted
 
 __all__ = [
     "Envelope",
@@ -113,12 +115,6 @@ def strict_loads(raw: bytes, *, name: str) -> Any:
         raise Malformed(f"{name}: not valid JSON: {reason}") from e
 
 
-#: json's C encoder, configured as close to canonical JSON as it goes (parsed JSON has no cycles)
-_ENCODER = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False
-)
-
-
 def peek_version(raw: bytes | None, *, name: str) -> int | None:
     """The ``signed.version`` of a metadata file, or None when it has no usable one."""
     if raw is None:
@@ -132,16 +128,6 @@ def peek_version(raw: bytes | None, *, name: str) -> int | None:
     return version if isinstance(version, int) and not isinstance(version, bool) else None
 
 
-#: sorted keys; anything that is not plain JSON data (dataclasses, datetimes, subclasses
-#: of str/int/dict/list) is refused rather than converted, as json's encoder refuses it
-_ORJSON_OPTIONS = (
-    orjson.OPT_SORT_KEYS
-    | orjson.OPT_PASSTHROUGH_DATACLASS
-    | orjson.OPT_PASSTHROUGH_DATETIME
-    | orjson.OPT_PASSTHROUGH_SUBCLASS
-)
-
-
 def canonical_bytes(obj: Any) -> bytes:
     """Canonical JSON (OLPC, as TUF and Notary sign): fast path through a C encoder.
 
@@ -152,20 +138,14 @@ def canonical_bytes(obj: Any) -> bytes:
     cannot encode (integers beyond 64 bits, deep nesting) json's C encoder does, and
     where either writes an escape the reference encoder decides.
     """
-    try:
-        data = orjson.dumps(obj, option=_ORJSON_OPTIONS)
-    except (orjson.JSONEncodeError, TypeError, RecursionError):
-        data = None
+    data = compact_sorted(obj)
     if data is not None and b"\\" not in data:
         return data
     try:
-        text = _ENCODER.encode(obj)
-        if "\\" not in text:
-            return text.encode("utf-8")
         encoded = encode_canonical(obj)
         assert encoded is not None
         return encoded.encode("utf-8")
-    except (UnicodeEncodeError, TypeError, ValueError, RecursionError) as e:
+    except (FormatError, UnicodeEncodeError, TypeError, ValueError, RecursionError) as e:
         raise Malformed(f"cannot be written as canonical JSON: {type(e).__name__}") from e
 
 
