@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,6 +34,7 @@ __all__ = [
     "resolve_key",
     "role_change",
     "threshold_guard",
+    "utc_now",
 ]
 
 
@@ -194,3 +195,8 @@ def threshold_guard(state: RepoState, roles: Sequence[str]) -> tuple[StatusIssue
         if issue is not None:
             out.append(issue)
     return tuple(out)
+
+
+def utc_now(now: datetime | None = None) -> datetime:
+    """``now`` (default: the clock) in UTC, to the second, as metadata records time."""
+    return (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)

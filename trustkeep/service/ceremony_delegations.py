@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from trustkeep.adapters import staging_area
@@ -20,7 +19,7 @@ from trustkeep.core.tuf_repo.expiry import ExpiryPolicy
 from trustkeep.core.tuf_repo.state import RepoState
 from trustkeep.core.tuf_repo.status import RoleStatus
 from trustkeep.errors import TrustkeepError
-from trustkeep.service._repo_support import authorized_keys
+from trustkeep.service._repo_support import authorized_keys, utc_now
 
 if TYPE_CHECKING:
     from trustkeep.service.ceremony import CeremonyService, StatusView
@@ -227,7 +226,7 @@ class DelegationCeremony:
                 paths=list(paths),
                 hash_prefixes=None,
                 terminating=False,
-                now=_now(),
+                now=utc_now(),
                 policy=ExpiryPolicy.parse(None),
             ),
         )
@@ -241,7 +240,7 @@ class DelegationCeremony:
         state = self.repo.working(self.directory)
         info = next((d for d in deleg.delegation_tree(state) if d.role == role), None)
         before = content_digest(state.targets_role(deleg.delegation_of(state, role)[0]))
-        delegator = deleg.remove_delegation(state, role, now=_now(), policy=ExpiryPolicy())
+        delegator = deleg.remove_delegation(state, role, now=utc_now(), policy=ExpiryPolicy())
         names = self.repo.names()
         what = f" ({info.bins} succinct hash bins)" if info is not None and info.succinct else ""
         lines = [f"- delegation {delegator} -> {role}{what}"]
@@ -271,7 +270,7 @@ class DelegationCeremony:
             add=[r.key for r in added],
             remove=gone,
             threshold=threshold,
-            now=_now(),
+            now=utc_now(),
             policy=ExpiryPolicy(),
         )
         names = self.repo.names()
@@ -309,7 +308,7 @@ class DelegationCeremony:
                 threshold=threshold,
                 name_prefix=prefix,
                 style=style,
-                now=_now(),
+                now=utc_now(),
                 policy=ExpiryPolicy(),
             ),
         )
@@ -454,10 +453,6 @@ class DelegationCeremony:
             ),
             reviewed,
         )
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 def _consequences(role: str, m: int, n: int) -> list[str]:

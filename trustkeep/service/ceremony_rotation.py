@@ -10,7 +10,7 @@ is merged back; publishing is the ceremony's ``publish``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +29,7 @@ from trustkeep.core.tuf_repo.state import RepoState
 from trustkeep.core.tuf_repo.status import state_checks
 from trustkeep.errors import InputError, TrustkeepError
 from trustkeep.service._key_entries import validate_name
+from trustkeep.service._repo_support import utc_now
 from trustkeep.service.ceremony import ReviewOutdated
 
 if TYPE_CHECKING:
@@ -112,10 +113,6 @@ class RotationProgress:
     names: dict[str, str] = field(default_factory=dict)
 
 
-def _now(now: datetime | None) -> datetime:
-    return (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
-
-
 class RotationService:
     """``RotationService(ceremony)``: the rotation of one repository's root."""
 
@@ -181,7 +178,7 @@ class RotationService:
 
     def review(self, plan: RotationPlan, *, now: datetime | None = None) -> RotationReview:
         """What writing ``plan`` stages, computed by the root operations (nothing written)."""
-        when = _now(now)
+        when = utc_now(now)
         before = self.service.repo.working(self.directory)
         dropped = len(before.root.signatures) if before.is_pending("root") else 0
         refs, files, file_names = self._file_keys(plan)

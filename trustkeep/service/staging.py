@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +43,7 @@ from trustkeep.service._repo_support import (
     WriteResult,
     authorized_keys,
     role_change,
+    utc_now,
 )
 
 if TYPE_CHECKING:
@@ -104,10 +105,6 @@ class MergeResult:
     @property
     def added(self) -> int:
         return sum(len(f.added) for f in self.files)
-
-
-def _now(now: datetime | None) -> datetime:
-    return (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
 
 
 class StagingService:
@@ -321,7 +318,7 @@ class StagingService:
         if just_staged is not None:
             state.proven.update(just_staged[0].proven)
             state.fresh.update({r: k for r, k in just_staged[0].fresh.items() if r in staged})
-        when = _now(now)
+        when = utc_now(now)
         policy = ExpiryPolicy.parse(expires)
         pool = SignerPool(self.keys)
         state.changed = [r for r in self._order(state) if r not in _ONLINE]

@@ -1,0 +1,122 @@
+"""The repository service's shared steps: resolve keys, load, sign, stage or write.
+
+:class:`RepoBase` holds them; the root and delegation operations (``_repo_root``,
+``_repo_delegations``) and :class:`~trustkeep.service.repo.RepoService` build on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from securesystemslib.signer import Key
+
+from trustkeep.adapters import repo_dir, staging_area
+from trustkeep.core.progress import Progress, no_progress, report_every
+from trustkeep.core.tuf_repo import online
+from trustkeep.core.tuf_repo.expiry import ExpiryPolicy
+from trustkeep.core.tuf_repo.state import RepoState
+from trustkeep.service._repo_support import (
+    ResolvedKey,
+    SignerPool,
+    WriteResult,
+    authorized_keys,
+    resolve_key,
+    role_change,
+)
+from trustkeep.service.staging import StagingService
+
+if TYPE_CHECKING:
+    from trustkeep.service.keys import KeyService
+
+__all__ = ["RepoBase"]
+
+
+class RepoBase:
+    """``RepoBase(keys)``: what every repository operation needs."""
+
+    def __init__(self, keys: KeyService, progress: Progress = no_progress) -> None:
+        self.keys = keys
+        self.progress = progress
+        self.staging = StagingService(keys, progress)
+
+    # -- helpers -------------------------------------------------------------------
+
+    def names(self) -> dict[str, str]:
+        """keyid -> name for the named keys of this store."""
+        return self.staging.names()
+
+    def resolve(self, refs: Sequence[str]) -> list[ResolvedKey]:
+        return [resolve_key(self.keys, r) for r in refs]
+
+    def _keys(self, refs: Sequence[str]) -> list[Key]:
+        """The public keys of ``refs`` (keyids, names or files)."""
+        return [r.key for r in self.resolve(refs)]
+
+    def load(self, directory: Path) -> RepoState:
+        """The published repository (what clients read)."""
+        return repo_dir.load_repo(directory)
+
+    def working(self, directory: Path) -> RepoState:
+        """The repository as it will be once the staged changes are published."""
+        return staging_area.load_working(directory)[1]
+
+    def _sign(self, state: RepoState, pool: SignerPool, roles: Sequence[str], sign: bool) -> None:
+        if not sign:
+            return
+        for n, role in enumerate(roles, 1):
+            state.sign_role(role, pool.signers(authorized_keys(state, role)))
+            report_every(self.progress, "signing", n, len(roles))
+
+    def _commit(
+        self,
+        directory: Path,
+        state: RepoState,
+        *,
+        sign: bool = True,
+        stage: bool = False,
+        expires: str | None = None,
+        now: datetime | None = None,
+    ) -> WriteResult:
+        """Sign the changed roles, stage them, and publish at once when nothing is missing.
+
+        ``expires`` / ``now``: of the snapshot and timestamp that publishing writes.
+        """
+        pool = SignerPool(self.keys)
+        self._sign(state, pool, [r for r in state.changed if r != "timestamp"], sign)
+        return self.staging.stage(
+            directory, state, force=stage or not sign, now=now, expires=expires
+        )
+
+    def _commit_online(
+        self,
+        directory: Path,
+        state: RepoState,
+        *,
+        timestamp_now: datetime | None = None,
+        policy: ExpiryPolicy | None = None,
+    ) -> WriteResult:
+        """Online roles on the published state: sign, timestamp the snapshot, write."""
+        pool = SignerPool(self.keys)
+        self._sign(state, pool, [r for r in state.changed if r != "timestamp"], True)
+        if timestamp_now is not None:
+            # the bytes clients will download: new ones if written now, else the file's own
+            snap = (
+                repo_dir.serialize(state.snapshot)
+                if "snapshot" in state.changed or state.snapshot_bytes is None
+                else state.snapshot_bytes
+            )
+            online.update_timestamp(state, snap, now=timestamp_now, policy=policy or ExpiryPolicy())
+            self._sign(state, pool, ["timestamp"], True)
+        return self._write(directory, state)
+
+    def _write(self, directory: Path, state: RepoState) -> WriteResult:
+        """Write the changed roles; the result reports each one's thresholds."""
+        changes = tuple(
+            role_change(state, r, directory / repo_dir.files_for_role(state, r)[0])
+            for r in state.changed
+        )
+        written = repo_dir.write_changed(directory, state, progress=self.progress)
+        return WriteResult(directory, changes, tuple(written), self.names())
