@@ -26,8 +26,7 @@ from textual.widgets import (
 from trustkeep.core.keys import KEY_TYPES
 from trustkeep.service.ceremony_newroot import LOCATIONS, NOTARY_LOCATIONS, NewRootDraft
 
-from ._common import FlowScreen, failure_text
-from .messages import ActionFailed
+from .newroot_step import NewRootStep
 from .widgets import NewPassphrase
 
 __all__ = ["HolderKeyScreen"]
@@ -51,14 +50,13 @@ _PASS_LABELS = {
 }
 
 
-class HolderKeyScreen(FlowScreen[NewRootDraft]):
+class HolderKeyScreen(NewRootStep[NewRootDraft]):
     """Escape pauses (the draft is saved; resume from the home); Abort forgets it."""
 
     CSS_PATH = "holder.tcss"
 
     def __init__(self, draft: NewRootDraft, index: int) -> None:
-        super().__init__()
-        self.draft = draft
+        super().__init__(draft, step=f"holder {index + 1}")
         self.index = index
 
     def compose(self) -> ComposeResult:
@@ -139,15 +137,7 @@ class HolderKeyScreen(FlowScreen[NewRootDraft]):
             self._make()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if self.busy:
-            return
-        if event.button.id == "back":
-            self.action_back()
-        elif event.button.id == "abort":
-            self.busy = True
-            self.abort()
-        else:
+        if not self.pause_or_abort(event):
             self._make()
 
     def _make(self) -> None:
@@ -179,12 +169,3 @@ class HolderKeyScreen(FlowScreen[NewRootDraft]):
     def _made(self, draft: NewRootDraft) -> None:
         self.query_one(NewPassphrase).clear()
         self.dismiss(draft)
-
-    @work(thread=True, exclusive=True, group="holder", exit_on_error=False, name="abort")
-    def abort(self) -> None:
-        self.ceremony_app.new_root.abort(self.draft, step=f"holder {self.index + 1}")
-        self.app.call_from_thread(self.dismiss, None)
-
-    def on_action_failed(self, message: ActionFailed) -> None:
-        self.busy = False
-        self.query_one("#result", Static).update(failure_text(message))

@@ -13,18 +13,19 @@ from textual.widgets import Button, Checkbox, Footer, Header, Static
 
 from trustkeep.service.ceremony_newroot import NewRootDraft, NewRootResult, NewRootReview
 
-from ._common import FlowScreen, diff_text, failure_text
+from ._common import diff_text
 from .messages import ActionFailed
+from .newroot_step import NewRootStep
 
 __all__ = ["NewRootReviewScreen"]
 
 
-class NewRootReviewScreen(FlowScreen[NewRootResult]):
+class NewRootReviewScreen(NewRootStep[NewRootResult]):
     CSS_PATH = "review.tcss"
+    FAILED_OUTCOME = "; nothing was written"
 
     def __init__(self, draft: NewRootDraft) -> None:
-        super().__init__()
-        self.draft = draft
+        super().__init__(draft, step="review")
         self.review: NewRootReview | None = None
 
     def compose(self) -> ComposeResult:
@@ -64,15 +65,9 @@ class NewRootReviewScreen(FlowScreen[NewRootResult]):
         self.query_one("#confirm-hint", Static).update(hint)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if self.busy:
+        if self.pause_or_abort(event):
             return
-        if event.button.id == "back":
-            self.action_back()
-        elif event.button.id == "abort":
-            self.busy = True
-            self.abort()
-        elif self.review is not None and self.query_one("#confirmed", Checkbox).value:
+        if self.review is not None and self.query_one("#confirmed", Checkbox).value:
             self.busy = True
             event.button.disabled = True
             self.query_one("#result", Static).update("signing… (each passphrase is asked next)")
@@ -83,13 +78,6 @@ class NewRootReviewScreen(FlowScreen[NewRootResult]):
         result = self.ceremony_app.new_root.write(self.draft, reviewed=reviewed)
         self.app.call_from_thread(self.dismiss, result)
 
-    @work(thread=True, exclusive=True, group="write", exit_on_error=False, name="abort")
-    def abort(self) -> None:
-        self.ceremony_app.new_root.abort(self.draft, step="review")
-        self.app.call_from_thread(self.dismiss, None)
-
     def on_action_failed(self, message: ActionFailed) -> None:
-        self.busy = False
-        text = failure_text(message, outcome="; nothing was written")
-        self.query_one("#result", Static).update(text)
+        super().on_action_failed(message)
         self.query_one("#write", Button).disabled = not self.query_one("#confirmed", Checkbox).value

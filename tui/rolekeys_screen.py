@@ -9,19 +9,17 @@ from textual.widgets import Button, Footer, Header, Input, Label, Static
 
 from trustkeep.service.ceremony_newroot import NewRootDraft
 
-from ._common import FlowScreen, failure_text
-from .messages import ActionFailed
+from .newroot_step import NewRootStep
 from .widgets import NewPassphrase
 
 __all__ = ["RoleKeysScreen"]
 
 
-class RoleKeysScreen(FlowScreen[NewRootDraft]):
+class RoleKeysScreen(NewRootStep[NewRootDraft]):
     CSS_PATH = "holder.tcss"
 
     def __init__(self, draft: NewRootDraft) -> None:
-        super().__init__()
-        self.draft = draft
+        super().__init__(draft, step="role keys")
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -53,15 +51,7 @@ class RoleKeysScreen(FlowScreen[NewRootDraft]):
             self._make()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if self.busy:
-            return
-        if event.button.id == "back":
-            self.action_back()
-        elif event.button.id == "abort":
-            self.busy = True
-            self.abort()
-        else:
+        if not self.pause_or_abort(event):
             self._make()
 
     def _make(self) -> None:
@@ -82,12 +72,3 @@ class RoleKeysScreen(FlowScreen[NewRootDraft]):
     def _made(self, draft: NewRootDraft) -> None:
         self.query_one(NewPassphrase).clear()
         self.dismiss(draft)
-
-    @work(thread=True, exclusive=True, group="role-keys", exit_on_error=False, name="abort")
-    def abort(self) -> None:
-        self.ceremony_app.new_root.abort(self.draft, step="role keys")
-        self.app.call_from_thread(self.dismiss, None)
-
-    def on_action_failed(self, message: ActionFailed) -> None:
-        self.busy = False
-        self.query_one("#result", Static).update(failure_text(message))
