@@ -87,6 +87,7 @@ def test_add_key_raise_threshold_remove_key(tk, tkj, basic_repo, tmp_path):  # t
         (["threshold", "apps", "0"], "threshold 0 is below 1"),
         (["threshold", "apps", "1"], "nothing changes"),
         (["threshold", "nobody", "1"], "role 'nobody' is not delegated by any role"),
+        (["threshold", "targets", "2"], "'targets' is a top-level role: root holds its keys"),
         (
             ["add-key", "bins-*", "--key", "erin"],
             "no role delegates to succinct hashed bins 'bins-*'",

@@ -196,6 +196,11 @@ def delegation_of(state: RepoState, name: str) -> tuple[str, DelegatedRole | Suc
             if sr is not None and sr.name_prefix == prefix:
                 return parent, sr
         raise InputError(f"no role delegates to succinct hashed bins {name!r}")
+    if name in TOP_LEVEL_ROLE_NAMES:
+        raise InputError(
+            f"{name!r} is a top-level role: root holds its keys and threshold",
+            hint=f"use 'trustkeep root add-key|remove-key|threshold DIR --role {name}'",
+        )
     delegator = state.delegator_of(name)
     delegations = state.targets_role(delegator).signed.delegations
     assert delegations is not None
