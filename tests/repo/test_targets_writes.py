@@ -3,6 +3,7 @@ beside other delegations, and the progress that long work reports."""
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -21,7 +22,7 @@ from securesystemslib.signer import Key, Signature, Signer
 from trustkeep.adapters import repo_dir
 from trustkeep.adapters.atomic import AtomicWriter
 from trustkeep.cli._progress import ProgressBar
-from trustkeep.core.canonical import fast_canonical
+from trustkeep.core.canonical import fast_canonical, pretty_sorted
 from trustkeep.core.progress import report_every
 from trustkeep.core.tuf_repo.expiry import ExpiryPolicy
 from trustkeep.core.tuf_repo.status import state_checks
@@ -46,14 +47,26 @@ def test_bins_fsync_every_file_and_the_directory_once_per_level(  # type: ignore
     repo, _ = basic_repo
     make_keys("binkey")
     counts = _count_fsyncs(monkeypatch)
+    links: list[tuple[str, str]] = []
+    real_link = os.link
+
+    def link(src: str, dst: str) -> None:
+        links.append((os.path.basename(os.path.dirname(src)), os.path.dirname(dst)))
+        real_link(src, dst)
+
+    monkeypatch.setattr(os, "link", link)
     code, _, err = tk("delegation", "bins", str(repo), "--count", "32", "--key", "binkey")
     assert code == 0, err
-    # staged first (32 bins + targets.json), then published with a new snapshot and
-    # timestamp: each file fsynced before its rename
-    assert counts["file"] == 33 + 35
+    # staged first (32 bins + targets.json, each fsynced before its rename), then
+    # published: those 33 as hard links to the durable staged files (not written and
+    # fsynced again), and a new snapshot and timestamp written and fsynced
+    assert counts["file"] == 33 + 2
+    assert links == [("staged", str(repo))] * 33
     # the staging area once, then one per published level: not one per file
     assert counts["dir"] == 1 + 4  # bins, targets.json, snapshot, timestamp
     assert not [p.name for p in repo.iterdir() if p.name.endswith(".tmp")]
+    assert not (repo / "staged").exists()
+    assert {p.stat().st_nlink for p in repo.glob("bins-*.json")} == {1}
     assert tk("snapshot", str(repo))[0] == 0 and tk("timestamp", str(repo))[0] == 0
     updater(repo, repo.parent / "client")[0].refresh()
 
@@ -274,6 +287,44 @@ def test_fast_canonical_steps_aside_for_escapes_and_floats() -> None:
     assert fast_canonical(keys) == encode_canonical(keys).encode("utf-8")
 
 
+@settings(max_examples=300, deadline=None)
+@given(_json_values)
+def test_pretty_sorted_is_byte_for_byte_python_tufs_pretty_form(document: object) -> None:
+    """orjson's pretty output, re-indented, is python-tuf's ``JSONSerializer`` form or None."""
+    fast = pretty_sorted(document)
+    try:
+        slow = json.dumps(document, indent=1, separators=(",", ": "), sort_keys=True)
+    except (TypeError, ValueError):
+        assert fast is None
+        return
+    assert fast is None or fast == slow.encode("utf-8")
+
+
+def test_pretty_sorted_steps_aside_where_orjson_differs() -> None:
+    document = {"b": [1, True, {}], "a": {"x": [], "y": [[2]]}}
+    assert pretty_sorted(document) == json.dumps(document, indent=1, sort_keys=True).encode()
+    for other in ({"x": "é"}, {"x": 'q"'}, {"x": "a\\b"}, {"x": None}, {"x": 1.0}, {"n": 2**70}):
+        assert pretty_sorted(other) is None
+
+
+def test_written_metadata_is_python_tufs_pretty_form(basic_repo) -> None:  # type: ignore[no-untyped-def]
+    """Every role file without a targets table is exactly what python-tuf's serializer
+    writes for the same object (orjson writes it; the bytes must not change)."""
+    from tuf.api.metadata import Metadata
+    from tuf.api.serialization.json import JSONSerializer
+
+    repo, _ = basic_repo
+    checked = 0
+    for path in sorted(repo.glob("*.json")):
+        md = Metadata.from_file(str(path))
+        if getattr(md.signed, "targets", None) or md.signed.type == "snapshot":
+            continue  # a table: one line per entry, by design (see repo_dir.serialize)
+        assert repo_dir.serialize(md) == JSONSerializer(compact=False).serialize(md)
+        assert path.read_bytes() == repo_dir.serialize(md)
+        checked += 1
+    assert checked >= 3  # root, N.root, targets, timestamp
+
+
 class _BadSigner(Signer):
     """Returns a signature that does not verify, under the right keyid."""
 
@@ -320,6 +371,30 @@ def test_atomic_writer_drops_unrenamed_files_when_the_command_fails(tmp_path: Pa
             writer.write(tmp_path / f"{n}.json", b"data")
         raise InputError("stop")
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")) == []
+
+
+def test_atomic_writer_links_a_durable_file_or_writes_where_it_cannot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = tmp_path / "staged.json"
+    source.write_bytes(b"same bytes")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "old.json").write_bytes(b"old")
+    with AtomicWriter(out) as writer:
+        writer.link(out / "old.json", source, b"same bytes")
+    assert (out / "old.json").read_bytes() == b"same bytes"
+    assert (out / "old.json").stat().st_ino == source.stat().st_ino
+
+    def no_links(src: str, dst: str) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "link", no_links)
+    with AtomicWriter(out) as writer:  # another device: the bytes are written instead
+        writer.link(out / "new.json", source, b"same bytes")
+    assert (out / "new.json").read_bytes() == b"same bytes"
+    assert (out / "new.json").stat().st_ino != source.stat().st_ino
+    assert sorted(p.name for p in out.iterdir()) == ["new.json", "old.json"]
 
 
 def test_atomic_writer_reports_the_file_it_could_not_write(tmp_path: Path) -> None:

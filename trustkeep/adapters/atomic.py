@@ -109,6 +109,24 @@ class AtomicWriter:
         if len(self._pending) >= _MAX_PENDING:
             self._settle()
 
+    def link(self, path: Path, source: Path, data: bytes) -> None:
+        """Put ``path`` in place as a hard link to ``source``, a durable file (fsynced, its
+        directory too) that holds exactly ``data``: the same atomic replace as
+        :meth:`write`, without writing and fsyncing the bytes a second time. Where the file
+        system cannot link (another device, no hard links), ``data`` is written instead."""
+        self._count += 1
+        tmp = os.path.join(self.directory, f"{self._prefix}{self._count}.tmp")
+        try:
+            os.link(source, tmp)
+        except OSError:  # includes a leftover temporary file of a killed run
+            self.write(path, data)
+            return
+        done: Future[str] = Future()
+        done.set_result(tmp)
+        self._pending.append((path, done))
+        if len(self._pending) >= _MAX_PENDING:
+            self._settle()
+
     @staticmethod
     def _stage(path: Path, tmp: str, chunks: Iterable[bytes], mode: int) -> str:
         """Write and fsync the temporary file for ``path``; returns its name."""

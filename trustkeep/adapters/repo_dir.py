@@ -22,6 +22,7 @@ from tuf.api.serialization import DeserializationError, SerializationError
 from tuf.api.serialization.json import JSONSerializer
 
 from trustkeep.adapters.atomic import AtomicWriter, atomic_write
+from trustkeep.core.canonical import pretty_sorted
 from trustkeep.core.progress import Progress, no_progress, report_every
 from trustkeep.core.rolenames import role_filename, versioned_root_version
 from trustkeep.core.tuf_repo.online import recorded_snapshot_version
@@ -61,23 +62,32 @@ def serialize(md: Metadata[Any]) -> bytes:
     Indented JSON with sorted keys (python-tuf's pretty form), except that each entry of
     the targets table (snapshot: meta) is one line: the C JSON encoder writes those,
     where indenting 100,000 entries takes Python seconds. Both are plain JSON to clients.
+    The pretty form is written by orjson wherever that gives python-tuf's exact bytes.
     """
     try:
-        fast = _serialize_tables(md)
+        fast = _serialize_fast(md)
     except (TypeError, ValueError):  # not JSON as it stands: python-tuf's own error
         fast = None
     return fast if fast is not None else _SERIALIZER.serialize(md)
 
 
-def _serialize_tables(md: Metadata[Any]) -> bytes | None:
+def _pretty(doc: dict[str, Any]) -> str:
+    """python-tuf's pretty form of ``doc`` (orjson's where it writes the same bytes)."""
+    fast = pretty_sorted(doc)
+    if fast is not None:
+        return fast.decode("ascii")
+    return json.dumps(doc, indent=1, separators=(",", ": "), sort_keys=True)
+
+
+def _serialize_fast(md: Metadata[Any]) -> bytes | None:
     doc = md.to_dict()
     signed = doc["signed"]
     key = _TABLES.get(signed.get("_type", ""))
     table = signed.get(key) if key is not None else None
     if not isinstance(table, dict) or not table:
-        return None
+        return pretty_sorted(doc)  # no table: the whole document in the pretty form
     signed[key] = {}
-    text = json.dumps(doc, indent=1, separators=(",", ": "), sort_keys=True)
+    text = _pretty(doc)
     marker = f'\n  "{key}": {{}}'
     if text.count(marker) != 1:
         return None
@@ -393,11 +403,20 @@ def files_for_role(state: RepoState, role: str) -> list[str]:
     return names
 
 
-def _inside(directory: Path, name: str) -> Path:
+def _symlinks(directory: Path) -> set[str]:
+    """Names of the symbolic links in ``directory`` (one listing, no stat per file)."""
+    try:
+        with os.scandir(directory) as entries:
+            return {e.name for e in entries if e.is_symlink()}
+    except OSError:
+        return set()  # not listable: the writes below report the problem
+
+
+def _inside(directory: Path, name: str, symlinks: set[str]) -> Path:
     path = directory / name
     if os.sep in name or (os.altsep and os.altsep in name) or name in (".", ".."):
         raise InputError(f"refusing to write {name!r}: not a plain file name")
-    if path.is_symlink() and path.resolve().parent != directory.resolve():
+    if name in symlinks and path.resolve().parent != directory.resolve():
         raise InputError(f"refusing to write {name!r}: it leaves {directory}")
     return path
 
@@ -415,14 +434,19 @@ def write_changed(
     *,
     progress: Progress = no_progress,
     encoded: Mapping[str, bytes] | None = None,
+    durable: Mapping[str, Path] | None = None,
 ) -> list[Path]:
     """Write every changed role (targets roles, then snapshot, then timestamp); returns paths.
 
     Delegated roles go before their delegators: an interrupted run never leaves a
     delegator naming roles whose files were not written yet. ``encoded``: roles whose
     bytes the caller already has (``serialize`` of these very objects, unchanged since).
+    ``durable``: roles of ``encoded`` whose bytes are already in a durable file on the
+    same file system (the staging area): published as hard links to it, not written again.
     """
     known = encoded or {}
+    sources = durable or {}
+    symlinks = _symlinks(directory)
     depth = {"targets": 0}
     for parent, child in walk_delegations(state):
         depth.setdefault(child, depth.get(parent, 0) + 1)
@@ -441,9 +465,13 @@ def write_changed(
             data = known.get(role) or serialize(state.role(role))
             if role == "snapshot":
                 state.snapshot_bytes = data
+            source = sources.get(role) if role in known else None
             for name in files_for_role(state, role):
-                path = _inside(directory, name)
-                writer.write(path, data)
+                path = _inside(directory, name, symlinks)
+                if source is None:
+                    writer.write(path, data)
+                else:
+                    writer.link(path, source, data)
                 written.append(path)
             report_every(progress, "writing", n, len(ordered))
     state.changed.clear()

@@ -122,7 +122,7 @@ def write_staged(
     written = []
     with AtomicWriter(area) as writer:  # one directory fsync, not one per staged file
         for role in roles:
-            path = staged_path(directory, role)
+            path = area / role_filename(role)
             data = serialize(state.role(role))
             writer.write(path, data)
             written.append(path)
@@ -134,8 +134,9 @@ def write_staged(
 def drop_staged(directory: Path, roles: list[str]) -> list[str]:
     """Remove the staged files of ``roles`` (the area too once empty); returns those removed."""
     removed = []
+    area = staged_dir(directory)
     for role in roles:
-        path = staged_path(directory, role)
+        path = area / role_filename(role)
         try:
             path.unlink()
         except FileNotFoundError:
@@ -143,7 +144,6 @@ def drop_staged(directory: Path, roles: list[str]) -> list[str]:
         except OSError as e:
             raise StorageError(f"{path}: cannot remove: {e.strerror}") from e
         removed.append(role)
-    area = staged_dir(directory)
     try:
         if area.is_dir() and not any(area.iterdir()):
             area.rmdir()

@@ -17,10 +17,11 @@ from typing import Any
 
 import orjson
 
-__all__ = ["compact_sorted", "fast_canonical"]
+__all__ = ["compact_sorted", "fast_canonical", "pretty_sorted"]
 
 _STRING = re.compile(rb'"[^"]*"')
 _FLOAT = re.compile(rb"[0-9][.eE]")  # outside strings only numbers have digits
+_INDENT = re.compile(rb"\n((?:  )+)")  # orjson's two spaces per level, at each line's start
 #: sorted keys; what is not plain JSON data (dataclasses, datetimes, subclasses) is
 #: refused rather than converted, as json's encoder refuses it
 _ORJSON_OPTIONS = (
@@ -62,3 +63,25 @@ def compact_sorted(document: Any) -> bytes | None:
         return text.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate
         return None
+
+
+def _one_space_per_level(match: re.Match[bytes]) -> bytes:
+    return b"\n" + match[1][: len(match[1]) // 2]
+
+
+def pretty_sorted(document: Any) -> bytes | None:
+    """python-tuf's pretty form of ``document`` (``json.dumps(indent=1, sort_keys=True)``:
+    one space per level, ``": "`` after keys, non-ASCII escaped), by orjson, or None
+    where orjson's output could differ: a backslash (escapes), non-ASCII, null (orjson's
+    NaN), a float (number formatting), or a document orjson cannot encode. Strings never
+    hold a raw newline (JSON escapes it), so every line starts with its indentation.
+    """
+    try:
+        data = orjson.dumps(document, option=_ORJSON_OPTIONS | orjson.OPT_INDENT_2)
+    except (orjson.JSONEncodeError, TypeError, RecursionError):
+        return None
+    if b"\\" in data or b"null" in data or not data.isascii():
+        return None
+    if _FLOAT.search(_STRING.sub(b"", data)):
+        return None
+    return _INDENT.sub(_one_space_per_level, data)

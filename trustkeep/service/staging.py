@@ -381,6 +381,7 @@ class StagingService:
     def _blockers(self, state: RepoState, when: datetime, roles: Sequence[str]) -> list[str]:
         """Why ``roles`` of ``state`` cannot be published: thresholds not met, expired."""
         names = self.names()
+        changed = set(state.changed)
         out = [f"role {r!r} is delegated but has no metadata" for r in state.missing]
         for role in roles:
             checks = state_checks(state, role)
@@ -392,7 +393,7 @@ class StagingService:
                         f"{role} v{state.role(role).signed.version}: {c.label} have "
                         f"{len(c.signed)} of {c.threshold} signatures; {need} more from: {who}"
                     )
-            if role in state.changed and state.role(role).signed.expires <= when:
+            if role in changed and state.role(role).signed.expires <= when:
                 out.append(f"{role} v{state.role(role).signed.version}: expired")
         return out
 
@@ -410,14 +411,22 @@ class StagingService:
         return self._write(directory, state)
 
     def _write(
-        self, directory: Path, state: RepoState, encoded: dict[str, bytes] | None = None
+        self,
+        directory: Path,
+        state: RepoState,
+        encoded: dict[str, bytes] | None = None,
+        durable: dict[str, Path] | None = None,
     ) -> PublishResult:
+        """Publish ``state``. ``encoded``: roles whose bytes are known; ``durable``: the
+        staged files holding exactly those bytes, durable already (published as links)."""
         staged = sorted(state.staged)
         changes = tuple(
             role_change(state, r, directory / repo_dir.files_for_role(state, r)[0])
             for r in state.changed
         )
-        written = repo_dir.write_changed(directory, state, progress=self.progress, encoded=encoded)
+        written = repo_dir.write_changed(
+            directory, state, progress=self.progress, encoded=encoded, durable=durable
+        )
         area.drop_staged(directory, staged)
         return WriteResult(directory, changes, tuple(written), self.names(), published=True)
 
@@ -435,10 +444,10 @@ class StagingService:
         was_empty = not state.staged
         new_repo = not area.has_published_root(directory)
         roles = [r for r in state.changed if new_repo or r not in _ONLINE]
-        changes = tuple(role_change(state, r, area.staged_path(directory, r)) for r in roles)
         encoded: dict[str, bytes] = {}
         written = area.write_staged(directory, state, roles, encoded)
         state.changed.clear()
+        blockers: list[str] = []
         if was_empty and not force:
             try:
                 ready, blockers = self.prepare(
@@ -448,17 +457,16 @@ class StagingService:
                     # offline roles are published as staged: the bytes encoded above
                     # (snapshot and timestamp may have been signed or made again since)
                     same = {r: encoded[r] for r in roles if r not in _ONLINE}
-                    return self._write(directory, ready, same)
+                    paths = dict(zip(roles, written, strict=True))
+                    return self._write(directory, ready, same, paths)
             except TrustkeepError:
                 # publishing at once failed (e.g. a wrong passphrase for the online keys):
                 # the area was empty, so leave it empty, as a failed command changes nothing
                 area.drop_staged(directory, roles)
                 raise
-        else:
-            blockers = []
         return WriteResult(
             directory,
-            changes,
+            tuple(role_change(state, r, path) for r, path in zip(roles, written, strict=True)),
             tuple(written),
             self.names(),
             published=False,
