@@ -74,7 +74,8 @@ class AtomicWriter:
         self.directory = directory
         self._threads = threads
         self._pool: ThreadPoolExecutor | None = None
-        self._pending: list[tuple[Path, Future[str]]] = []
+        #: (target, the temporary file: its name once in place, or the write making it)
+        self._pending: list[tuple[Path, Future[str] | str]] = []
         self._renamed = 0
         self._prefix = f".{os.getpid()}-{id(self):x}-"
         self._count = 0
@@ -121,9 +122,7 @@ class AtomicWriter:
         except OSError:  # includes a leftover temporary file of a killed run
             self.write(path, data)
             return
-        done: Future[str] = Future()
-        done.set_result(tmp)
-        self._pending.append((path, done))
+        self._pending.append((path, tmp))
         if len(self._pending) >= _MAX_PENDING:
             self._settle()
 
@@ -158,7 +157,7 @@ class AtomicWriter:
         error: Exception | None = None
         for path, future in pending:
             try:
-                tmp = future.result()
+                tmp = future if isinstance(future, str) else future.result()
             except (TrustkeepError, OSError) as e:  # raised below, once all are settled
                 error = error or e
                 continue
@@ -178,10 +177,13 @@ class AtomicWriter:
 
     def _drop_pending(self) -> None:
         pending, self._pending = self._pending, []
-        for _path, future in pending:
-            if future.exception() is None:
-                with contextlib.suppress(OSError):
-                    os.unlink(future.result())
+        for _path, item in pending:
+            if not isinstance(item, str):
+                if item.exception() is not None:
+                    continue  # nothing was left behind
+                item = item.result()
+            with contextlib.suppress(OSError):
+                os.unlink(item)
 
     def barrier(self) -> None:
         """Finish the pending writes, then make the renames durable: one directory fsync."""

@@ -131,6 +131,17 @@ class ExplainsWrongSecrets(Protocol):
     def wrong_secret_hint(self, request: SecretRequest) -> str | None: ...
 
 
+@runtime_checkable
+class LooksUpSecrets(Protocol):
+    """A handler that can give a secret it holds without asking anyone (from the
+    environment or a file), or None: what may be used ahead of time, e.g. to unlock
+    several keys at once."""
+
+    def __call__(self, request: str, /) -> str: ...
+
+    def lookup(self, request: SecretRequest) -> str | None: ...
+
+
 def env_suffix(name: str) -> str:
     """A key name as an environment variable suffix: upper-cased, other characters ``_``.
 

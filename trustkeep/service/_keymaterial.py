@@ -15,10 +15,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from securesystemslib.signer import SSlibKey
 
+from trustkeep.core._pkcs8 import is_pbes2_pbkdf2_aes_cbc, pbes2_decrypt
 from trustkeep.core.keyids import notary_canonical_id, tuf_keyid
 from trustkeep.core.keys import KEY_TYPES
 from trustkeep.core.pbes2 import DEFAULT_ITERATIONS, encrypt_pkcs8_der, pem_armor
-from trustkeep.errors import InputError
+from trustkeep.errors import InputError, KeyAccessError
 
 __all__ = [
     "PrivateKey",
@@ -123,29 +124,55 @@ def encrypt_store_pem(
     return pem_armor(encrypted, "ENCRYPTED PRIVATE KEY")
 
 
-def is_well_formed_encrypted_pem(pem: bytes) -> bool:
-    """True when ``pem`` parses as an ``EncryptedPrivateKeyInfo`` (says nothing of the password)."""
+def _encrypted_info(pem: bytes) -> asn1_keys.EncryptedPrivateKeyInfo | None:
+    """``pem`` parsed as an ``EncryptedPrivateKeyInfo``, or None when it is not one (or
+    asks for more PBKDF2 iterations than any real key: a tampered file must not make us
+    spin for hours)."""
     try:
         if not asn1_pem.detect(pem):
-            return False
+            return None
         label, _, der = asn1_pem.unarmor(pem)
         if label != "ENCRYPTED PRIVATE KEY":
-            return False
+            return None
         info = asn1_keys.EncryptedPrivateKeyInfo.load(der, strict=True)
         _ = info.native
         algorithm = info["encryption_algorithm"]
         if algorithm.kdf == "pbkdf2" and not 1 <= algorithm.kdf_iterations <= _MAX_ITERATIONS:
-            return False  # a tampered file must not make us spin for hours
+            return None
     except (ValueError, TypeError, KeyError):
-        return False
-    return True
+        return None
+    return info
+
+
+def is_well_formed_encrypted_pem(pem: bytes) -> bool:
+    """True when ``pem`` parses as an ``EncryptedPrivateKeyInfo`` (says nothing of the password)."""
+    return _encrypted_info(pem) is not None
 
 
 def decrypt_store_pem(pem: bytes, passphrase: str) -> object | None:
-    """The decrypted key object, or None when the passphrase is wrong (ValueError if corrupt)."""
-    if not is_well_formed_encrypted_pem(pem):
+    """The decrypted key object, or None when the passphrase is wrong (ValueError if corrupt).
+
+    PBES2 with PBKDF2 and AES-CBC (every key trustkeep writes) is decrypted by
+    :func:`~trustkeep.core._pkcs8.pbes2_decrypt`, whose key derivation lets other threads
+    run meanwhile (:class:`~trustkeep.service._repo_support.SignerPool` unlocks several
+    keys at once); any other scheme by pyca/cryptography's loader.
+    """
+    info = _encrypted_info(pem)
+    if info is None:
         raise ValueError("not a well-formed ENCRYPTED PRIVATE KEY")
+    password = passphrase.encode("utf-8")
+    if not is_pbes2_pbkdf2_aes_cbc(info["encryption_algorithm"]):
+        try:
+            return serialization.load_pem_private_key(pem, password)
+        except ValueError:
+            return None
     try:
-        return serialization.load_pem_private_key(pem, passphrase.encode("utf-8"))
-    except ValueError:
+        plain = pbes2_decrypt(info, password, "key")
+    except KeyAccessError:  # bad padding: the passphrase is wrong
+        return None
+    except InputError as e:
+        raise ValueError("corrupt PBES2 parameters") from e
+    try:
+        return serialization.load_der_private_key(plain, None)
+    except ValueError:  # padding that happened to be valid: the passphrase is wrong
         return None

@@ -31,7 +31,12 @@ from securesystemslib.signer import CryptoSigner, Signer, SSlibKey
 from trustkeep.adapters import keyring_store
 from trustkeep.adapters.keystore import KeyStore
 from trustkeep.core.keys import KeyEntry
-from trustkeep.core.secrets import ExplainsWrongSecrets, SecretRequest, SecretsHandler
+from trustkeep.core.secrets import (
+    ExplainsWrongSecrets,
+    LooksUpSecrets,
+    SecretRequest,
+    SecretsHandler,
+)
 from trustkeep.errors import InputError, KeyAccessError, StorageError
 from trustkeep.service import _keymaterial as km
 from trustkeep.service._keymaterial import PrivateKey
@@ -111,23 +116,44 @@ class EncryptedPemSigner(StoreSigner):
 
     def signer(self) -> Signer:
         key, _ = self.unlock()
+        return self.signer_for(key)
+
+    def signer_for(self, key: PrivateKey) -> Signer:
+        """The ``Signer`` of this key once decrypted (by :meth:`unlock` or :meth:`decrypt`)."""
         return CryptoSigner(key, self._public())
+
+    def _request(self) -> SecretRequest:
+        entry = self.entry
+        return SecretRequest.passphrase(
+            f"key {entry.label()}", key_name=entry.name, keyid=entry.keyid
+        )
+
+    def _remembered(self) -> str | None:
+        if not self.entry.remembered:
+            return None
+        return keyring_store.get_secret(keyring_store.PASSPHRASE_SERVICE, self.entry.keyid)
+
+    def known_passphrase(self) -> str | None:
+        """The passphrase to try without asking anyone: remembered in the OS keyring, or
+        held by the secrets handler's own sources (environment, a file); else None."""
+        remembered = self._remembered()
+        if remembered is not None:
+            return remembered
+        handler = self.context.secrets_handler
+        return handler.lookup(self._request()) if isinstance(handler, LooksUpSecrets) else None
 
     def unlock(self) -> tuple[PrivateKey, str]:
         """The decrypted key and the passphrase that opened it."""
         entry = self.entry
         pem = self.read_pem()
-        if entry.remembered:
-            remembered = keyring_store.get_secret(keyring_store.PASSPHRASE_SERVICE, entry.keyid)
-            if remembered is not None:
-                key = self._decrypt(pem, remembered)
-                if key is not None:
-                    return key, remembered
-        request = SecretRequest.passphrase(
-            f"key {entry.label()}", key_name=entry.name, keyid=entry.keyid
-        )
+        remembered = self._remembered()
+        if remembered is not None:
+            key = self.decrypt(pem, remembered)
+            if key is not None:
+                return key, remembered
+        request = self._request()
         passphrase = self.context.secrets_handler(request)
-        key = self._decrypt(pem, passphrase)
+        key = self.decrypt(pem, passphrase)
         if key is None:
             named = f" ({entry.name})" if entry.name else ""
             handler = self.context.secrets_handler
@@ -139,7 +165,9 @@ class EncryptedPemSigner(StoreSigner):
             raise KeyAccessError(f"wrong passphrase for key {entry.keyid}{named}", hint=hint)
         return key, passphrase
 
-    def _decrypt(self, pem: bytes, passphrase: str) -> PrivateKey | None:
+    def decrypt(self, pem: bytes, passphrase: str) -> PrivateKey | None:
+        """The key in ``pem`` (this entry's), None when ``passphrase`` is wrong. Safe to
+        run in another thread: the key derivation lets other threads run meanwhile."""
         keyid = self.entry.keyid
         try:
             obj = km.decrypt_store_pem(pem, passphrase)

@@ -23,6 +23,7 @@ from trustkeep.service._repo_support import (
     SignerPool,
     WriteResult,
     authorized_keys,
+    online_keyids,
     resolve_key,
     role_change,
 )
@@ -63,11 +64,22 @@ class RepoBase:
         """The repository as it will be once the staged changes are published."""
         return staging_area.load_working(directory)[1]
 
-    def _sign(self, state: RepoState, pool: SignerPool, roles: Sequence[str], sign: bool) -> None:
+    def _sign(
+        self,
+        state: RepoState,
+        pool: SignerPool,
+        roles: Sequence[str],
+        sign: bool,
+        ahead: Sequence[str] = (),
+    ) -> None:
+        """Sign ``roles`` with the keys of this store; ``ahead``: keyids needed next (the
+        online keys of a publish), unlocked together with the roles' own."""
         if not sign:
             return
-        for n, role in enumerate(roles, 1):
-            state.sign_role(role, pool.signers(authorized_keys(state, role)))
+        keys = [authorized_keys(state, role) for role in roles]
+        pool.prefetch([*{k for authorized in keys for k in authorized}, *ahead])
+        for n, (role, authorized) in enumerate(zip(roles, keys, strict=True), 1):
+            state.sign_role(role, pool.signers(authorized))
             report_every(self.progress, "signing", n, len(roles))
 
     def _commit(
@@ -85,9 +97,17 @@ class RepoBase:
         ``expires`` / ``now``: of the snapshot and timestamp that publishing writes.
         """
         pool = SignerPool(self.keys)
-        self._sign(state, pool, [r for r in state.changed if r != "timestamp"], sign)
+        force = stage or not sign
+        publishing = not force and not state.staged  # then snapshot and timestamp are signed
+        self._sign(
+            state,
+            pool,
+            [r for r in state.changed if r != "timestamp"],
+            sign,
+            ahead=online_keyids(state) if publishing else (),
+        )
         return self.staging.stage(
-            directory, state, force=stage or not sign, now=now, expires=expires
+            directory, state, force=force, now=now, expires=expires, pool=pool
         )
 
     def _commit_online(
@@ -100,7 +120,8 @@ class RepoBase:
     ) -> WriteResult:
         """Online roles on the published state: sign, timestamp the snapshot, write."""
         pool = SignerPool(self.keys)
-        self._sign(state, pool, [r for r in state.changed if r != "timestamp"], True)
+        ahead = online_keyids(state) if timestamp_now is not None else ()
+        self._sign(state, pool, [r for r in state.changed if r != "timestamp"], True, ahead)
         if timestamp_now is not None:
             # the bytes clients will download: new ones if written now, else the file's own
             snap = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from securesystemslib.signer import Key, Signer, SSlibKey
 
+from trustkeep.adapters.process_pool import workers
 from trustkeep.core.keys import KeyEntry
 from trustkeep.core.tuf_repo.pubkeys import key_from_public_bytes
 from trustkeep.core.tuf_repo.state import RepoState
@@ -19,7 +21,9 @@ from trustkeep.core.tuf_repo.status import (
     state_checks,
     threshold_issue,
 )
-from trustkeep.errors import InputError, KeyAccessError, StorageError
+from trustkeep.errors import InputError, KeyAccessError, StorageError, TrustkeepError
+from trustkeep.service._keymaterial import PrivateKey
+from trustkeep.service._private import EncryptedPemSigner
 
 if TYPE_CHECKING:
     from trustkeep.service.keys import KeyService
@@ -31,6 +35,7 @@ __all__ = [
     "SignerPool",
     "WriteResult",
     "authorized_keys",
+    "online_keyids",
     "resolve_key",
     "role_change",
     "threshold_guard",
@@ -121,6 +126,12 @@ def authorized_keys(state: RepoState, role: str) -> dict[str, Key]:
     return {k: delegator.get_key(k) for k in keyids}
 
 
+def online_keyids(state: RepoState) -> list[str]:
+    """The keyids of the snapshot and timestamp roles (signed by every publish)."""
+    roles = state.root.signed.roles
+    return [*roles["snapshot"].keyids, *roles["timestamp"].keyids]
+
+
 def role_change(state: RepoState, role: str, file: Path | None) -> RoleChange:
     """``role`` as a command wrote it (to ``file``): version, signers, thresholds."""
     md = state.role(role)
@@ -184,6 +195,43 @@ class SignerPool:
 
     def signers(self, keyids: Iterable[str]) -> list[Signer]:
         return [self.signer(k) for k in self.available(keyids)]
+
+    def prefetch(self, keyids: Iterable[str]) -> None:
+        """Unlock at once, in threads, the keys among ``keyids`` whose passphrases are
+        known without asking anyone (remembered in the OS keyring, or in the environment
+        or a passphrase file): their key derivations run side by side, one per core,
+        instead of one after the other. Never asks; a key that does not unlock here
+        (no known passphrase, a wrong one, another backend) is unlocked, and its
+        error reported, when it is first used, as without this call."""
+        jobs: list[tuple[str, EncryptedPemSigner, bytes, str]] = []
+        for keyid in dict.fromkeys(self.available(keyids)):
+            entry = self._entry(keyid)
+            if keyid in self._signers or entry is None:
+                continue
+            half = self._keys.private_half(entry)
+            if not isinstance(half, EncryptedPemSigner):
+                continue
+            try:
+                passphrase = half.known_passphrase()
+                if passphrase is not None:
+                    jobs.append((keyid, half, half.read_pem(), passphrase))
+            except TrustkeepError:
+                continue  # reported when the key is used
+        if len(jobs) < 2:
+            return  # nothing to run side by side
+        with ThreadPoolExecutor(min(len(jobs), workers())) as pool:
+            keys = list(pool.map(_try_decrypt, jobs))
+        for (keyid, half, _pem, _pw), key in zip(jobs, keys, strict=True):
+            if key is not None:
+                self._signers[keyid] = half.signer_for(key)
+
+
+def _try_decrypt(job: tuple[str, EncryptedPemSigner, bytes, str]) -> PrivateKey | None:
+    _keyid, half, pem, passphrase = job
+    try:
+        return half.decrypt(pem, passphrase)
+    except TrustkeepError:
+        return None  # reported when the key is used
 
 
 def threshold_guard(state: RepoState, roles: Sequence[str]) -> tuple[StatusIssue, ...]:

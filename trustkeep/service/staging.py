@@ -292,6 +292,7 @@ class StagingService:
         now: datetime | None = None,
         expires: str | None = None,
         just_staged: tuple[RepoState, Sequence[str]] | None = None,
+        pool: SignerPool | None = None,
     ) -> tuple[RepoState, list[str]]:
         """The state ``publish`` would write and why it cannot yet (empty: it can).
 
@@ -320,7 +321,7 @@ class StagingService:
             state.fresh.update({r: k for r, k in just_staged[0].fresh.items() if r in staged})
         when = utc_now(now)
         policy = ExpiryPolicy.parse(expires)
-        pool = SignerPool(self.keys)
+        pool = pool or SignerPool(self.keys)
         state.changed = [r for r in self._order(state) if r not in _ONLINE]
         offline = [r for r in state.all_roles() if r not in _ONLINE]
         waiting = self._blockers(state, when, offline)
@@ -438,9 +439,11 @@ class StagingService:
         force: bool,
         now: datetime | None = None,
         expires: str | None = None,
+        pool: SignerPool | None = None,
     ) -> WriteResult:
         """Write ``state``'s changed roles to the staging area; publish them at once when
-        the area was empty, nothing forces staging, and every threshold is met here."""
+        the area was empty, nothing forces staging, and every threshold is met here.
+        ``pool``: the signers the command has unlocked already (for the online roles)."""
         was_empty = not state.staged
         new_repo = not area.has_published_root(directory)
         roles = [r for r in state.changed if new_repo or r not in _ONLINE]
@@ -451,7 +454,7 @@ class StagingService:
         if was_empty and not force:
             try:
                 ready, blockers = self.prepare(
-                    directory, now=now, expires=expires, just_staged=(state, roles)
+                    directory, now=now, expires=expires, just_staged=(state, roles), pool=pool
                 )
                 if not blockers:
                     # offline roles are published as staged: the bytes encoded above
