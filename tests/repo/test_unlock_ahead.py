@@ -77,3 +77,38 @@ def test_keys_are_unlocked_one_by_one_when_the_handler_must_ask(  # type: ignore
     service.repo.delegation_bins(repo, count=16, keys=["binkey"])
     assert calls and all(main for _name, main in calls)
     assert sorted(name for name, _ in calls) == ["binkey", "snap", "tgt", "ts"]
+
+
+def test_targets_add_and_snapshot_unlock_their_keys_while_they_read(  # type: ignore[no-untyped-def]
+    tk, basic_repo, tmp_path, monkeypatch
+) -> None:
+    """targets add unlocks the targets and online keys while it hashes the files;
+    snapshot unlocks the snapshot key while it reads the roles."""
+    repo, _ = basic_repo
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    for n in range(3):
+        (dist / f"app-{n}.tar.gz").write_bytes(b"artifact %d" % n)
+    calls = _record_decrypts(monkeypatch)
+    code, _, err = tk("targets", "add", str(repo), str(dist), "--base", str(dist))
+    assert code == 0, err
+    assert sorted(calls) == [("snap", False), ("tgt", False), ("ts", False)]
+    calls.clear()
+    code, _, err = tk("snapshot", str(repo))
+    assert code == 0, err
+    assert calls == [("snap", False)]
+    assert tk("timestamp", str(repo))[0] == 0
+    client = updater(repo, repo.parent / "client")[0]
+    client.refresh()
+    assert client.get_targetinfo("app-2.tar.gz") is not None
+
+
+def test_staging_only_unlocks_no_online_key(tk, basic_repo, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    repo, _ = basic_repo
+    (tmp_path / "app.tar.gz").write_bytes(b"artifact")
+    calls = _record_decrypts(monkeypatch)
+    code, _, err = tk("targets", "add", str(repo), str(tmp_path / "app.tar.gz"),
+                      "--base", str(tmp_path), "--stage")  # fmt: skip
+    assert code == 0, err
+    assert calls == [("tgt", False)]
+    assert (repo / "staged" / "targets.json").is_file()

@@ -12,7 +12,7 @@ import json
 import os
 import re
 import stat
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -296,7 +296,12 @@ def _older_chain_break(directory: Path, current: Metadata[Root]) -> tuple[int, b
     return None
 
 
-def load_repo(directory: Path, *, entries: bool = True) -> RepoState:
+def load_repo(
+    directory: Path,
+    *,
+    entries: bool = True,
+    on_root: Callable[[Metadata[Root]], object] | None = None,
+) -> RepoState:
     """Load the published root (and root N-1 when present), top-level roles and delegations.
 
     Exactly the files a client reads, as they are: nothing is merged in from other
@@ -304,7 +309,8 @@ def load_repo(directory: Path, *, entries: bool = True) -> RepoState:
     Unversioned file names are read first; repositories that publish only
     consistent-snapshot names (``N.root.json``, ``V.targets.json``) load too.
     ``entries=False``: targets roles without their target entries, for a new snapshot
-    only (such a state refuses to write any targets role).
+    only (such a state refuses to write any targets role). ``on_root``: called with the
+    root as soon as it is known, before the other roles load (to start unlocking keys).
     """
     if not directory.is_dir():
         raise InputError(f"{directory}: no such repository directory")
@@ -317,6 +323,8 @@ def load_repo(directory: Path, *, entries: bool = True) -> RepoState:
         previous = read_metadata(prev_path, Root)
     root, previous, chain_break = _newer_roots(directory, root, previous)
     chain_break = _older_chain_break(directory, root) or chain_break
+    if on_root is not None:
+        on_root(root)
     timestamp = read_metadata(directory / "timestamp.json", Timestamp)
     snapshot_version = timestamp.signed.snapshot_meta.version
     snapshot, snapshot_bytes = _read(_role_path(directory, "snapshot", snapshot_version), Snapshot)
@@ -358,11 +366,14 @@ class TimestampInputs:
     snapshot_version: int
 
 
-def load_for_timestamp(directory: Path) -> TimestampInputs:
+def load_for_timestamp(
+    directory: Path, *, on_root: Callable[[Metadata[Root]], object] | None = None
+) -> TimestampInputs:
     """Root, timestamp and the snapshot file, and nothing else of the repository.
 
     The snapshot is parsed only when timestamp does not already record these bytes, and
     then only for its version: a timestamp of 65,536 bins reads three files.
+    ``on_root``: as for :func:`load_repo`.
     """
     if not directory.is_dir():
         raise InputError(f"{directory}: no such repository directory")
@@ -370,6 +381,8 @@ def load_for_timestamp(directory: Path) -> TimestampInputs:
     root, _previous, _break = _newer_roots(
         directory, read_metadata(_root_path(directory), Root), None
     )
+    if on_root is not None:
+        on_root(root)
     timestamp = read_metadata(directory / "timestamp.json", Timestamp)
     path = _role_path(directory, "snapshot", timestamp.signed.snapshot_meta.version)
     data = _read_bytes(path)

@@ -91,12 +91,14 @@ class RepoBase:
         stage: bool = False,
         expires: str | None = None,
         now: datetime | None = None,
+        pool: SignerPool | None = None,
     ) -> WriteResult:
         """Sign the changed roles, stage them, and publish at once when nothing is missing.
 
         ``expires`` / ``now``: of the snapshot and timestamp that publishing writes.
+        ``pool``: signers the command has started unlocking already.
         """
-        pool = SignerPool(self.keys)
+        pool = pool or SignerPool(self.keys)
         force = stage or not sign
         publishing = not force and not state.staged  # then snapshot and timestamp are signed
         self._sign(
@@ -117,9 +119,10 @@ class RepoBase:
         *,
         timestamp_now: datetime | None = None,
         policy: ExpiryPolicy | None = None,
+        pool: SignerPool | None = None,
     ) -> WriteResult:
         """Online roles on the published state: sign, timestamp the snapshot, write."""
-        pool = SignerPool(self.keys)
+        pool = pool or SignerPool(self.keys)
         ahead = online_keyids(state) if timestamp_now is not None else ()
         self._sign(state, pool, [r for r in state.changed if r != "timestamp"], True, ahead)
         if timestamp_now is not None:

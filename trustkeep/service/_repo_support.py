@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +35,7 @@ __all__ = [
     "SignerPool",
     "WriteResult",
     "authorized_keys",
+    "likely_targets_keyids",
     "online_keyids",
     "resolve_key",
     "role_change",
@@ -132,6 +133,17 @@ def online_keyids(state: RepoState) -> list[str]:
     return [*roles["snapshot"].keyids, *roles["timestamp"].keyids]
 
 
+def likely_targets_keyids(state: RepoState, *, online: bool) -> list[str]:
+    """The keys a change of target entries most likely needs: targets', its delegated
+    roles' when they share a few keys (hashed bins), and the online keys when ``online``
+    (the change is published at once)."""
+    keyids = list(state.root.signed.roles["targets"].keyids)
+    delegations = state.targets.signed.delegations
+    if delegations is not None and len(delegations.keys) <= workers():
+        keyids.extend(delegations.keys)
+    return [*keyids, *online_keyids(state)] if online else keyids
+
+
 def role_change(state: RepoState, role: str, file: Path | None) -> RoleChange:
     """``role`` as a command wrote it (to ``file``): version, signers, thresholds."""
     md = state.role(role)
@@ -165,12 +177,19 @@ def resolve_key(keys: KeyService, ref: str) -> ResolvedKey:
 
 
 class SignerPool:
-    """Signers for the keys of this store that hold a private half, each unlocked once."""
+    """Signers for the keys of this store that hold a private half, each unlocked once.
+
+    :meth:`prefetch` starts unlocking keys a command will need, in threads, while the
+    command goes on (loading, hashing); :meth:`signer` waits for such a key when it is
+    first used.
+    """
 
     def __init__(self, keys: KeyService) -> None:
         self._keys = keys
         self._signers: dict[str, Signer] = {}
         self._entries: dict[str, KeyEntry | None] = {}  # each store entry read once
+        #: keyid -> (its private half, the unlock running in a thread)
+        self._ahead: dict[str, tuple[EncryptedPemSigner, Future[PrivateKey | None]]] = {}
 
     def _entry(self, keyid: str) -> KeyEntry | None:
         if keyid not in self._entries:
@@ -186,6 +205,11 @@ class SignerPool:
         return out
 
     def signer(self, keyid: str) -> Signer:
+        if keyid not in self._signers and keyid in self._ahead:
+            half, unlocking = self._ahead.pop(keyid)
+            key = unlocking.result()
+            if key is not None:
+                self._signers[keyid] = half.signer_for(key)
         if keyid not in self._signers:
             entry = self._entry(keyid)
             if entry is None or not entry.has_private:
@@ -197,16 +221,17 @@ class SignerPool:
         return [self.signer(k) for k in self.available(keyids)]
 
     def prefetch(self, keyids: Iterable[str]) -> None:
-        """Unlock at once, in threads, the keys among ``keyids`` whose passphrases are
+        """Start unlocking, in threads, the keys among ``keyids`` whose passphrases are
         known without asking anyone (remembered in the OS keyring, or in the environment
-        or a passphrase file): their key derivations run side by side, one per core,
-        instead of one after the other. Never asks; a key that does not unlock here
-        (no known passphrase, a wrong one, another backend) is unlocked, and its
-        error reported, when it is first used, as without this call."""
+        or a passphrase file); returns at once. Their key derivations (PBKDF2, which lets
+        Python's other threads run) go on side by side, one per core, while the command
+        goes on. Never asks; a key that does not unlock ahead (no known passphrase, a
+        wrong one, another backend) is unlocked, and its error reported, when it is
+        first used, as without this call."""
         jobs: list[tuple[str, EncryptedPemSigner, bytes, str]] = []
         for keyid in dict.fromkeys(self.available(keyids)):
             entry = self._entry(keyid)
-            if keyid in self._signers or entry is None:
+            if keyid in self._signers or keyid in self._ahead or entry is None:
                 continue
             half = self._keys.private_half(entry)
             if not isinstance(half, EncryptedPemSigner):
@@ -217,17 +242,15 @@ class SignerPool:
                     jobs.append((keyid, half, half.read_pem(), passphrase))
             except TrustkeepError:
                 continue  # reported when the key is used
-        if len(jobs) < 2:
-            return  # nothing to run side by side
-        with ThreadPoolExecutor(min(len(jobs), workers())) as pool:
-            keys = list(pool.map(_try_decrypt, jobs))
-        for (keyid, half, _pem, _pw), key in zip(jobs, keys, strict=True):
-            if key is not None:
-                self._signers[keyid] = half.signer_for(key)
+        if not jobs:
+            return
+        pool = ThreadPoolExecutor(min(len(jobs), workers()), thread_name_prefix="unlock")
+        for keyid, half, pem, passphrase in jobs:
+            self._ahead[keyid] = (half, pool.submit(_try_decrypt, half, pem, passphrase))
+        pool.shutdown(wait=False)  # its threads end with their unlocks
 
 
-def _try_decrypt(job: tuple[str, EncryptedPemSigner, bytes, str]) -> PrivateKey | None:
-    _keyid, half, pem, passphrase = job
+def _try_decrypt(half: EncryptedPemSigner, pem: bytes, passphrase: str) -> PrivateKey | None:
     try:
         return half.decrypt(pem, passphrase)
     except TrustkeepError:

@@ -36,6 +36,7 @@ from trustkeep.service._repo_support import (
     SignResult,
     WriteResult,
     authorized_keys,
+    likely_targets_keyids,
     threshold_guard,
     utc_now,
 )
@@ -117,6 +118,9 @@ class RepoService(RootOperations, DelegationOperations):
         ``<sha256>.<name>`` copies clients fetch go to ``targets_dir`` (default
         ``DIR/../targets``) before any metadata names them."""
         state = self.working(directory)
+        pool = SignerPool(self.keys)  # the likely keys unlock while the files are hashed
+        if sign:
+            pool.prefetch(likely_targets_keyids(state, online=not stage and not state.staged))
         consistent = state.root.signed.consistent_snapshot
         if targets_dir is not None and not consistent:
             raise InputError(
@@ -135,7 +139,7 @@ class RepoService(RootOperations, DelegationOperations):
         if consistent:
             copies = [(t, length, hashes["sha256"]) for t, length, hashes in hashed]
             target_files.write_hashed_copies(copies_dir, copies, progress=self.progress)
-        return self._commit(directory, state, sign=sign, stage=stage), placed
+        return self._commit(directory, state, sign=sign, stage=stage, pool=pool), placed
 
     def _hash_targets(
         self, local: Sequence[target_files.LocalTarget]
@@ -174,15 +178,23 @@ class RepoService(RootOperations, DelegationOperations):
     def snapshot(
         self, directory: Path, *, expires: str | None = None, now: datetime | None = None
     ) -> WriteResult:
-        state = repo_dir.load_repo(directory, entries=False)  # versions, not target entries
+        pool = SignerPool(self.keys)  # the snapshot keys unlock while the roles load
+        state = repo_dir.load_repo(  # versions, not target entries
+            directory,
+            entries=False,
+            on_root=lambda root: pool.prefetch(root.signed.roles["snapshot"].keyids),
+        )
         online.update_snapshot(state, now=utc_now(now), policy=ExpiryPolicy.parse(expires))
-        return self._commit_online(directory, state)
+        return self._commit_online(directory, state, pool=pool)
 
     def timestamp(
         self, directory: Path, *, expires: str | None = None, now: datetime | None = None
     ) -> WriteResult:
         """New timestamp of the current snapshot; reads root, timestamp and snapshot only."""
-        inputs = repo_dir.load_for_timestamp(directory)
+        pool = SignerPool(self.keys)  # the timestamp keys unlock while the snapshot is read
+        inputs = repo_dir.load_for_timestamp(
+            directory, on_root=lambda root: pool.prefetch(root.signed.roles["timestamp"].keyids)
+        )
         md = inputs.timestamp
         online.stamp(
             md,
@@ -192,7 +204,7 @@ class RepoService(RootOperations, DelegationOperations):
             policy=ExpiryPolicy.parse(expires),
         )
         root = inputs.root.signed
-        apply_signatures(md, SignerPool(self.keys).signers(root.roles["timestamp"].keyids))
+        apply_signatures(md, pool.signers(root.roles["timestamp"].keyids))
         path = directory / "timestamp.json"
         atomic_write(path, repo_dir.serialize(md))
         change = RoleChange(
