@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["compact_sorted", "fast_canonical", "pretty_sorted"]
+__all__ = ["compact_sorted", "fast_canonical", "orjson_sorted", "pretty_sorted"]
 
 _STRING = re.compile(rb'"[^"]*"')
 _FLOAT = re.compile(rb"[0-9][.eE]")  # outside strings only numbers have digits
@@ -42,15 +42,22 @@ def fast_canonical(document: Any) -> bytes | None:
     return data
 
 
+def orjson_sorted(document: Any) -> bytes | None:
+    """Sorted keys, no whitespace, raw UTF-8, by orjson alone; None where it cannot encode
+    (integers beyond 64 bits, more than 254 levels of nesting, not plain JSON data).
+    Floats and NaN are written as orjson writes them: callers exclude them first."""
+    try:
+        return orjson.dumps(document, option=_ORJSON_OPTIONS)
+    except (orjson.JSONEncodeError, TypeError, RecursionError):
+        return None
+
+
 def compact_sorted(document: Any) -> bytes | None:
     """Sorted keys, no whitespace, raw UTF-8, by orjson (json's C encoder where orjson
     cannot encode): canonical JSON whenever it holds no backslash escape and no float.
     None when neither encoder can write ``document`` (not JSON data, NaN, a lone surrogate).
     """
-    try:
-        data = orjson.dumps(document, option=_ORJSON_OPTIONS)
-    except (orjson.JSONEncodeError, TypeError, RecursionError):  # e.g. ints beyond 64 bits
-        data = None
+    data = orjson_sorted(document)  # None e.g. for ints beyond 64 bits
     if data is not None and b"null" not in data:  # orjson writes NaN and infinities as null
         return data
     try:

@@ -49,11 +49,17 @@ class Run:
     """
 
     def __init__(
-        self, bundle: MetadataBundle, *, at: datetime, previous: MetadataBundle | None
+        self,
+        bundle: MetadataBundle,
+        *,
+        at: datetime,
+        previous: MetadataBundle | None,
+        fast_parse: bool = False,
     ) -> None:
         self.bundle = bundle
         self.at = at
         self.previous = previous
+        self.fast_parse = fast_parse  # parse_envelope's fast path (the same results)
         self.findings: list[Finding] = []
         self.roles: list[RoleResult] = []
         self._versioned: dict[str, tuple[int, str]] | None = None
@@ -168,7 +174,7 @@ class Run:
         if raw is None:
             return None
         try:
-            return parse_envelope(raw, name=name)
+            return parse_envelope(raw, name=name, fast=self.fast_parse)
         except Malformed as e:
             self.error("malformed", role, str(e), file=name)
             return None

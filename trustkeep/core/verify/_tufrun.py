@@ -28,8 +28,9 @@ class TufChecks(Run):
         at: datetime,
         previous: MetadataBundle | None,
         keys: KeyCache | None = None,
+        fast_parse: bool = False,
     ) -> None:
-        super().__init__(bundle, at=at, previous=previous)
+        super().__init__(bundle, at=at, previous=previous, fast_parse=fast_parse)
         self.keys = keys or KeyCache()
         self._seen_key_findings: set[tuple[str, str]] = set()
 

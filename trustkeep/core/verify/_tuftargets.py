@@ -149,14 +149,19 @@ class RoleChecker:
     """Checks targets files; holds the run's key cache (bins share one delegator's keys,
     parsed once). Forked pool workers each get a copy and fill their own."""
 
-    def __init__(self, keys: KeyCache | None = None) -> None:
+    def __init__(self, keys: KeyCache | None = None, *, fast_parse: bool = False) -> None:
         self.keys = keys or KeyCache()
+        self.fast_parse = fast_parse
 
     def check(self, task: RoleTask) -> RoleOutcome:
         """Check one targets file against snapshot and its delegator; pure."""
         files = {task.file: task.raw} if task.file is not None and task.raw is not None else {}
         run = TufChecks(
-            MetadataBundle(files, source="task"), at=task.at, previous=None, keys=self.keys
+            MetadataBundle(files, source="task"),
+            at=task.at,
+            previous=None,
+            keys=self.keys,
+            fast_parse=self.fast_parse,
         )
         name = task.name
 
@@ -305,7 +310,7 @@ def verify_targets_tree(
 ) -> None:
     edges: dict[str, list[Edge]] = {"targets": [Edge("root", root.roles["targets"], root.keys)]}
     loaded: dict[str, _Loaded | None] = {}
-    checker = RoleChecker(run.keys)
+    checker = RoleChecker(run.keys, fast_parse=run.fast_parse)
     level = ["targets"]
     while level:
         tasks = [_task(run, n, edges[n][0], meta, root.consistent_snapshot) for n in level]
@@ -354,7 +359,7 @@ def _extra_edge(
     if file is None:
         return
     try:
-        env = parse_envelope(run.bundle.files[file], name=file)
+        env = parse_envelope(run.bundle.files[file], name=file, fast=run.fast_parse)
     except Malformed:
         return
     env = Envelope(env.name, env.raw, python_tuf_form(env.signed), env.signatures)

@@ -29,7 +29,11 @@ from trustkeep.core.verify._tuftargets import Mapper, sequential, verify_targets
 from trustkeep.core.verify.bundle import MetadataBundle
 from trustkeep.core.verify.report import Anchor, Report, RoleResult
 
-__all__ = ["TufRun", "verify_tuf"]
+__all__ = ["FAST_PARSE_BYTES", "TufRun", "verify_tuf"]
+
+#: from this much metadata on, files are parsed by the fast decoders (identical results;
+#: below it, importing msgspec costs more than it saves)
+FAST_PARSE_BYTES = 8 * 1024 * 1024
 
 
 class TufRun(PreviousState):
@@ -38,7 +42,10 @@ class TufRun(PreviousState):
     def __init__(
         self, bundle: MetadataBundle, *, at: datetime, previous: MetadataBundle | None
     ) -> None:
-        super().__init__(bundle, at=at, previous=previous, keys=KeyCache())
+        size = sum(map(len, bundle.files.values()))
+        super().__init__(
+            bundle, at=at, previous=previous, keys=KeyCache(), fast_parse=size >= FAST_PARSE_BYTES
+        )
         self._plain_root: int | None = None
         self._bad_plain_root = False
 
