@@ -290,3 +290,39 @@ def test_real_notary_metadata_verifies_and_pretty_copies_agree(notary_repo: Any)
     assert [(r.role, r.signatures, r.threshold) for r in again.roles] == [
         (r.role, r.signatures, r.threshold) for r in report.roles
     ]
+
+
+@settings(max_examples=150, deadline=2000, derandomize=True)
+@given(
+    spelling=st.sampled_from(["as-is", "upper", "spaced", "truncated", "extended", "flipped"])
+    | st.text(max_size=140),
+    data=st.binary(max_size=64),
+)
+def test_ed25519_verdicts_equal_securesystemslib(spelling: str, data: bytes) -> None:
+    """An ed25519 key is loaded once and its signatures checked by the same
+    pyca/cryptography call securesystemslib makes: every spelling of a signature gets
+    the library's own verdict."""
+    from securesystemslib.exceptions import UnverifiedSignatureError, VerificationError
+    from securesystemslib.signer import CryptoSigner, Signature
+
+    from trustkeep.core.verify._tufkeys import KeyCache
+
+    signer = CryptoSigner(_key())
+    key = signer.public_key
+    good = signer.sign(data).signature
+    sig = {
+        "as-is": good,
+        "upper": good.upper(),
+        "spaced": f"{good[:8]} {good[8:]}",
+        "truncated": good[:-2],
+        "extended": good + "00",
+        "flipped": ("1" if good[0] == "0" else "0") + good[1:],
+    }.get(spelling, spelling)
+    ours = KeyCache().key(key.keyid, key.to_dict(), where="test")
+    assert ours.ed25519 is not None  # the direct path is the one under test
+    try:
+        key.verify_signature(Signature(key.keyid, sig), data)
+        reference = True
+    except (UnverifiedSignatureError, VerificationError):
+        reference = False
+    assert ours.check(sig, data) is reference

@@ -30,6 +30,9 @@ MIN_WORK_BYTES = 16 * 1024 * 1024
 #: each further worker needs at least this much metadata to pay for itself
 BYTES_PER_WORKER = 8 * 1024 * 1024
 
+#: tasks a worker takes at a time, at most
+CHUNK_MAX = 256
+
 #: (fn, tasks) of the running map: forked workers inherit it, so only indices travel
 _STATE: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
 
@@ -110,7 +113,9 @@ def parallel_map(
     n_workers = choose_workers(tasks, max_workers=max_workers)
     if not _usable(n_workers, len(tasks)):
         return _collect(map(fn, tasks), len(tasks), progress)
-    chunk = max(1, len(tasks) // (n_workers * 4))
+    # small chunks: a worker slowed by other load hands its share to the others, and
+    # the last chunks leave little idle time (results are small: chunks cost little)
+    chunk = max(1, min(CHUNK_MAX, len(tasks) // (n_workers * 32)))
     _STATE = (fn, tasks)
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor

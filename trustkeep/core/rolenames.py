@@ -26,6 +26,8 @@ _MAX_ROLE_NAME = 255
 #: is not root v2), at most 19 digits. The one pattern for versioned root file names.
 VERSIONED_ROOT_RE = re.compile(r"^([1-9][0-9]{0,18})\.root\.json$")
 _VERSION_HEAD = re.compile(r"^[1-9][0-9]{0,18}$")
+#: characters ``quote(..., safe="")`` leaves as they are (RFC 3986 unreserved)
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
 
 
 def versioned_root_version(name: str) -> int | None:
@@ -76,6 +78,6 @@ def role_filename(role: str, version: int | None = None) -> str:
     no path separator, so joining it to a directory never leaves that directory
     (``..`` becomes the plain file name ``...json``, as python-tuf's client asks).
     """
-    quoted = quote(role, safe="")
+    quoted = role if _UNRESERVED.fullmatch(role) else quote(role, safe="")
     name = f"{quoted}.json"
     return f"{version}.{name}" if version is not None else name

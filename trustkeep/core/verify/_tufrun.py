@@ -46,7 +46,11 @@ class TufChecks(Run):
         env = self.load(name, role, files=files)
         if env is None:
             return None
-        form = python_tuf_form(env.signed)
+        form = env.signed
+        # a snapshot's form differs only where a null is written (a snapshot lists every
+        # role: the search in its canonical bytes is cheaper than walking its entries)
+        if form.get("_type") != "snapshot" or env.verify_with(lambda data: b"null" in data):
+            form = python_tuf_form(form)
         if form is not env.signed:
             env = Envelope(env.name, env.raw, form, env.signatures)
             try:

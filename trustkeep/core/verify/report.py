@@ -9,7 +9,7 @@ that raises :class:`~trustkeep.errors.TrustFailure`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final, Literal
 
 from trustkeep.errors import TrustFailure
@@ -158,14 +158,14 @@ def settle_chain(
     root_break = _root_break(roles, findings)
     by_name: dict[str, RoleResult] = {}
     out: list[RoleResult] = []
+    bad_root: RoleResult | None = None  # the first root version that is not verified
     for r in roles:
         reason: str | None = None
         if r.role == "root":
-            earlier = [x for x in out if x.role == "root" and not x.verified]
             if not r.valid:
                 reason = "its own checks failed"
-            elif earlier:
-                reason = f"root v{earlier[0].version} before it failed"
+            elif bad_root is not None:
+                reason = f"root v{bad_root.version} before it failed"
         else:
             reason = root_break
             links = [r.delegated_by or "root"]
@@ -182,21 +182,14 @@ def settle_chain(
                         reason = f"{link} is not verified"
             if reason is None and not r.valid:
                 reason = "its own checks failed"
-        settled = RoleResult(
-            role=r.role,
-            file=r.file,
-            version=r.version,
-            expires=r.expires,
-            signatures=r.signatures,
-            threshold=r.threshold,
-            delegated_by=r.delegated_by,
-            valid=r.valid,
-            keyids=r.keyids,
-            verified=reason is None,
-            unverified_reason=reason,
-        )
+        if reason is None and r.verified and r.unverified_reason is None:
+            settled = r  # already says so (most roles): no copy
+        else:
+            settled = replace(r, verified=reason is None, unverified_reason=reason)
         out.append(settled)
         by_name.setdefault(r.role, settled)
+        if r.role == "root" and bad_root is None and not settled.verified:
+            bad_root = settled
     return tuple(out)
 
 
