@@ -144,14 +144,29 @@ def _read_dir(directory: Path, reader: _Reader) -> None:
 
 
 def _read_limited(path: str, limits: Limits) -> bytes:
+    """At most ``limits.file_bytes + 1`` bytes of ``path`` (never asking for more than the
+    file: a read buffer is allocated up front), by plain system calls (a buffered file
+    object costs more than the read of a small file)."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError as e:
         raise InputError(f"{path}: cannot read: {e.strerror}") from e
-    with os.fdopen(fd, "rb") as f:
-        size = os.fstat(f.fileno()).st_size
-        # never ask for more than the file (a read(n) buffer is allocated up front)
-        return f.read(min(size, limits.file_bytes) + 1)
+    try:
+        size = os.fstat(fd).st_size
+        want = min(size, limits.file_bytes) + 1
+        data = os.read(fd, want)
+        if 0 < len(data) < min(size, want):  # a short read before the end: read on
+            parts = [data]
+            left = want - len(data)
+            while left > 0 and (part := os.read(fd, left)):
+                parts.append(part)
+                left -= len(part)
+            data = b"".join(parts)
+    except OSError as e:
+        raise InputError(f"{path}: cannot read: {e.strerror}") from e
+    finally:
+        os.close(fd)
+    return data
 
 
 def _safe_member_name(name: str) -> str | None:
