@@ -157,3 +157,44 @@ def test_nesting_near_the_recursion_limit_parses_alike(where: str) -> None:
             _same(f'{{"signed": {{"a": {deep}}}, "signatures": []}}'.encode())
         else:
             _same(f'{{"signed": {{"a": 1}}, "signatures": [], "x": {deep}}}'.encode())
+
+
+_meta_values = st.none() | st.booleans() | st.integers(-3, 3) | st.text(max_size=3)
+_meta_entries = st.dictionaries(
+    st.sampled_from(["version", "length", "hashes", "x"]),
+    _meta_values
+    | st.dictionaries(st.text(max_size=3), _meta_values, max_size=2)
+    | st.lists(_meta_values, max_size=2),
+    max_size=4,
+)
+
+
+@CASES
+@given(meta=st.dictionaries(st.text(max_size=4), _meta_entries | _meta_values, max_size=5))
+def test_snapshot_meta_fast_check_equals_the_per_entry_check(meta: dict[str, Any]) -> None:
+    """The C-level pass over a snapshot's entries accepts exactly what the per-entry
+    check accepts, with the same values (else it defers to it)."""
+    from trustkeep.core.verify._tufmodel import _meta_file, _meta_files
+
+    fast = _meta_files(meta)
+    try:
+        reference = {n: _meta_file(doc, where="s", name=n) for n, doc in meta.items()}
+    except Malformed:
+        assert fast is None
+        return
+    assert fast is None or fast == reference
+
+
+def test_usual_snapshots_take_the_fast_check() -> None:
+    from trustkeep.core.verify._tufmodel import MetaFile, _meta_files
+
+    plain = {"a.json": {"version": 1}, "b.json": {"version": 7}}
+    assert _meta_files(plain) == {
+        "a.json": MetaFile(1, None, None),
+        "b.json": MetaFile(7, None, None),
+    }
+    full = {"a.json": {"version": 1, "length": 3, "hashes": {"sha256": "ab"}}}
+    assert _meta_files(full) == {"a.json": MetaFile(1, 3, {"sha256": "ab"})}
+    assert _meta_files({"a.json": {"version": True}}) is None
+    assert _meta_files({"a.json": {"version": 1, "length": -1}}) is None
+    assert _meta_files({"a.json": {"version": 1, "hashes": {}}}) is None

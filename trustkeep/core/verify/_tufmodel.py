@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import partial
-from itertools import chain
+from itertools import chain, repeat
 from operator import itemgetter
 from typing import Any, NamedTuple, TypeGuard
 
@@ -137,7 +137,39 @@ def parse_meta(signed: Mapping[str, Any], expected: str, *, where: str) -> dict[
         raise Malformed(f"{where}: meta is not an object")
     if expected == "timestamp" and "snapshot.json" not in meta:
         raise Malformed(f"{where}: timestamp meta does not list snapshot.json")
+    fast = _meta_files(meta)
+    if fast is not None:
+        return fast
     return {name: _meta_file(doc, where=where, name=name) for name, doc in meta.items()}
+
+
+def _meta_files(meta: dict[str, Any]) -> dict[str, MetaFile] | None:
+    """The usual snapshot (every entry a version, and lengths and hashes written for all
+    or none) checked by C-level passes, as :func:`_meta_file` checks each entry; None
+    sends anything else to the per-entry loop that names the culprit."""
+    entries = list(meta.values())
+    try:
+        versions = list(map(itemgetter("version"), entries))
+        lengths: list[Any] = list(map(dict.get, entries, repeat("length")))
+        hashes: list[Any] = list(map(dict.get, entries, repeat("hashes")))
+    except (KeyError, TypeError):  # an entry without a version, or not an object
+        return None
+    if not entries or set(map(type, versions)) != {int} or min(versions) <= 0:
+        return None
+    length_types = set(map(type, lengths))
+    if length_types == {int}:
+        if min(lengths) < 0:
+            return None
+    elif length_types != {type(None)}:
+        return None
+    hash_types = set(map(type, hashes))
+    if hash_types == {dict}:
+        values = list(chain.from_iterable(map(dict.values, hashes)))
+        if not all(hashes) or set(map(type, values)) - {str}:
+            return None
+    elif hash_types != {type(None)}:
+        return None
+    return dict(zip(meta, map(MetaFile, versions, lengths, hashes), strict=True))
 
 
 class DelegatedRole(NamedTuple):

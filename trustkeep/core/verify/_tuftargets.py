@@ -259,7 +259,7 @@ def _file_for(
     if consistent and run.bundle.client_cache and plain in run.bundle.files:
         return plain, (plain,), ""
     if consistent:
-        wanted = role_filename(name, recorded.version) if recorded is not None else None
+        wanted = f"{recorded.version}.{plain}" if recorded is not None else None
         wanted = wanted or run.latest_versioned(plain)
         tried = (wanted,) if wanted else (f"N.{plain}",)
         if wanted is not None and wanted in run.bundle.files:
@@ -268,7 +268,7 @@ def _file_for(
         return None, tried, other + "versioned one)" if plain in run.bundle.files else ""
     if plain in run.bundle.files:
         return plain, (plain,), ""
-    versioned = recorded and role_filename(name, recorded.version) in run.bundle.files
+    versioned = recorded and f"{recorded.version}.{plain}" in run.bundle.files
     other = " (a versioned copy is present, but without consistent_snapshot clients fetch "
     return None, (plain,), other + "the plain name)" if versioned else ""
 
