@@ -5,6 +5,8 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trustkeep.core.rolenames import role_filename, validate_tuf_role_name
 from trustkeep.errors import InputError
@@ -33,3 +35,12 @@ def test_role_filename(role: str, version: int | None, expected: str) -> None:
 def test_invalid_role_names_refused(bad: str) -> None:
     with pytest.raises(InputError):
         validate_tuf_role_name(bad)
+
+
+@settings(max_examples=300, derandomize=True)
+@given(role=st.text(max_size=12) | st.from_regex(r"[A-Za-z0-9_.~-]{0,12}", fullmatch=True),
+       version=st.none() | st.integers(1, 10**6))  # fmt: skip
+def test_role_filename_is_the_quoted_name(role: str, version: int | None) -> None:
+    """Names of unreserved characters skip ``quote``: the same file names either way."""
+    name = f"{quote(role, safe='')}.json"
+    assert role_filename(role, version) == (name if version is None else f"{version}.{name}")
