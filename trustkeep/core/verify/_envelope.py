@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache, cached_property, partial
+from functools import cached_property, partial
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -26,6 +26,7 @@ __all__ = [
     "RawSignature",
     "canonical_bytes",
     "digest",
+    "fast_decoder",
     "parse_envelope",
     "parse_notary_time",
     "parse_tuf_time",
@@ -149,15 +150,16 @@ def canonical_bytes(obj: Any) -> bytes:
         raise Malformed(f"cannot be written as canonical JSON: {type(e).__name__}") from e
 
 
-def parse_envelope(raw: bytes, *, name: str, fast: bool = False) -> Envelope:
+def parse_envelope(raw: bytes, *, name: str, fast: Any = None) -> Envelope:
     """Parse ``raw``; raise :class:`Malformed` naming ``name`` on any shape problem.
 
     A ``signed`` value without a canonical form (a lone surrogate from a ``\\u``
-    escape) is malformed here, before any signature is looked at. ``fast`` tries
-    :func:`_fast_envelope` first (the same result, about half the parse time).
+    escape) is malformed here, before any signature is looked at. ``fast``, a decoder
+    from :func:`fast_decoder`, tries :func:`_fast_envelope` first (the same result,
+    about half the parse time).
     """
-    if fast:
-        env = _fast_envelope(raw, name)
+    if fast is not None:
+        env = _fast_envelope(raw, name, fast)
         if env is not None:
             return env
     return _envelope(strict_loads(raw, name=name), raw, name)
@@ -203,9 +205,9 @@ def _refuse_float(text: str) -> Any:
     raise _Float(text)
 
 
-@cache
-def _fast_decoder() -> Any:
-    """msgspec's JSON decoder refusing floats, imported on first use (it costs start-up time)."""
+def fast_decoder() -> Any:
+    """msgspec's JSON decoder refusing floats, for one run's :func:`parse_envelope` calls
+    (msgspec is imported here, on first use: it costs start-up time)."""
     import msgspec
 
     return msgspec.json.Decoder(float_hook=_refuse_float)
@@ -223,7 +225,7 @@ def _shallow(value: Any, depth: int = 0) -> bool:
     return depth < _FAST_DEPTH and all(_shallow(v, depth + 1) for v in value)
 
 
-def _fast_envelope(raw: bytes, name: str) -> Envelope | None:
+def _fast_envelope(raw: bytes, name: str, decoder: Any) -> Envelope | None:
     """:func:`parse_envelope`'s result by faster decoders, or None: the reference path
     (``json`` and :func:`canonical_bytes`) then decides, as it does for every file this
     does not answer.
@@ -241,7 +243,7 @@ def _fast_envelope(raw: bytes, name: str) -> Envelope | None:
     import msgspec
 
     try:
-        doc = _fast_decoder().decode(raw)
+        doc = decoder.decode(raw)
     except (msgspec.DecodeError, _Float, RecursionError, ValueError):
         return None
     signed = doc.get("signed") if type(doc) is dict else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from trustkeep.core.rolenames import versioned_name
 from trustkeep.core.verify._envelope import Envelope, Malformed, digest, parse_envelope
@@ -54,12 +54,12 @@ class Run:
         *,
         at: datetime,
         previous: MetadataBundle | None,
-        fast_parse: bool = False,
+        fast_decoder: Any = None,
     ) -> None:
         self.bundle = bundle
         self.at = at
         self.previous = previous
-        self.fast_parse = fast_parse  # parse_envelope's fast path (the same results)
+        self.fast_decoder = fast_decoder  # parse_envelope's fast path (same results), or None
         self.findings: list[Finding] = []
         self.roles: list[RoleResult] = []
         self._versioned: dict[str, tuple[int, str]] | None = None
@@ -174,7 +174,7 @@ class Run:
         if raw is None:
             return None
         try:
-            return parse_envelope(raw, name=name, fast=self.fast_parse)
+            return parse_envelope(raw, name=name, fast=self.fast_decoder)
         except Malformed as e:
             self.error("malformed", role, str(e), file=name)
             return None

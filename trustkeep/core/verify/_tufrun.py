@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from trustkeep.core.verify._envelope import Envelope, Malformed
 from trustkeep.core.verify._run import Run
@@ -28,9 +29,9 @@ class TufChecks(Run):
         at: datetime,
         previous: MetadataBundle | None,
         keys: KeyCache | None = None,
-        fast_parse: bool = False,
+        fast_decoder: Any = None,
     ) -> None:
-        super().__init__(bundle, at=at, previous=previous, fast_parse=fast_parse)
+        super().__init__(bundle, at=at, previous=previous, fast_decoder=fast_decoder)
         self.keys = keys or KeyCache()
         self._seen_key_findings: set[tuple[str, str]] = set()
 

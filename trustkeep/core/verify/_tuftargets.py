@@ -149,9 +149,9 @@ class RoleChecker:
     """Checks targets files; holds the run's key cache (bins share one delegator's keys,
     parsed once). Forked pool workers each get a copy and fill their own."""
 
-    def __init__(self, keys: KeyCache | None = None, *, fast_parse: bool = False) -> None:
+    def __init__(self, keys: KeyCache | None = None, *, fast_decoder: Any = None) -> None:
         self.keys = keys or KeyCache()
-        self.fast_parse = fast_parse
+        self.fast_decoder = fast_decoder
 
     def check(self, task: RoleTask) -> RoleOutcome:
         """Check one targets file against snapshot and its delegator; pure."""
@@ -161,7 +161,7 @@ class RoleChecker:
             at=task.at,
             previous=None,
             keys=self.keys,
-            fast_parse=self.fast_parse,
+            fast_decoder=self.fast_decoder,
         )
         name = task.name
 
@@ -310,7 +310,7 @@ def verify_targets_tree(
 ) -> None:
     edges: dict[str, list[Edge]] = {"targets": [Edge("root", root.roles["targets"], root.keys)]}
     loaded: dict[str, _Loaded | None] = {}
-    checker = RoleChecker(run.keys, fast_parse=run.fast_parse)
+    checker = RoleChecker(run.keys, fast_decoder=run.fast_decoder)
     level = ["targets"]
     while level:
         tasks = [_task(run, n, edges[n][0], meta, root.consistent_snapshot) for n in level]
@@ -359,7 +359,7 @@ def _extra_edge(
     if file is None:
         return
     try:
-        env = parse_envelope(run.bundle.files[file], name=file, fast=run.fast_parse)
+        env = parse_envelope(run.bundle.files[file], name=file, fast=run.fast_decoder)
     except Malformed:
         return
     env = Envelope(env.name, env.raw, python_tuf_form(env.signed), env.signatures)

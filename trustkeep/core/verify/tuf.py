@@ -14,7 +14,7 @@ from datetime import datetime
 
 from trustkeep.core.rolenames import versioned_root_version
 from trustkeep.core.rotation import check_root_rotation
-from trustkeep.core.verify._envelope import Envelope, Malformed, peek_version
+from trustkeep.core.verify._envelope import Envelope, Malformed, fast_decoder, peek_version
 from trustkeep.core.verify._tufkeys import KeyCache
 from trustkeep.core.verify._tufmodel import (
     MetaFile,
@@ -44,7 +44,11 @@ class TufRun(PreviousState):
     ) -> None:
         size = sum(map(len, bundle.files.values()))
         super().__init__(
-            bundle, at=at, previous=previous, keys=KeyCache(), fast_parse=size >= FAST_PARSE_BYTES
+            bundle,
+            at=at,
+            previous=previous,
+            keys=KeyCache(),
+            fast_decoder=fast_decoder() if size >= FAST_PARSE_BYTES else None,
         )
         self._plain_root: int | None = None
         self._bad_plain_root = False
