@@ -77,17 +77,22 @@ def bins(directory: Path, keydir: Path, count: int) -> None:
     publish(directory, keydir, root, targets)
 
 
-def publish(directory: Path, keydir: Path, root: Root, targets: Metadata[Any]) -> None:
-    """What trustkeep writes after a targets change: snapshot of every targets role, then
-    timestamp of that snapshot, both signed by the online key (unlocked once)."""
-    online = signer(keydir, "online", root, "snapshot")
-    snap = load(directory, "snapshot.json")
+def snapshot_meta(directory: Path, targets: Metadata[Any]) -> dict[str, MetaFile]:
+    """The snapshot's meta: the version of targets and of each of its succinct bins."""
     meta = {"targets.json": MetaFile(targets.signed.version)}
     delegations = targets.signed.delegations
     names = list(delegations.succinct_roles.get_roles()) if delegations else []
     for name in names:
         meta[f"{name}.json"] = MetaFile(load(directory, f"{name}.json").signed.version)
-    snap.signed.meta = meta
+    return meta
+
+
+def publish(directory: Path, keydir: Path, root: Root, targets: Metadata[Any]) -> None:
+    """What trustkeep writes after a targets change: snapshot of every targets role, then
+    timestamp of that snapshot, both signed by the online key (unlocked once)."""
+    online = signer(keydir, "online", root, "snapshot")
+    snap = load(directory, "snapshot.json")
+    snap.signed.meta = snapshot_meta(directory, targets)
     bump(snap, 7)
     snap.sign(online)
     snap.to_file(str(directory / "snapshot.json"), PRETTY)
@@ -130,13 +135,7 @@ def add(directory: Path, keydir: Path, files: Path) -> None:
 def snapshot(directory: Path, keydir: Path) -> None:
     root = load(directory, "root.json").signed
     snap = load(directory, "snapshot.json")
-    targets = load(directory, "targets.json")
-    meta = {"targets.json": MetaFile(targets.signed.version)}
-    delegations = targets.signed.delegations
-    names = list(delegations.succinct_roles.get_roles()) if delegations else []
-    for name in names:
-        meta[f"{name}.json"] = MetaFile(load(directory, f"{name}.json").signed.version)
-    snap.signed.meta = meta
+    snap.signed.meta = snapshot_meta(directory, load(directory, "targets.json"))
     bump(snap, 7)
     snap.sign(signer(keydir, "online", root, "snapshot"))
     snap.to_file(str(directory / "snapshot.json"), PRETTY)
