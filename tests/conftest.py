@@ -49,3 +49,23 @@ def run_cli(capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
         return code, out, err
 
     return _run
+
+
+@pytest.fixture
+def keyring_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A real keyring backend: keyrings.alt's PlaintextKeyring, its file in tmp_path,
+    chosen explicitly (as a user would with PYTHON_KEYRING_BACKEND)."""
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+    import keyring
+    from keyrings.alt.file import PlaintextKeyring
+
+    previous = keyring.get_keyring()
+    backend = PlaintextKeyring()
+    path = tmp_path / "keyring" / "keyring_pass.cfg"
+    path.parent.mkdir()
+    backend.file_path = str(path)
+    keyring.set_keyring(backend)
+    try:
+        yield path
+    finally:
+        keyring.set_keyring(previous)

@@ -32,26 +32,6 @@ def keys(home: Path) -> KeyService:
 
 
 @pytest.fixture
-def keyring_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A real keyring backend: keyrings.alt's PlaintextKeyring, its file in tmp_path,
-    chosen explicitly (as a user would with PYTHON_KEYRING_BACKEND)."""
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
-    import keyring
-    from keyrings.alt.file import PlaintextKeyring
-
-    previous = keyring.get_keyring()
-    backend = PlaintextKeyring()
-    path = tmp_path / "keyring" / "keyring_pass.cfg"
-    path.parent.mkdir()
-    backend.file_path = str(path)
-    keyring.set_keyring(backend)
-    try:
-        yield path
-    finally:
-        keyring.set_keyring(previous)
-
-
-@pytest.fixture
 def no_keyring() -> Iterator[None]:
     """No usable keyring backend (keyring's fail backend)."""
     import keyring

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,25 +25,6 @@ from trustkeep.service import Service
 ALICE = "Alice-keyring-secret-31"
 FILE_PASS = "Pem-file-secret-8842"
 CAROL = "Carol-elsewhere-secret-5"
-
-
-@pytest.fixture
-def keyring_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A real keyring backend (keyrings.alt's file backend), its file in tmp_path."""
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
-    import keyring
-    from keyrings.alt.file import PlaintextKeyring
-
-    previous = keyring.get_keyring()
-    backend = PlaintextKeyring()
-    path = tmp_path / "keyring" / "keyring_pass.cfg"
-    path.parent.mkdir()
-    backend.file_path = str(path)
-    keyring.set_keyring(backend)
-    try:
-        yield path
-    finally:
-        keyring.set_keyring(previous)
 
 
 def _root(repo: Path) -> dict[str, Any]:
