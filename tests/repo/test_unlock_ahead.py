@@ -112,3 +112,169 @@ def test_staging_only_unlocks_no_online_key(tk, basic_repo, tmp_path, monkeypatc
     assert code == 0, err
     assert calls == [("tgt", False)]
     assert (repo / "staged" / "targets.json").is_file()
+
+
+# -- timestamp and snapshot: the key derivation starts before the repository code loads --
+
+_ORDER_PROBE = """
+import importlib.abc, importlib.machinery, json, sys
+seen = {}
+
+class Hook(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name != "trustkeep.core._pkcs8":
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        run = spec.loader.exec_module
+
+        def exec_module(module):
+            run(module)
+            real = module.pbes2_decrypt
+
+            def pbes2_decrypt(*args, **kwargs):
+                seen.setdefault("loaded", sorted(sys.modules))
+                return real(*args, **kwargs)
+
+            module.pbes2_decrypt = pbes2_decrypt
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+sys.meta_path.insert(0, Hook())
+from trustkeep.cli import main
+code = main(sys.argv[2:])
+with open(sys.argv[1], "w") as f:
+    json.dump({"code": code, "at_unlock": seen.get("loaded")}, f)
+"""
+
+#: not yet imported when the online key's derivation starts: it runs while they load
+_LOADED_WHILE_UNLOCKING = (
+    "tuf.api.metadata",
+    "securesystemslib.signer",
+    "trustkeep.service.repo",
+    "trustkeep.adapters.repo_dir",
+    "trustkeep.cli._repo_output",
+)
+
+
+@pytest.mark.parametrize("command", ["timestamp", "snapshot"])
+def test_the_online_key_unlocks_before_python_tuf_loads(  # type: ignore[no-untyped-def]
+    command, basic_repo, home, tmp_path
+) -> None:
+    """A fresh interpreter runs the real CLI: the key derivation starts before python-tuf,
+    securesystemslib's signer package and the repository code are imported, and the
+    command then writes metadata that python-tuf's client accepts."""
+    import json
+    import subprocess
+    import sys
+
+    repo, _ = basic_repo
+    out = tmp_path / "probe.json"
+    proc = subprocess.run(
+        [sys.executable, "-c", _ORDER_PROBE, str(out), "--home", str(home), command, str(repo)],
+        capture_output=True, text=True, check=False, timeout=120,
+    )  # fmt: skip
+    doc = json.loads(out.read_text())
+    assert doc["code"] == 0, proc.stderr
+    loaded = set(doc["at_unlock"])
+    assert "trustkeep.cli.signing" in loaded  # the command was already running
+    assert sorted(m for m in _LOADED_WHILE_UNLOCKING if m in loaded) == []
+    if command == "snapshot":
+        assert subprocess.run(  # clients see the snapshot through a new timestamp
+            [sys.executable, "-m", "trustkeep", "--home", str(home), "timestamp", str(repo)],
+            capture_output=True, check=False, timeout=120,
+        ).returncode == 0  # fmt: skip
+    updater(repo, tmp_path / "client")[0].refresh()
+
+
+def test_a_pool_unlocking_other_keys_signs_with_the_verified_roots_keys_only(  # type: ignore[no-untyped-def]
+    home, basic_repo, monkeypatch
+) -> None:
+    """What the pool was told to unlock ahead (a hint) never chooses the signers: a pool
+    unlocking the targets key still gives a timestamp signed by the timestamp key alone."""
+    import json
+
+    from trustkeep.cli._secrets import CliSecrets
+    from trustkeep.service import Service
+
+    service = Service(home, CliSecrets())  # TRUSTKEEP_PASSPHRASE: known without asking
+    repo, ids = basic_repo
+    calls = _record_decrypts(monkeypatch)
+    pool = service.signers_ahead(repo, "targets")
+    result = service.repo.timestamp(repo, pool=pool)
+    signed = json.loads((repo / "timestamp.json").read_text())
+    assert sorted(s["keyid"] for s in signed["signatures"]) == [ids["ts"]]
+    assert result.changes[0].signed_by == (ids["ts"],)
+    assert sorted(name for name, _ in calls) == ["tgt", "ts"]  # tgt: unlocked in vain
+    updater(repo, repo.parent / "client")[0].refresh()
+
+
+def test_a_wrong_timestamp_passphrase_is_reported_as_before(  # type: ignore[no-untyped-def]
+    tk, basic_repo, monkeypatch
+) -> None:
+    repo, _ = basic_repo
+    before = _tree(repo)
+    monkeypatch.setenv("TRUSTKEEP_PASSPHRASE_TS", "not the passphrase")
+    calls = _record_decrypts(monkeypatch)
+    code, out, err = tk("timestamp", str(repo))
+    assert code == 3, err
+    assert "wrong passphrase for key" in err and "(ts)" in err
+    assert "it came from TRUSTKEEP_PASSPHRASE_TS" in err
+    assert "Traceback" not in err and "not the passphrase" not in out + err
+    assert _tree(repo) == before
+    assert ("ts", False) in calls and ("ts", True) in calls
+
+
+@pytest.mark.parametrize(
+    "garble",
+    [
+        b"{",  # not JSON
+        b'{"signed": {"roles": {"timestamp": {"keyids": "a string"}}}}',  # wrong shapes
+        b"[]",
+        b'{"signed": {"roles": {"timestamp": {"keyids": [1, null, {}]}}}}',
+    ],
+)
+def test_a_malformed_root_json_gives_no_hint_and_the_usual_error(  # type: ignore[no-untyped-def]
+    garble, tk, basic_repo, monkeypatch
+) -> None:
+    """The hint reads root.json before the command does: whatever it holds, the command's
+    own reading reports it as without the hint (a one-line error naming the file), no
+    key is unlocked ahead, and nothing is written."""
+    repo, _ = basic_repo
+    (repo / "root.json").unlink()  # it may be a link to 1.root.json: replace, not edit
+    (repo / "root.json").write_bytes(garble)
+    before = _tree(repo)
+    calls = _record_decrypts(monkeypatch)
+    code, _out, err = tk("timestamp", str(repo))
+    assert code == 2, err
+    assert "root.json" in err and "Traceback" not in err
+    assert _tree(repo) == before
+    assert calls == []
+
+
+def test_the_hint_takes_a_bounded_list_of_strings_and_follows_no_link(tmp_path: Path) -> None:
+    import json
+
+    from trustkeep.adapters.root_hint import MAX_HINT_BYTES, MAX_HINT_KEYS, role_keyids
+
+    def root(keyids: object, pad: int = 0) -> bytes:
+        doc = {"signed": {"roles": {"timestamp": {"keyids": keyids}}}, "pad": "x" * pad}
+        return json.dumps(doc).encode()
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    assert role_keyids(repo, "timestamp") == ()  # no root.json
+    (repo / "root.json").write_bytes(root(["a" * 64, 7, "b" * 64]))
+    assert role_keyids(repo, "timestamp") == ("a" * 64, "b" * 64)
+    assert role_keyids(repo, "snapshot") == ()
+    (repo / "root.json").write_bytes(root([f"{n:064x}" for n in range(100)]))
+    assert len(role_keyids(repo, "timestamp")) == MAX_HINT_KEYS
+    (repo / "root.json").write_bytes(root(["a" * 64], pad=MAX_HINT_BYTES))
+    assert role_keyids(repo, "timestamp") == ()  # too large to be worth a hint
+    (repo / "root.json").write_bytes(b"[" * 100_000 + b"]" * 100_000)
+    assert role_keyids(repo, "timestamp") == ()  # nesting beyond the recursion limit
+    elsewhere = tmp_path / "elsewhere.json"
+    elsewhere.write_bytes(root(["c" * 64]))
+    (repo / "root.json").unlink()
+    (repo / "root.json").symlink_to(elsewhere)
+    assert role_keyids(repo, "timestamp") == ()

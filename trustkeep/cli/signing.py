@@ -9,8 +9,6 @@ import click
 from trustkeep.cli._context import get_app, json_option
 from trustkeep.cli._output import emit, warn
 from trustkeep.cli._repo_options import directory_argument, expires_option
-from trustkeep.cli._repo_output import emit_write, sign_doc
-from trustkeep.core.tuf_repo.status import describe_checks
 
 __all__ = ["COMMANDS", "refresh", "sign", "snapshot", "timestamp"]
 
@@ -27,6 +25,9 @@ def sign(file: Path, key: str) -> None:
     N.root.json beside it so root N's threshold is checked too. Published files
     are never signed in place. A key that had already signed writes nothing.
     """
+    from trustkeep.cli._repo_output import sign_doc
+    from trustkeep.core.tuf_repo.status import describe_checks
+
     result = get_app().service.repo.sign(file, key)
     lines = describe_checks(result.checks, result.names)
     state = "complete" if result.verified else "incomplete"
@@ -63,8 +64,11 @@ def sign(file: Path, key: str) -> None:
 @json_option
 def snapshot(directory: Path, expires: str | None) -> None:
     """New snapshot: the current version of targets and every delegated role."""
-    result = get_app().service.repo.snapshot(directory, expires=expires)
-    emit_write(result)
+    service = get_app().service
+    pool = service.signers_ahead(directory, "snapshot")  # unlocking while the code loads
+    from trustkeep.cli._repo_output import emit_write
+
+    emit_write(service.repo.snapshot(directory, expires=expires, pool=pool))
     warn(f"clients see the new snapshot after 'trustkeep timestamp {directory}'")
 
 
@@ -74,8 +78,11 @@ def snapshot(directory: Path, expires: str | None) -> None:
 @json_option
 def timestamp(directory: Path, expires: str | None) -> None:
     """New timestamp: version, length and sha256 of the current snapshot."""
-    result = get_app().service.repo.timestamp(directory, expires=expires)
-    emit_write(result)
+    service = get_app().service
+    pool = service.signers_ahead(directory, "timestamp")  # unlocking while the code loads
+    from trustkeep.cli._repo_output import emit_write
+
+    emit_write(service.repo.timestamp(directory, expires=expires, pool=pool))
 
 
 @click.command("refresh")
@@ -92,6 +99,8 @@ def timestamp(directory: Path, expires: str | None) -> None:
 @json_option
 def refresh(directory: Path, roles: tuple[str, ...], expires: str | None) -> None:
     """New version and expiry, re-signed: roles, then snapshot, then timestamp."""
+    from trustkeep.cli._repo_output import emit_write
+
     result = get_app().service.repo.refresh(directory, roles=list(roles), expires=expires)
     emit_write(result)
 

@@ -15,7 +15,7 @@ from asn1crypto import algos as asn1_algos
 from asn1crypto import core as asn1
 from asn1crypto import keys as asn1_keys
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, padding, serialization
+from cryptography.hazmat.primitives import hashes, padding
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
@@ -87,6 +87,8 @@ class PrivateKeyInfo(asn1.Sequence):  # type: ignore[misc]
 def load_pkcs8_block(
     block: _pem.Block, password: bytes | None, source: str
 ) -> tuple[PrivateKeyTypes, str]:
+    from cryptography.hazmat.primitives import serialization  # PEM/DER (and SSH) codecs
+
     if block.type == "PRIVATE KEY":
         try:
             return pkcs8_der_to_key(block.der), "pkcs8"
@@ -173,6 +175,8 @@ def pbes2_decrypt(info: asn1_keys.EncryptedPrivateKeyInfo, password: bytes, sour
 
 def pkcs8_der_to_key(der: bytes) -> PrivateKeyTypes:
     """PKCS#8 DER to a key: standard ones through pyca, Notary's variants by hand."""
+    from cryptography.hazmat.primitives import serialization  # PEM/DER (and SSH) codecs
+
     try:
         info = PrivateKeyInfo.load(der, strict=True)
         oid = info["algorithm"]["algorithm"].dotted
@@ -203,6 +207,8 @@ def pkcs8_der_to_key(der: bytes) -> PrivateKeyTypes:
 
 def notary_ed25519(blob: bytes) -> ed25519.Ed25519PrivateKey:
     """Notary's ed25519 blob: public (32) ‖ seed (32) ‖ public (32)."""
+    from cryptography.hazmat.primitives import serialization  # PEM/DER (and SSH) codecs
+
     if len(blob) != 96:
         raise NotAKey(f"malformed Notary ed25519 key ({len(blob)} bytes, expected 96)")
     key = ed25519.Ed25519PrivateKey.from_private_bytes(blob[32:64])
@@ -216,6 +222,8 @@ def notary_ed25519(blob: bytes) -> ed25519.Ed25519PrivateKey:
 
 def notary_pkcs8(private_key: PrivateKeyTypes) -> bytes:
     """Unencrypted PKCS#8 DER as Notary reads it (its own OID and blob for ed25519)."""
+    from cryptography.hazmat.primitives import serialization  # PEM/DER (and SSH) codecs
+
     if isinstance(private_key, ed25519.Ed25519PrivateKey):
         seed = private_key.private_bytes(
             serialization.Encoding.Raw,

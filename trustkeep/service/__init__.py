@@ -14,6 +14,7 @@ from trustkeep.core.progress import Progress, no_progress
 from trustkeep.core.secrets import SecretsHandler
 
 if TYPE_CHECKING:
+    from trustkeep.service._signer_pool import SignerPool
     from trustkeep.service.evacuate import EvacuateService
     from trustkeep.service.keys import KeyService
     from trustkeep.service.migrate import MigrateService
@@ -51,6 +52,16 @@ class Service:
         from trustkeep.service.repo import RepoService
 
         return RepoService(self.keys, progress=self._report)
+
+    def signers_ahead(self, directory: Path, role: str) -> SignerPool:
+        """Signers for ``role`` of the repository in ``directory``, their keys already
+        unlocking in threads: call it before :attr:`repo` so that the key derivation runs
+        while the repository code loads, and hand the pool to the write
+        (``repo.timestamp(..., pool=...)``). The keys are taken from root.json as a hint
+        only; the write verifies its root and signs with the keys that root names."""
+        from trustkeep.service._signer_pool import keys_ahead
+
+        return keys_ahead(self.keys, directory, role)
 
     @cached_property
     def staging(self) -> StagingService:

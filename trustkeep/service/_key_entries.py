@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-
-from securesystemslib.signer import Key, SSlibKey
+from typing import TYPE_CHECKING
 
 from trustkeep.core.keys import KeyEntry
 from trustkeep.core.secrets import MIN_PASSPHRASE_LENGTH, weak_passphrase_reason
 from trustkeep.errors import InputError
 from trustkeep.service import _keymaterial as km
 from trustkeep.service._keymaterial import PublicKey
+
+if TYPE_CHECKING:
+    from securesystemslib.signer import Key, SSlibKey
 
 __all__ = [
     "HEX_RE",
@@ -52,6 +54,8 @@ def check_new_passphrase(passphrase: str, what: str, *, allow_weak: bool) -> Non
 
 
 def crypto_public(key: Key) -> PublicKey:
+    from securesystemslib.signer import SSlibKey
+
     if not isinstance(key, SSlibKey):
         raise InputError(f"key {key.keyid}: unsupported key class {type(key).__name__}")
     try:

@@ -8,18 +8,19 @@ here; every PEM that leaves this module for the disk or the keyring is an
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import pem as asn1_pem
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from securesystemslib.signer import SSlibKey
 
 from trustkeep.core._pkcs8 import is_pbes2_pbkdf2_aes_cbc, pbes2_decrypt
-from trustkeep.core.keyids import notary_canonical_id, tuf_keyid
 from trustkeep.core.keys import KEY_TYPES
 from trustkeep.core.pbes2 import DEFAULT_ITERATIONS, encrypt_pkcs8_der, pem_armor
 from trustkeep.errors import InputError, KeyAccessError
+
+if TYPE_CHECKING:
+    from securesystemslib.signer import SSlibKey
 
 __all__ = [
     "PrivateKey",
@@ -97,6 +98,10 @@ def check_public_key(key: object, source: str) -> PublicKey:
 
 def public_identity(key: PublicKey) -> tuple[SSlibKey, str | None]:
     """The securesystemslib key (TUF keyid, default scheme) and the Notary canonical ID."""
+    from securesystemslib.signer import SSlibKey  # the signer package: when a key is used
+
+    from trustkeep.core.keyids import notary_canonical_id, tuf_keyid
+
     key_type_name(key)
     sslib = SSlibKey.from_crypto(key)
     keyid = tuf_keyid(sslib.keytype, sslib.scheme, dict(sslib.keyval))
@@ -109,6 +114,8 @@ def encrypt_store_pem(
     key: PrivateKey, passphrase: str, *, iterations: int = DEFAULT_ITERATIONS
 ) -> bytes:
     """PKCS#8 ``ENCRYPTED PRIVATE KEY`` PEM (PBES2, PBKDF2-HMAC-SHA256, AES-256-CBC)."""
+    from cryptography.hazmat.primitives import serialization
+
     der = key.private_bytes(
         serialization.Encoding.DER,
         serialization.PrivateFormat.PKCS8,
@@ -154,7 +161,7 @@ def decrypt_store_pem(pem: bytes, passphrase: str) -> object | None:
 
     PBES2 with PBKDF2 and AES-CBC (every key trustkeep writes) is decrypted by
     :func:`~trustkeep.core._pkcs8.pbes2_decrypt`, whose key derivation lets other threads
-    run meanwhile (:class:`~trustkeep.service._repo_support.SignerPool` unlocks several
+    run meanwhile (:class:`~trustkeep.service._signer_pool.SignerPool` unlocks several
     keys at once); any other scheme by pyca/cryptography's loader.
     """
     info = _encrypted_info(pem)
@@ -162,6 +169,8 @@ def decrypt_store_pem(pem: bytes, passphrase: str) -> object | None:
         raise ValueError("not a well-formed ENCRYPTED PRIVATE KEY")
     password = passphrase.encode("utf-8")
     if not is_pbes2_pbkdf2_aes_cbc(info["encryption_algorithm"]):
+        from cryptography.hazmat.primitives import serialization
+
         try:
             return serialization.load_pem_private_key(pem, password)
         except ValueError:
@@ -172,6 +181,9 @@ def decrypt_store_pem(pem: bytes, passphrase: str) -> object | None:
         return None
     except InputError as e:
         raise ValueError("corrupt PBES2 parameters") from e
+    # imported after the key derivation: a command that unlocks ahead starts it sooner
+    from cryptography.hazmat.primitives import serialization
+
     try:
         return serialization.load_der_private_key(plain, None)
     except ValueError:  # padding that happened to be valid: the passphrase is wrong

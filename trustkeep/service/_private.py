@@ -24,9 +24,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import ClassVar, Final
-
-from securesystemslib.signer import CryptoSigner, Signer, SSlibKey
+from typing import TYPE_CHECKING, ClassVar, Final
 
 from trustkeep.adapters import keyring_store
 from trustkeep.adapters.keystore import KeyStore
@@ -40,6 +38,9 @@ from trustkeep.core.secrets import (
 from trustkeep.errors import InputError, KeyAccessError, StorageError
 from trustkeep.service import _keymaterial as km
 from trustkeep.service._keymaterial import PrivateKey
+
+if TYPE_CHECKING:
+    from securesystemslib.signer import Signer, SSlibKey
 
 __all__ = [
     "PUBLIC_ONLY",
@@ -96,6 +97,8 @@ class StoreSigner(ABC):
         """Delete the private half (a token's key is left on the token)."""
 
     def _public(self) -> SSlibKey:
+        from securesystemslib.signer import SSlibKey  # the signer package: when a key is used
+
         key = self.entry.sslib_key()
         assert isinstance(key, SSlibKey)
         return key
@@ -120,6 +123,8 @@ class EncryptedPemSigner(StoreSigner):
 
     def signer_for(self, key: PrivateKey) -> Signer:
         """The ``Signer`` of this key once decrypted (by :meth:`unlock` or :meth:`decrypt`)."""
+        from securesystemslib.signer import CryptoSigner
+
         return CryptoSigner(key, self._public())
 
     def _request(self) -> SecretRequest:

@@ -1,15 +1,14 @@
-"""Support for RepoService: key references, a per-command signer pool, result values."""
+"""Support for RepoService: key references, the signer pool, result values."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from securesystemslib.signer import Key, Signer, SSlibKey
+from securesystemslib.signer import Key, SSlibKey
 
 from trustkeep.adapters.process_pool import workers
 from trustkeep.core.keys import KeyEntry
@@ -21,9 +20,8 @@ from trustkeep.core.tuf_repo.status import (
     state_checks,
     threshold_issue,
 )
-from trustkeep.errors import InputError, KeyAccessError, StorageError, TrustkeepError
-from trustkeep.service._keymaterial import PrivateKey
-from trustkeep.service._private import EncryptedPemSigner
+from trustkeep.errors import InputError, StorageError
+from trustkeep.service._signer_pool import SignerPool
 
 if TYPE_CHECKING:
     from trustkeep.service.keys import KeyService
@@ -174,87 +172,6 @@ def resolve_key(keys: KeyService, ref: str) -> ResolvedKey:
     if not isinstance(public, SSlibKey):  # pragma: no cover - the store holds SSlibKeys
         raise InputError(f"key {entry.label()}: not a securesystemslib key")
     return ResolvedKey(public, entry)
-
-
-class SignerPool:
-    """Signers for the keys of this store that hold a private half, each unlocked once.
-
-    :meth:`prefetch` starts unlocking keys a command will need, in threads, while the
-    command goes on (loading, hashing); :meth:`signer` waits for such a key when it is
-    first used.
-    """
-
-    def __init__(self, keys: KeyService) -> None:
-        self._keys = keys
-        self._signers: dict[str, Signer] = {}
-        self._entries: dict[str, KeyEntry | None] = {}  # each store entry read once
-        #: keyid -> (its private half, the unlock running in a thread)
-        self._ahead: dict[str, tuple[EncryptedPemSigner, Future[PrivateKey | None]]] = {}
-
-    def _entry(self, keyid: str) -> KeyEntry | None:
-        if keyid not in self._entries:
-            self._entries[keyid] = self._keys.get(keyid)
-        return self._entries[keyid]
-
-    def available(self, keyids: Iterable[str]) -> list[str]:
-        out = []
-        for keyid in keyids:
-            entry = self._entry(keyid)
-            if entry is not None and entry.has_private:
-                out.append(keyid)
-        return out
-
-    def signer(self, keyid: str) -> Signer:
-        if keyid not in self._signers and keyid in self._ahead:
-            half, unlocking = self._ahead.pop(keyid)
-            key = unlocking.result()
-            if key is not None:
-                self._signers[keyid] = half.signer_for(key)
-        if keyid not in self._signers:
-            entry = self._entry(keyid)
-            if entry is None or not entry.has_private:
-                raise KeyAccessError(f"key {keyid[:8]}: its private half is not in this store")
-            self._signers[keyid] = self._keys.signer(entry)
-        return self._signers[keyid]
-
-    def signers(self, keyids: Iterable[str]) -> list[Signer]:
-        return [self.signer(k) for k in self.available(keyids)]
-
-    def prefetch(self, keyids: Iterable[str]) -> None:
-        """Start unlocking, in threads, the keys among ``keyids`` whose passphrases are
-        known without asking anyone (remembered in the OS keyring, or in the environment
-        or a passphrase file); returns at once. Their key derivations (PBKDF2, which lets
-        Python's other threads run) go on side by side, one per core, while the command
-        goes on. Never asks; a key that does not unlock ahead (no known passphrase, a
-        wrong one, another backend) is unlocked, and its error reported, when it is
-        first used, as without this call."""
-        jobs: list[tuple[str, EncryptedPemSigner, bytes, str]] = []
-        for keyid in dict.fromkeys(self.available(keyids)):
-            entry = self._entry(keyid)
-            if keyid in self._signers or keyid in self._ahead or entry is None:
-                continue
-            half = self._keys.private_half(entry)
-            if not isinstance(half, EncryptedPemSigner):
-                continue
-            try:
-                passphrase = half.known_passphrase()
-                if passphrase is not None:
-                    jobs.append((keyid, half, half.read_pem(), passphrase))
-            except TrustkeepError:
-                continue  # reported when the key is used
-        if not jobs:
-            return
-        pool = ThreadPoolExecutor(min(len(jobs), workers()), thread_name_prefix="unlock")
-        for keyid, half, pem, passphrase in jobs:
-            self._ahead[keyid] = (half, pool.submit(_try_decrypt, half, pem, passphrase))
-        pool.shutdown(wait=False)  # its threads end with their unlocks
-
-
-def _try_decrypt(half: EncryptedPemSigner, pem: bytes, passphrase: str) -> PrivateKey | None:
-    try:
-        return half.decrypt(pem, passphrase)
-    except TrustkeepError:
-        return None  # reported when the key is used
 
 
 def threshold_guard(state: RepoState, roles: Sequence[str]) -> tuple[StatusIssue, ...]:

@@ -21,8 +21,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from securesystemslib.signer import Key, Signer, SSlibKey
-
 from trustkeep.adapters import keyring_store
 from trustkeep.adapters.keystore import KeyStore
 from trustkeep.core.keys import KEY_TYPES, KeyEntry
@@ -54,6 +52,8 @@ from trustkeep.service._private import (
 )
 
 if TYPE_CHECKING:
+    from securesystemslib.signer import Key, Signer, SSlibKey
+
     from trustkeep.service._key_transfer import ImportedNotaryKey, PrivateFormat, PublicFormat
 
 __all__ = ["KeyService", "validate_name"]
@@ -198,6 +198,8 @@ class KeyService:
         labels: Mapping[str, str] | None = None,
     ) -> KeyEntry:
         """A public-only entry (the private half is held elsewhere); idempotent per keyid."""
+        from securesystemslib.signer import SSlibKey
+
         if not isinstance(key, SSlibKey):
             raise InputError(f"key {key.keyid}: unsupported key class {type(key).__name__}")
         crypto_key = km.check_public_key(crypto_public(key), f"key {key.keyid}")

@@ -176,9 +176,16 @@ class RepoService(RootOperations, DelegationOperations):
     # -- online roles, refresh, signing, status --------------------------------------
 
     def snapshot(
-        self, directory: Path, *, expires: str | None = None, now: datetime | None = None
+        self,
+        directory: Path,
+        *,
+        expires: str | None = None,
+        now: datetime | None = None,
+        pool: SignerPool | None = None,
     ) -> WriteResult:
-        pool = SignerPool(self.keys)  # the snapshot keys unlock while the roles load
+        """New snapshot of the current roles. ``pool``: signers to use (from
+        ``Service.signers_ahead``); the snapshot keys unlock while the roles load."""
+        pool = pool or SignerPool(self.keys)
         state = repo_dir.load_repo(  # versions, not target entries
             directory,
             entries=False,
@@ -188,10 +195,16 @@ class RepoService(RootOperations, DelegationOperations):
         return self._commit_online(directory, state, pool=pool)
 
     def timestamp(
-        self, directory: Path, *, expires: str | None = None, now: datetime | None = None
+        self,
+        directory: Path,
+        *,
+        expires: str | None = None,
+        now: datetime | None = None,
+        pool: SignerPool | None = None,
     ) -> WriteResult:
-        """New timestamp of the current snapshot; reads root, timestamp and snapshot only."""
-        pool = SignerPool(self.keys)  # the timestamp keys unlock while the snapshot is read
+        """New timestamp of the current snapshot; reads root, timestamp and snapshot only.
+        ``pool``: as for :meth:`snapshot`."""
+        pool = pool or SignerPool(self.keys)  # the timestamp keys unlock while it reads
         inputs = repo_dir.load_for_timestamp(
             directory, on_root=lambda root: pool.prefetch(root.signed.roles["timestamp"].keyids)
         )
