@@ -75,3 +75,27 @@ def test_closed_stdout_pipe_is_quiet(argv: list[str]) -> None:
     err = proc.stderr.read()
     assert proc.wait(timeout=30) == 0, err
     assert "Traceback" not in err and "Exception ignored" not in err
+
+
+def test_the_entry_point_freezes_what_is_left_before_the_interpreter_ends(
+    tmp_path: Path,
+) -> None:
+    """After the command's output is flushed, the objects still alive are frozen (the
+    shutdown's collections skip them); the exit code and the output are the command's,
+    and exit handlers still run."""
+    probe = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: sys.stderr.write(f'frozen={gc.get_freeze_count()}\\n'))\n"
+        "sys.argv = ['trustkeep', *sys.argv[1:]]\n"
+        "from trustkeep.__main__ import entry\n"
+        "entry()\n"
+    )
+    ok = subprocess.run([sys.executable, "-c", probe, "--version"],
+                        capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert ok.returncode == 0 and "trustkeep" in ok.stdout
+    frozen = int(ok.stderr.strip().rsplit("frozen=", 1)[1])
+    assert frozen > 1000  # the modules' objects, frozen just before the exit
+    bad = subprocess.run([sys.executable, "-c", probe, "verify", str(tmp_path / "nowhere")],
+                         capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert bad.returncode == 2 and "nowhere" in bad.stderr and "Traceback" not in bad.stderr
+    assert "frozen=" in bad.stderr

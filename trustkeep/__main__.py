@@ -3,10 +3,18 @@
 Kept apart from :mod:`trustkeep.cli` so that an interrupt while the command
 modules load, or a reader closing the pipe early, ends quietly instead of with a
 traceback.
+
+Once the command is done and its output flushed, every object still alive is frozen
+(:func:`gc.freeze`): the process is ending, and the collections of the interpreter's
+shutdown then skip them instead of walking every object the command's modules made
+(30 ms and more of a 0.25 s ``timestamp``). Files are written, synced and closed by
+the command itself; exit handlers, thread joins and finalizers registered for exit
+still run.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -33,6 +41,7 @@ def entry() -> None:
     except BrokenPipeError:
         _quiet_stdout()
         code = 0
+    gc.freeze()
     sys.exit(code)
 
 
