@@ -18,7 +18,8 @@ alternating order; the best of ``--repeat`` rounds is shown. Bins are succinct
 machine slows every column alike. Run:
 
     .venv/bin/python benchmarks/repo_bench.py [--bins 1024,16384] [--files 10000,100000]
-        [--snapshot-targets 100000] [--repeat 3] [--big]   # --big adds 65,536 bins
+        [--snapshot-targets 100000] [--repeat 3] [--quick-repeat 11]
+        [--big]   # --big adds 65,536 bins
 """
 
 from __future__ import annotations
@@ -196,6 +197,11 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=3, help="rounds of the smaller sizes; the best is shown"
     )
+    parser.add_argument(
+        "--quick-repeat", type=int, default=11,
+        help="rounds of snapshot and timestamp (under a second: one run's noise is larger "
+        "than the difference measured); the best is shown",
+    )  # fmt: skip
     args = parser.parse_args()
     bin_counts = [int(b) for b in args.bins.split(",") if b] + ([65536] if args.big else [])
     file_counts = [int(f) for f in args.files.split(",") if f]
@@ -233,12 +239,12 @@ def main() -> None:
         label = f"snapshot, {args.snapshot_targets:,} targets / 1,024 bins"
         measure(
             bench, label, big, lambda r: ["snapshot", str(r)],
-            lambda r: ["snapshot", str(r), keys], args.repeat, base,
+            lambda r: ["snapshot", str(r), keys], args.quick_repeat, base,
         )  # fmt: skip
         bench.tk("snapshot", str(big))
         measure(
             bench, "timestamp, same repository", big, lambda r: ["timestamp", str(r)],
-            lambda r: ["timestamp", str(r), keys], args.repeat, base,
+            lambda r: ["timestamp", str(r), keys], args.quick_repeat, base,
         )  # fmt: skip
         for count in bin_counts[1:]:
             repo = bench.new_repo(f"ts-{count}")
@@ -246,7 +252,7 @@ def main() -> None:
             bench.tk("snapshot", str(repo))
             measure(
                 bench, f"timestamp, {count:,} bins", repo, lambda r: ["timestamp", str(r)],
-                lambda r: ["timestamp", str(r), keys], args.repeat, base,
+                lambda r: ["timestamp", str(r), keys], args.quick_repeat, base,
             )  # fmt: skip
         print(f"load average at end {load()}")
 

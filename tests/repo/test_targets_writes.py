@@ -405,3 +405,50 @@ def test_atomic_writer_reports_the_file_it_could_not_write(tmp_path: Path) -> No
     assert (tmp_path / "a.json").read_bytes() == b"a.json"
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     assert (tmp_path / "b.json").is_dir()
+
+
+@pytest.mark.parametrize(
+    "size", [0, 1, 4095, 1 << 20, (1 << 20) - 1, (1 << 20) + 1, 3 * (1 << 20) + 5]
+)
+def test_hash_file_reads_any_size_whole(tmp_path: Path, size: int) -> None:
+    """Small files are read in one read of their own size, larger ones in chunks: the
+    length and both digests are hashlib's over the whole file either way."""
+    import hashlib
+    import os
+
+    from trustkeep.adapters.repo_dir import hash_file
+
+    data = os.urandom(size)
+    path = tmp_path / "artifact.bin"
+    path.write_bytes(data)
+    length, hashes = hash_file(path)
+    assert length == size
+    assert hashes == {
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "sha512": hashlib.sha512(data).hexdigest(),
+    }
+
+
+def test_hash_file_follows_a_file_that_grew_after_it_was_sized(  # type: ignore[no-untyped-def]
+    tmp_path: Path, monkeypatch
+) -> None:
+    """fstat said 10 bytes, the file holds more by the time it is read: it is read on to
+    its end, not cut at the size fstat gave."""
+    import hashlib
+    import os
+
+    from trustkeep.adapters import repo_dir
+
+    data = b"x" * 10 + os.urandom(3 * (1 << 20))
+    path = tmp_path / "growing.bin"
+    path.write_bytes(data)
+    real = os.fstat
+
+    def stale_fstat(fd: int) -> os.stat_result:
+        st = real(fd)
+        return os.stat_result((st.st_mode, *st[1:6], 10, *st[7:]))
+
+    monkeypatch.setattr(repo_dir.os, "fstat", stale_fstat)
+    length, hashes = repo_dir.hash_file(path)
+    assert length == len(data)
+    assert hashes["sha256"] == hashlib.sha256(data).hexdigest()

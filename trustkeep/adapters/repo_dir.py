@@ -499,17 +499,21 @@ def hash_file(path: str | Path) -> tuple[int, dict[str, str]]:
         # O_NONBLOCK: opening a FIFO must not wait for a writer; regular files ignore it
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         try:
-            mode = os.fstat(fd).st_mode
-            if stat.S_ISDIR(mode):
+            info = os.fstat(fd)
+            if stat.S_ISDIR(info.st_mode):
                 raise InputError(f"{path}: is a directory; give target files")
-            if not stat.S_ISREG(mode):
+            if not stat.S_ISREG(info.st_mode):
                 raise InputError(f"{path}: not a regular file; give target files")
-            while chunk := os.read(fd, _CHUNK):
+            # a small file in one read of its own size (+1 to see its end): no 1 MiB
+            # buffer mapped, shrunk and unmapped per file (3 system calls of 100,000 files)
+            want = min(_CHUNK, info.st_size + 1)
+            while chunk := os.read(fd, want):
                 sha256.update(chunk)
                 sha512.update(chunk)
                 length += len(chunk)
-                if len(chunk) < _CHUNK:  # a short read of a regular file: its end
+                if len(chunk) < want:  # a short read of a regular file: its end
                     break
+                want = _CHUNK  # it grew since fstat: read on, in chunks
         finally:
             os.close(fd)
     except FileNotFoundError as e:
