@@ -278,3 +278,27 @@ def test_the_hint_takes_a_bounded_list_of_strings_and_follows_no_link(tmp_path: 
     (repo / "root.json").unlink()
     (repo / "root.json").symlink_to(elsewhere)
     assert role_keyids(repo, "timestamp") == ()
+
+
+@pytest.mark.parametrize("command", ["timestamp", "snapshot"])
+def test_a_forged_root_json_unlocks_in_vain_and_signs_nothing(  # type: ignore[no-untyped-def]
+    command, tk, basic_repo, monkeypatch
+) -> None:
+    """root.json edited to name the targets key for the online role (its signatures no
+    longer hold): the hint unlocks that key in a thread, the command refuses the root
+    (exit 1, what it lacks), and nothing is signed or written."""
+    import json
+
+    repo, ids = basic_repo
+    doc = json.loads((repo / "root.json").read_text())
+    doc["signed"]["roles"][command]["keyids"] = [ids["tgt"]]
+    (repo / "root.json").unlink()  # it may be a link to 1.root.json: replace, not edit
+    (repo / "root.json").write_text(json.dumps(doc, indent=1))
+    before = _tree(repo)
+    calls = _record_decrypts(monkeypatch)
+    code, out, err = tk(command, str(repo))
+    assert code == 1, err
+    assert "nothing signed: the published root does not verify" in err
+    assert "root v1 keys have 0 of 2 signatures" in err and "Traceback" not in err
+    assert _tree(repo) == before
+    assert calls == [("tgt", False)]  # the hint, followed in a thread, and nothing more

@@ -364,6 +364,8 @@ class TimestampInputs:
     timestamp: Metadata[Timestamp]
     snapshot_bytes: bytes
     snapshot_version: int
+    #: root N-1 when its file is there (whose threshold root N must also meet)
+    previous_root: Metadata[Root] | None = None
 
 
 def load_for_timestamp(
@@ -378,16 +380,21 @@ def load_for_timestamp(
     if not directory.is_dir():
         raise InputError(f"{directory}: no such repository directory")
     # the root a client ends at: newer N.root.json files it vouches for count (as load_repo)
-    root, _previous, _break = _newer_roots(
-        directory, read_metadata(_root_path(directory), Root), None
-    )
+    root = read_metadata(_root_path(directory), Root)
+    previous = None
+    prev_path = directory / f"{root.signed.version - 1}.root.json"
+    if root.signed.version > 1 and prev_path.is_file():
+        previous = read_metadata(prev_path, Root)
+    root, previous, _break = _newer_roots(directory, root, previous)
     if on_root is not None:
         on_root(root)
     timestamp = read_metadata(directory / "timestamp.json", Timestamp)
     path = _role_path(directory, "snapshot", timestamp.signed.snapshot_meta.version)
     data = _read_bytes(path)
     version = recorded_snapshot_version(timestamp.signed, data)
-    return TimestampInputs(root, timestamp, data, version or _snapshot_version(data, path))
+    return TimestampInputs(
+        root, timestamp, data, version or _snapshot_version(data, path), previous
+    )
 
 
 def _snapshot_version(data: bytes, path: Path) -> int:

@@ -12,12 +12,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from securesystemslib.signer import Key
+from tuf.api.metadata import Metadata, Root
 
 from trustkeep.adapters import repo_dir, staging_area
 from trustkeep.core.progress import Progress, no_progress, report_every
 from trustkeep.core.tuf_repo import online
 from trustkeep.core.tuf_repo.expiry import ExpiryPolicy
 from trustkeep.core.tuf_repo.state import RepoState
+from trustkeep.core.tuf_repo.status import root_checks, unmet_lines
+from trustkeep.errors import TrustFailure
 from trustkeep.service._repo_support import (
     ResolvedKey,
     SignerPool,
@@ -112,6 +115,22 @@ class RepoBase:
             directory, state, force=force, now=now, expires=expires, pool=pool
         )
 
+    def _require_verified_root(
+        self, directory: Path, root: Metadata[Root], previous: Metadata[Root] | None
+    ) -> None:
+        """Online keys sign only under a root that clients accept: its own threshold, and
+        root N-1's when that file is there (what publish requires of a staged change).
+        A root.json edited or published short of signatures is refused, exit 1."""
+        checks = root_checks(root, previous.signed if previous is not None else None)
+        if all(c.verified for c in checks):
+            return
+        unmet = unmet_lines("root", root.signed.version, checks, self.names())
+        raise TrustFailure(
+            f"{directory}: nothing signed: the published root does not verify: " + "; ".join(unmet),
+            hint=f"online keys sign only under a root that verifies; "
+            f"'trustkeep status {directory}' shows its signatures",
+        )
+
     def _commit_online(
         self,
         directory: Path,
@@ -122,6 +141,7 @@ class RepoBase:
         pool: SignerPool | None = None,
     ) -> WriteResult:
         """Online roles on the published state: sign, timestamp the snapshot, write."""
+        self._require_verified_root(directory, state.root, state.previous_root)
         pool = pool or SignerPool(self.keys)
         ahead = online_keyids(state) if timestamp_now is not None else ()
         self._sign(state, pool, [r for r in state.changed if r != "timestamp"], True, ahead)

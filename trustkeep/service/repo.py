@@ -208,6 +208,7 @@ class RepoService(RootOperations, DelegationOperations):
         inputs = repo_dir.load_for_timestamp(
             directory, on_root=lambda root: pool.prefetch(root.signed.roles["timestamp"].keyids)
         )
+        self._require_verified_root(directory, inputs.root, inputs.previous_root)
         md = inputs.timestamp
         online.stamp(
             md,

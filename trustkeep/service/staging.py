@@ -33,6 +33,7 @@ from trustkeep.core.tuf_repo.status import (
     repo_status,
     role_status,
     state_checks,
+    unmet_lines,
     waiting_for,
 )
 from trustkeep.errors import InputError, TrustFailure, TrustkeepError
@@ -385,15 +386,8 @@ class StagingService:
         changed = set(state.changed)
         out = [f"role {r!r} is delegated but has no metadata" for r in state.missing]
         for role in roles:
-            checks = state_checks(state, role)
-            for c in checks:
-                if not c.verified:
-                    who = ", ".join(waiting_for((c,), names)) or "no key left that could sign"
-                    need = c.threshold - len(c.signed)
-                    out.append(
-                        f"{role} v{state.role(role).signed.version}: {c.label} have "
-                        f"{len(c.signed)} of {c.threshold} signatures; {need} more from: {who}"
-                    )
+            version = state.role(role).signed.version
+            out.extend(unmet_lines(role, version, state_checks(state, role), names))
             if role in changed and state.role(role).signed.expires <= when:
                 out.append(f"{role} v{state.role(role).signed.version}: expired")
         return out

@@ -29,6 +29,7 @@ __all__ = [
     "role_checks",
     "root_checks",
     "state_checks",
+    "unmet_lines",
 ]
 
 ONLINE_ROLES = ("snapshot", "timestamp")
@@ -216,6 +217,23 @@ def by_name(keyids: tuple[str, ...], names: Mapping[str, str]) -> list[str]:
 def _who(keyid: str, names: Mapping[str, str]) -> str:
     name = names.get(keyid)
     return f"{name} ({keyid[:8]}…)" if name else f"{keyid[:8]}…"
+
+
+def unmet_lines(
+    role: str, version: int, checks: tuple[ThresholdCheck, ...], names: Mapping[str, str]
+) -> list[str]:
+    """``"root v1: root v1 keys have 0 of 2 signatures; 2 more from: alice, bob"`` for
+    each unmet check (what publish and the online writes refuse with)."""
+    out = []
+    for c in checks:
+        if not c.verified:
+            who = ", ".join(waiting_for((c,), names)) or "no key left that could sign"
+            need = c.threshold - len(c.signed)
+            out.append(
+                f"{role} v{version}: {c.label} have {len(c.signed)} of {c.threshold} "
+                f"signatures; {need} more from: {who}"
+            )
+    return out
 
 
 def waiting_for(checks: tuple[ThresholdCheck, ...], names: Mapping[str, str]) -> tuple[str, ...]:
