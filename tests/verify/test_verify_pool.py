@@ -110,3 +110,38 @@ def test_fast_and_reference_parsers_give_the_same_report(monkeypatch: Any) -> No
     reference = verify_tuf(bundle, at=NOW, trusted_root=anchor).to_dict()
     monkeypatch.setattr(tuf_module, "FAST_PARSE_BYTES", 0)
     assert verify_tuf(bundle, at=NOW, trusted_root=anchor).to_dict() == reference
+
+
+def test_the_collector_is_off_while_a_run_verifies_and_back_after() -> None:
+    """verify_tuf pauses the cyclic collector (in this process and in the workers it
+    forks, which inherit it) and restores the caller's setting, also on an error."""
+    import gc
+
+    files = _adversarial()
+    bundle = MetadataBundle(files, source="pool")
+    anchor = files["1.root.json"]
+    seen: list[bool] = []
+
+    def recording(fn: Any, tasks: Any) -> list[Any]:
+        seen.append(gc.isenabled())
+        return [fn(t) for t in tasks]
+
+    assert gc.isenabled()
+    one = verify_tuf(bundle, at=NOW, trusted_root=anchor, mapper=recording)
+    assert seen and not any(seen)
+    assert gc.isenabled()
+    # a caller that turned the collector off gets the same report, and keeps it off
+    gc.disable()
+    try:
+        again = verify_tuf(bundle, at=NOW, trusted_root=anchor, mapper=sequential)
+        assert not gc.isenabled()  # a caller's own setting is left as it was
+    finally:
+        gc.enable()
+    assert one.to_dict() == again.to_dict()
+
+    def failing(fn: Any, tasks: Any) -> list[Any]:
+        raise RuntimeError("a mapper that breaks")
+
+    with pytest.raises(RuntimeError):
+        verify_tuf(bundle, at=NOW, trusted_root=anchor, mapper=failing)
+    assert gc.isenabled()
