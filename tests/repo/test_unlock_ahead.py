@@ -302,3 +302,28 @@ def test_a_forged_root_json_unlocks_in_vain_and_signs_nothing(  # type: ignore[n
     assert "root v1 keys have 0 of 2 signatures" in err and "Traceback" not in out + err
     assert _tree(repo) == before
     assert calls == [("tgt", False)]  # the hint, followed in a thread, and nothing more
+
+
+@pytest.mark.parametrize("name", ["root.json", "timestamp.json", "snapshot.json"])
+@pytest.mark.parametrize("command", ["timestamp", "snapshot"])
+def test_a_fifo_for_a_metadata_file_is_refused_not_waited_on(  # type: ignore[no-untyped-def]
+    command, name, basic_repo, home, tmp_path
+) -> None:
+    """A named pipe where a metadata file belongs (a hostile checkout): the hint and the
+    command's own reading both open it without waiting for a writer; exit 2 names it,
+    nothing is written. In a subprocess with a timeout: a hang fails the test."""
+    import os
+    import subprocess
+    import sys
+
+    repo, _ = basic_repo
+    (repo / name).unlink()
+    os.mkfifo(repo / name)
+    before = {p.name for p in repo.iterdir()}
+    proc = subprocess.run(
+        [sys.executable, "-m", "trustkeep", "--home", str(home), command, str(repo)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert f"{name}: not a regular file" in proc.stderr and "Traceback" not in proc.stderr
+    assert {p.name for p in repo.iterdir()} == before

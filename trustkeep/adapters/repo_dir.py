@@ -171,10 +171,18 @@ def read_metadata(path: Path, expected: type[S] | None = None) -> Metadata[Any]:
 
 def _read_bytes(path: Path) -> bytes:
     try:
-        size = path.stat().st_size
-        if size > MAX_METADATA_BYTES:
-            raise InputError(f"{path}: {size} bytes is too large for a metadata file")
-        return path.read_bytes()
+        # O_NONBLOCK: a FIFO must not wait for a writer (it is refused below, as anything
+        # but a regular file is); regular files ignore the flag
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as f:
+            info = os.fstat(f.fileno())
+            if stat.S_ISDIR(info.st_mode):
+                raise InputError(f"{path}: is a directory, not a metadata file")
+            if not stat.S_ISREG(info.st_mode):
+                raise InputError(f"{path}: not a regular file")
+            if info.st_size > MAX_METADATA_BYTES:
+                raise InputError(f"{path}: {info.st_size} bytes is too large for a metadata file")
+            return f.read(MAX_METADATA_BYTES + 1)
     except FileNotFoundError as e:
         raise InputError(f"{path}: no such file") from e
     except IsADirectoryError as e:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
 
 __all__ = ["MAX_HINT_BYTES", "MAX_HINT_KEYS", "role_keyids"]
@@ -24,12 +25,15 @@ MAX_HINT_KEYS = 32
 
 def role_keyids(directory: Path, role: str) -> tuple[str, ...]:
     """The keyids ``directory/root.json`` lists for ``role``; () when it cannot tell."""
-    try:
-        fd = os.open(directory / "root.json", os.O_RDONLY | os.O_NOFOLLOW)
+    try:  # O_NONBLOCK: a FIFO must not wait for a writer
+        fd = os.open(directory / "root.json", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return ()
     try:
-        data = os.read(fd, MAX_HINT_BYTES + 1)
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_HINT_BYTES:
+            return ()
+        data = os.read(fd, info.st_size + 1)
     except OSError:
         return ()
     finally:
