@@ -325,5 +325,6 @@ def test_a_fifo_for_a_metadata_file_is_refused_not_waited_on(  # type: ignore[no
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert proc.returncode == 2, proc.stderr
-    assert f"{name}: not a regular file" in proc.stderr and "Traceback" not in proc.stderr
+    assert f"{name}: metadata file is not a regular file" in proc.stderr
+    assert "Traceback" not in proc.stderr
     assert {p.name for p in repo.iterdir()} == before

@@ -22,6 +22,7 @@ from tuf.api.serialization import DeserializationError, SerializationError
 from tuf.api.serialization.json import JSONSerializer
 
 from trustkeep.adapters.atomic import AtomicWriter, atomic_write
+from trustkeep.adapters.metadata_source import read_input_file
 from trustkeep.core.canonical import pretty_sorted
 from trustkeep.core.progress import Progress, no_progress, report_every
 from trustkeep.core.rolenames import role_filename, versioned_root_version
@@ -170,25 +171,10 @@ def read_metadata(path: Path, expected: type[S] | None = None) -> Metadata[Any]:
 
 
 def _read_bytes(path: Path) -> bytes:
-    try:
-        # O_NONBLOCK: a FIFO must not wait for a writer (it is refused below, as anything
-        # but a regular file is); regular files ignore the flag
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        with os.fdopen(fd, "rb") as f:
-            info = os.fstat(f.fileno())
-            if stat.S_ISDIR(info.st_mode):
-                raise InputError(f"{path}: is a directory, not a metadata file")
-            if not stat.S_ISREG(info.st_mode):
-                raise InputError(f"{path}: not a regular file")
-            if info.st_size > MAX_METADATA_BYTES:
-                raise InputError(f"{path}: {info.st_size} bytes is too large for a metadata file")
-            return f.read(MAX_METADATA_BYTES + 1)
-    except FileNotFoundError as e:
-        raise InputError(f"{path}: no such file") from e
-    except IsADirectoryError as e:
-        raise InputError(f"{path}: is a directory, not a metadata file") from e
-    except OSError as e:
-        raise StorageError(f"{path}: cannot read: {e.strerror}") from e
+    """A metadata file of the repository, at most :data:`MAX_METADATA_BYTES`: opened
+    without waiting, and refused unless it is a regular file (a FIFO is an input error,
+    never a hang), as verification reads its inputs."""
+    return read_input_file(path, what="metadata file", limit=MAX_METADATA_BYTES)
 
 
 def _read(path: Path, expected: type[S] | None = None) -> tuple[Metadata[Any], bytes]:
