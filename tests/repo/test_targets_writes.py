@@ -452,3 +452,26 @@ def test_hash_file_follows_a_file_that_grew_after_it_was_sized(  # type: ignore[
     length, hashes = repo_dir.hash_file(path)
     assert length == len(data)
     assert hashes["sha256"] == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize("size", [0, 10, (1 << 20) - 1, 1 << 20, 2 * (1 << 20) + 3])
+def test_hashed_copies_are_the_whole_file_and_refuse_a_changed_one(
+    tmp_path: Path, size: int
+) -> None:
+    """A consistent-snapshot copy reads the length it had first (no 1 MiB buffer for a
+    small file), then on: the copy is every byte; a file that changed since it was
+    hashed is refused, not copied."""
+    import hashlib
+    import os
+
+    from trustkeep.adapters.target_files import _copy_chunks
+    from trustkeep.errors import InputError
+
+    data = os.urandom(size)
+    source = tmp_path / "artifact.bin"
+    source.write_bytes(data)
+    digest = hashlib.sha256(data).hexdigest()
+    assert b"".join(_copy_chunks(str(source), digest, size)) == data
+    source.write_bytes(data + b"grown")
+    with pytest.raises(InputError, match="changed while being added"):
+        b"".join(_copy_chunks(str(source), digest, size))

@@ -122,14 +122,20 @@ def _hashed_name(target_path: str, sha256: str) -> str:
     return f"{head}/{sha256}.{name}" if head else f"{sha256}.{name}"
 
 
-def _copy_chunks(source: str, sha256: str) -> Iterator[bytes]:
-    """The bytes of ``source``, refusing them if they no longer hash to ``sha256``."""
+def _copy_chunks(source: str, sha256: str, length: int) -> Iterator[bytes]:
+    """The bytes of ``source``, refusing them if they no longer hash to ``sha256``.
+
+    The first read asks for the ``length`` it had (+1 to see its end), so a small file
+    costs no 1 MiB buffer; a file that grew is read on in chunks, and then refused.
+    """
     digest = hashlib.sha256()
+    want = min(_CHUNK, length + 1)
     try:
         with open(source, "rb") as f:
-            while chunk := f.read(_CHUNK):
+            while chunk := f.read(want):
                 digest.update(chunk)
                 yield chunk
+                want = _CHUNK
     except OSError as e:
         raise StorageError(f"{source}: cannot read: {e.strerror}") from e
     if digest.hexdigest() != sha256:
@@ -169,7 +175,7 @@ def write_hashed_copies(
         with AtomicWriter(directory) as writer:
             for dest, source, length, sha256 in copies:
                 if not _present(dest, length):
-                    writer.write_chunks(dest, _copy_chunks(source, sha256))
+                    writer.write_chunks(dest, _copy_chunks(source, sha256, length))
                     written.append(dest)
                 done += 1
                 report_every(progress, "copying targets", done, len(files))
