@@ -270,6 +270,18 @@ def _newer_roots(
     return root, previous, None
 
 
+def _current_root(
+    directory: Path, root: Metadata[Root]
+) -> tuple[Metadata[Root], Metadata[Root] | None, tuple[int, bool] | None]:
+    """From the published ``root`` (with ``N-1.root.json`` when that file is there) to the
+    root a client ends at: (current, its predecessor, where the newer chain breaks)."""
+    previous = None
+    prev_path = directory / f"{root.signed.version - 1}.root.json"
+    if root.signed.version > 1 and prev_path.is_file():
+        previous = read_metadata(prev_path, Root)
+    return _newer_roots(directory, root, previous)
+
+
 def _older_chain_break(directory: Path, current: Metadata[Root]) -> tuple[int, bool] | None:
     """The first root below ``current`` that breaks the published chain from the oldest
     ``N.root.json`` (as verify walks it): (version, missing). The last step, root N-1 to
@@ -311,11 +323,7 @@ def load_repo(
     root_path = _root_path(directory)
     root, root_data = _read(root_path, Root)
     twins = _root_twins(directory, root_path, root_data, root.signed.version)
-    previous = None
-    prev_path = directory / f"{root.signed.version - 1}.root.json"
-    if root.signed.version > 1 and prev_path.is_file():
-        previous = read_metadata(prev_path, Root)
-    root, previous, chain_break = _newer_roots(directory, root, previous)
+    root, previous, chain_break = _current_root(directory, root)
     chain_break = _older_chain_break(directory, root) or chain_break
     if on_root is not None:
         on_root(root)
@@ -374,12 +382,7 @@ def load_for_timestamp(
     if not directory.is_dir():
         raise InputError(f"{directory}: no such repository directory")
     # the root a client ends at: newer N.root.json files it vouches for count (as load_repo)
-    root = read_metadata(_root_path(directory), Root)
-    previous = None
-    prev_path = directory / f"{root.signed.version - 1}.root.json"
-    if root.signed.version > 1 and prev_path.is_file():
-        previous = read_metadata(prev_path, Root)
-    root, previous, _break = _newer_roots(directory, root, previous)
+    root, previous, _break = _current_root(directory, read_metadata(_root_path(directory), Root))
     if on_root is not None:
         on_root(root)
     timestamp = read_metadata(directory / "timestamp.json", Timestamp)
