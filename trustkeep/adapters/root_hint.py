@@ -11,9 +11,10 @@ command's own reading reports it.
 from __future__ import annotations
 
 import json
-import os
-import stat
 from pathlib import Path
+
+from trustkeep.adapters.metadata_source import read_input_file
+from trustkeep.errors import TrustkeepError
 
 __all__ = ["MAX_HINT_BYTES", "MAX_HINT_KEYS", "role_keyids"]
 
@@ -24,25 +25,17 @@ MAX_HINT_KEYS = 32
 
 
 def role_keyids(directory: Path, role: str) -> tuple[str, ...]:
-    """The keyids ``directory/root.json`` lists for ``role``; () when it cannot tell."""
-    try:  # O_NONBLOCK: a FIFO must not wait for a writer
-        fd = os.open(directory / "root.json", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return ()
+    """The keyids ``directory/root.json`` lists for ``role``; () when it cannot tell.
+
+    Read as every input is (non-blocking, a regular file only, bounded); a symbolic link
+    gives no hint."""
+    path = directory / "root.json"
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_HINT_BYTES:
+        if path.is_symlink():
             return ()
-        data = os.read(fd, info.st_size + 1)
-    except OSError:
-        return ()
-    finally:
-        os.close(fd)
-    if len(data) > MAX_HINT_BYTES:
-        return ()
-    try:
+        data = read_input_file(path, what="root", limit=MAX_HINT_BYTES)
         keyids = json.loads(data)["signed"]["roles"][role]["keyids"]
-    except (ValueError, TypeError, KeyError, RecursionError):
+    except (TrustkeepError, OSError, ValueError, TypeError, KeyError, RecursionError):
         return ()
     if not isinstance(keyids, list):
         return ()
