@@ -47,24 +47,32 @@ def test_bins_unlock_the_bins_targets_and_online_keys_at_once(  # type: ignore[n
     updater(repo, repo.parent / "client")[0].refresh()
 
 
+@pytest.mark.parametrize(
+    ("name", "argv"),
+    [
+        ("tgt", ("delegation", "bins", "REPO", "--count", "16", "--key", "binkey")),
+        ("ts", ("timestamp", "REPO")),
+    ],
+)
 def test_a_wrong_passphrase_is_reported_as_without_unlocking_ahead(  # type: ignore[no-untyped-def]
-    tk, basic_repo, make_keys, monkeypatch
+    name, argv, tk, basic_repo, make_keys, monkeypatch
 ) -> None:
     """One key's passphrase (its own variable) is wrong: the same message and hint as
     when keys are unlocked one by one, and nothing changes on disk."""
     repo, _ = basic_repo
     make_keys("binkey")
     before = _tree(repo)
-    monkeypatch.setenv("TRUSTKEEP_PASSPHRASE_TGT", "not the passphrase")
+    variable = f"TRUSTKEEP_PASSPHRASE_{name.upper()}"
+    monkeypatch.setenv(variable, "not the passphrase")
     calls = _record_decrypts(monkeypatch)
-    code, out, err = tk("delegation", "bins", str(repo), "--count", "16", "--key", "binkey")
+    code, out, err = tk(*(str(repo) if a == "REPO" else a for a in argv))
     assert code == 3, err
-    assert "wrong passphrase for key" in err and "(tgt)" in err
-    assert "it came from TRUSTKEEP_PASSPHRASE_TGT" in err
+    assert "wrong passphrase for key" in err and f"({name})" in err
+    assert f"it came from {variable}" in err
     assert "Traceback" not in err and "not the passphrase" not in out + err
     assert _tree(repo) == before
     # tried ahead in a thread, then once more when used (where the error is raised)
-    assert ("tgt", False) in calls and ("tgt", True) in calls
+    assert (name, False) in calls and (name, True) in calls
 
 
 def test_keys_are_unlocked_one_by_one_when_the_handler_must_ask(  # type: ignore[no-untyped-def]
@@ -207,22 +215,6 @@ def test_a_pool_unlocking_other_keys_signs_with_the_verified_roots_keys_only(  #
     assert result.changes[0].signed_by == (ids["ts"],)
     assert sorted(name for name, _ in calls) == ["tgt", "ts"]  # tgt: unlocked in vain
     updater(repo, repo.parent / "client")[0].refresh()
-
-
-def test_a_wrong_timestamp_passphrase_is_reported_as_before(  # type: ignore[no-untyped-def]
-    tk, basic_repo, monkeypatch
-) -> None:
-    repo, _ = basic_repo
-    before = _tree(repo)
-    monkeypatch.setenv("TRUSTKEEP_PASSPHRASE_TS", "not the passphrase")
-    calls = _record_decrypts(monkeypatch)
-    code, out, err = tk("timestamp", str(repo))
-    assert code == 3, err
-    assert "wrong passphrase for key" in err and "(ts)" in err
-    assert "it came from TRUSTKEEP_PASSPHRASE_TS" in err
-    assert "Traceback" not in err and "not the passphrase" not in out + err
-    assert _tree(repo) == before
-    assert ("ts", False) in calls and ("ts", True) in calls
 
 
 @pytest.mark.parametrize(
