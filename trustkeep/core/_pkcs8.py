@@ -2,6 +2,10 @@
 ECDSA ``version = 1`` and ed25519 OID), PBES2 decryption for every PBKDF2 PRF with
 AES-CBC, and Notary's PBES2-SHA1 encryption. cryptography does PBKDF2 and AES;
 asn1crypto the ASN.1. Errors name ``source``; decrypted bytes never reach a message.
+
+cryptography's ``serialization`` package (its SSH codecs come with it) is imported by
+the functions that use it: :func:`pbes2_decrypt` needs none of it, so a command that
+unlocks a store key ahead starts the key derivation sooner.
 """
 
 from __future__ import annotations
@@ -87,7 +91,7 @@ class PrivateKeyInfo(asn1.Sequence):  # type: ignore[misc]
 def load_pkcs8_block(
     block: _pem.Block, password: bytes | None, source: str
 ) -> tuple[PrivateKeyTypes, str]:
-    from cryptography.hazmat.primitives import serialization  # PEM/DER (and SSH) codecs
+    from cryptography.hazmat.primitives import serialization  # when used: module doc
 
     if block.type == "PRIVATE KEY":
         try:
@@ -175,7 +179,7 @@ def pbes2_decrypt(info: asn1_keys.EncryptedPrivateKeyInfo, password: bytes, sour
 
 def pkcs8_der_to_key(der: bytes) -> PrivateKeyTypes:
     """PKCS#8 DER to a key: standard ones through pyca, Notary's variants by hand."""
-    from cryptography.hazmat.primitives import serialization  # PEM/DER (and SSH) codecs
+    from cryptography.hazmat.primitives import serialization  # when used: module doc
 
     try:
         info = PrivateKeyInfo.load(der, strict=True)
@@ -207,7 +211,7 @@ def pkcs8_der_to_key(der: bytes) -> PrivateKeyTypes:
 
 def notary_ed25519(blob: bytes) -> ed25519.Ed25519PrivateKey:
     """Notary's ed25519 blob: public (32) ‖ seed (32) ‖ public (32)."""
-    from cryptography.hazmat.primitives import serialization  # PEM/DER (and SSH) codecs
+    from cryptography.hazmat.primitives import serialization  # when used: module doc
 
     if len(blob) != 96:
         raise NotAKey(f"malformed Notary ed25519 key ({len(blob)} bytes, expected 96)")
@@ -222,7 +226,7 @@ def notary_ed25519(blob: bytes) -> ed25519.Ed25519PrivateKey:
 
 def notary_pkcs8(private_key: PrivateKeyTypes) -> bytes:
     """Unencrypted PKCS#8 DER as Notary reads it (its own OID and blob for ed25519)."""
-    from cryptography.hazmat.primitives import serialization  # PEM/DER (and SSH) codecs
+    from cryptography.hazmat.primitives import serialization  # when used: module doc
 
     if isinstance(private_key, ed25519.Ed25519PrivateKey):
         seed = private_key.private_bytes(
