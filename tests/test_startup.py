@@ -105,6 +105,7 @@ def test_verify_imports_no_signer_or_writer(tmp_path: Path) -> None:
     # a TUF repository needs no certificates (Notary, pins)
     assert _loaded(modules, ("cryptography.x509", "trustkeep.core.pinning")) == []
     assert "multiprocessing" not in modules  # a small repository: no process pool
+    assert _loaded(modules, ("nacl",)) == []  # nor libsodium's fast path: too few signatures
     # the one command module it needs, and not the others
     assert "trustkeep.cli.verify" in modules
     assert "trustkeep.cli.key" not in modules

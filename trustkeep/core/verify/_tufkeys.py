@@ -18,7 +18,9 @@ python-tuf. trustkeep adds only what the report needs around that call:
   otherwise loads the public key anew for every signature (a point decompression,
   about a quarter of the verification's time). The verdicts are the library's: a
   signature that is not hex, has the wrong length or does not verify counts as not
-  valid, as it does there (``tests/verify/test_verify_signed_bytes.py``).
+  valid, as it does there (``tests/verify/test_verify_signed_bytes.py``). libsodium
+  checks them first, and its acceptance is taken (it accepts only what OpenSSL
+  accepts, and is faster: :mod:`~trustkeep.core.verify._sodium`).
 
 Parsed keys are cached in a :class:`KeyCache` that belongs to one verification run.
 """
@@ -35,6 +37,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from securesystemslib.exceptions import UnverifiedSignatureError, VerificationError
 
 from trustkeep.core.verify._envelope import Malformed, canonical_bytes
+from trustkeep.core.verify._sodium import Ed25519Accelerator
 
 __all__ = ["KeyCache", "KeyTable", "TufKey", "parse_tuf_keys"]
 
@@ -57,12 +60,16 @@ class TufKey(NamedTuple):
     keyid_matches: bool
     material: bytes  # DER SPKI (or raw ed25519): the same key under two keyids is one key
     ed25519: ed25519.Ed25519PublicKey | None = None  # loaded once (keytype/scheme ed25519)
+    fast: Ed25519Accelerator | None = None  # the run's libsodium fast path (ed25519 only)
 
     def check(self, sig_hex: str, data: bytes) -> bool:
         """securesystemslib's verdict on one signature over ``data``."""
         if self.ed25519 is not None:
             try:  # what SSlibKey.verify_signature does for ed25519, minus the key loading
-                self.ed25519.verify(bytes.fromhex(sig_hex), data)
+                sig = bytes.fromhex(sig_hex)
+                if self.fast is not None and self.fast.accepts(sig, data, self.material):
+                    return True  # libsodium accepts only what OpenSSL accepts (_sodium)
+                self.ed25519.verify(sig, data)
             except (InvalidSignature, ValueError, TypeError):
                 return False
             return True
@@ -89,13 +96,14 @@ class KeyCache:
     def __init__(self) -> None:
         self._keys: dict[tuple[str, str], TufKey | Exception] = {}
         self._tables: dict[int, tuple[Mapping[str, Any], str, KeyTable]] = {}
+        self.accelerator = Ed25519Accelerator()
 
     def key(self, keyid: str, doc: dict[str, Any], *, where: str) -> TufKey:
         cache_key = (keyid, canonical_bytes(doc).decode("utf-8"))
         found = self._keys.get(cache_key)
         if found is None:
             try:
-                found = _parse_key(keyid, doc, where=where)
+                found = _parse_key(keyid, doc, where=where, fast=self.accelerator)
             except (Malformed, _Unknown, _Unsupported) as e:
                 found = e
             self._keys[cache_key] = found
@@ -142,7 +150,9 @@ def _material(key: Key) -> tuple[bytes, ed25519.Ed25519PublicKey | None]:
     return der, None
 
 
-def _parse_key(keyid: str, doc: dict[str, Any], *, where: str) -> TufKey:
+def _parse_key(
+    keyid: str, doc: dict[str, Any], *, where: str, fast: Ed25519Accelerator | None = None
+) -> TufKey:
     keytype, scheme, keyval = doc.get("keytype"), doc.get("scheme"), doc.get("keyval")
     if not isinstance(keytype, str) or not isinstance(scheme, str) or not isinstance(keyval, dict):
         raise Malformed(f"{where}: key {keyid[:16]} lacks string keytype/scheme and keyval object")
@@ -164,7 +174,7 @@ def _parse_key(keyid: str, doc: dict[str, Any], *, where: str) -> TufKey:
     except _Unsupported as e:
         e.keyid_matches = matches
         raise
-    return TufKey(keyid, key, matches, material, loaded)
+    return TufKey(keyid, key, matches, material, loaded, fast if loaded is not None else None)
 
 
 def _copy(doc: Mapping[str, Any]) -> dict[str, Any]:
