@@ -198,3 +198,15 @@ def test_usual_snapshots_take_the_fast_check() -> None:
     assert _meta_files({"a.json": {"version": True}}) is None
     assert _meta_files({"a.json": {"version": 1, "length": -1}}) is None
     assert _meta_files({"a.json": {"version": 1, "hashes": {}}}) is None
+
+
+@settings(max_examples=300, deadline=2000, derandomize=True)
+@given(path=st.text(max_size=300))
+def test_the_short_sha256_of_a_path_is_hashlibs(path: str) -> None:
+    """Bins hash their paths with the interpreter's built-in SHA-256 when it has one."""
+    import hashlib
+
+    from trustkeep.core.verify._tuftargets import _SHA256_SHORT
+
+    data = path.encode("utf-8", "surrogatepass")
+    assert _SHA256_SHORT(data).digest() == hashlib.sha256(data).digest()
