@@ -7,9 +7,11 @@ recording version, length and sha256 of every targets file. In the same process:
 * python-tuf — ``Metadata.from_bytes`` + ``verify_delegate`` + ``verify_length_and_hashes``
   for every file, chained from root like a client;
 * floor — ``json.loads`` + sha256 + one ed25519 verification per file over canonical
-  bytes prepared in advance (one process); beside it the same floor with msgspec's
-  parser (the fastest exact one, which trustkeep uses on large repositories) and the
-  floor split over two forked processes (the best two cores give here).
+  bytes prepared in advance (one process, pyca/cryptography's verify, as python-tuf);
+  beside it the same floor with msgspec's parser (the fastest exact one, which
+  trustkeep uses on large repositories), with libsodium's verify (PyNaCl, which
+  trustkeep asks first: ``trustkeep/core/verify/_sodium.py``), and both floors split
+  over two forked processes (the best two cores give here).
 
 The repository is written twice: pretty-printed (python-tuf's default serializer)
 and compact (canonical JSON as signed: Notary, python-tuf ``compact=True``).
@@ -155,6 +157,21 @@ def floor(prepared: list[tuple[bytes, bytes, bytes, object]]) -> None:
         key.verify(sig, canonical)  # type: ignore[attr-defined]
 
 
+def floor_sodium(prepared: list[tuple[bytes, bytes, bytes, object]]) -> None:
+    """The floor with libsodium's ed25519 verify (what trustkeep's fast path calls)."""
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+    from nacl.bindings import crypto_sign_open
+
+    raw_keys: dict[int, bytes] = {}
+    for raw, canonical, sig, key in prepared:
+        json.loads(raw)
+        hashlib.sha256(raw).digest()
+        public = raw_keys.get(id(key))
+        if public is None:
+            public = raw_keys[id(key)] = key.public_bytes(Encoding.Raw, PublicFormat.Raw)  # type: ignore[attr-defined]
+        crypto_sign_open(sig + canonical, public)
+
+
 def floor_msgspec(prepared: list[tuple[bytes, bytes, bytes, object]]) -> None:
     """The floor with the fastest exact parser (msgspec, as trustkeep's fast path)."""
     import msgspec
@@ -166,14 +183,18 @@ def floor_msgspec(prepared: list[tuple[bytes, bytes, bytes, object]]) -> None:
         key.verify(sig, canonical)  # type: ignore[attr-defined]
 
 
-def floor_forked(prepared: list[tuple[bytes, bytes, bytes, object]], n: int = 2) -> None:
+def floor_forked(
+    prepared: list[tuple[bytes, bytes, bytes, object]],
+    n: int = 2,
+    fn: Callable[[list[tuple[bytes, bytes, bytes, object]]], None] = floor,
+) -> None:
     """The floor split over ``n`` forked processes (what ``n`` cores give at best here)."""
     pids = []
     for i in range(n):
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child
             try:
-                floor(prepared[i::n])
+                fn(prepared[i::n])
             finally:
                 os._exit(0)
         pids.append(pid)
@@ -269,6 +290,8 @@ def compare(files: dict[str, bytes], label: str, repeat: int) -> None:
             lambda: floor_for_verdict(prepared, parsed),
             lambda: floor_msgspec(prepared),
             lambda: floor_forked(prepared),
+            lambda: floor_sodium(prepared),
+            lambda: floor_forked(prepared, fn=floor_sodium),
         ],
         repeat,
     )
@@ -288,12 +311,14 @@ def compare(files: dict[str, bytes], label: str, repeat: int) -> None:
         "floor for the verdict  ",
         "floor, msgspec parse   ",
         "floor, 2 processes     ",
+        "floor, libsodium verify",
+        "  the same, 2 processes",
     ]
     print("                           wall            CPU (this process)")
     for i, name in enumerate(names):
         if i == 1:  # the workers' CPU time is not this process's
             cpu_text = "     n/a          (auto: work and free cores)"
-        elif i == 7:
+        elif i in (7, 9):
             cpu_text = "     n/a          (forked: the floor on 2 cores)"
         else:
             cpu_text = f"{cpu[i]:6.3f} s {cpu[i] / cpu[3]:5.2f}x"

@@ -210,3 +210,29 @@ def test_the_short_sha256_of_a_path_is_hashlibs(path: str) -> None:
 
     data = path.encode("utf-8", "surrogatepass")
     assert _SHA256_SHORT(data).digest() == hashlib.sha256(data).digest()
+
+
+@pytest.mark.parametrize(
+    ("value", "outcome"),
+    [
+        ("2031-01-01T00:00:00Z", "2031-01-01 00:00:00+00:00"),
+        ("2030-02-30T00:00:00Z", "f.json: 'expires' '2030-02-30T00:00:00Z' is not a valid date"),
+        ("2031-01-01T00:00:00+00:00", "is not YYYY-MM-DDTHH:MM:SSZ"),
+        ("2031-01-01 00:00:00Z", "is not YYYY-MM-DDTHH:MM:SSZ"),
+        (20310101, "f.json: 'expires' '20310101' is not YYYY-MM-DDTHH:MM:SSZ"),
+        (None, "is not YYYY-MM-DDTHH:MM:SSZ"),
+    ],
+)
+def test_expiry_times_parse_alike_every_time(value: Any, outcome: str) -> None:
+    """Expiry texts are parsed once per run and remembered: the second answer (from the
+    cache) is the first, errors included."""
+    from trustkeep.core.verify._envelope import parse_tuf_time
+
+    answers = []
+    for _ in range(2):
+        try:
+            answers.append(str(parse_tuf_time(value, name="f.json")))
+        except Malformed as e:
+            answers.append(str(e))
+    assert answers[0] == answers[1]
+    assert outcome in answers[0]

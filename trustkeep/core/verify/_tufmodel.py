@@ -237,7 +237,8 @@ class Succinct(NamedTuple):
         return f"{self.name_prefix}-{self.index_for(path):0{self.suffix_len}x}"
 
     def role_names(self) -> list[str]:
-        return [f"{self.name_prefix}-{i:0{self.suffix_len}x}" for i in range(2**self.bit_length)]
+        prefix, width = self.name_prefix, self.suffix_len
+        return [f"{prefix}-{i:0{width}x}" for i in range(2**self.bit_length)]
 
 
 class Delegations(NamedTuple):
