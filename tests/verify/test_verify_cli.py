@@ -269,6 +269,26 @@ def test_directory_limits_and_symlinks(tmp_path: Path, repo_dir: Path) -> None:
         read_metadata(repo_dir, limits=Limits(file_bytes=10))
 
 
+def test_a_file_that_turns_special_after_the_listing_is_skipped(
+    tmp_path: Path, repo_dir: Path
+) -> None:
+    """The size of a directory's file comes from the open file; one that is a FIFO by
+    the time it is opened (swapped after the listing) is skipped with a note, not waited
+    on, and the other files are read whole."""
+    from trustkeep.adapters.metadata_source import DEFAULT_LIMITS, _Reader
+
+    fifo = tmp_path / "swapped.json"
+    os.mkfifo(fifo)
+    reader = _Reader("metadata", DEFAULT_LIMITS)
+    reader.add_file("swapped.json", str(fifo))
+    real = next(p for p in sorted(repo_dir.iterdir()) if p.name.endswith(".json"))
+    reader.add_file(real.name, str(real))
+    assert reader.notes == ["skipped special file swapped.json"]
+    assert reader.files == {real.name: real.read_bytes()}
+    with pytest.raises(InputError, match=r"metadata: \S+ is larger than 10 bytes"):
+        _Reader("metadata", Limits(file_bytes=10)).add_file(real.name, str(real))
+
+
 def test_quoted_delegated_role_names(tmp_path: Path) -> None:
     from tufrepo import NOW
 

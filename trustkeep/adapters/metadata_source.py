@@ -98,6 +98,22 @@ class _Reader:
         self.total += len(data)
         self.files[name] = data
 
+    def add_file(self, name: str, path: str) -> None:
+        """A regular file of a directory, as :meth:`add`: its size is taken from the open
+        file (one system call fewer than a ``stat`` before the ``open``), and a file that
+        turned into something else since the listing is skipped, never waited on."""
+        fd = _open(path)
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                self.notes.append(f"skipped special file {name}")
+                return
+            self.add(name, st.st_size, lambda: _read_open(fd, path, st.st_size, self.limits))
+        except OSError as e:
+            raise InputError(f"{path}: cannot read: {e.strerror}") from e
+        finally:
+            os.close(fd)
+
 
 def _inside_link(entry: os.DirEntry[str], top: Path) -> Path | None:
     """A symbolic link to a regular file inside the metadata directory (python-tuf's
@@ -139,21 +155,38 @@ def _read_dir(directory: Path, reader: _Reader) -> None:
                 if depth < reader.limits.depth and wanted and prefix != "root_history/":
                     pending.append((Path(entry.path), f"{name}/", depth + 1))
             elif entry.is_file(follow_symlinks=False) and entry.name.endswith(".json"):
-                size = entry.stat(follow_symlinks=False).st_size
-                reader.add(name, size, lambda p=entry.path: _read_limited(p, reader.limits))
+                reader.add_file(name, entry.path)
+
+
+def _open(path: str) -> int:
+    """``path`` opened for reading, neither following a final link nor blocking (a FIFO)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        return os.open(path, flags)
+    except OSError as e:
+        raise InputError(f"{path}: cannot read: {e.strerror}") from e
 
 
 def _read_limited(path: str, limits: Limits) -> bytes:
-    """At most ``limits.file_bytes + 1`` bytes of ``path`` (never asking for more than the
-    file: a read buffer is allocated up front), by plain system calls (a buffered file
-    object costs more than the read of a small file)."""
+    """At most ``limits.file_bytes + 1`` bytes of the regular file ``path``."""
+    fd = _open(path)
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"{path}: not a regular file")
+        return _read_open(fd, path, st.st_size, limits)
     except OSError as e:
         raise InputError(f"{path}: cannot read: {e.strerror}") from e
+    finally:
+        os.close(fd)
+
+
+def _read_open(fd: int, path: str, size: int, limits: Limits) -> bytes:
+    """At most ``limits.file_bytes + 1`` bytes of the open file ``fd`` of ``size`` bytes
+    (never asking for more than the file: a read buffer is allocated up front), by plain
+    system calls (a buffered file object costs more than the read of a small file)."""
+    want = min(size, limits.file_bytes) + 1
     try:
-        size = os.fstat(fd).st_size
-        want = min(size, limits.file_bytes) + 1
         data = os.read(fd, want)
         if 0 < len(data) < min(size, want):  # a short read before the end: read on
             parts = [data]
@@ -164,8 +197,6 @@ def _read_limited(path: str, limits: Limits) -> bytes:
             data = b"".join(parts)
     except OSError as e:
         raise InputError(f"{path}: cannot read: {e.strerror}") from e
-    finally:
-        os.close(fd)
     return data
 
 
