@@ -6,6 +6,7 @@ import json
 from functools import cache, partial
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tufrepo import NOW, Repo, mutate_bytes
@@ -126,16 +127,69 @@ def test_process_pool_gives_the_same_report() -> None:
     }
 
 
+def _slow_pid(_i: int) -> int:
+    import os
+    import time
+
+    time.sleep(0.005)  # long enough that every process takes some chunks
+    return os.getpid()
+
+
 def test_parallel_map_uses_worker_processes() -> None:
     import os
 
     from trustkeep.adapters.process_pool import MIN_TASKS, parallel_map, workers
 
-    pids = parallel_map(lambda _i: os.getpid(), list(range(MIN_TASKS)), max_workers=2)
-    assert len(pids) == MIN_TASKS
+    pids = parallel_map(_slow_pid, list(range(MIN_TASKS * 2)), max_workers=2)
+    assert len(pids) == MIN_TASKS * 2
     if workers() >= 2:
-        assert os.getpid() not in pids  # ran in forked workers, not in-process
+        # this process works beside one forked child
+        assert len(set(pids)) == 2 and os.getpid() in pids
     assert parallel_map(lambda i: i * 2, [1, 2, 3]) == [2, 4, 6]  # small batch: in-process
+
+
+def test_parallel_map_keeps_order_and_reports_progress() -> None:
+    from trustkeep.adapters.process_pool import parallel_map
+    from trustkeep.core.progress import STEP
+
+    seen: list[tuple[int, int]] = []
+    tasks = list(range(STEP * 5 + 7))
+    got = parallel_map(
+        lambda i: (i, i * i), tasks, max_workers=2, progress=lambda d, t: seen.append((d, t))
+    )
+    assert got == [(i, i * i) for i in tasks]
+    assert seen[-1] == (len(tasks), len(tasks))
+    assert [d for d, _ in seen] == sorted({d for d, _ in seen})  # growing, never repeated
+
+
+def test_parallel_map_redoes_what_a_dead_child_held() -> None:
+    """A child that dies mid-map (killed, out of memory) loses nothing: this process
+    does the chunks whose results never came."""
+    import os
+
+    from trustkeep.adapters.process_pool import MIN_TASKS, parallel_map, workers
+
+    parent = os.getpid()
+
+    def fn(i: int) -> int:
+        if os.getpid() != parent and i % 7 == 3:
+            os._exit(9)  # the child dies on its first chunk holding such an item
+        return _slow_pid(i) and i + 1
+
+    tasks = list(range(MIN_TASKS * 2))
+    assert workers() < 2 or parallel_map(fn, tasks, max_workers=2) == [i + 1 for i in tasks]
+
+
+def test_parallel_map_raises_what_the_function_raises() -> None:
+    from trustkeep.adapters.process_pool import MIN_TASKS, parallel_map
+
+    def fn(i: int) -> int:
+        if i == MIN_TASKS:
+            raise ValueError("bad task")
+        return _slow_pid(i)
+
+    with pytest.raises(ValueError, match="bad task"):
+        parallel_map(fn, list(range(MIN_TASKS * 2)), max_workers=2)
 
 
 def test_pool_is_chosen_by_work_and_free_cores() -> None:
