@@ -210,3 +210,12 @@ def test_a_run_with_many_bins_uses_the_fast_path_and_still_finds_a_foreign_signa
         errors = {(f.code, f.role) for f in report.findings if f.severity == "error"}
         assert errors == {("threshold-not-met", bad)}, errors
         assert len(report.roles) == 4 + 128  # root, timestamp, snapshot, targets, the bins
+
+
+def test_a_run_that_expects_many_signatures_loads_libsodium_at_once() -> None:
+    pub, sig = honest(99)
+    fast = Ed25519Accelerator(warmup=10)
+    fast.expect(3)  # fewer than the warm-up: still OpenSSL alone
+    assert not fast.accepts(sig, MSG, pub)
+    fast.expect(500)
+    assert fast.accepts(sig, MSG, pub)

@@ -41,6 +41,13 @@ class Ed25519Accelerator:
         self._loaded = False
         self._points: dict[bytes, bool] = {}
 
+    def expect(self, signatures: int) -> None:
+        """A run about to check this many more signatures loads PyNaCl now when they
+        would end the warm-up anyway (before a pool forks: one import, not one per
+        worker)."""
+        if not self._loaded and signatures >= self._budget:
+            self._load()
+
     def accepts(self, sig: bytes, data: bytes, public: bytes) -> bool:
         """Whether libsodium accepts ``sig`` over ``data`` by the raw key ``public``;
         False also means "not asked" (warming up, PyNaCl missing, a key libsodium

@@ -334,6 +334,7 @@ def verify_targets_tree(
         for n in level:
             loaded[n] = None
         level = []
+        checker.keys.accelerator.expect(len(tasks))
         for outcome in mapper(checker.check, tasks):
             run.findings.extend(outcome.findings)
             if outcome.result is not None:
