@@ -149,15 +149,23 @@ def test_parallel_map_uses_worker_processes() -> None:
 
 
 def test_parallel_map_keeps_order_and_reports_progress() -> None:
+    import os
+
     from trustkeep.adapters.process_pool import parallel_map
     from trustkeep.core.progress import STEP
 
     seen: list[tuple[int, int]] = []
     tasks = list(range(STEP * 5 + 7))
+    fds = set(os.listdir("/proc/self/fd"))
     got = parallel_map(
         lambda i: (i, i * i), tasks, max_workers=2, progress=lambda d, t: seen.append((d, t))
     )
     assert got == [(i, i * i) for i in tasks]
+    assert set(os.listdir("/proc/self/fd")) == fds  # every pipe closed
+    try:  # and every child reaped: no zombie left (other tests' servers may still run)
+        assert os.waitpid(-1, os.WNOHANG)[0] == 0
+    except ChildProcessError:
+        pass
     assert seen[-1] == (len(tasks), len(tasks))
     assert [d for d, _ in seen] == sorted({d for d, _ in seen})  # growing, never repeated
 
@@ -178,6 +186,21 @@ def test_parallel_map_redoes_what_a_dead_child_held() -> None:
 
     tasks = list(range(MIN_TASKS * 2))
     assert workers() < 2 or parallel_map(fn, tasks, max_workers=2) == [i + 1 for i in tasks]
+
+
+def test_parallel_map_works_on_when_no_process_can_be_forked(monkeypatch: Any) -> None:
+    import os
+
+    from trustkeep.adapters.process_pool import MIN_TASKS, parallel_map
+
+    def no_fork() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    tasks = list(range(MIN_TASKS * 2))
+    assert parallel_map(lambda i: (i, os.getpid()), tasks, max_workers=2) == [
+        (i, os.getpid()) for i in tasks
+    ]
 
 
 def test_parallel_map_raises_what_the_function_raises() -> None:

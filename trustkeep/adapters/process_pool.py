@@ -169,7 +169,10 @@ class _ForkedMap(Generic[T, R]):
             os.close(work_w)
             work_w = -1
             for _ in range(n_children):
-                children.append(self._fork(work_r))
+                try:
+                    children.append(self._fork(work_r))
+                except OSError:  # no more processes or pipes: the ones there do the work
+                    break
             while (index := _next_index(work_r)) is not None:
                 self._store(index, self._compute(index))
                 for _, inbox in children:
@@ -195,7 +198,12 @@ class _ForkedMap(Generic[T, R]):
     def _fork(self, work_r: int) -> tuple[int, _Inbox]:
         out_r, out_w = os.pipe()
         _enlarge(out_w)
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(out_r)
+            os.close(out_w)
+            raise
         if pid == 0:  # pragma: no cover - the child (its coverage is not collected)
             code = 1
             try:
