@@ -143,7 +143,7 @@ def test_new_root_with_the_holder_key_on_a_pkcs11_token(tmux: Tmux, tmp_path: Pa
     tmux.keys("1")
     _step(tmux, "Enter")  # Create / import key: registers the token's public key
     _holder(tmux, "targets and online keys", ONLINE, shown)
-    shown.append(tmux.wait_for("PKCS#11 token (key already on the token)"))  # in the review
+    shown.append(tmux.wait_for_words("PKCS#11 token (key already on the token)"))  # review
     tmux.tick_and_press("I have read the review")
     _answer(tmux, f"PIN for token {TOKEN}", PIN, shown)  # signing logs in: the PIN, masked
     _sign(tmux, "acme-targets", ONLINE, shown)

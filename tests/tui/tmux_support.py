@@ -45,6 +45,18 @@ class Tmux:
             time.sleep(0.05)
         raise AssertionError(f"{needle!r} never appeared; the screen was:\n{self.screen()}")
 
+    def wait_for_words(self, needle: str, *, tries: int = 600) -> str:
+        """:meth:`wait_for`, but ``needle`` may wrap: the pane's box borders and line
+        breaks count as spaces (a long line in a bordered panel wraps where the panel's
+        width, a scroll bar included, says)."""
+        want = " ".join(needle.split())
+        for _ in range(tries):
+            shown = self.screen()
+            if want in " ".join(shown.replace("│", " ").split()):
+                return shown
+            time.sleep(0.05)
+        raise AssertionError(f"{needle!r} never appeared; the screen was:\n{self.screen()}")
+
     def cursor_row(self) -> int:
         """The terminal cursor's row: Textual puts it in the focused input."""
         return int(self("display", "-p", "-t", "ceremony", "#{cursor_y}").strip())

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cached_property, lru_cache, partial
+from functools import cached_property, partial
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -289,28 +289,15 @@ _RFC3339 = re.compile(
 
 def parse_tuf_time(value: Any, *, name: str) -> datetime:
     """TUF ``expires``: ``YYYY-MM-DDTHH:MM:SSZ`` exactly (what python-tuf accepts)."""
-    parsed = _tuf_time(value) if isinstance(value, str) else None
-    if parsed is None:
-        raise Malformed(f"{name}: 'expires' {str(value)[:40]!r} is not YYYY-MM-DDTHH:MM:SSZ")
-    if parsed is _INVALID_DATE:
-        raise Malformed(f"{name}: 'expires' {value!r} is not a valid date")
-    return parsed
-
-
-#: what :func:`_tuf_time` gives for a well-formed text that is no date (2030-02-30)
-_INVALID_DATE = datetime.min
-
-
-@lru_cache(maxsize=1024)  # the files of one repository mostly share a few expiry times
-def _tuf_time(value: str) -> datetime | None:
-    m = _TUF_TIME.match(value)
+    m = _TUF_TIME.match(value) if isinstance(value, str) else None
     if m is None:
-        return None
+        raise Malformed(f"{name}: 'expires' {str(value)[:40]!r} is not YYYY-MM-DDTHH:MM:SSZ")
     try:
         year, month, day, hour, minute, second = map(int, m.groups())
-        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
-    except ValueError:
-        return _INVALID_DATE
+        parsed = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    except ValueError as e:
+        raise Malformed(f"{name}: 'expires' {value!r} is not a valid date") from e
+    return parsed
 
 
 def parse_notary_time(value: Any, *, name: str) -> datetime:

@@ -14,7 +14,6 @@ through a ``mapper`` (sequential by default; the service may pass a process pool
 from __future__ import annotations
 
 import hashlib
-import importlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -110,22 +109,6 @@ def sequential(fn: Callable[[Any], Any], tasks: Sequence[Any]) -> list[Any]:
     return [fn(t) for t in tasks]
 
 
-def _short_sha256() -> Callable[[bytes], Any]:
-    """SHA-256 for short inputs (a target path): the interpreter's built-in one when it has
-    it (``_sha2`` from 3.12, ``_sha256`` before), which skips OpenSSL's per-digest context
-    set-up (a quarter less per path); else hashlib's. Both give the same digests."""
-    for module in ("_sha2", "_sha256"):
-        try:
-            constructor: Callable[[bytes], Any] = importlib.import_module(module).sha256
-        except (ImportError, AttributeError):
-            continue
-        return constructor
-    return hashlib.sha256
-
-
-_SHA256_SHORT = _short_sha256()
-
-
 def _outside_bin(targets: Mapping[str, Any], rule: BinRule) -> list[str]:
     """Target paths whose sha256 does not fall into the bin.
 
@@ -138,7 +121,7 @@ def _outside_bin(targets: Mapping[str, Any], rule: BinRule) -> list[str]:
     lo = (rule.number << shift).to_bytes(4, "big")
     top = (rule.number + 1) << shift
     hi = top.to_bytes(4, "big") if top < 2**32 else b"\xff" * 33  # above every digest
-    sha, encode = _SHA256_SHORT, str.encode  # local names: a third less per path
+    sha, encode = hashlib.sha256, str.encode  # local names: a third less per path
     digests = [sha(encode(p)).digest() for p in targets]
     if lo <= min(digests) and max(digests) < hi:
         return []
