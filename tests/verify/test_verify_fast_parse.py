@@ -223,3 +223,20 @@ def test_expiry_times_parse_alike_every_time(value: Any, outcome: str) -> None:
             answers.append(str(e))
     assert answers[0] == answers[1]
     assert outcome in answers[0]
+
+
+def test_a_runs_expiry_times_are_parsed_once_and_bad_ones_still_refused() -> None:
+    from trustkeep.core.verify._tufkeys import KeyCache
+    from trustkeep.core.verify._tufmodel import parse_header
+
+    cache = KeyCache()
+    signed = {"_type": "targets", "spec_version": "1.0", "version": 1}
+    first = parse_header({**signed, "expires": "2031-01-01T00:00:00Z"}, "targets", where="a",
+                         times=cache.times)  # fmt: skip
+    again = parse_header({**signed, "expires": "2031-01-01T00:00:00Z"}, "targets", where="b",
+                         times=cache.times)  # fmt: skip
+    assert again.expires is first.expires and list(cache.times) == ["2031-01-01T00:00:00Z"]
+    for bad in ("2030-02-30T00:00:00Z", "2031-01-01", 7, None):
+        with pytest.raises(Malformed, match="c: 'expires'"):
+            parse_header({**signed, "expires": bad}, "targets", where="c", times=cache.times)
+    assert list(cache.times) == ["2031-01-01T00:00:00Z"]

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -91,12 +92,14 @@ class KeyTable(NamedTuple):
 
 
 class KeyCache:
-    """Keys and key tables already parsed in one run (bins share one delegator's keys)."""
+    """Keys, key tables and expiry times already parsed in one run (bins share one
+    delegator's keys, and mostly a few expiry times)."""
 
     def __init__(self) -> None:
         self._keys: dict[tuple[str, str], TufKey | Exception] = {}
         self._tables: dict[int, tuple[Mapping[str, Any], str, KeyTable]] = {}
         self.accelerator = Ed25519Accelerator()
+        self.times: dict[str, datetime] = {}
 
     def key(self, keyid: str, doc: dict[str, Any], *, where: str) -> TufKey:
         cache_key = (keyid, canonical_bytes(doc).decode("utf-8"))

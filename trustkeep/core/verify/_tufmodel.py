@@ -68,7 +68,15 @@ def _is_int(v: Any) -> TypeGuard[int]:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def parse_header(signed: Mapping[str, Any], expected: str, *, where: str) -> Header:
+def parse_header(
+    signed: Mapping[str, Any],
+    expected: str,
+    *,
+    where: str,
+    times: dict[str, datetime] | None = None,
+) -> Header:
+    """The common fields; ``times``, the run's expiry texts parsed so far (most files of
+    a repository share a few), is filled as texts parse."""
     kind = signed.get("_type")
     if kind != expected:
         raise Malformed(f"{where}: _type is {str(kind)[:20]!r}, expected {expected!r}")
@@ -82,8 +90,12 @@ def parse_header(signed: Mapping[str, Any], expected: str, *, where: str) -> Hea
     if not _is_int(version) or version <= 0:
         raise Malformed(f"{where}: version {str(version)[:20]!r} is not a positive integer")
     expires_text = signed.get("expires")
-    expires = parse_tuf_time(expires_text, name=where)
+    expires = times.get(expires_text) if times is not None and type(expires_text) is str else None
+    if expires is None:
+        expires = parse_tuf_time(expires_text, name=where)
     assert isinstance(expires_text, str)
+    if times is not None:
+        times[expires_text] = expires
     return Header(expected, version, expires, expires_text, str(spec))
 
 
@@ -357,7 +369,7 @@ def _check_targets(targets: Any, *, where: str) -> None:
 def parse_targets(
     signed: Mapping[str, Any], *, where: str, cache: KeyCache | None = None
 ) -> TargetsInfo:
-    header = parse_header(signed, "targets", where=where)
+    header = parse_header(signed, "targets", where=where, times=cache.times if cache else None)
     targets = signed.get("targets")
     _check_targets(targets, where=where)
     assert isinstance(targets, dict)
