@@ -215,16 +215,13 @@ def test_parallel_map_raises_what_the_function_raises() -> None:
         parallel_map(fn, list(range(MIN_TASKS * 2)), max_workers=2)
 
 
-def test_pool_is_chosen_by_work_and_free_cores() -> None:
+def test_pool_is_chosen_by_work_and_free_cores(monkeypatch: Any) -> None:
     from dataclasses import dataclass
 
-    from trustkeep.adapters.process_pool import (
-        MIN_TASKS,
-        MIN_WORK_BYTES,
-        choose_workers,
-        free_cores,
-        workers,
-    )
+    from trustkeep.adapters import process_pool
+    from trustkeep.adapters.process_pool import MIN_TASKS, MIN_WORK_BYTES, choose_workers, workers
+
+    monkeypatch.setattr(process_pool, "free_cores", lambda: 2)  # the instant moves: fix it
 
     @dataclass
     class Task:
@@ -233,9 +230,34 @@ def test_pool_is_chosen_by_work_and_free_cores() -> None:
     small = [Task(b"x" * 100)] * MIN_TASKS
     assert choose_workers(small) == 1  # little work: one process
     big = [Task(b"x" * (MIN_WORK_BYTES // MIN_TASKS * 4))] * MIN_TASKS
-    assert 1 <= choose_workers(big) <= free_cores()
+    assert choose_workers(big) == 2  # 16 MiB: one more worker for each further 8 MiB
     assert choose_workers(small, max_workers=2) == min(2, workers())  # --jobs decides
     assert choose_workers([Task(b"")] * 3) == 1
+
+
+@pytest.mark.parametrize(
+    ("load", "running", "busy"),
+    [
+        (1.0, 1, 0),  # idle (this VM's load average sits near 1 at rest)
+        (2.6, 1, 0),  # a command that has just finished: the average lags, the instant not
+        (2.0, 2, 1),  # another process busy now and for the last minute
+        (0.4, 3, 0),  # a blip at this instant, the minute was quiet
+        (9.0, 9, 8),  # a busy machine: one process only
+    ],
+)
+def test_free_cores_are_the_smaller_of_the_average_and_the_instant(
+    monkeypatch: Any, load: float, running: int, busy: int
+) -> None:
+    import os
+
+    from trustkeep.adapters import process_pool
+
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+    monkeypatch.setattr(process_pool, "_running_now", lambda: running)
+    cpus = process_pool.workers()
+    assert process_pool.free_cores() == max(1, min(cpus, cpus - busy))
+    monkeypatch.setattr(process_pool, "_running_now", lambda: None)  # not Linux
+    assert process_pool.free_cores() == max(1, min(cpus, int(cpus - max(0, load - 1) + 0.5)))
 
 
 def test_parallel_map_with_one_job_stays_in_process() -> None:

@@ -3,7 +3,8 @@
 The verifier's per-file checks are pure functions of picklable tasks, so running
 them in worker processes gives the same results. Whether to use workers, and how
 many, is decided by the amount of work (the bytes the tasks carry) and the cores
-that are free right now (CPUs this process may use minus the 1-minute load): a
+that are free right now (CPUs this process may use minus the smaller of the 1-minute
+load and the tasks runnable at this instant): a
 pool that cannot win (little work, a busy machine) is not started, so it never
 loses to one process by more than the fork of the workers.
 
@@ -57,14 +58,28 @@ def workers() -> int:
 
 
 def free_cores() -> int:
-    """CPUs not busy right now: :func:`workers` minus the 1-minute load (this process's
-    own share counted as free), at least 1."""
+    """CPUs not busy right now, at least 1: :func:`workers` minus what other processes
+    use, which is the smaller of the 1-minute load (this process's own share counted as
+    free) and the tasks runnable at this instant besides this one. The average lags: a
+    command that has just finished still counts in it for a minute, the instant does not.
+    """
     cpus = workers()
     try:
         load = os.getloadavg()[0]
     except (AttributeError, OSError):
         return cpus
-    return max(1, min(cpus, int(cpus - load + 1.5)))
+    running = _running_now()
+    busy = load - 1 if running is None else min(load - 1, running - 1)
+    return max(1, min(cpus, int(cpus - max(0.0, busy) + 0.5)))
+
+
+def _running_now() -> int | None:
+    """Runnable tasks at this instant, this one included (Linux ``/proc/loadavg``)."""
+    try:
+        with open("/proc/loadavg", "rb") as f:
+            return int(f.read().split()[3].split(b"/")[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _weight(task: Any) -> int:
