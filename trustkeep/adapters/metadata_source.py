@@ -148,8 +148,7 @@ def _read_dir(directory: Path, reader: _Reader) -> None:
                 if target is None or not entry.name.endswith(".json"):
                     reader.notes.append(f"skipped symbolic link {name}")
                 else:
-                    size = target.stat().st_size
-                    reader.add(name, size, lambda p=str(target): _read_limited(p, reader.limits))
+                    reader.add_file(name, str(target))
             elif entry.is_dir(follow_symlinks=False):
                 wanted = prefix or entry.name in ("targets", "root_history")
                 if depth < reader.limits.depth and wanted and prefix != "root_history/":
@@ -165,20 +164,6 @@ def _open(path: str) -> int:
         return os.open(path, flags)
     except OSError as e:
         raise InputError(f"{path}: cannot read: {e.strerror}") from e
-
-
-def _read_limited(path: str, limits: Limits) -> bytes:
-    """At most ``limits.file_bytes + 1`` bytes of the regular file ``path``."""
-    fd = _open(path)
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise InputError(f"{path}: not a regular file")
-        return _read_open(fd, path, st.st_size, limits)
-    except OSError as e:
-        raise InputError(f"{path}: cannot read: {e.strerror}") from e
-    finally:
-        os.close(fd)
 
 
 def _read_open(fd: int, path: str, size: int, limits: Limits) -> bytes:

@@ -18,13 +18,12 @@ verdict), so libsodium only ever says *yes*:
 
 PyNaCl is imported only once a run has checked :data:`WARMUP` signatures this way,
 or is about to check that many (:meth:`Ed25519Accelerator.expect`): small runs would
-pay more for the import than it saves. If it is missing, every signature goes to
-OpenSSL, with the same verdicts.
+pay more for the import than it saves.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Any
 
 __all__ = ["WARMUP", "Ed25519Accelerator"]
 
@@ -38,53 +37,44 @@ class Ed25519Accelerator:
 
     def __init__(self, warmup: int = WARMUP) -> None:
         self._budget = warmup
-        self._open: Callable[[bytes, bytes], object] | None = None
-        self._is_valid_point: Callable[[bytes], object] | None = None
-        self._loaded = False
+        self._libsodium: Any = None  # nacl.bindings, once loaded
+        self._refused: type[Exception] = Exception  # nacl's CryptoError, once loaded
         self._points: dict[bytes, bool] = {}
 
     def expect(self, signatures: int) -> None:
         """A run about to check this many more signatures loads PyNaCl now when they
         would end the warm-up anyway (before a pool forks: one import, not one per
         worker)."""
-        if not self._loaded and signatures >= self._budget:
+        if self._libsodium is None and signatures >= self._budget:
             self._load()
 
     def accepts(self, sig: bytes, data: bytes, public: bytes) -> bool:
         """Whether libsodium accepts ``sig`` over ``data`` by the raw key ``public``;
-        False also means "not asked" (warming up, PyNaCl missing, a key libsodium
-        does not take): the caller then asks OpenSSL."""
-        if not self._loaded:
+        False also means "not asked" (warming up, a key libsodium does not take): the
+        caller then asks OpenSSL."""
+        if self._libsodium is None:
             if self._budget > 0:
                 self._budget -= 1
                 return False
             self._load()
-        if self._open is None or len(sig) != 64:
+        if len(sig) != 64 or len(public) != 32:
             return False
         valid = self._points.get(public)
         if valid is None:
-            valid = self._points[public] = self._valid_point(public)
+            valid = self._points[public] = self._libsodium.crypto_core_ed25519_is_valid_point(
+                public
+            )
         if not valid:
             return False
         try:
-            self._open(sig + data, public)
-        except Exception:  # BadSignatureError, or anything else: OpenSSL decides
+            self._libsodium.crypto_sign_open(sig + data, public)
+        except self._refused:  # BadSignatureError: OpenSSL decides
             return False
         return True
 
     def _load(self) -> None:
-        self._loaded = True
-        try:
-            from nacl.bindings import crypto_core_ed25519_is_valid_point, crypto_sign_open
-        except ImportError:  # pragma: no cover - PyNaCl is a dependency
-            return
-        self._open = crypto_sign_open
-        self._is_valid_point = crypto_core_ed25519_is_valid_point
+        import nacl.bindings
+        import nacl.exceptions
 
-    def _valid_point(self, public: bytes) -> bool:
-        if len(public) != 32 or self._is_valid_point is None:
-            return False
-        try:
-            return bool(self._is_valid_point(public))
-        except Exception:
-            return False
+        self._libsodium = nacl.bindings
+        self._refused = nacl.exceptions.CryptoError

@@ -92,10 +92,10 @@ def parse_header(
     expires_text = signed.get("expires")
     expires = times.get(expires_text) if times is not None and type(expires_text) is str else None
     if expires is None:
-        expires = parse_tuf_time(expires_text, name=where)
+        expires = parse_tuf_time(expires_text, name=where)  # a str, or it raised
+        if times is not None:
+            times[str(expires_text)] = expires
     assert isinstance(expires_text, str)
-    if times is not None:
-        times[expires_text] = expires
     return Header(expected, version, expires, expires_text, str(spec))
 
 
