@@ -14,10 +14,16 @@ from trustkeep.errors import StorageError
 __all__ = ["echo_data", "emit", "warn"]
 
 
-def emit(document: Mapping[str, Any], human: Callable[[], str] | str) -> None:
-    """Print ``document`` as JSON (with ``"schema": 1``) when --json, else the human text."""
+def emit(
+    document: Mapping[str, Any] | Callable[[], Mapping[str, Any]], human: Callable[[], str] | str
+) -> None:
+    """Print ``document`` as JSON (with ``"schema": 1``) when --json, else the human text.
+
+    Either may be given as a function, called only for the form printed (a report of
+    16,384 roles is not turned into a document for its text).
+    """
     if get_app().json:
-        out = {"schema": 1, **document}
+        out = {"schema": 1, **(document() if callable(document) else document)}
         echo_data(json.dumps(out, indent=2, sort_keys=False, ensure_ascii=False))
     else:
         text = human() if callable(human) else human

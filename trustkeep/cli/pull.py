@@ -108,7 +108,7 @@ def pull(
         {"path": t.path, "file": str(t.file), "length": t.length, "downloaded": t.fetched}
         for t in result.targets
     ]
-    emit({**report.to_dict(), "targets": downloaded}, lambda: _human(result, url))
+    emit(lambda: {**report.to_dict(), "targets": downloaded}, lambda: _human(result, url))
     if not report.valid:
         first = report.errors[0]
         where = f" ({first.role})" if first.role else ""

@@ -228,7 +228,7 @@ def verify(
     report = result.report
     if migrated_from is not None:
         return _with_migration(report, directory, migrated_from, gun)
-    emit(report.to_dict(), lambda: render_report(report, str(directory)))
+    emit(report.to_dict, lambda: render_report(report, str(directory)))
     return 0 if report.valid else 1
 
 
