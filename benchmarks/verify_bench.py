@@ -427,28 +427,41 @@ os.waitpid(pid, 0)
 def million_processes(where: Path, repeat: int) -> None:
     """Whole processes on the million targets, start-up and reading the files included:
     ``trustkeep verify`` (the CLI), python-tuf's checks, and the floor process."""
+    floor_label = "floor, 2 processes"
+    commands = _verify_commands(where)
+    commands[floor_label] = [sys.executable, "-c", _FLOOR_PROCESS_SCRIPT, str(where)]
+    times = _round_robin(commands, repeat)
+    print(f"whole processes, files read from disk (load {os.getloadavg()[0]:.1f}), "
+          f"best and median of {repeat}:")  # fmt: skip
+    floor_best = times[floor_label][0]
+    for label, runs in times.items():
+        best, median = runs[0], runs[len(runs) // 2]
+        print(f"  {label:<23}  best {best:6.3f} s {best / floor_best:5.2f}x   "
+              f"median {median:6.3f} s")  # fmt: skip
+
+
+def _verify_commands(where: Path) -> dict[str, list[str]]:
+    """``trustkeep verify`` of ``where`` and a python process running the python-tuf checks."""
     script = _PYTUF_SCRIPT.format(checks=inspect.getsource(python_tuf_checks))
     cli = Path(sys.executable).with_name("trustkeep")
     at = NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
-    commands = {
-        "trustkeep verify       ": [str(cli), "verify", str(where), "--root",
-                                    str(where / "1.root.json"), "--at", at],
-        "python-tuf             ": [sys.executable, "-c", script, str(where)],
-        "floor, 2 processes     ": [sys.executable, "-c", _FLOOR_PROCESS_SCRIPT, str(where)],
+    return {
+        "trustkeep verify": [str(cli), "verify", str(where), "--root",
+                             str(where / "1.root.json"), "--at", at],
+        "python-tuf": [sys.executable, "-c", script, str(where)],
     }  # fmt: skip
+
+
+def _round_robin(commands: dict[str, list[str]], repeat: int) -> dict[str, list[float]]:
+    """Each command's wall times over ``repeat`` rounds, sorted; round-robin, so that the
+    machine's changes of speed hit all alike."""
     times: dict[str, list[float]] = {label: [] for label in commands}
-    for _ in range(repeat):  # round-robin: the machine's speed changes hit all alike
+    for _ in range(repeat):
         for label, argv in commands.items():
             start = time.perf_counter()
             subprocess.run(argv, check=True, capture_output=True)
             times[label].append(time.perf_counter() - start)
-    print(f"whole processes, files read from disk (load {os.getloadavg()[0]:.1f}), "
-          f"best and median of {repeat}:")  # fmt: skip
-    floor_best = min(times["floor, 2 processes     "])
-    for label, runs in times.items():
-        runs.sort()
-        best, median = runs[0], runs[len(runs) // 2]
-        print(f"  {label}  best {best:6.3f} s {best / floor_best:5.2f}x   median {median:6.3f} s")
+    return {label: sorted(runs) for label, runs in times.items()}
 
 
 def million(args: argparse.Namespace) -> None:
@@ -562,27 +575,15 @@ def whole_process(args: argparse.Namespace) -> None:
     """``trustkeep verify`` and a python-tuf process on the same files, start-up included."""
     n, bits = args.targets or 10_000, args.bins_bits or 6
     where = _cached(f"bins-{n}-{bits}-compact", lambda: build_bins(n, bits, compact=True))
-    script = _PYTUF_SCRIPT.format(checks=inspect.getsource(python_tuf_checks))
-    cli = Path(sys.executable).with_name("trustkeep")
-    at = NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
-    commands = {
-        "trustkeep verify": [str(cli), "verify", str(where), "--root",
-                             str(where / "1.root.json"), "--at", at],
-        "python-tuf      ": [sys.executable, "-c", script, str(where)],
-        "python -c pass  ": [sys.executable, "-c", "pass"],
-    }  # fmt: skip
-    for argv in commands.values():
+    commands = _verify_commands(where)
+    commands["python -c pass"] = [sys.executable, "-c", "pass"]
+    for argv in commands.values():  # warm the page cache and the compiled modules
         subprocess.run(argv, check=True, capture_output=True)
-    best = dict.fromkeys(commands, float("inf"))
-    for _ in range(args.repeat):  # round-robin: load changes hit all alike
-        for label, argv in commands.items():
-            start = time.perf_counter()
-            subprocess.run(argv, check=True, capture_output=True)
-            best[label] = min(best[label], time.perf_counter() - start)
+    best = {label: runs[0] for label, runs in _round_robin(commands, args.repeat).items()}
     print(f"whole processes, {n} targets in {2**bits} bins (load {os.getloadavg()[0]:.1f}):")
-    pytuf = best["python-tuf      "]
+    pytuf = best["python-tuf"]
     for label, t in best.items():
-        print(f"  {label}  {t:6.3f} s wall  {t / pytuf:5.2f}x python-tuf")
+        print(f"  {label:<16}  {t:6.3f} s wall  {t / pytuf:5.2f}x python-tuf")
 
 
 def main() -> None:
