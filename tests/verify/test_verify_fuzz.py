@@ -225,14 +225,14 @@ def test_pool_is_chosen_by_work_and_free_cores(monkeypatch: Any) -> None:
 
     @dataclass
     class Task:
-        raw: bytes
+        size: int  # the bytes the task checks, as RoleTask.size
 
-    small = [Task(b"x" * 100)] * MIN_TASKS
+    small = [Task(100)] * MIN_TASKS
     assert choose_workers(small) == 1  # little work: one process
-    big = [Task(b"x" * (MIN_WORK_BYTES // MIN_TASKS * 4))] * MIN_TASKS
+    big = [Task(MIN_WORK_BYTES // MIN_TASKS * 4)] * MIN_TASKS
     assert choose_workers(big) == 2  # 16 MiB: one more worker for each further 8 MiB
     assert choose_workers(small, max_workers=2) == min(2, workers())  # --jobs decides
-    assert choose_workers([Task(b"")] * 3) == 1
+    assert choose_workers([Task(0)] * 3) == 1
 
 
 @pytest.mark.parametrize(

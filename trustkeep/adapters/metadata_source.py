@@ -3,17 +3,24 @@
 Everything is read into memory with size limits; nothing is extracted, no path
 leaves the directory, symlinks and special files are skipped. The result is a
 :class:`~trustkeep.core.verify.MetadataBundle` for the pure verifier.
+
+A large directory (``defer_bytes``) is listed, not read: root, timestamp, snapshot
+and top-level targets are read at once, every other file when the verifier asks for
+it (:class:`_OnDemand`), by the process that asks. Forked pool workers then read the
+files they check, in parallel, and no process holds them all.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import stat
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from trustkeep.core.verify.bundle import MetadataBundle
+from trustkeep.core.verify.bundle import FileSource, MetadataBundle
 from trustkeep.errors import InputError
 
 if TYPE_CHECKING:
@@ -75,33 +82,62 @@ def infer_gun(path: Path) -> str | None:
     return None
 
 
+#: the files a directory read on demand still reads at once: every role a client starts with
+_TOP_LEVEL = re.compile(r"(?:[0-9]+\.)?(?:root|timestamp|snapshot|targets)\.json")
+
+
 class _Reader:
-    def __init__(self, source: str, limits: Limits) -> None:
+    def __init__(self, source: str, limits: Limits, defer: bool = False) -> None:
         self.source = source
         self.limits = limits
         self.files: dict[str, bytes] = {}
         self.total = 0
         self.notes: list[str] = []
         self.client_cache = False
+        self.defer = defer  # list the files other than the top-level roles, read them later
+        self.listed: dict[str, tuple[str, int]] = {}  # name -> (path, size), not read yet
+        self.names: list[str] = []  # read and listed, in the order found
 
-    def add(self, name: str, size: int, read: object) -> None:
-        if len(self.files) >= self.limits.files:
+    def _admit(self, name: str, size: int) -> None:
+        if len(self.names) >= self.limits.files:
             raise InputError(f"{self.source}: more than {self.limits.files} metadata files")
         if size > self.limits.file_bytes:
             raise InputError(f"{self.source}: {name} is larger than {self.limits.file_bytes} bytes")
         if self.total + size > self.limits.total_bytes:
             raise InputError(f"{self.source}: metadata larger than {self.limits.total_bytes} bytes")
+
+    def add(self, name: str, size: int, read: object) -> None:
+        self._admit(name, size)
         assert callable(read)
-        data = read()
+        if name not in self.files:
+            self.names.append(name)
+        self._keep(name, read())
+
+    def _keep(self, name: str, data: object) -> None:
         if not isinstance(data, bytes) or len(data) > self.limits.file_bytes:
             raise InputError(f"{self.source}: {name} is larger than {self.limits.file_bytes} bytes")
+        if self.total + len(data) > self.limits.total_bytes:
+            raise InputError(f"{self.source}: metadata larger than {self.limits.total_bytes} bytes")
         self.total += len(data)
         self.files[name] = data
+
+    def read_listed(self) -> None:
+        """Read the files listed so far, now (there are few of them)."""
+        listed, self.listed = self.listed, {}
+        for name, (path, size) in listed.items():
+            self.total -= size
+            self._keep(name, _read_regular(path, size, self.limits))
+        self.files = {name: self.files[name] for name in self.names}  # the order found
 
     def add_file(self, name: str, path: str) -> None:
         """A regular file of a directory, as :meth:`add`: its size is taken from the open
         file (one system call fewer than a ``stat`` before the ``open``), and a file that
-        turned into something else since the listing is skipped, never waited on."""
+        turned into something else since the listing is skipped, never waited on. With
+        ``defer``, a file other than a top-level role's is only listed (its size by
+        ``lstat``): :class:`_OnDemand` reads it when it is asked for."""
+        if self.defer and not _TOP_LEVEL.fullmatch(name):
+            self._list(name, path)
+            return
         fd = _open(path)
         try:
             st = os.fstat(fd)
@@ -113,6 +149,83 @@ class _Reader:
             raise InputError(f"{path}: cannot read: {e.strerror}") from e
         finally:
             os.close(fd)
+
+    def _list(self, name: str, path: str) -> None:
+        try:
+            st = os.stat(path, follow_symlinks=False)
+        except OSError as e:
+            raise InputError(f"{path}: cannot read: {e.strerror}") from e
+        if not stat.S_ISREG(st.st_mode):
+            self.notes.append(f"skipped special file {name}")
+            return
+        self._admit(name, st.st_size)
+        self.total += st.st_size
+        self.names.append(name)
+        self.listed[name] = (path, st.st_size)
+
+    def listed_bytes(self) -> int:
+        return sum(size for _, size in self.listed.values())
+
+
+class _OnDemand(FileSource):
+    """A listed directory's files: the top-level roles' bytes read at the listing, every
+    other file read from disk on each access, by the process that asks (nothing kept).
+
+    A file that is no longer a regular file, or has grown past the size limit, is an
+    input error when it is read (:func:`_read_regular`).
+    """
+
+    def __init__(
+        self,
+        names: list[str],
+        read: dict[str, bytes],
+        listed: dict[str, tuple[str, int]],
+        limits: Limits,
+    ) -> None:
+        self._names = tuple(names)
+        self._read = read
+        self._listed = listed
+        self._limits = limits
+
+    def __getitem__(self, name: str) -> bytes:
+        data = self._read.get(name)
+        if data is not None:
+            return data
+        path, size = self._listed[name]
+        return _read_regular(path, size, self._limits)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._read or name in self._listed
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def size(self, name: str) -> int:
+        data = self._read.get(name)
+        return len(data) if data is not None else self._listed[name][1]
+
+
+def _read_regular(path: str, size: int, limits: Limits) -> bytes:
+    """A listed file's bytes, read now: opened as :meth:`_Reader.add_file` opens it, an
+    input error when it is no longer a regular file or not the ``size`` it was listed
+    with (at most one byte more is read)."""
+    fd = _open(path)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"{path}: no longer a regular file (changed since it was listed)")
+        data = _read_open(fd, path, size, limits)
+    except OSError as e:
+        raise InputError(f"{path}: cannot read: {e.strerror}") from e
+    finally:
+        os.close(fd)
+    if len(data) != size:
+        now = "more" if len(data) > size else str(len(data))
+        raise InputError(f"{path}: changed since it was listed ({size} bytes then, {now} now)")
+    return data
 
 
 def _inside_link(entry: os.DirEntry[str], top: Path) -> Path | None:
@@ -262,19 +375,31 @@ def _select(files: dict[str, bytes], prefix: str) -> dict[str, bytes]:
 
 
 def read_metadata(
-    path: Path, *, gun: str | None = None, limits: Limits = DEFAULT_LIMITS
+    path: Path,
+    *,
+    gun: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    defer_bytes: int | None = None,
 ) -> MetadataBundle:
-    """Read a metadata directory, a Notary trust dir (with ``gun``) or a ``.tar[.gz]``."""
+    """Read a metadata directory, a Notary trust dir (with ``gun``) or a ``.tar[.gz]``.
+
+    With ``defer_bytes``, a directory whose files other than root, timestamp, snapshot
+    and top-level targets come to at least that many bytes gives a bundle that reads
+    those files on demand (:class:`_OnDemand`); an archive is always read at once.
+    """
     if not path.exists():
         raise InputError(f"{path}: no such file or directory")
-    reader = _Reader(str(path), limits)
+    reader = _Reader(str(path), limits, defer=defer_bytes is not None and path.is_dir())
     if path.is_file():
         _read_tar(path, reader)
         prefix, gun = _metadata_root(reader.files, gun)
-        files = _select(reader.files, prefix)
         cache = any(n.startswith(f"{prefix}root_history/") for n in reader.files)
         return MetadataBundle(
-            files, source=str(path), gun=gun, notes=tuple(reader.notes), client_cache=cache
+            _select(reader.files, prefix),
+            source=str(path),
+            gun=gun,
+            notes=tuple(reader.notes),
+            client_cache=cache,
         )
     directory = path
     if (path / "tuf").is_dir() and not (path / "root.json").exists():
@@ -292,10 +417,16 @@ def read_metadata(
         if not directory.is_dir():
             raise InputError(f"{path}: no cached metadata for {gun} ({directory})")
     _read_dir(directory, reader)
-    if not reader.files:
+    if not reader.names:
         raise InputError(f"{directory}: no metadata files (*.json) found")
+    files: Mapping[str, bytes] = reader.files
+    if reader.listed and defer_bytes is not None and reader.listed_bytes() >= defer_bytes:
+        files = _OnDemand(reader.names, reader.files, reader.listed, limits)
+    elif reader.listed:
+        reader.read_listed()
+        files = reader.files
     return MetadataBundle(
-        reader.files,
+        files,
         source=str(path),
         gun=gun or infer_gun(directory),
         notes=tuple(reader.notes),

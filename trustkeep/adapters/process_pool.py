@@ -2,7 +2,7 @@
 
 The verifier's per-file checks are pure functions of picklable tasks, so running
 them in worker processes gives the same results. Whether to use workers, and how
-many, is decided by the amount of work (the bytes the tasks carry) and the cores
+many, is decided by the amount of work (the bytes the tasks check) and the cores
 that are free right now (CPUs this process may use minus the smaller of the 1-minute
 load and the tasks runnable at this instant): a
 pool that cannot win (little work, a busy machine) is not started, so it never
@@ -83,9 +83,9 @@ def _running_now() -> int | None:
 
 
 def _weight(task: Any) -> int:
-    """The bytes a task carries (``task.raw``, as the verifier's targets tasks have)."""
-    raw = getattr(task, "raw", None)
-    return len(raw) if isinstance(raw, bytes | bytearray) else 0
+    """The bytes a task checks (``task.size``, as the verifier's targets tasks have)."""
+    size = getattr(task, "size", 0)
+    return size if isinstance(size, int) else 0
 
 
 def choose_workers(tasks: Sequence[Any], *, max_workers: int | None = None) -> int:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from trustkeep.adapters.metadata_source import read_input_file, read_metadata
-from trustkeep.adapters.process_pool import parallel_map
+from trustkeep.adapters.process_pool import MIN_WORK_BYTES, parallel_map
 from trustkeep.core.progress import Progress, no_progress
 from trustkeep.core.verify import MetadataBundle, Report, detect_format, require_valid
 from trustkeep.core.verify.tuf import verify_tuf
@@ -98,9 +98,12 @@ class VerifyService:
         if request.root is not None and request.pins is not None:
             raise InputError("give one trust anchor: --root FILE or --pins FILE --gun GUN")
         at = request.at or datetime.now(UTC)
-        bundle = read_metadata(request.directory, gun=request.gun)
+        # a large directory's delegated files are read by the workers that check them
+        bundle = read_metadata(request.directory, gun=request.gun, defer_bytes=MIN_WORK_BYTES)
         previous = read_metadata(request.previous, gun=request.gun) if request.previous else None
         fmt = request.format or detect_format(bundle)
+        if fmt != "tuf" and bundle.on_demand:  # Notary's checks read files more than once
+            bundle = replace(bundle, files=dict(bundle.files))
         trusted = read_input_file(request.root, what="trusted root") if request.root else None
         if request.root is not None and trusted is not None:
             _check_trusted_root_shape(request.root, trusted)

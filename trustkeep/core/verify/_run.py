@@ -190,8 +190,9 @@ class Run:
         hashes: Mapping[str, str] | None,
         recorded_by: str,
         decode: Callable[[str], bytes | None] | None = None,
-    ) -> None:
-        """Length and hashes of ``raw`` against what ``recorded_by`` recorded for it.
+    ) -> dict[str, bytes]:
+        """Length and hashes of ``raw`` against what ``recorded_by`` recorded for it; the
+        digests computed, by algorithm.
 
         ``decode=None`` (TUF): each hash is compared as the lowercase hex string it
         is, as python-tuf compares ``hexdigest()`` (uppercase or spaced hex differs).
@@ -206,6 +207,7 @@ class Run:
                 expected=length,
                 found=len(raw),
             )
+        seen: dict[str, bytes] = {}
         for algorithm, expected in (hashes or {}).items():
             shown = expected[:128] if isinstance(expected, str) else repr(expected)[:128]
             observed = digest(algorithm, raw)
@@ -219,6 +221,7 @@ class Run:
                     expected=f"{algorithm[:20]}:{shown}",
                 )
                 continue
+            seen[algorithm] = observed
             if decode is None:
                 same = observed.hex() == expected
             else:
@@ -233,6 +236,7 @@ class Run:
                     expected=f"{algorithm}:{shown}",
                     found=f"{algorithm}:{observed.hex()}",
                 )
+        return seen
 
     def check_expiry(self, role: str, name: str, expires: datetime, text: str) -> None:
         if self.at >= expires:

@@ -7,8 +7,12 @@ delegated to that role along a path a client would actually search
 (``path-not-delegated``), terminating delegations included.
 
 The per-file work is :meth:`RoleChecker.check`, a pure function of a picklable
-:class:`RoleTask`: the tree is walked level by level and each level's tasks go
-through a ``mapper`` (sequential by default; the service may pass a process pool).
+:class:`RoleTask` and the file's bytes: the tree is walked level by level and each
+level's tasks go through a ``mapper`` (sequential by default; the service may pass a
+process pool). The checker takes the bytes from the run's files itself, so a worker
+reads the files it checks when the files are read on demand
+(:class:`~trustkeep.core.verify.bundle.FileSource`); a file read a second time (by a
+second delegator's check) must be the same bytes.
 """
 
 from __future__ import annotations
@@ -75,11 +79,11 @@ class BinRule(NamedTuple):
 
 
 class RoleTask(NamedTuple):
-    """Everything needed to check one targets file, picklable (bytes and plain data)."""
+    """Everything needed to check one targets file but its bytes, picklable (plain data)."""
 
     name: str
-    file: str | None
-    raw: bytes | None
+    file: str | None  # None when missing
+    size: int  # the bytes of ``file`` (the pool weighs its work by them)
     tried: tuple[str, ...]
     recorded: MetaFile | None
     unlisted: bool  # snapshot exists but does not list the role
@@ -98,6 +102,7 @@ class RoleOutcome(NamedTuple):
     delegations: Any  # the raw "delegations" object of a loaded role (None if absent)
     targets: tuple[str, ...]  # paths left for the tree-wide check (empty if checked here)
     loaded: bool
+    digest: bytes = b""  # sha256 of the bytes checked, when they are read on demand
 
 
 #: ``map(fn, tasks)`` → results in order; may run ``fn`` in forked workers (results must
@@ -146,16 +151,23 @@ def report_paths(run: Run, name: str, bad: Sequence[str]) -> None:
 
 
 class RoleChecker:
-    """Checks targets files; holds the run's key cache (bins share one delegator's keys,
-    parsed once). Forked pool workers each get a copy and fill their own."""
+    """Checks targets files of ``bundle``; holds the run's key cache (bins share one
+    delegator's keys, parsed once). Forked pool workers each get a copy and fill their
+    own."""
 
-    def __init__(self, keys: KeyCache | None = None, *, fast_decoder: Any = None) -> None:
+    def __init__(
+        self, bundle: MetadataBundle, keys: KeyCache | None = None, *, fast_decoder: Any = None
+    ) -> None:
+        self.files = bundle.files
+        self.on_demand = bundle.on_demand
         self.keys = keys or KeyCache()
         self.fast_decoder = fast_decoder
 
     def check(self, task: RoleTask) -> RoleOutcome:
-        """Check one targets file against snapshot and its delegator; pure."""
-        files = {task.file: task.raw} if task.file is not None and task.raw is not None else {}
+        """Check one targets file against snapshot and its delegator; pure but for the
+        read of the file when the bundle reads on demand."""
+        raw = self.files[task.file] if task.file is not None else None
+        files = {task.file: raw} if task.file is not None and raw is not None else {}
         run = TufChecks(
             MetadataBundle(files, source="task"),
             at=task.at,
@@ -170,20 +182,22 @@ class RoleChecker:
             deleg: Any = None,
             targets: tuple[str, ...] = (),
             loaded: bool = False,
+            digest: bytes = b"",
         ) -> RoleOutcome:
-            return RoleOutcome(name, tuple(run.findings), result, deleg, targets, loaded)
+            return RoleOutcome(name, tuple(run.findings), result, deleg, targets, loaded, digest)
 
         if task.unlisted:
             run.error("missing-role", name, f"snapshot does not list {name}.json",
                       file=f"{name}.json")  # fmt: skip
-        if task.file is None or task.raw is None:
+        if task.file is None or raw is None:
             run.error("missing-role", name, f"no metadata file {task.tried[0]}{task.detail}",
                       file=task.tried[0])  # fmt: skip
             return done()
         rec, file = task.recorded, task.file
+        seen: dict[str, bytes] = {}
         if rec is not None:
-            run.check_file(task.raw, role=name, name=file, length=rec.length, hashes=rec.hashes,
-                           recorded_by="snapshot")  # fmt: skip
+            seen = run.check_file(raw, role=name, name=file, length=rec.length,
+                                  hashes=rec.hashes, recorded_by="snapshot")  # fmt: skip
         env = run.load_tuf(file, name)
         if env is None:
             return done()
@@ -217,7 +231,10 @@ class RoleChecker:
             valid=not any(f.severity == "error" for f in run.findings),
             keyids=counted,
         )
-        return done(result, env.signed.get("delegations"), paths, True)
+        digest = b""
+        if self.on_demand:  # a second delegator's check reads the file again: same bytes?
+            digest = seen.get("sha256") or hashlib.sha256(raw).digest()
+        return done(result, env.signed.get("delegations"), paths, True, digest)
 
 
 def _children(
@@ -281,16 +298,17 @@ def _task(
     rule = None
     if edge.succinct is not None and edge.delegator == "targets":
         rule = BinRule(edge.succinct.bit_length, edge.position)
-    raw = run.bundle.files.get(file) if file else None
+    size = run.bundle.size(file) if file else 0
     unlisted = meta is not None and recorded is None
     # positional: a named tuple's keyword construction costs twice as much (16,384 bins)
-    return RoleTask(name, file, raw, tried, recorded, unlisted, edge.keys, edge.table.doc,
+    return RoleTask(name, file, size, tried, recorded, unlisted, edge.keys, edge.table.doc,
                     edge.delegator, run.at, rule, detail)  # fmt: skip
 
 
 class _Loaded(NamedTuple):
     delegations: Delegations | None
     targets: tuple[str, ...]
+    digest: bytes  # of the bytes checked, when read on demand (else empty)
 
 
 def verify_targets_tree(
@@ -301,7 +319,7 @@ def verify_targets_tree(
 ) -> None:
     edges: dict[str, list[Edge]] = {"targets": [Edge("root", root.roles["targets"], root.keys)]}
     loaded: dict[str, _Loaded | None] = {}
-    checker = RoleChecker(run.keys, fast_decoder=run.fast_decoder)
+    checker = RoleChecker(run.bundle, run.keys, fast_decoder=run.fast_decoder)
     level = ["targets"]
     while level:
         tasks = [_task(run, n, edges[n][0], meta, root.consistent_snapshot) for n in level]
@@ -316,7 +334,7 @@ def verify_targets_tree(
             if not outcome.loaded:
                 continue
             deleg = _parse_delegations(run, outcome)
-            loaded[outcome.name] = _Loaded(deleg, outcome.targets)
+            loaded[outcome.name] = _Loaded(deleg, outcome.targets, outcome.digest)
             if deleg is None:
                 continue
             for child, edge in _children(run, outcome.name, deleg, meta):
@@ -325,8 +343,8 @@ def verify_targets_tree(
                     level.append(child)
     for name, role_edges in edges.items():
         for edge in role_edges[1:]:
-            if loaded.get(name) is not None:
-                _extra_edge(run, name, edge, meta, root.consistent_snapshot)
+            if (info := loaded.get(name)) is not None:
+                _extra_edge(run, name, edge, meta, root.consistent_snapshot, info.digest)
     _check_paths(run, loaded)
 
 
@@ -343,15 +361,26 @@ def _parse_delegations(run: TufChecks, outcome: RoleOutcome) -> Delegations | No
 
 
 def _extra_edge(
-    run: TufChecks, name: str, edge: Edge, meta: Mapping[str, MetaFile] | None, consistent: bool
+    run: TufChecks,
+    name: str,
+    edge: Edge,
+    meta: Mapping[str, MetaFile] | None,
+    consistent: bool,
+    digest: bytes,
 ) -> None:
-    """A role delegated by a second delegator must meet that delegator's threshold too."""
+    """A role delegated by a second delegator must meet that delegator's threshold too,
+    with the bytes the first check saw (``digest``, when the files are read on demand)."""
     recorded = meta.get(f"{name}.json") if meta is not None else None
     file, _, _ = _file_for(run, name, recorded, consistent)
     if file is None:
         return
+    raw = run.bundle.files[file]
+    if digest and hashlib.sha256(raw).digest() != digest:
+        run.error("malformed", name, f"{file} changed while it was being verified "
+                  "(read twice, different bytes)", file=file)  # fmt: skip
+        return
     try:
-        env = parse_envelope(run.bundle.files[file], name=file, fast=run.fast_decoder)
+        env = parse_envelope(raw, name=file, fast=run.fast_decoder)
     except Malformed:
         return
     env = Envelope(env.name, env.raw, python_tuf_form(env.signed), env.signatures)

@@ -1,8 +1,9 @@
-"""The verifier's input: metadata files already read, by relative name."""
+"""The verifier's input: metadata files by relative name, read already or on demand."""
 
 from __future__ import annotations
 
 import json
+from abc import abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -10,9 +11,23 @@ from types import MappingProxyType
 from trustkeep.core.rolenames import VERSIONED_ROOT_RE
 from trustkeep.core.verify.report import Format
 
-__all__ = ["MetadataBundle", "detect_format"]
+__all__ = ["FileSource", "MetadataBundle", "detect_format"]
 
 _VERSIONED_ROOT = VERSIONED_ROOT_RE
+
+
+class FileSource(Mapping[str, bytes]):
+    """Files whose names and sizes are known and whose bytes are read when asked for.
+
+    An adapter's large directory: a file's bytes are read on each access, by the
+    process that asks (a forked worker reads the files it checks), so no process holds
+    them all. An access may raise the adapter's input error (the file became
+    unreadable). The names never change.
+    """
+
+    @abstractmethod
+    def size(self, name: str) -> int:
+        """The size of ``name`` when it was listed (a read may find it changed)."""
 
 
 @dataclass(frozen=True)
@@ -34,10 +49,24 @@ class MetadataBundle:
     client_cache: bool = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "files", MappingProxyType(dict(self.files)))
+        if not isinstance(self.files, FileSource):
+            object.__setattr__(self, "files", MappingProxyType(dict(self.files)))
 
     def get(self, name: str) -> bytes | None:
         return self.files.get(name)
+
+    @property
+    def on_demand(self) -> bool:
+        """The files are read when asked for (each access may read them again)."""
+        return isinstance(self.files, FileSource)
+
+    def size(self, name: str) -> int:
+        """Bytes of ``name`` (its listed size when read on demand), without reading it."""
+        files = self.files
+        return files.size(name) if isinstance(files, FileSource) else len(files[name])
+
+    def total_size(self) -> int:
+        return sum(map(self.size, self.files))
 
 
 def _root_type(raw: bytes) -> str | None:

@@ -44,7 +44,7 @@ class TufRun(PreviousState):
     def __init__(
         self, bundle: MetadataBundle, *, at: datetime, previous: MetadataBundle | None
     ) -> None:
-        size = sum(map(len, bundle.files.values()))
+        size = bundle.total_size()
         super().__init__(
             bundle,
             at=at,
@@ -104,10 +104,10 @@ class TufRun(PreviousState):
                 anchor_kind = "previous"
         if trusted is not None:
             name = source or "trusted root"
-            files = {name: trusted}
+            files: Mapping[str, bytes] = {name: trusted}
         elif candidates or (self._plain_root is not None and "root.json" in self.bundle.files):
             name = candidates[min(candidates)] if candidates else "root.json"
-            files = dict(self.bundle.files)
+            files = self.bundle.files
             anchor_kind = "none"
             self.warning(
                 "no-anchor",
