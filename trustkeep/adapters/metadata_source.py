@@ -171,8 +171,8 @@ class _OnDemand(FileSource):
     """A listed directory's files: the top-level roles' bytes read at the listing, every
     other file read from disk on each access, by the process that asks (nothing kept).
 
-    A file that is no longer a regular file, or has grown past the size limit, is an
-    input error when it is read (:func:`_read_regular`).
+    A file that cannot be read any more, is no longer a regular file or is not the
+    size it was listed with is an input error when it is read (:func:`_read_regular`).
     """
 
     def __init__(
