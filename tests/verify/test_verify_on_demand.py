@@ -163,6 +163,19 @@ def test_a_file_read_twice_must_be_the_same_bytes() -> None:
     assert "changed while it was being verified" in report.errors[0].message
 
 
+def _record_on_demand(monkeypatch: Any, module: Any, name: str) -> list[bool]:
+    """Wrap the verifier ``module.name``: the list fills with each bundle's ``on_demand``."""
+    seen: list[bool] = []
+    original = getattr(module, name)
+
+    def recording(bundle: MetadataBundle, **kwargs: Any) -> Any:
+        seen.append(bundle.on_demand)
+        return original(bundle, **kwargs)
+
+    monkeypatch.setattr(module, name, recording)
+    return seen
+
+
 def test_the_cli_reads_on_demand_from_the_threshold_and_reports_the_same(
     tmp_path: Path, monkeypatch: Any, run_cli: Any
 ) -> None:
@@ -171,14 +184,7 @@ def test_the_cli_reads_on_demand_from_the_threshold_and_reports_the_same(
             "--at", "2030-01-01T00:00:00Z", "--json"]  # fmt: skip
     at_once = run_cli(*argv)
     monkeypatch.setattr(verify_service, "MIN_WORK_BYTES", 0)
-    seen: list[bool] = []
-    original = verify_service.verify_tuf
-
-    def recording(bundle: MetadataBundle, **kwargs: Any) -> Any:
-        seen.append(bundle.on_demand)
-        return original(bundle, **kwargs)
-
-    monkeypatch.setattr(verify_service, "verify_tuf", recording)
+    seen = _record_on_demand(monkeypatch, verify_service, "verify_tuf")
     on_demand = run_cli(*argv)
     assert seen == [True]
     assert at_once[0] == on_demand[0] == 1
@@ -200,14 +206,7 @@ def test_a_notary_directory_is_read_at_once_even_when_large(
     (directory / "targets" / "releases.json").write_bytes(b"{}")
     monkeypatch.setattr(verify_service, "MIN_WORK_BYTES", 0)
     assert read_metadata(directory, defer_bytes=0).on_demand  # would be, but for Notary
-    seen: list[bool] = []
-    original = notary_module.verify_notary
-
-    def recording(bundle: MetadataBundle, **kwargs: Any) -> Any:
-        seen.append(bundle.on_demand)
-        return original(bundle, **kwargs)
-
-    monkeypatch.setattr(notary_module, "verify_notary", recording)
+    seen = _record_on_demand(monkeypatch, notary_module, "verify_notary")
     result = verify_service.VerifyService().verify(
         verify_service.VerifyRequest(directory=directory, at=NOW)
     )
