@@ -420,11 +420,12 @@ def read_metadata(
     if not reader.names:
         raise InputError(f"{directory}: no metadata files (*.json) found")
     files: Mapping[str, bytes] = reader.files
-    if reader.listed and defer_bytes is not None and reader.listed_bytes() >= defer_bytes:
-        files = _OnDemand(reader.names, reader.files, reader.listed, limits)
-    elif reader.listed:
-        reader.read_listed()
-        files = reader.files
+    if reader.listed:  # defer_bytes was given
+        if reader.listed_bytes() >= (defer_bytes or 0):
+            files = _OnDemand(reader.names, reader.files, reader.listed, limits)
+        else:
+            reader.read_listed()
+            files = reader.files
     return MetadataBundle(
         files,
         source=str(path),

@@ -66,7 +66,10 @@ class MetadataBundle:
         return files.size(name) if isinstance(files, FileSource) else len(files[name])
 
     def total_size(self) -> int:
-        return sum(map(self.size, self.files))
+        files = self.files
+        if isinstance(files, FileSource):
+            return sum(map(files.size, files))
+        return sum(map(len, files.values()))
 
 
 def _root_type(raw: bytes) -> str | None:
